@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+]
+
+let package = Package(
+    name: "Flagon",
+    products: [
+        .library(name: "Flagon", targets: ["Flagon"]),
+        .library(name: "FlagonHTTP", targets: ["FlagonHTTP"]),
+        .library(name: "FlagonJSON", targets: ["FlagonJSON"]),
+        .library(name: "FlagonLoop", targets: ["FlagonLoop"]),
+        .library(name: "FlagonTesting", targets: ["FlagonTesting"]),
+        .executable(name: "demo", targets: ["Demo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "FlagonLoop", dependencies: ["CLibUV"], swiftSettings: swiftSettings),
+        .target(name: "FlagonJSON", swiftSettings: swiftSettings),
+        .target(name: "FlagonHTTP", swiftSettings: swiftSettings),
+        .target(
+            name: "Flagon",
+            dependencies: [
+                "FlagonHTTP", "FlagonJSON", "FlagonLoop", "CCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "FlagonTesting", dependencies: ["Flagon", "FlagonLoop", "FlagonHTTP"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "Demo",
+            dependencies: ["Flagon"],
+            path: "Examples/Demo",
+            exclude: ["static"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlagonHTTPTests", dependencies: ["FlagonHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlagonLoopTests", dependencies: ["FlagonLoop"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlagonTests", dependencies: ["Flagon", "FlagonTesting", "FlagonLoop"], swiftSettings: swiftSettings),
+    ]
+)

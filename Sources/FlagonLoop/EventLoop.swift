@@ -1,0 +1,217 @@
+import CLibUV
+
+/// The process's libuv loop, running on a thread of its own, and the Swift concurrency
+/// executor behind ``LoopActor``.
+///
+/// Work enqueued from the loop thread goes on a local queue (no syscall); work from other
+/// threads goes on a locked queue and wakes the loop with `uv_async_send`, which coalesces.
+/// Both queues drain after each poll phase, followed by a flush of the writes batched
+/// during that turn.
+///
+/// ```swift
+/// EventLoop.shared.execute { print("on the loop") }   // from any thread
+/// ```
+public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
+    /// The loop every Flagon server in this process runs on.
+    public static let shared = EventLoop()
+
+    /// The libuv loop. Only the loop thread may use it.
+    let uvLoop: UnsafeMutablePointer<uv_loop_t>
+    private let wakeup: UnsafeMutablePointer<uv_async_t>
+    private let idle: UnsafeMutablePointer<uv_idle_t>
+    private let check: UnsafeMutablePointer<uv_check_t>
+    private let ready: UnsafeMutablePointer<uv_sem_t>
+    private var thread: uv_thread_t = uv_thread_t()
+
+    private let lock = PThreadMutex()
+    // Guarded by `lock`.
+    private var remoteJobs: [UnownedJob] = []
+    private var remoteClosures: [@Sendable () -> Void] = []
+
+    // Loop thread only.
+    private var localJobs: [UnownedJob] = []
+    private var spareJobs: [UnownedJob] = []
+    private var idleArmed = false
+    private var pendingFlushes: [() -> Void] = []
+    private var spareFlushes: [() -> Void] = []
+    /// A buffer that libuv reads into; its contents are consumed before the next read.
+    let readBuffer: UnsafeMutableRawBufferPointer
+
+    private init() {
+        uvLoop = .allocate(capacity: 1)
+        precondition(uv_loop_init(uvLoop) == 0, "uv_loop_init failed")
+        wakeup = .allocate(capacity: 1)
+        idle = .allocate(capacity: 1)
+        check = .allocate(capacity: 1)
+        ready = .allocate(capacity: 1)
+        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        localJobs.reserveCapacity(256)
+        spareJobs.reserveCapacity(256)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        uv_async_init(uvLoop, wakeup, loopWakeupCallback)
+        wakeup.pointee.data = me
+        uv_idle_init(uvLoop, idle)
+        idle.pointee.data = me
+        uv_check_init(uvLoop, check)
+        check.pointee.data = me
+        uv_check_start(check, loopCheckCallback)
+        uv_unref(UnsafeMutableRawPointer(check).assumingMemoryBound(to: uv_handle_t.self))
+        uv_sem_init(ready, 0)
+        var tid = uv_thread_t()
+        let status = uv_thread_create(&tid, loopThreadEntry, me)
+        precondition(status == 0, "cannot start the event loop thread")
+        uv_sem_wait(ready)
+    }
+
+    fileprivate func threadMain() {
+        thread = uv_thread_self()
+        uv_sem_post(ready)
+        uv_run(uvLoop, UV_RUN_DEFAULT)
+    }
+
+    // MARK: Thread identity
+
+    /// `true` when the caller runs on the loop thread.
+    public var inLoop: Bool {
+        var me = uv_thread_self()
+        var loopThread = thread
+        return uv_thread_equal(&me, &loopThread) != 0
+    }
+
+    /// Traps unless the caller runs on the loop thread (a programmer error).
+    public func preconditionInLoop(file: StaticString = #fileID, line: UInt = #line) {
+        precondition(inLoop, "must run on the Flagon event loop thread", file: file, line: line)
+    }
+
+    // MARK: Executor
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        if inLoop {
+            localJobs.append(unowned)
+            armIdle()
+        } else {
+            lock.withLock { remoteJobs.append(unowned) }
+            uv_async_send(wakeup)
+        }
+    }
+
+    public func checkIsolated() {
+        preconditionInLoop()
+    }
+
+    public func isIsolatingCurrentContext() -> Bool? {
+        inLoop
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
+    }
+
+    /// Runs `body` on the loop thread, from any thread, without an actor hop.
+    ///
+    /// ```swift
+    /// EventLoop.shared.execute { LoopActor.assumeIsolated { counter += 1 } }
+    /// ```
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        lock.withLock { remoteClosures.append(body) }
+        uv_async_send(wakeup)
+    }
+
+    /// Asks for `flush` to run at the end of this loop turn, after the queued jobs.
+    /// Writers use it to batch many small writes into one system call.
+    func deferFlush(_ flush: @escaping () -> Void) {
+        pendingFlushes.append(flush)
+        armIdle()
+    }
+
+    private func armIdle() {
+        if !idleArmed {
+            idleArmed = true
+            uv_idle_start(idle, loopIdleCallback)
+        }
+    }
+
+    fileprivate func drainRemote() {
+        let (jobs, closures) = lock.withLock {
+            let taken = (remoteJobs, remoteClosures)
+            remoteJobs.removeAll()
+            remoteClosures.removeAll()
+            return taken
+        }
+        for closure in closures { closure() }
+        for job in jobs { run(job) }
+        drainLocal()
+    }
+
+    @inline(__always)
+    private func run(_ job: UnownedJob) {
+        job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+    }
+
+    /// Runs the local jobs and then the deferred flushes, until both are empty
+    /// (bounded, so that I/O is never starved).
+    fileprivate func drainLocal() {
+        var rounds = 0
+        while rounds < 64 && (!localJobs.isEmpty || !pendingFlushes.isEmpty) {
+            rounds += 1
+            while !localJobs.isEmpty {
+                swap(&localJobs, &spareJobs)
+                for job in spareJobs { run(job) }
+                spareJobs.removeAll(keepingCapacity: true)
+            }
+            if !pendingFlushes.isEmpty {
+                swap(&pendingFlushes, &spareFlushes)
+                for flush in spareFlushes { flush() }
+                spareFlushes.removeAll(keepingCapacity: true)
+            }
+        }
+        if localJobs.isEmpty && pendingFlushes.isEmpty && idleArmed {
+            idleArmed = false
+            uv_idle_stop(idle)
+        }
+    }
+
+    // MARK: Introspection
+
+    /// The number of libuv handles that are open on the loop, not counting the loop's own.
+    /// Must be called on the loop thread.
+    public func openHandleCount() -> Int {
+        preconditionInLoop()
+        var context = (count: 0, own: [
+            UnsafeMutableRawPointer(wakeup), UnsafeMutableRawPointer(idle), UnsafeMutableRawPointer(check),
+        ])
+        withUnsafeMutablePointer(to: &context) { pointer in
+            uv_walk(uvLoop, loopWalkCallback, pointer)
+        }
+        return context.count
+    }
+}
+
+private func loopThreadEntry(_ argument: UnsafeMutableRawPointer?) {
+    Unmanaged<EventLoop>.fromOpaque(argument!).takeUnretainedValue().threadMain()
+}
+
+private func loopWakeupCallback(_ handle: UnsafeMutablePointer<uv_async_t>?) {
+    Unmanaged<EventLoop>.fromOpaque(handle!.pointee.data).takeUnretainedValue().drainRemote()
+}
+
+private func loopIdleCallback(_ handle: UnsafeMutablePointer<uv_idle_t>?) {
+    Unmanaged<EventLoop>.fromOpaque(handle!.pointee.data).takeUnretainedValue().drainLocal()
+}
+
+private func loopCheckCallback(_ handle: UnsafeMutablePointer<uv_check_t>?) {
+    Unmanaged<EventLoop>.fromOpaque(handle!.pointee.data).takeUnretainedValue().drainLocal()
+}
+
+private func loopWalkCallback(_ handle: UnsafeMutablePointer<uv_handle_t>?, _ argument: UnsafeMutableRawPointer?) {
+    guard let handle, let argument else { return }
+    let context = argument.assumingMemoryBound(to: (count: Int, own: [UnsafeMutableRawPointer]).self)
+    if uv_is_closing(handle) != 0 { return }
+    if context.pointee.own.contains(UnsafeMutableRawPointer(handle)) { return }
+    context.pointee.count += 1
+}

@@ -1,0 +1,88 @@
+import CLibUV
+
+/// A libuv timer on the loop.
+///
+/// ```swift
+/// let timer = LoopTimer { print("tick") }
+/// timer.start(afterMilliseconds: 100, repeatMilliseconds: 100)
+/// // later
+/// timer.close()
+/// ```
+@LoopActor
+public final class LoopTimer {
+    nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_timer_t>
+    private let callback: @LoopActor () -> Void
+    private let group: HandleGroup?
+    /// `true` once ``close()`` was called.
+    public private(set) var isClosed = false
+
+    /// Creates a stopped timer that calls `callback` on the loop each time it fires.
+    public init(group: HandleGroup? = nil, _ callback: @escaping @LoopActor () -> Void) {
+        self.callback = callback
+        self.group = group
+        handle = .allocate(capacity: 1)
+        uv_timer_init(EventLoop.shared.uvLoop, handle)
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        group?.opened()
+    }
+
+    /// Starts (or restarts) the timer.
+    public func start(afterMilliseconds timeout: UInt64, repeatMilliseconds repeatInterval: UInt64 = 0) {
+        precondition(!isClosed, "timer used after close")
+        uv_timer_start(handle, loopTimerCallback, timeout, repeatInterval)
+    }
+
+    /// Stops the timer; it can be started again.
+    public func stop() {
+        if !isClosed { uv_timer_stop(handle) }
+    }
+
+    /// Keeps the timer from holding the loop alive.
+    public func unref() { uv_unref(asHandle(handle)) }
+
+    /// Closes the timer. Idempotent.
+    public func close() {
+        if isClosed { return }
+        isClosed = true
+        uv_close(asHandle(handle), loopTimerCloseCallback)
+    }
+
+    fileprivate func fire() {
+        if !isClosed { callback() }
+    }
+
+    fileprivate func didClose() {
+        group?.closed()
+    }
+
+    /// Suspends the caller for `milliseconds` using a loop timer.
+    ///
+    /// ```swift
+    /// await LoopTimer.sleep(milliseconds: 10)
+    /// ```
+    public static func sleep(milliseconds: UInt64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            var timer: LoopTimer?
+            timer = LoopTimer {
+                timer?.close()
+                timer = nil
+                continuation.resume()
+            }
+            timer?.start(afterMilliseconds: milliseconds)
+        }
+    }
+}
+
+private func loopTimerCallback(_ handle: UnsafeMutablePointer<uv_timer_t>?) {
+    let timer = Unmanaged<LoopTimer>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+    LoopActor.assumeIsolated { timer.fire() }
+}
+
+private func loopTimerCloseCallback(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
+    let unmanaged = Unmanaged<LoopTimer>.fromOpaque(handle!.pointee.data)
+    let timer = unmanaged.takeUnretainedValue()
+    LoopActor.assumeIsolated { timer.didClose() }
+    let pointer = timer.handle
+    unmanaged.release()
+    pointer.deallocate()
+}

@@ -1,0 +1,375 @@
+import CLibUV
+
+/// A TCP connection on the loop: reads arrive through ``onRead``; writes are batched until
+/// the end of the loop turn and sent with `uv_try_write`, falling back to `uv_write`.
+///
+/// Writes are never refused here; ``pendingWriteBytes`` and ``isWritable`` let the owner
+/// apply backpressure (stop reading, drop, or disconnect), and ``onWritable`` tells it when
+/// the queue has drained again.
+///
+/// ```swift
+/// let stream = try await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: 5000))
+/// stream.onRead = { bytes in print(bytes.count) }
+/// stream.startReading()
+/// stream.write(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+/// ```
+@LoopActor
+public final class TCPStream {
+    nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_tcp_t>
+    private let group: HandleGroup?
+
+    /// Called with each chunk read; the bytes are valid only during the call.
+    public var onRead: ((UnsafeRawBufferPointer) -> Void)?
+    /// Called when the peer half-closes. When `nil`, the stream closes itself.
+    public var onEndOfFile: (() -> Void)?
+    /// Called once, after libuv has closed the stream; carries the error that closed it, if any.
+    public var onClose: ((UVError?) -> Void)?
+    /// Called when the write queue has drained after exceeding ``highWaterMark``.
+    public var onWritable: (() -> Void)?
+
+    /// Queued bytes above which ``isWritable`` turns `false`.
+    public var highWaterMark = 1 << 20
+
+    /// `true` once ``close()`` was called.
+    public private(set) var isClosed = false
+    private var closeError: UVError?
+    private var outbox: [UInt8] = []
+    private var inFlight: WriteRequest?
+    private var flushScheduled = false
+    private var wasAboveHighWater = false
+    private var shutdownPending = false
+    private var lingerTimer: LoopTimer?
+    private var reading = false
+
+    init(group: HandleGroup?) {
+        self.group = group
+        handle = .allocate(capacity: 1)
+        uv_tcp_init(EventLoop.shared.uvLoop, handle)
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        group?.opened()
+    }
+
+    /// Opens a connection to `address`.
+    public static func connect(to address: SocketAddress, group: HandleGroup? = nil) async throws(UVError) -> TCPStream {
+        let stream = TCPStream(group: group)
+        let request = ConnectRequest()
+        let result: Result<Void, UVError> = await withCheckedContinuation { continuation in
+            request.continuation = continuation
+            let status = address.withSockaddr { uv_tcp_connect(request.request, stream.handle, $0, loopConnectCallback) }
+            if status < 0 {
+                request.continuation = nil
+                request.release()
+                continuation.resume(returning: .failure(UVError(code: status, operation: "connect \(address)")))
+            }
+        }
+        switch result {
+        case .success:
+            uv_tcp_nodelay(stream.handle, 1)
+            return stream
+        case .failure(let error):
+            stream.close()
+            throw error
+        }
+    }
+
+    /// Bytes queued and not yet handed to the kernel.
+    public var pendingWriteBytes: Int { outbox.count + (inFlight?.bytes.count ?? 0) }
+
+    /// `true` while fewer than ``highWaterMark`` bytes are queued.
+    public var isWritable: Bool { pendingWriteBytes < highWaterMark }
+
+    /// The peer's address, when known.
+    public var remoteAddress: SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = Int32(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutableBytes(of: &storage) { raw in
+            uv_tcp_getpeername(handle, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+        }
+        return status == 0 ? SocketAddress(storage: storage) : nil
+    }
+
+    /// Starts delivering reads to ``onRead``.
+    public func startReading() {
+        if isClosed || reading { return }
+        reading = true
+        uv_read_start(asStream(handle), loopAllocCallback, loopReadCallback)
+    }
+
+    /// Stops reading (backpressure); ``startReading()`` resumes.
+    public func stopReading() {
+        if isClosed || !reading { return }
+        reading = false
+        uv_read_stop(asStream(handle))
+    }
+
+    /// Queues bytes; they are sent at the end of this loop turn, together with other writes.
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        if isClosed || shutdownPending { return }
+        outbox.append(contentsOf: bytes)
+        scheduleFlush()
+    }
+
+    /// Queues bytes; they are sent at the end of this loop turn, together with other writes.
+    public func write(_ bytes: [UInt8]) {
+        if isClosed || shutdownPending { return }
+        if outbox.isEmpty && outbox.capacity < bytes.count {
+            outbox = bytes
+        } else {
+            outbox.append(contentsOf: bytes)
+        }
+        scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        if !wasAboveHighWater && pendingWriteBytes >= highWaterMark { wasAboveHighWater = true }
+        if flushScheduled { return }
+        flushScheduled = true
+        EventLoop.shared.deferFlush { [self] in
+            LoopActor.assumeIsolated { self.flush() }
+        }
+    }
+
+    /// Sends what is queued now rather than at the end of the turn.
+    public func flush() {
+        flushScheduled = false
+        if isClosed || inFlight != nil || outbox.isEmpty {
+            finishIfDrained()
+            return
+        }
+        let count = outbox.count
+        let written: Int32 = outbox.withUnsafeMutableBytes { raw in
+            var buffer = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(count))
+            return uv_try_write(asStream(handle), &buffer, 1)
+        }
+        var sent = 0
+        if written > 0 {
+            sent = Int(written)
+        } else if written != Int32(UV_EAGAIN.rawValue) && written < 0 {
+            fail(UVError(code: written, operation: "write"))
+            return
+        }
+        if sent == count {
+            if outbox.capacity > 256 * 1024 { outbox = [] } else { outbox.removeAll(keepingCapacity: true) }
+            finishIfDrained()
+            return
+        }
+        let rest = Array(outbox[sent...])
+        outbox = []
+        let request = WriteRequest(stream: self, bytes: rest)
+        inFlight = request
+        let status = request.submit(asStream(handle))
+        if status < 0 {
+            inFlight = nil
+            fail(UVError(code: status, operation: "write"))
+        }
+    }
+
+    fileprivate func writeCompleted(_ status: Int32) {
+        inFlight = nil
+        if status < 0 {
+            fail(UVError(code: status, operation: "write"))
+            return
+        }
+        if !outbox.isEmpty {
+            flush()
+        } else {
+            finishIfDrained()
+        }
+    }
+
+    private func finishIfDrained() {
+        guard pendingWriteBytes == 0 else { return }
+        if wasAboveHighWater {
+            wasAboveHighWater = false
+            onWritable?()
+        }
+        if shutdownPending && !isClosed {
+            let request = ShutdownRequest(stream: self)
+            if request.submit(asStream(handle)) < 0 { close() }
+        }
+    }
+
+    /// Sends what is queued, then half-closes (no more writes); reading goes on.
+    public func shutdown() {
+        if isClosed || shutdownPending { return }
+        shutdownPending = true
+        flush()
+    }
+
+    /// Sends what is queued, half-closes, then reads and drops what the peer still sends
+    /// until it closes too or `lingerMilliseconds` pass; then closes. This avoids a reset
+    /// that would discard the last response on the peer's side.
+    public func closeGracefully(lingerMilliseconds: UInt64 = 2000) {
+        if isClosed || shutdownPending { return }
+        onRead = nil
+        onEndOfFile = { [self] in close() }
+        startReading()
+        lingerTimer = LoopTimer(group: group) { [self] in close() }
+        lingerTimer?.start(afterMilliseconds: lingerMilliseconds)
+        shutdown()
+    }
+
+    fileprivate func shutdownCompleted(_ status: Int32) {
+        if status < 0 { close() }
+    }
+
+    private func fail(_ error: UVError) {
+        closeError = error
+        close()
+    }
+
+    /// Closes the stream at once, dropping what is queued. Idempotent.
+    public func close() {
+        if isClosed { return }
+        isClosed = true
+        lingerTimer?.close()
+        lingerTimer = nil
+        outbox = []
+        uv_close(asHandle(handle), loopStreamCloseCallback)
+    }
+
+    fileprivate func didRead(_ count: Int, _ base: UnsafeMutablePointer<CChar>?) {
+        if isClosed { return }
+        if count > 0 {
+            onRead?(UnsafeRawBufferPointer(start: base, count: count))
+        } else if count == Int(UV_EOF.rawValue) {
+            if let onEndOfFile { onEndOfFile() } else { close() }
+        } else if count < 0 {
+            fail(UVError(code: Int32(count), operation: "read"))
+        }
+    }
+
+    fileprivate func didClose() {
+        let callback = onClose
+        onClose = nil
+        onRead = nil
+        onEndOfFile = nil
+        onWritable = nil
+        callback?(closeError)
+        group?.closed()
+    }
+}
+
+/// One `uv_write` in flight; keeps its bytes alive until libuv is done with them.
+@LoopActor
+private final class WriteRequest {
+    let stream: TCPStream
+    var bytes: [UInt8]
+    let request: UnsafeMutablePointer<uv_write_t>
+
+    init(stream: TCPStream, bytes: [UInt8]) {
+        self.stream = stream
+        self.bytes = bytes
+        request = .allocate(capacity: 1)
+    }
+
+    func submit(_ handle: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
+        request.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        let status = bytes.withUnsafeMutableBytes { raw in
+            var buffer = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(raw.count))
+            return uv_write(request, handle, &buffer, 1, loopWriteCallback)
+        }
+        if status < 0 { finish() }
+        return status
+    }
+
+    func finish() {
+        Unmanaged<WriteRequest>.fromOpaque(request.pointee.data).release()
+        request.deallocate()
+    }
+}
+
+@LoopActor
+private final class ShutdownRequest {
+    let stream: TCPStream
+    let request: UnsafeMutablePointer<uv_shutdown_t>
+
+    init(stream: TCPStream) {
+        self.stream = stream
+        request = .allocate(capacity: 1)
+    }
+
+    func submit(_ handle: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
+        request.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        let status = uv_shutdown(request, handle, loopShutdownCallback)
+        if status < 0 { finish() }
+        return status
+    }
+
+    func finish() {
+        Unmanaged<ShutdownRequest>.fromOpaque(request.pointee.data).release()
+        request.deallocate()
+    }
+}
+
+@LoopActor
+private final class ConnectRequest {
+    let request: UnsafeMutablePointer<uv_connect_t>
+    var continuation: CheckedContinuation<Result<Void, UVError>, Never>?
+
+    init() {
+        request = .allocate(capacity: 1)
+        request.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    func release() {
+        Unmanaged<ConnectRequest>.fromOpaque(request.pointee.data).release()
+        request.deallocate()
+    }
+}
+
+private func loopAllocCallback(
+    _ handle: UnsafeMutablePointer<uv_handle_t>?, _ suggested: Int, _ buffer: UnsafeMutablePointer<uv_buf_t>?
+) {
+    let readBuffer = EventLoop.shared.readBuffer
+    buffer!.pointee = uv_buf_init(readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(readBuffer.count))
+}
+
+private func loopReadCallback(
+    _ handle: UnsafeMutablePointer<uv_stream_t>?, _ count: Int, _ buffer: UnsafePointer<uv_buf_t>?
+) {
+    let stream = Unmanaged<TCPStream>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+    nonisolated(unsafe) let base = buffer?.pointee.base
+    LoopActor.assumeIsolated { stream.didRead(count, base) }
+}
+
+private func loopWriteCallback(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
+    let write = Unmanaged<WriteRequest>.fromOpaque(request!.pointee.data).takeUnretainedValue()
+    LoopActor.assumeIsolated {
+        let stream = write.stream
+        write.finish()
+        stream.writeCompleted(status)
+    }
+}
+
+private func loopShutdownCallback(_ request: UnsafeMutablePointer<uv_shutdown_t>?, _ status: Int32) {
+    let shutdown = Unmanaged<ShutdownRequest>.fromOpaque(request!.pointee.data).takeUnretainedValue()
+    LoopActor.assumeIsolated {
+        let stream = shutdown.stream
+        shutdown.finish()
+        stream.shutdownCompleted(status)
+    }
+}
+
+private func loopConnectCallback(_ request: UnsafeMutablePointer<uv_connect_t>?, _ status: Int32) {
+    let connect = Unmanaged<ConnectRequest>.fromOpaque(request!.pointee.data).takeUnretainedValue()
+    LoopActor.assumeIsolated {
+        let continuation = connect.continuation
+        connect.continuation = nil
+        connect.release()
+        if status < 0 {
+            continuation?.resume(returning: .failure(UVError(code: status, operation: "connect")))
+        } else {
+            continuation?.resume(returning: .success(()))
+        }
+    }
+}
+
+private func loopStreamCloseCallback(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
+    let unmanaged = Unmanaged<TCPStream>.fromOpaque(handle!.pointee.data)
+    let stream = unmanaged.takeUnretainedValue()
+    LoopActor.assumeIsolated { stream.didClose() }
+    let pointer = stream.handle
+    unmanaged.release()
+    pointer.deallocate()
+}

@@ -1,0 +1,124 @@
+import Testing
+@testable import FlagonLoop
+
+@LoopActor
+private final class EchoServer {
+    let handles = HandleGroup()
+    var listener: TCPListener?
+    var streams: [ObjectIdentifier: TCPStream] = [:]
+
+    func start(host: String) throws -> Int {
+        let listener = try TCPListener(host: host, port: 0, group: handles) { [weak self] stream in
+            guard let self else { return }
+            let id = ObjectIdentifier(stream)
+            streams[id] = stream
+            stream.onRead = { bytes in stream.write(bytes) }
+            stream.onClose = { [weak self] _ in self?.streams[id] = nil }
+            stream.startReading()
+        }
+        self.listener = listener
+        return listener.port
+    }
+
+    func closeAll() {
+        listener?.close()
+        for stream in streams.values { stream.close() }
+    }
+}
+
+@LoopActor
+private func readExactly(_ stream: TCPStream, count: Int) async -> [UInt8] {
+    await withCheckedContinuation { continuation in
+        var received: [UInt8] = []
+        var done = false
+        stream.onRead = { bytes in
+            received.append(contentsOf: bytes)
+            if received.count >= count && !done {
+                done = true
+                continuation.resume(returning: received)
+            }
+        }
+        stream.onClose = { _ in
+            if !done { done = true; continuation.resume(returning: received) }
+        }
+        stream.startReading()
+    }
+}
+
+@Suite struct TCPTests {
+    @Test(arguments: ["127.0.0.1", "::1"])
+    @LoopActor func echoRoundTripOverIPv4AndIPv6(host: String) async throws {
+        let server = EchoServer()
+        let port = try server.start(host: host)
+        let client = try await TCPStream.connect(to: SocketAddress(host: host, port: port))
+        let payload = (0..<200_000).map { UInt8(truncatingIfNeeded: $0) }
+        client.write(payload)
+        let echoed = await readExactly(client, count: payload.count)
+        #expect(echoed == payload)
+        client.close()
+        server.closeAll()
+    }
+
+    @Test @LoopActor func closingAServerWithOpenConnectionsLeavesNoLiveHandles() async throws {
+        let server = EchoServer()
+        let port = try server.start(host: "127.0.0.1")
+        var clients: [TCPStream] = []
+        for _ in 0..<5 {
+            let client = try await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port))
+            client.write(Array("ping".utf8))
+            _ = await readExactly(client, count: 4)
+            clients.append(client)
+        }
+        #expect(server.handles.openCount == 6)   // listener + five accepted streams
+        server.closeAll()
+        await server.handles.waitUntilEmpty()
+        #expect(server.handles.openCount == 0)
+        for client in clients { client.close() }
+    }
+
+    @Test @LoopActor func reusePortLetsTwoListenersShareAPort() throws {
+        let first = try TCPListener(host: "127.0.0.1", port: 0, reusePort: true) { $0.close() }
+        let second = try TCPListener(host: "127.0.0.1", port: first.port, reusePort: true) { $0.close() }
+        #expect(second.port == first.port)
+        first.close()
+        second.close()
+    }
+
+    @Test @LoopActor func bindingABusyPortWithoutReusePortFails() throws {
+        let first = try TCPListener(host: "127.0.0.1", port: 0) { $0.close() }
+        #expect(throws: UVError.self) {
+            _ = try TCPListener(host: "127.0.0.1", port: first.port) { $0.close() }
+        }
+        first.close()
+    }
+
+    @Test @LoopActor func connectingToAClosedPortReportsTheError() async throws {
+        let probe = try TCPListener(host: "127.0.0.1", port: 0) { $0.close() }
+        let port = probe.port
+        probe.close()
+        await LoopTimer.sleep(milliseconds: 5)
+        await #expect(throws: UVError.self) {
+            _ = try await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port))
+        }
+    }
+
+    @Test @LoopActor func halfCloseDeliversEndOfFileAfterTheData() async throws {
+        var sawEOF = false
+        let listener = try TCPListener(host: "127.0.0.1", port: 0) { stream in
+            stream.write(Array("bye".utf8))
+            stream.shutdown()
+            stream.onEndOfFile = { stream.close() }
+            stream.startReading()
+        }
+        let client = try await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: listener.port))
+        let bytes: [UInt8] = await withCheckedContinuation { continuation in
+            var got: [UInt8] = []
+            client.onRead = { got.append(contentsOf: $0) }
+            client.onEndOfFile = { sawEOF = true; client.close(); continuation.resume(returning: got) }
+            client.startReading()
+        }
+        #expect(String(decoding: bytes, as: UTF8.self) == "bye")
+        #expect(sawEOF)
+        listener.close()
+    }
+}
