@@ -1,0 +1,106 @@
+/// An ordered list of HTTP header fields with case-insensitive lookup.
+///
+/// ```swift
+/// var headers = HTTPHeaders()
+/// headers.add("Content-Type", "text/plain")
+/// headers["content-type"]   // "text/plain"
+/// ```
+public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, Equatable {
+    /// The fields, in order, with their names as sent.
+    public private(set) var fields: [(name: String, value: String)] = []
+
+    /// Creates an empty header list.
+    public init() {}
+
+    /// Creates headers from literal pairs.
+    public init(dictionaryLiteral elements: (String, String)...) {
+        for (name, value) in elements { add(name, value) }
+    }
+
+    /// Creates headers from pairs.
+    public init(_ pairs: [(String, String)]) {
+        for (name, value) in pairs { add(name, value) }
+    }
+
+    /// The number of fields.
+    public var count: Int { fields.count }
+
+    /// Appends a field (a name may repeat).
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append((name, value))
+    }
+
+    /// Replaces every field of that name with one field.
+    public mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        fields.append((name, value))
+    }
+
+    /// Removes every field of that name.
+    public mutating func remove(_ name: String) {
+        fields.removeAll { Self.equalNames($0.name, name) }
+    }
+
+    /// The first value of the field, or `nil`; setting replaces every field of that name.
+    public subscript(name: String) -> String? {
+        get {
+            for field in fields where Self.equalNames(field.name, name) { return field.value }
+            return nil
+        }
+        set {
+            if let newValue { set(name, newValue) } else { remove(name) }
+        }
+    }
+
+    /// Every value of the field, in order.
+    public func values(for name: String) -> [String] {
+        fields.filter { Self.equalNames($0.name, name) }.map(\.value)
+    }
+
+    /// `true` when the field is present.
+    public func contains(_ name: String) -> Bool { self[name] != nil }
+
+    /// `true` when a comma-separated field holds `token` (case-insensitive), as in `Connection: close`.
+    public func hasToken(_ token: String, in name: String) -> Bool {
+        for field in fields where Self.equalNames(field.name, name) {
+            for part in field.value.split(separator: ",") {
+                if Self.equalNames(String(part.trimmingSpaces), token) { return true }
+            }
+        }
+        return false
+    }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
+        fields.makeIterator()
+    }
+
+    public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
+        lhs.fields.count == rhs.fields.count
+            && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    /// ASCII case-insensitive comparison of two header names.
+    @inline(__always)
+    public static func equalNames(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                guard x.count == y.count else { return false }
+                for i in 0..<x.count where x[i] | 0x20 != y[i] | 0x20 {
+                    return false
+                }
+                return true
+            }
+        }
+    }
+}
+
+extension Substring {
+    /// The substring without leading and trailing spaces and tabs.
+    var trimmingSpaces: Substring {
+        var s = self
+        while let first = s.first, first == " " || first == "\t" { s.removeFirst() }
+        while let last = s.last, last == " " || last == "\t" { s.removeLast() }
+        return s
+    }
+}

@@ -1,0 +1,368 @@
+/// An incremental HTTP/1.1 request parser: feed it bytes in chunks of any size and take
+/// complete requests out.
+///
+/// Wire format (RFC 9112): `method SP target SP HTTP/1.x CRLF`, header fields
+/// `name: value CRLF`, an empty line, then a body framed by `Content-Length` or by
+/// `Transfer-Encoding: chunked` (`<hex size>[;ext] CRLF data CRLF` … `0 CRLF trailers CRLF`).
+/// Requests may be pipelined; bytes after one request belong to the next.
+///
+/// ```swift
+/// var parser = HTTPRequestParser()
+/// parser.feed(Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
+/// if case .request(let message)? = try parser.next() { print(message.head.target) }
+/// ```
+///
+/// Rejected (each with its status): request line over the limit (414), header section or
+/// count over the limit (431), body over the limit (413), both `Content-Length` and
+/// `Transfer-Encoding` or differing `Content-Length` values (400, request smuggling),
+/// obsolete line folding, bare CR/LF, whitespace before a colon, control bytes (400), a
+/// transfer coding other than `chunked` (501), HTTP versions other than 1.0 and 1.1 (505).
+/// After an error the parser stays failed: the connection must close.
+public struct HTTPRequestParser: Sendable {
+    /// What ``next()`` yields.
+    public enum Event: Sendable, Equatable {
+        /// The head asked for `100 Continue` and the body has not arrived yet.
+        case continueExpected
+        /// A complete request.
+        case request(HTTPRequestMessage)
+    }
+
+    private enum State: Sendable, Equatable {
+        case head
+        case fixedBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers(bytes: Int)
+        case failed(HTTPParseError)
+    }
+
+    /// The limits in force.
+    public let limits: HTTPLimits
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var scan = 0
+    private var state = State.head
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    private static let maxChunkLineBytes = 1024
+
+    /// Creates a parser with the given limits.
+    public init(limits: HTTPLimits = HTTPLimits()) {
+        self.limits = limits
+    }
+
+    /// Appends received bytes.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Appends received bytes.
+    public mutating func feed(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    /// `true` when no byte of a next request has been received.
+    public var isIdle: Bool { state == .head && start == buffer.count }
+
+    /// `true` while part of a request head has arrived but not all of it.
+    public var isReceivingHead: Bool { state == .head && start < buffer.count }
+
+    /// Hands over the bytes received after the last complete request (for a protocol
+    /// upgrade) and empties the parser.
+    public mutating func takeRemainingBytes() -> [UInt8] {
+        let rest = Array(buffer[start...])
+        buffer = []
+        start = 0
+        scan = 0
+        return rest
+    }
+
+    private mutating func compact() {
+        if start > 0 && (start == buffer.count || start > 4096) {
+            buffer.removeSubrange(0..<start)
+            scan -= start
+            start = 0
+            if scan < 0 { scan = 0 }
+        }
+    }
+
+    /// The next event, or `nil` when more bytes are needed.
+    public mutating func next() throws(HTTPParseError) -> Event? {
+        do throws(HTTPParseError) {
+            return try step()
+        } catch {
+            state = .failed(error)
+            throw error
+        }
+    }
+
+    private mutating func step() throws(HTTPParseError) -> Event? {
+        while true {
+            switch state {
+            case .failed(let error):
+                throw error
+            case .head:
+                guard let parsed = try parseHead() else { return nil }
+                if let event = try beginBody(parsed) { return event }
+            case .fixedBody(let remaining):
+                let take = min(remaining, buffer.count - start)
+                if take > 0 {
+                    body.append(contentsOf: buffer[start..<start + take])
+                    start += take
+                }
+                if remaining - take > 0 {
+                    state = .fixedBody(remaining: remaining - take)
+                    return nil
+                }
+                return finish()
+            case .chunkSize:
+                guard let lineEnd = findCRLF(from: start) else {
+                    if buffer.count - start > Self.maxChunkLineBytes { throw .malformed("chunk size line too long") }
+                    return nil
+                }
+                if lineEnd - start > Self.maxChunkLineBytes { throw .malformed("chunk size line too long") }
+                let size = try parseChunkSize(start, lineEnd)
+                start = lineEnd + 2
+                if size == 0 {
+                    state = .trailers(bytes: 0)
+                } else {
+                    if body.count + size > limits.maxBodyBytes { throw .bodyTooLarge(max: limits.maxBodyBytes) }
+                    state = .chunkData(remaining: size)
+                }
+            case .chunkData(let remaining):
+                let take = min(remaining, buffer.count - start)
+                if take > 0 {
+                    body.append(contentsOf: buffer[start..<start + take])
+                    start += take
+                }
+                if remaining - take > 0 {
+                    state = .chunkData(remaining: remaining - take)
+                    return nil
+                }
+                state = .chunkDataEnd
+            case .chunkDataEnd:
+                if buffer.count - start < 2 { return nil }
+                guard buffer[start] == 13 && buffer[start + 1] == 10 else { throw .malformed("missing CRLF after chunk") }
+                start += 2
+                state = .chunkSize
+            case .trailers(let bytes):
+                guard let lineEnd = findCRLF(from: start) else {
+                    if bytes + buffer.count - start > limits.maxHeaderBytes { throw .headersTooLarge(max: limits.maxHeaderBytes) }
+                    return nil
+                }
+                let length = lineEnd - start
+                start = lineEnd + 2
+                if length == 0 { return finish() }
+                if bytes + length > limits.maxHeaderBytes { throw .headersTooLarge(max: limits.maxHeaderBytes) }
+                state = .trailers(bytes: bytes + length + 2)
+            }
+        }
+    }
+
+    private mutating func finish() -> Event {
+        let message = HTTPRequestMessage(head: head!, body: body)
+        head = nil
+        body = []
+        state = .head
+        scan = start
+        return .request(message)
+    }
+
+    private func findCRLF(from index: Int) -> Int? {
+        var i = index
+        let end = buffer.count - 1
+        while i < end {
+            if buffer[i] == 13 && buffer[i + 1] == 10 { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    private func parseChunkSize(_ from: Int, _ to: Int) throws(HTTPParseError) -> Int {
+        var size = 0
+        var digits = 0
+        var i = from
+        while i < to {
+            let byte = buffer[i]
+            let value: Int
+            switch byte {
+            case 48...57: value = Int(byte - 48)
+            case 65...70: value = Int(byte - 55)
+            case 97...102: value = Int(byte - 87)
+            case 59, 32, 9: i = to; continue   // extension or whitespace before it: ignored
+            default: throw .malformed("invalid chunk size")
+            }
+            digits += 1
+            if digits > 15 { throw .bodyTooLarge(max: limits.maxBodyBytes) }
+            size = size * 16 + value
+            i += 1
+        }
+        if digits == 0 { throw .malformed("invalid chunk size") }
+        return size
+    }
+
+    // MARK: Head
+
+    /// Finds and parses a complete head; `nil` when it has not all arrived.
+    private mutating func parseHead() throws(HTTPParseError) -> HTTPRequestHead? {
+        // Tolerate empty lines before a request line (RFC 9112, section 2.2).
+        while buffer.count - start >= 2 && buffer[start] == 13 && buffer[start + 1] == 10 {
+            start += 2
+        }
+        if scan < start { scan = start }
+        let count = buffer.count
+        var i = max(start, scan - 3)
+        var end = -1
+        while i + 3 < count {
+            if buffer[i + 3] == 10 && buffer[i + 2] == 13 && buffer[i + 1] == 10 && buffer[i] == 13 {
+                end = i
+                break
+            }
+            i += 1
+        }
+        if end < 0 {
+            scan = count
+            try checkPartialHeadLimits()
+            return nil
+        }
+        let parsed = try buffer.withUnsafeBufferPointer { all throws(HTTPParseError) in
+            try Self.parseHeadBytes(UnsafeBufferPointer(rebasing: all[start..<end]), limits: limits)
+        }
+        start = end + 4
+        scan = start
+        return parsed
+    }
+
+    private func checkPartialHeadLimits() throws(HTTPParseError) {
+        let pending = buffer.count - start
+        var lineEnd = -1
+        var i = start
+        let limit = min(buffer.count - 1, start + limits.maxRequestLineBytes + 1)
+        while i < limit {
+            if buffer[i] == 13 && buffer[i + 1] == 10 { lineEnd = i; break }
+            i += 1
+        }
+        if lineEnd < 0 {
+            if pending > limits.maxRequestLineBytes + 1 { throw .requestLineTooLong(max: limits.maxRequestLineBytes) }
+            return
+        }
+        if lineEnd - start > limits.maxRequestLineBytes { throw .requestLineTooLong(max: limits.maxRequestLineBytes) }
+        if buffer.count - (lineEnd + 2) > limits.maxHeaderBytes + 2 { throw .headersTooLarge(max: limits.maxHeaderBytes) }
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 48...57, 65...90, 97...122: return true
+        case 33, 35, 36, 37, 38, 39, 42, 43, 45, 46, 94, 95, 96, 124, 126: return true
+        default: return false
+        }
+    }
+
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    static func parseHeadBytes(_ bytes: UnsafeBufferPointer<UInt8>, limits: HTTPLimits) throws(HTTPParseError) -> HTTPRequestHead {
+        let count = bytes.count
+        // Request line.
+        var lineEnd = 0
+        while lineEnd < count && bytes[lineEnd] != 13 { lineEnd += 1 }
+        if lineEnd > limits.maxRequestLineBytes { throw .requestLineTooLong(max: limits.maxRequestLineBytes) }
+        var i = 0
+        while i < lineEnd && isTokenByte(bytes[i]) { i += 1 }
+        if i == 0 || i >= lineEnd || bytes[i] != 32 { throw .malformed("invalid method") }
+        let method = string(bytes, 0..<i)
+        let targetStart = i + 1
+        var j = targetStart
+        while j < lineEnd && bytes[j] > 32 && bytes[j] != 127 { j += 1 }
+        if j == targetStart || j >= lineEnd || bytes[j] != 32 { throw .malformed("invalid request target") }
+        let target = string(bytes, targetStart..<j)
+        let versionStart = j + 1
+        guard lineEnd - versionStart == 8,
+              bytes[versionStart] == 72, bytes[versionStart + 1] == 84, bytes[versionStart + 2] == 84,
+              bytes[versionStart + 3] == 80, bytes[versionStart + 4] == 47, bytes[versionStart + 6] == 46
+        else { throw .malformed("invalid HTTP version") }
+        let major = bytes[versionStart + 5], minor = bytes[versionStart + 7]
+        guard (48...57).contains(major), (48...57).contains(minor) else { throw .malformed("invalid HTTP version") }
+        guard major == 49, minor == 48 || minor == 49 else { throw .unsupportedVersion }
+        let minorVersion = Int(minor - 48)
+
+        // Header fields.
+        var headers = HTTPHeaders()
+        var position = lineEnd
+        while position < count {
+            guard position + 1 < count, bytes[position] == 13, bytes[position + 1] == 10 else { throw .malformed("bare CR") }
+            position += 2
+            let fieldStart = position
+            while position < count && bytes[position] != 13 {
+                if bytes[position] == 10 { throw .malformed("bare LF") }
+                position += 1
+            }
+            if headers.count >= limits.maxHeaderCount { throw .tooManyHeaders(max: limits.maxHeaderCount) }
+            if bytes[fieldStart] == 32 || bytes[fieldStart] == 9 { throw .malformed("obsolete line folding") }
+            var colon = fieldStart
+            while colon < position && isTokenByte(bytes[colon]) { colon += 1 }
+            if colon == fieldStart || colon >= position || bytes[colon] != 58 { throw .malformed("invalid header field") }
+            var valueStart = colon + 1
+            var valueEnd = position
+            while valueStart < valueEnd && (bytes[valueStart] == 32 || bytes[valueStart] == 9) { valueStart += 1 }
+            while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
+            for k in valueStart..<valueEnd {
+                let byte = bytes[k]
+                if (byte < 32 && byte != 9) || byte == 127 { throw .malformed("control character in header value") }
+            }
+            headers.add(string(bytes, fieldStart..<colon), string(bytes, valueStart..<valueEnd))
+        }
+        if count - lineEnd > limits.maxHeaderBytes + 2 { throw .headersTooLarge(max: limits.maxHeaderBytes) }
+
+        if minorVersion == 1 && headers["host"] == nil { throw .malformed("missing Host header") }
+        let keepAlive = minorVersion == 1
+            ? !headers.hasToken("close", in: "connection")
+            : headers.hasToken("keep-alive", in: "connection")
+        var expectsContinue = false
+        if let expect = headers["expect"] {
+            guard HTTPHeaders.equalNames(expect, "100-continue") else { throw .expectationFailed }
+            expectsContinue = minorVersion == 1
+        }
+        return HTTPRequestHead(method: method, target: target, minorVersion: minorVersion, headers: headers,
+                               keepAlive: keepAlive, expectsContinue: expectsContinue)
+    }
+
+    /// Decides the body framing of a parsed head; returns `.continueExpected` when the
+    /// client waits for `100 Continue` before sending its body.
+    private mutating func beginBody(_ parsed: HTTPRequestHead) throws(HTTPParseError) -> Event? {
+        head = parsed
+        let encodings = parsed.headers.values(for: "transfer-encoding")
+        let lengths = parsed.headers.values(for: "content-length")
+        if !encodings.isEmpty {
+            if !lengths.isEmpty { throw .malformed("both Content-Length and Transfer-Encoding") }
+            if parsed.minorVersion == 0 { throw .malformed("Transfer-Encoding in HTTP/1.0") }
+            let codings = encodings.flatMap { $0.split(separator: ",").map { String($0.trimmingSpaces).lowercased() } }
+            guard codings == ["chunked"] else { throw .unsupportedTransferEncoding(encodings.joined(separator: ", ")) }
+            state = .chunkSize
+            if parsed.expectsContinue && buffer.count == start { return .continueExpected }
+            return nil
+        }
+        var length = 0
+        if !lengths.isEmpty {
+            var found: Int?
+            for value in lengths.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
+                let digits = value.trimmingSpaces
+                guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+                      let number = Int(digits) else { throw .malformed("invalid Content-Length") }
+                if let found, found != number { throw .malformed("conflicting Content-Length values") }
+                found = number
+            }
+            length = found ?? 0
+        }
+        if length > limits.maxBodyBytes { throw .bodyTooLarge(max: limits.maxBodyBytes) }
+        if length == 0 { return finish() }
+        body.reserveCapacity(length)
+        state = .fixedBody(remaining: length)
+        if parsed.expectsContinue && buffer.count == start { return .continueExpected }
+        return nil
+    }
+}
