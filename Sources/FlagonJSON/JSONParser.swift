@@ -1,0 +1,288 @@
+/// A recursive-descent JSON parser (RFC 8259) over UTF-8 bytes.
+///
+/// Strict: no comments, no trailing commas, no NaN or Infinity, no leading zeros, no
+/// control characters in strings, nesting limited (default 128). Escapes and UTF-16
+/// surrogate pairs are decoded; a lone surrogate becomes U+FFFD.
+struct JSONParser {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let maxDepth: Int
+    var index = 0
+    var depth = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    mutating func parseDocument() throws(JSONError) -> JSONValue {
+        skipWhitespace()
+        let value = try parseValue()
+        skipWhitespace()
+        if index != bytes.count { throw .unexpected(offset: index, "trailing characters") }
+        return value
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 32 || byte == 10 || byte == 13 || byte == 9 { index += 1 } else { return }
+        }
+    }
+
+    mutating func parseValue() throws(JSONError) -> JSONValue {
+        guard index < bytes.count else { throw .unexpectedEnd }
+        switch bytes[index] {
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectWord("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw .unexpected(offset: index, "not a JSON value")
+        }
+    }
+
+    mutating func expectWord(_ word: StaticString) throws(JSONError) {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw .unexpectedEnd }
+        let start = word.utf8Start
+        for k in 0..<count where bytes[index + k] != start[k] {
+            throw .unexpected(offset: index + k, "invalid literal")
+        }
+        index += count
+    }
+
+    mutating func parseArray() throws(JSONError) -> JSONValue {
+        depth += 1
+        if depth > maxDepth { throw .tooDeep(max: maxDepth) }
+        index += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count && bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            depth -= 1
+            return .array(items)
+        }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue())
+            skipWhitespace()
+            guard index < bytes.count else { throw .unexpectedEnd }
+            let byte = bytes[index]
+            index += 1
+            if byte == UInt8(ascii: ",") { continue }
+            if byte == UInt8(ascii: "]") { break }
+            throw .unexpected(offset: index - 1, "expected , or ]")
+        }
+        depth -= 1
+        return .array(items)
+    }
+
+    mutating func parseObject() throws(JSONError) -> JSONValue {
+        depth += 1
+        if depth > maxDepth { throw .tooDeep(max: maxDepth) }
+        index += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return .object(object)
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count else { throw .unexpectedEnd }
+            guard bytes[index] == UInt8(ascii: "\"") else { throw .unexpected(offset: index, "expected a key") }
+            let key = try parseString()
+            skipWhitespace()
+            guard index < bytes.count else { throw .unexpectedEnd }
+            guard bytes[index] == UInt8(ascii: ":") else { throw .unexpected(offset: index, "expected :") }
+            index += 1
+            skipWhitespace()
+            let value = try parseValue()
+            if object[key] != nil { object[key] = value } else { object.appendUnchecked(key, value) }
+            skipWhitespace()
+            guard index < bytes.count else { throw .unexpectedEnd }
+            let byte = bytes[index]
+            index += 1
+            if byte == UInt8(ascii: ",") { continue }
+            if byte == UInt8(ascii: "}") { break }
+            throw .unexpected(offset: index - 1, "expected , or }")
+        }
+        depth -= 1
+        return .object(object)
+    }
+
+    mutating func parseString() throws(JSONError) -> String {
+        index += 1
+        let start = index
+        // Fast path: no escapes.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                guard let string = String(validating: slice, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
+                return string
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 32 { throw .unexpected(offset: index, "control character in string") }
+            index += 1
+        }
+        guard index < bytes.count else { throw .unexpectedEnd }
+        var scratch = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                guard let string = String(validating: scratch, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
+                return string
+            }
+            if byte < 32 { throw .unexpected(offset: index, "control character in string") }
+            if byte != UInt8(ascii: "\\") {
+                scratch.append(byte)
+                index += 1
+                continue
+            }
+            index += 1
+            guard index < bytes.count else { throw .unexpectedEnd }
+            let escape = bytes[index]
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""): scratch.append(34)
+            case UInt8(ascii: "\\"): scratch.append(92)
+            case UInt8(ascii: "/"): scratch.append(47)
+            case UInt8(ascii: "b"): scratch.append(8)
+            case UInt8(ascii: "f"): scratch.append(12)
+            case UInt8(ascii: "n"): scratch.append(10)
+            case UInt8(ascii: "r"): scratch.append(13)
+            case UInt8(ascii: "t"): scratch.append(9)
+            case UInt8(ascii: "u"):
+                var scalar = try parseHex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    if index + 6 <= bytes.count && bytes[index] == UInt8(ascii: "\\") && bytes[index + 1] == UInt8(ascii: "u") {
+                        let save = index
+                        index += 2
+                        let low = try parseHex4()
+                        if (0xDC00...0xDFFF).contains(low) {
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            index = save
+                            scalar = 0xFFFD
+                        }
+                    } else {
+                        scalar = 0xFFFD
+                    }
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    scalar = 0xFFFD
+                }
+                appendUTF8(Unicode.Scalar(scalar)!, to: &scratch)
+            default:
+                throw .unexpected(offset: index - 1, "invalid escape")
+            }
+        }
+        throw .unexpectedEnd
+    }
+
+    mutating func parseHex4() throws(JSONError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw .unexpectedEnd }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt32
+            switch byte {
+            case 48...57: digit = UInt32(byte - 48)
+            case 65...70: digit = UInt32(byte - 55)
+            case 97...102: digit = UInt32(byte - 87)
+            default: throw .unexpected(offset: index, "invalid \\u escape")
+            }
+            value = value << 4 | digit
+            index += 1
+        }
+        return value
+    }
+
+    func appendUTF8(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
+        for unit in UTF8.encode(scalar)! { out.append(unit) }
+    }
+
+    mutating func parseNumber() throws(JSONError) -> JSONValue {
+        let start = index
+        var negative = false
+        if bytes[index] == UInt8(ascii: "-") {
+            negative = true
+            index += 1
+        }
+        guard index < bytes.count else { throw .unexpectedEnd }
+        guard (48...57).contains(bytes[index]) else { throw .unexpected(offset: index, "invalid number") }
+        var integral = true
+        var magnitude: UInt64 = 0
+        var overflow = false
+        if bytes[index] == 48 {
+            index += 1
+            if index < bytes.count && (48...57).contains(bytes[index]) { throw .unexpected(offset: index, "leading zero") }
+        } else {
+            while index < bytes.count && (48...57).contains(bytes[index]) {
+                let (m1, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (m2, o2) = m1.addingReportingOverflow(UInt64(bytes[index] - 48))
+                overflow = overflow || o1 || o2
+                magnitude = m2
+                index += 1
+            }
+        }
+        if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
+            integral = false
+            index += 1
+            let digits = index
+            while index < bytes.count && (48...57).contains(bytes[index]) { index += 1 }
+            if index == digits { throw .unexpected(offset: index, "digit expected after .") }
+        }
+        if index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E")) {
+            integral = false
+            index += 1
+            if index < bytes.count && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) { index += 1 }
+            let digits = index
+            while index < bytes.count && (48...57).contains(bytes[index]) { index += 1 }
+            if index == digits { throw .unexpected(offset: index, "digit expected in exponent") }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        if integral && !overflow {
+            if !negative && magnitude <= UInt64(Int.max) { return .int(Int(magnitude)) }
+            if negative && magnitude <= UInt64(Int.max) + 1 { return .int(magnitude == UInt64(Int.max) + 1 ? Int.min : -Int(magnitude)) }
+        }
+        if integral { return .largeNumber(text) }
+        guard let double = Double(text), double.isFinite else { return .largeNumber(text) }
+        return .double(double)
+    }
+}
+
+extension JSONValue {
+    /// Parses JSON text in UTF-8 bytes.
+    ///
+    /// ```swift
+    /// let value = try JSONValue.parse(Array(#"[1,"2"]"#.utf8))
+    /// ```
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = 128) throws(JSONError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONError) in
+            var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
+            return try parser.parseDocument()
+        }
+    }
+
+    /// Parses JSON text in UTF-8 bytes.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 128) throws(JSONError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        return try parser.parseDocument()
+    }
+
+    /// Parses JSON text.
+    public static func parse(_ text: String, maxDepth: Int = 128) throws(JSONError) -> JSONValue {
+        var text = text
+        let result: Result<JSONValue, JSONError> = text.withUTF8 { buffer in
+            Result { () throws(JSONError) -> JSONValue in try parse(buffer, maxDepth: maxDepth) }
+        }
+        return try result.get()
+    }
+}

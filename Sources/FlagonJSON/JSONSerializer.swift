@@ -1,0 +1,167 @@
+/// Writes compact JSON (no spaces), as JavaScript's `JSON.stringify` does: non-ASCII
+/// characters as UTF-8, the escapes `\" \\ \b \f \n \r \t` and `\u00XX` for other
+/// control characters, integers without a fraction, doubles in ECMAScript's shortest form.
+public struct JSONSerializer {
+    /// Called for each binary value met; writes its stand-in (a Socket.IO placeholder).
+    public typealias BinaryWriter = (_ bytes: [UInt8], _ out: inout [UInt8]) -> Void
+
+    /// Appends the JSON text of `value` to `out`.
+    public static func write(_ value: JSONValue, into out: inout [UInt8], binary: BinaryWriter? = nil) throws(JSONError) {
+        switch value {
+        case .null: out.append(contentsOf: [110, 117, 108, 108])
+        case .bool(let b): out.append(contentsOf: b ? [116, 114, 117, 101] : [102, 97, 108, 115, 101])
+        case .int(let i): writeInt(i, into: &out)
+        case .double(let d): try writeDouble(d, into: &out)
+        case .largeNumber(let text): out.append(contentsOf: text.utf8)
+        case .string(let s): writeString(s, into: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                try write(item, into: &out, binary: binary)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let object):
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for member in object {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                writeString(member.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                try write(member.value, into: &out, binary: binary)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .binary(let bytes):
+            guard let binary else { throw .binaryNotAllowed }
+            binary(bytes, &out)
+        }
+    }
+
+    /// Appends a decimal integer.
+    public static func writeInt(_ value: Int, into out: inout [UInt8]) {
+        if value >= 0 && value < 10 {
+            out.append(UInt8(48 + value))
+            return
+        }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes of scratch
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[23 - count] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[(24 - count)...]))
+        }
+    }
+
+    /// Appends a JSON string literal.
+    public static func writeString(_ string: String, into out: inout [UInt8]) {
+        out.append(34)
+        var string = string
+        string.withUTF8 { utf8 in
+            var runStart = 0
+            for i in 0..<utf8.count {
+                let byte = utf8[i]
+                if byte >= 32 && byte != 34 && byte != 92 { continue }
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+                runStart = i + 1
+                switch byte {
+                case 34: out.append(contentsOf: [92, 34])
+                case 92: out.append(contentsOf: [92, 92])
+                case 8: out.append(contentsOf: [92, 98])
+                case 12: out.append(contentsOf: [92, 102])
+                case 10: out.append(contentsOf: [92, 110])
+                case 13: out.append(contentsOf: [92, 114])
+                case 9: out.append(contentsOf: [92, 116])
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+                }
+            }
+            if runStart < utf8.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+        }
+        out.append(34)
+    }
+
+    /// Appends a double as ECMAScript's `Number.prototype.toString` writes it.
+    public static func writeDouble(_ value: Double, into out: inout [UInt8]) throws(JSONError) {
+        guard value.isFinite else { throw .nonFiniteNumber }
+        if value == 0 { out.append(48); return }
+        if value.rounded() == value && abs(value) < 1e15 {
+            writeInt(Int(value), into: &out)
+            return
+        }
+        // Swift's description gives the shortest round-tripping digits; rewrite its layout.
+        let text = value.magnitude.description
+        var digits: [UInt8] = []
+        var pointPosition: Int?
+        var exponent = 0
+        var parts = text.split(separator: "e")
+        if parts.count == 2 { exponent = Int(parts[1]) ?? 0 } else { parts = [parts[0]] }
+        for byte in parts[0].utf8 {
+            if byte == UInt8(ascii: ".") { pointPosition = digits.count } else { digits.append(byte) }
+        }
+        var n = (pointPosition ?? digits.count) + exponent   // decimal exponent: value = 0.digits × 10^n
+        while digits.count > 1 && digits.first == 48 {
+            digits.removeFirst()
+            n -= 1
+        }
+        while digits.count > 1 && digits.last == 48 { digits.removeLast() }
+        let k = digits.count
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        if k <= n && n <= 21 {
+            out.append(contentsOf: digits)
+            out.append(contentsOf: repeatElement(48, count: n - k))
+        } else if 0 < n && n <= 21 {
+            out.append(contentsOf: digits[0..<n])
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: digits[n...])
+        } else if -6 < n && n <= 0 {
+            out.append(contentsOf: [48, UInt8(ascii: ".")])
+            out.append(contentsOf: repeatElement(48, count: -n))
+            out.append(contentsOf: digits)
+        } else {
+            out.append(digits[0])
+            if k > 1 {
+                out.append(UInt8(ascii: "."))
+                out.append(contentsOf: digits[1...])
+            }
+            out.append(UInt8(ascii: "e"))
+            out.append(UInt8(ascii: n - 1 >= 0 ? "+" : "-"))
+            writeInt(abs(n - 1), into: &out)
+        }
+    }
+}
+
+extension JSONValue {
+    /// The compact JSON text as UTF-8 bytes. Binary values and non-finite doubles throw.
+    ///
+    /// ```swift
+    /// try JSONValue(["a": 1]).serialized()   // Array(#"{"a":1}"#.utf8)
+    /// ```
+    public func serialized() throws(JSONError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        try JSONSerializer.write(self, into: &out)
+        return out
+    }
+
+    /// The compact JSON text; binary values and non-finite numbers are written as `null`.
+    public var jsonString: String {
+        var out: [UInt8] = []
+        do {
+            try JSONSerializer.write(self, into: &out) { _, out in out.append(contentsOf: [110, 117, 108, 108]) }
+        } catch {
+            return "null"
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension JSONValue: CustomStringConvertible {
+    public var description: String { jsonString }
+}
