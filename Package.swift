@@ -42,16 +42,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "FlagonTesting", dependencies: ["Flagon", "FlagonLoop", "FlagonHTTP"], swiftSettings: swiftSettings),
-        .executableTarget(
-            name: "Demo",
+        .target(
+            name: "DemoApp",
             dependencies: ["Flagon"],
-            path: "Examples/Demo",
+            path: "Examples/DemoApp",
             exclude: ["static"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonHTTPTests", dependencies: ["FlagonHTTP"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonLoopTests", dependencies: ["FlagonLoop"], swiftSettings: swiftSettings),
-        .testTarget(name: "FlagonTests", dependencies: ["Flagon", "FlagonTesting", "FlagonLoop"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlagonTests", dependencies: ["Flagon", "FlagonTesting", "FlagonLoop", "DemoApp"], swiftSettings: swiftSettings),
     ]
 )

@@ -87,3 +87,15 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
         self = .object(JSONObject(elements.map { (key: $0.0, value: $0.1) }))
     }
 }
+
+extension JSONValue {
+    /// An object value.
+    ///
+    /// ```swift
+    /// JSONValue(["ok": true])
+    /// ```
+    public init(_ object: JSONObject) { self = .object(object) }
+
+    /// An array value.
+    public init(_ array: [JSONValue]) { self = .array(array) }
+}

@@ -176,6 +176,10 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
         }
     }
 
+    /// The loop's clock in milliseconds, cached at the start of each loop turn.
+    /// Loop thread only.
+    public var nowMilliseconds: UInt64 { uv_now(uvLoop) }
+
     // MARK: Introspection
 
     /// The number of libuv handles that are open on the loop, not counting the loop's own.

@@ -1,0 +1,264 @@
+import FlagonHTTP
+import FlagonLoop
+
+/// One client connection: parses requests, runs them through the app one at a time (in
+/// order, so pipelined responses keep their order), writes the responses, and applies
+/// the timeouts and backpressure of ``ServerOptions``.
+@LoopActor
+final class HTTPConnection {
+    private let stream: TCPStream
+    private unowned let server: Server
+    private var parser: HTTPRequestParser
+    private var queue: [HTTPRequestMessage] = []
+    private var busy = false
+    private var closing = false
+    private var readingPaused = false
+    private var peerClosed = false
+    private var requestStart: UInt64 = 0
+    private var lastActivity: UInt64
+    private var currentContext: RequestContext?
+    private lazy var remote: String? = stream.remoteAddress?.description
+
+    init(stream: TCPStream, server: Server) {
+        self.stream = stream
+        self.server = server
+        self.parser = HTTPRequestParser(limits: server.options.limits)
+        self.lastActivity = EventLoop.shared.nowMilliseconds
+    }
+
+    func start() {
+        stream.onRead = { [unowned self] bytes in received(bytes) }
+        stream.onEndOfFile = { [unowned self] in peerHalfClosed() }
+        stream.onWritable = { [unowned self] in updateReading() }
+        stream.onClose = { [unowned self] _ in
+            currentContext?.connectionClosed()
+            server.connectionClosed(self)
+        }
+        stream.startReading()
+    }
+
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        let now = EventLoop.shared.nowMilliseconds
+        lastActivity = now
+        if parser.isIdle { requestStart = now }
+        parser.feed(bytes)
+        drainParser()
+    }
+
+    private func drainParser() {
+        while !closing {
+            let event: HTTPRequestParser.Event?
+            do {
+                event = try parser.next()
+            } catch {
+                fail(status: error.status, message: String(describing: error))
+                return
+            }
+            guard let event else { break }
+            switch event {
+            case .continueExpected:
+                stream.write(HTTPResponseSerializer.continueResponse)
+            case .request(let message):
+                queue.append(message)
+                if !parser.isIdle { requestStart = EventLoop.shared.nowMilliseconds }
+            }
+        }
+        updateReading()
+        processNext()
+    }
+
+    private func updateReading() {
+        let shouldPause = queue.count >= server.options.maxPipelinedRequests || !stream.isWritable
+        if shouldPause && !readingPaused {
+            readingPaused = true
+            stream.stopReading()
+        } else if !shouldPause && readingPaused && !closing {
+            readingPaused = false
+            stream.startReading()
+        }
+    }
+
+    private func peerHalfClosed() {
+        peerClosed = true
+        currentContext?.connectionClosed()
+        if !busy && queue.isEmpty { stream.close() }
+    }
+
+    private func processNext() {
+        guard !busy, !closing, !queue.isEmpty else { return }
+        let message = queue.removeFirst()
+        busy = true
+        Task { await self.handle(message) }
+    }
+
+    private func handle(_ message: HTTPRequestMessage) async {
+        var request = Request(method: message.head.method, target: message.head.target, headers: message.head.headers,
+                              body: message.body, remoteAddress: remote)
+        request.minorVersion = message.head.minorVersion
+        currentContext = request.context
+        if peerClosed { request.context.connectionClosed() }
+        let response: Response
+        do {
+            response = try await server.app.respond(to: request)
+        } catch {
+            response = await server.app.handleError(error, request: request)
+        }
+        currentContext = nil
+        if stream.isClosed { return }
+        let keepAlive = message.head.keepAlive && !server.isShuttingDown && !peerClosed
+            && !(response.headers.hasToken("close", in: "connection"))
+        await write(response, for: message.head, request: request, keepAlive: keepAlive)
+        busy = false
+        lastActivity = EventLoop.shared.nowMilliseconds
+        if closing || stream.isClosed { return }
+        if !keepAlive {
+            closing = true
+            stream.closeGracefully()
+            return
+        }
+        updateReading()
+        processNext()
+    }
+
+    private func write(_ response: Response, for head: HTTPRequestHead, request: Request, keepAlive: Bool) async {
+        var out: [UInt8] = []
+        let isHead = head.method == "HEAD"
+        if response.status == 101, let upgrade = response.upgrade {
+            HTTPResponseSerializer.writeHead(status: 101, headers: response.headers, framing: .none, keepAlive: true,
+                                             date: server.dateHeader, into: &out)
+            stream.write(out)
+            closing = true
+            stream.onRead = nil
+            stream.onEndOfFile = nil
+            stream.onWritable = nil
+            stream.onClose = nil
+            server.connectionUpgraded(self, stream: stream)
+            upgrade(UpgradedConnection(stream: stream, initialBytes: parser.takeRemainingBytes(), request: request))
+            return
+        }
+        switch response.body {
+        case .bytes(let body):
+            let noBody = HTTPResponseSerializer.forbidsBodyStatus(response.status)
+            HTTPResponseSerializer.writeHead(status: response.status, headers: response.headers,
+                                             framing: noBody ? .none : .contentLength(body.count), keepAlive: keepAlive,
+                                             date: server.dateHeader, into: &out)
+            if !isHead && !noBody {
+                if out.count + body.count <= 64 * 1024 {
+                    out.append(contentsOf: body)
+                    stream.write(out)
+                } else {
+                    stream.write(out)
+                    stream.write(body)
+                }
+            } else {
+                stream.write(out)
+            }
+        case .stream(let produce):
+            let chunked = head.minorVersion == 1
+            HTTPResponseSerializer.writeHead(status: response.status, headers: response.headers,
+                                             framing: chunked ? .chunked : .none, keepAlive: keepAlive && chunked,
+                                             date: server.dateHeader, into: &out)
+            stream.write(out)
+            if isHead { return }
+            let stream = self.stream
+            let writer = BodyWriter(send: { bytes in
+                if chunked {
+                    var chunk: [UInt8] = []
+                    HTTPResponseSerializer.writeChunk(bytes, into: &chunk)
+                    stream.write(chunk)
+                } else {
+                    stream.write(bytes)
+                }
+            }, waitUntilWritable: { [weak self] in await self?.waitUntilWritable() ?? false })
+            do {
+                try await produce(writer)
+                if chunked {
+                    var last: [UInt8] = []
+                    HTTPResponseSerializer.writeLastChunk(into: &last)
+                    stream.write(last)
+                } else {
+                    closing = true
+                    stream.closeGracefully()
+                }
+            } catch {
+                server.app.logger.error("streamed response failed: \(String(describing: error))")
+                closing = true
+                stream.close()   // the body cannot be completed: the client must see it cut
+            }
+        }
+    }
+
+    private var writableWaiters: [CheckedContinuation<Bool, Never>] = []
+
+    private func waitUntilWritable() async -> Bool {
+        if stream.isClosed { return false }
+        if stream.isWritable { return true }
+        return await withCheckedContinuation { continuation in
+            writableWaiters.append(continuation)
+            let previous = stream.onWritable
+            let previousClose = stream.onClose
+            stream.onWritable = { [unowned self] in
+                stream.onWritable = previous
+                resumeWriters(true)
+                previous?()
+            }
+            stream.onClose = { [unowned self] error in
+                resumeWriters(false)
+                previousClose?(error)
+            }
+        }
+    }
+
+    private func resumeWriters(_ value: Bool) {
+        let waiters = writableWaiters
+        writableWaiters = []
+        for waiter in waiters { waiter.resume(returning: value) }
+    }
+
+    private func fail(status: Int, message: String) {
+        closing = true
+        queue.removeAll()
+        var out: [UInt8] = []
+        let body = Array("\(HTTPStatus.reason(status)): \(message)\n".utf8)
+        HTTPResponseSerializer.writeHead(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"],
+                                         framing: .contentLength(body.count), keepAlive: false,
+                                         date: server.dateHeader, into: &out)
+        out.append(contentsOf: body)
+        if busy {
+            // An earlier request's response is still being produced; its order matters more.
+            stream.close()
+            return
+        }
+        stream.write(out)
+        stream.closeGracefully()
+    }
+
+    func checkTimeouts(now: UInt64) {
+        if closing || busy { return }
+        let options = server.options
+        if parser.isReceivingHead {
+            if now - requestStart > options.headerTimeout { fail(status: 408, message: "request head not received in time") }
+        } else if !parser.isIdle {
+            if now - requestStart > options.bodyTimeout { fail(status: 408, message: "request body not received in time") }
+        } else if queue.isEmpty && now - lastActivity > options.keepAliveTimeout {
+            closing = true
+            stream.close()
+        }
+    }
+
+    func beginShutdown() {
+        if !busy && queue.isEmpty && parser.isIdle {
+            closing = true
+            stream.close()
+        }
+    }
+
+    func forceClose() {
+        closing = true
+        stream.close()
+    }
+}
+
+extension HTTPResponseSerializer {
+    static func forbidsBodyStatus(_ status: Int) -> Bool { HTTPStatus.forbidsBody(status) }
+}

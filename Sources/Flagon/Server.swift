@@ -1,0 +1,167 @@
+import FlagonHTTP
+import FlagonLoop
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves an ``App`` over HTTP/1.1 on the event loop.
+///
+/// ```swift
+/// let server = try Server(app: app, options: options)
+/// let port = try server.start()
+/// // ...
+/// await server.shutdown()
+/// ```
+///
+/// A graceful shutdown (``shutdown()``, or SIGINT/SIGTERM under ``run()``) stops accepting,
+/// runs the app's shutdown hooks, closes idle connections, lets in-flight responses finish
+/// within ``ServerOptions/shutdownTimeout``, then closes everything.
+@LoopActor
+public final class Server {
+    /// The application.
+    public let app: App
+    /// The settings.
+    public let options: ServerOptions
+    /// Every libuv handle the server opened (listener, connections, timers); zero after shutdown.
+    public let handles = HandleGroup()
+
+    private var listener: TCPListener?
+    private var sweepTimer: LoopTimer?
+    private var signals: [SignalWatcher] = []
+    private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+    private var upgraded: [ObjectIdentifier: TCPStream] = [:]
+    private(set) var isShuttingDown = false
+    private var stopped = false
+    private var finishedWaiters: [CheckedContinuation<Void, Never>] = []
+    private var cachedDateSecond = -1
+    private var cachedDate = ""
+
+    /// Builds the app (duplicate routes and bad declarations fail here) and prepares a server.
+    public init(app: App, options: ServerOptions = ServerOptions()) throws(AppBuildError) {
+        try app.build()
+        self.app = app
+        self.options = options
+    }
+
+    /// The port listened on (after ``start()``).
+    public var port: Int { listener?.port ?? options.port }
+
+    /// Open HTTP connections (upgraded ones not counted).
+    public var connectionCount: Int { connections.count }
+
+    /// Starts listening; returns the port.
+    @discardableResult
+    public func start() throws(UVError) -> Int {
+        precondition(listener == nil, "server already started")
+        listener = try TCPListener(host: options.host, port: options.port, reusePort: options.reusePort, group: handles) {
+            [weak self] stream in self?.accept(stream)
+        }
+        let interval = max(10, min(1000, min(options.headerTimeout, options.keepAliveTimeout) / 4))
+        sweepTimer = LoopTimer(group: handles) { [weak self] in self?.sweep() }
+        sweepTimer?.start(afterMilliseconds: interval, repeatMilliseconds: interval)
+        app.logger.info("Flagon listening on http://\(listener!.address)")
+        return listener!.port
+    }
+
+    /// Starts, serves until a graceful shutdown completes (SIGINT or SIGTERM when
+    /// ``ServerOptions/handleSignals`` is on), then returns.
+    public func run() async throws {
+        if listener == nil { try start() }
+        if options.handleSignals {
+            for signal in [SIGINT, SIGTERM] {
+                signals.append(try SignalWatcher(signal: signal) { [weak self] in
+                    guard let self else { return }
+                    self.app.logger.info("signal \(signal): shutting down")
+                    Task { await self.shutdown() }
+                })
+            }
+        }
+        await waitUntilStopped()
+    }
+
+    /// Returns once the server has stopped.
+    public func waitUntilStopped() async {
+        if stopped { return }
+        await withCheckedContinuation { finishedWaiters.append($0) }
+    }
+
+    /// Shuts down gracefully and returns when every handle is closed.
+    public func shutdown() async {
+        if isShuttingDown {
+            await waitUntilStopped()
+            return
+        }
+        isShuttingDown = true
+        listener?.close()
+        for hook in app.shutdownHooks { hook() }
+        for connection in connections.values { connection.beginShutdown() }
+        let deadline = EventLoop.shared.nowMilliseconds + options.shutdownTimeout
+        while !connections.isEmpty && EventLoop.shared.nowMilliseconds < deadline {
+            await LoopTimer.sleep(milliseconds: 10)
+        }
+        for connection in Array(connections.values) { connection.forceClose() }
+        for stream in upgraded.values { stream.close() }
+        sweepTimer?.close()
+        for watcher in signals { watcher.close() }
+        signals = []
+        await handles.waitUntilEmpty()
+        stopped = true
+        app.logger.info("Flagon stopped")
+        let waiters = finishedWaiters
+        finishedWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func accept(_ stream: TCPStream) {
+        if isShuttingDown || connections.count >= options.maxConnections {
+            stream.close()
+            return
+        }
+        stream.highWaterMark = options.writeHighWaterMark
+        let connection = HTTPConnection(stream: stream, server: self)
+        connections[ObjectIdentifier(connection)] = connection
+        connection.start()
+    }
+
+    func connectionClosed(_ connection: HTTPConnection) {
+        connections[ObjectIdentifier(connection)] = nil
+    }
+
+    func connectionUpgraded(_ connection: HTTPConnection, stream: TCPStream) {
+        connections[ObjectIdentifier(connection)] = nil
+        upgraded[ObjectIdentifier(stream)] = stream
+    }
+
+    private func sweep() {
+        let now = EventLoop.shared.nowMilliseconds
+        for connection in Array(connections.values) { connection.checkTimeouts(now: now) }
+        if !upgraded.isEmpty { upgraded = upgraded.filter { !$0.value.isClosed } }
+    }
+
+    /// The `Date` header value, formatted once per second.
+    var dateHeader: String {
+        let second = Int(time(nil))
+        if second != cachedDateSecond {
+            cachedDateSecond = second
+            cachedDate = HTTPDate.format(second)
+        }
+        return cachedDate
+    }
+}
+
+extension App {
+    /// Serves the app until SIGINT or SIGTERM: on `host` (default 127.0.0.1) and `port`
+    /// (default `$PORT`, else 5000), the way `flask run` does.
+    ///
+    /// ```swift
+    /// try await app.run()
+    /// ```
+    public func run(host: String = "127.0.0.1", port: Int? = nil) async throws {
+        var options = ServerOptions()
+        options.host = host
+        options.port = port ?? getenv("PORT").flatMap { Int(String(cString: $0)) } ?? 5000
+        let server = try Server(app: self, options: options)
+        try await server.run()
+    }
+}

@@ -1,0 +1,38 @@
+import FlagonHTTP
+
+/// Settings of a ``Server``. Every limit has a default and can be changed.
+///
+/// ```swift
+/// var options = ServerOptions()
+/// options.port = 8080
+/// options.limits.maxBodyBytes = 1 << 20
+/// ```
+public struct ServerOptions: Sendable {
+    /// Address to listen on (default `127.0.0.1`; `::` or `0.0.0.0` for all interfaces).
+    public var host = "127.0.0.1"
+    /// Port (default 5000, as `flask run`; 0 picks a free one).
+    public var port = 5000
+    /// Lets several processes listen on the same port (`SO_REUSEPORT`).
+    public var reusePort = false
+    /// Parser limits: request line, headers, body.
+    public var limits = HTTPLimits()
+    /// Time allowed to receive a request head, in milliseconds (default 10 s; then 408).
+    public var headerTimeout: UInt64 = 10_000
+    /// Time allowed to receive a request body once its head arrived (default 60 s; then 408).
+    public var bodyTimeout: UInt64 = 60_000
+    /// How long an idle keep-alive connection stays open, in milliseconds (default 5 s, as Node).
+    public var keepAliveTimeout: UInt64 = 5_000
+    /// How long a graceful shutdown waits for in-flight responses, in milliseconds (default 10 s).
+    public var shutdownTimeout: UInt64 = 10_000
+    /// Requests parsed ahead on one connection while an earlier one is handled (default 16).
+    public var maxPipelinedRequests = 16
+    /// Most open connections; more are closed at once (default 10,000).
+    public var maxConnections = 10_000
+    /// Bytes queued for one client above which the server stops reading from it (default 1 MiB).
+    public var writeHighWaterMark = 1 << 20
+    /// Whether SIGINT and SIGTERM start a graceful shutdown in ``Server/run()``.
+    public var handleSignals = true
+
+    /// The defaults.
+    public init() {}
+}

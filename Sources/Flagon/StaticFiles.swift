@@ -1,0 +1,140 @@
+import FlagonHTTP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves files from a folder, safely: no `..` or symlink escape, `ETag` and
+/// `Last-Modified` with `304 Not Modified`, single byte ranges with `206`.
+///
+/// ```swift
+/// let files = StaticFiles(directory: "public")
+/// app.get("/assets/<path:file>") { request in try files.serve(request.parameters["file"]!, request: request) }
+/// ```
+public struct StaticFiles: Sendable {
+    /// The folder, resolved to its real path.
+    public let root: String
+    /// Largest file served (default 64 MiB).
+    public var maxFileBytes = 64 * 1024 * 1024
+
+    /// Serves `directory` (relative paths are taken from the working directory).
+    public init(directory: String) {
+        root = StaticFiles.realPath(directory) ?? directory
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The response for `relativePath`; 404 when it is missing or escapes the folder.
+    public func serve(_ relativePath: String, request: Request) throws(HTTPError) -> Response {
+        let parts = relativePath.split(separator: "/", omittingEmptySubsequences: true)
+        guard !parts.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." || $0.contains("\0") || $0.contains("\\") }) else {
+            throw HTTPError(404)
+        }
+        guard let resolved = StaticFiles.realPath(root + "/" + parts.joined(separator: "/")),
+              resolved.hasPrefix(root + "/") else { throw HTTPError(404) }
+        var info = stat()
+        guard stat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw HTTPError(404) }
+        let size = Int(info.st_size)
+        guard size <= maxFileBytes else { throw HTTPError(413, "file too large to serve") }
+        let modified = Int(info.st_mtim.tv_sec)
+        let etag = "\"\(String(size, radix: 16))-\(String(modified, radix: 16))-\(String(Int(info.st_ino), radix: 16))\""
+
+        var headers: HTTPHeaders = [
+            "Content-Type": StaticFiles.contentType(for: resolved),
+            "ETag": etag,
+            "Last-Modified": HTTPDate.format(modified),
+            "Accept-Ranges": "bytes",
+        ]
+        if let match = request.headers["if-none-match"] {
+            if match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(" ").replacingWeakPrefix == etag }) {
+                return Response(status: 304, headers: headers)
+            }
+        } else if let since = request.headers["if-modified-since"].flatMap(HTTPDate.parse), modified <= since {
+            return Response(status: 304, headers: headers)
+        }
+
+        var range: ClosedRange<Int>?
+        if let header = request.headers["range"], request.headers["if-range"].map({ $0 == etag }) ?? true {
+            switch StaticFiles.parseRange(header, size: size) {
+            case .none: break
+            case .some(.none):
+                headers.set("Content-Range", "bytes */\(size)")
+                return Response(status: 416, headers: headers)
+            case .some(.some(let r)): range = r
+            }
+        }
+        let bytes = try StaticFiles.read(resolved, range: range ?? 0...max(size - 1, 0), size: size)
+        if let range {
+            headers.set("Content-Range", "bytes \(range.lowerBound)-\(range.upperBound)/\(size)")
+            return Response(status: 206, headers: headers, body: bytes)
+        }
+        return Response(status: 200, headers: headers, body: bytes)
+    }
+
+    /// Parses a single `bytes=` range. `nil`: ignore the header (serve everything);
+    /// `.some(nil)`: not satisfiable (416).
+    static func parseRange(_ header: String, size: Int) -> ClosedRange<Int>?? {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return .none }
+        let spec = header.dropFirst(6).trimmingCharacters(" ")
+        let sides = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard sides.count == 2 else { return .none }
+        if sides[0].isEmpty {
+            guard let suffix = Int(sides[1]), suffix > 0 else { return .some(nil) }
+            if size == 0 { return .some(nil) }
+            return .some(max(0, size - suffix)...(size - 1))
+        }
+        guard let first = Int(sides[0]) else { return .none }
+        let last = sides[1].isEmpty ? size - 1 : (Int(sides[1]) ?? -1)
+        guard last >= first, first < size else { return .some(nil) }
+        return .some(first...min(last, size - 1))
+    }
+
+    static func read(_ path: String, range: ClosedRange<Int>, size: Int) throws(HTTPError) -> [UInt8] {
+        if size == 0 { return [] }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw HTTPError(404) }
+        defer { close(descriptor) }
+        let count = range.count
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { raw in
+                pread(descriptor, raw.baseAddress! + done, count - done, off_t(range.lowerBound + done))
+            }
+            if n <= 0 { throw HTTPError(500, "cannot read file") }
+            done += n
+        }
+        return bytes
+    }
+
+    /// The content type for a file name's extension.
+    public static func contentType(for path: String) -> String {
+        let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        switch ext {
+        case "html", "htm": return "text/html; charset=utf-8"
+        case "css": return "text/css; charset=utf-8"
+        case "js", "mjs": return "text/javascript; charset=utf-8"
+        case "json", "map": return "application/json"
+        case "txt", "md": return "text/plain; charset=utf-8"
+        case "svg": return "image/svg+xml"
+        case "png": return "image/png"
+        case "jpg", "jpeg": return "image/jpeg"
+        case "gif": return "image/gif"
+        case "webp": return "image/webp"
+        case "ico": return "image/x-icon"
+        case "wasm": return "application/wasm"
+        case "woff2": return "font/woff2"
+        case "woff": return "font/woff"
+        case "pdf": return "application/pdf"
+        case "xml": return "application/xml"
+        default: return "application/octet-stream"
+        }
+    }
+}
+
+extension String {
+    var replacingWeakPrefix: String { hasPrefix("W/") ? String(dropFirst(2)) : self }
+}
