@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "FlagonLoop", targets: ["FlagonLoop"]),
         .library(name: "FlagonTesting", targets: ["FlagonTesting"]),
         .executable(name: "demo", targets: ["Demo"]),
+        .executable(name: "conformance-server", targets: ["ConformanceServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -48,6 +49,9 @@ let package = Package(
             path: "Examples/DemoApp",
             exclude: ["static"],
             swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ConformanceServer", dependencies: ["Flagon"], path: "Examples/ConformanceServer", swiftSettings: swiftSettings
         ),
         .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),

@@ -1,0 +1,220 @@
+import FlagonHTTP
+import FlagonLoop
+
+/// A message received on a ``WebSocket``.
+public enum WebSocketMessage: Sendable, Equatable {
+    /// A text message (valid UTF-8).
+    case text(String)
+    /// A binary message.
+    case binary([UInt8])
+}
+
+/// A server-side WebSocket connection (RFC 6455) on the loop.
+///
+/// ```swift
+/// app.websocket("/echo") { ws in
+///     ws.onMessage = { message in
+///         switch message {
+///         case .text(let text): ws.send(text: text)
+///         case .binary(let bytes): ws.send(binary: bytes)
+///         }
+///     }
+/// }
+/// ```
+///
+/// Pings are answered with pongs. A protocol violation closes the connection with the
+/// matching code (1002, 1007 for invalid UTF-8, 1009 for a message over the limit).
+@LoopActor
+public final class WebSocket {
+    /// The handshake request.
+    public let request: Request
+    /// Called for each complete message.
+    public var onMessage: ((WebSocketMessage) -> Void)?
+    /// Called once when the connection ends, with the close code (1006 when it was cut).
+    public var onClose: ((_ code: UInt16, _ reason: String) -> Void)?
+    /// Called when the client's queue has drained after exceeding its high-water mark.
+    public var onWritable: (() -> Void)?
+    /// `true` until a close frame was sent or received, or the connection was cut.
+    public private(set) var isOpen = true
+
+    private let stream: TCPStream
+    private var parser: WebSocketFrameParser
+    private var closeNotified = false
+    private var closeSent = false
+    private var closeTimer: LoopTimer?
+
+    /// Takes over an upgraded connection.
+    public init(connection: UpgradedConnection, maxMessageBytes: Int) {
+        request = connection.request
+        stream = connection.stream
+        parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
+        // The stream's callbacks keep the WebSocket alive until the stream closes
+        // (TCPStream drops its callbacks then).
+        stream.onRead = { [self] bytes in received(bytes) }
+        stream.onEndOfFile = { [self] in
+            notifyClose(1006, "connection closed without a close frame")
+            stream.close()
+        }
+        stream.onClose = { [self] _ in
+            closeTimer?.close()
+            closeTimer = nil
+            notifyClose(1006, "connection lost")
+        }
+        stream.onWritable = { [self] in onWritable?() }
+        if !connection.initialBytes.isEmpty {
+            connection.initialBytes.withUnsafeBytes { received($0) }
+        }
+    }
+
+    /// Starts reading (call after setting the callbacks; ``Flagon/App/websocket(_:maxMessageBytes:_:)`` does it).
+    public func start() {
+        stream.startReading()
+    }
+
+    /// Bytes queued for the client and not yet sent.
+    public var bufferedBytes: Int { stream.pendingWriteBytes }
+
+    /// `true` while the queue is below the stream's high-water mark.
+    public var isWritable: Bool { stream.isWritable }
+
+    /// Sends a text message.
+    public func send(text: String) {
+        send(opcode: .text, payload: Array(text.utf8))
+    }
+
+    /// Sends a text message given as UTF-8 bytes (which must be valid UTF-8).
+    public func send(textBytes: [UInt8]) {
+        send(opcode: .text, payload: textBytes)
+    }
+
+    /// Sends a binary message.
+    public func send(binary: [UInt8]) {
+        send(opcode: .binary, payload: binary)
+    }
+
+    /// Sends a frame; the header and the payload join the stream's batched writes.
+    public func send(opcode: WebSocketFrame.Opcode, payload: [UInt8]) {
+        guard isOpen else { return }
+        var header: [UInt8] = []
+        header.reserveCapacity(10 + (payload.count < 512 ? payload.count : 0))
+        WebSocketFrame.writeHeader(opcode: opcode, length: payload.count, into: &header)
+        if payload.count < 512 {
+            header.append(contentsOf: payload)
+            stream.write(header)
+        } else {
+            stream.write(header)
+            stream.write(payload)
+        }
+    }
+
+    /// Starts the closing handshake; the TCP connection closes when the client answers,
+    /// or after two seconds.
+    public func close(code: UInt16 = 1000, reason: String = "") {
+        guard isOpen else { return }
+        sendClose(code: code, reason: reason)
+        closeTimer = LoopTimer { [weak self] in self?.stream.close() }
+        closeTimer?.start(afterMilliseconds: 2000)
+        notifyClose(code, reason)
+    }
+
+    /// Closes the TCP connection at once, without a closing handshake.
+    public func abort() {
+        notifyClose(1006, "aborted")
+        stream.close()
+    }
+
+    private func sendClose(code: UInt16, reason: String) {
+        if closeSent { return }
+        closeSent = true
+        stream.write(WebSocketFrame.closeFrame(code: code, reason: reason))
+        isOpen = false
+    }
+
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        parser.feed(bytes)
+        while !stream.isClosed {
+            let event: WebSocketFrameParser.Event?
+            do {
+                event = try parser.next()
+            } catch {
+                sendClose(code: error.closeCode, reason: "")
+                notifyClose(error.closeCode, String(describing: error))
+                stream.closeGracefully(lingerMilliseconds: 1000)
+                return
+            }
+            guard let event else { return }
+            switch event {
+            case .text(let bytes):
+                if isOpen { onMessage?(.text(String(decoding: bytes, as: UTF8.self))) }
+            case .binary(let bytes):
+                if isOpen { onMessage?(.binary(bytes)) }
+            case .ping(let payload):
+                if !closeSent { send(opcode: .pong, payload: payload) }
+            case .pong:
+                break
+            case .close(let code, let reason):
+                if !closeSent {
+                    closeSent = true
+                    isOpen = false
+                    if let code {
+                        stream.write(WebSocketFrame.closeFrame(code: code))
+                    } else {
+                        stream.write(WebSocketFrame.frame(opcode: .close, payload: []))
+                    }
+                }
+                notifyClose(code ?? 1005, reason)
+                stream.closeGracefully(lingerMilliseconds: 1000)
+                return
+            }
+        }
+    }
+
+    private func notifyClose(_ code: UInt16, _ reason: String) {
+        isOpen = false
+        if closeNotified { return }
+        closeNotified = true
+        let callback = onClose
+        onClose = nil
+        onMessage = nil
+        callback?(code, reason)
+    }
+
+    /// Validates a handshake request and answers `101 Switching Protocols`; `open` receives
+    /// the WebSocket once the connection is handed over. Throws 400 or 426 for bad handshakes.
+    public static func upgrade(
+        _ request: Request, maxMessageBytes: Int = 16 * 1024 * 1024,
+        extraHeaders: HTTPHeaders = HTTPHeaders(),
+        open: @escaping @LoopActor @Sendable (WebSocket) -> Void
+    ) throws(HTTPError) -> Response {
+        let key: String
+        switch WebSocketFrame.validateHandshake(method: request.method, headers: request.headers) {
+        case .success(let value): key = value
+        case .failure(let refusal):
+            var headers = HTTPHeaders()
+            if refusal.status == 426 { headers.add("Sec-WebSocket-Version", "13") }
+            throw HTTPError(refusal.status, refusal.reason, headers: headers)
+        }
+        let accept = Base64.encode(Crypto.sha1(Array((key + WebSocketFrame.acceptGUID).utf8)))
+        var headers: HTTPHeaders = ["Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Accept": accept]
+        for (name, value) in extraHeaders { headers.add(name, value) }
+        return Response.switchingProtocols(headers: headers) { connection in
+            let socket = WebSocket(connection: connection, maxMessageBytes: maxMessageBytes)
+            open(socket)
+            socket.start()
+        }
+    }
+}
+
+extension App {
+    /// Adds a WebSocket route.
+    ///
+    /// ```swift
+    /// app.websocket("/echo") { ws in ws.onMessage = { if case .text(let t) = $0 { ws.send(text: t) } } }
+    /// ```
+    public func websocket(_ pattern: String, maxMessageBytes: Int = 16 * 1024 * 1024,
+                          _ open: @escaping @LoopActor @Sendable (WebSocket) -> Void) {
+        get(pattern) { request in
+            try WebSocket.upgrade(request, maxMessageBytes: maxMessageBytes, open: open)
+        }
+    }
+}

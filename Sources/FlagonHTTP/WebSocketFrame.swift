@@ -1,0 +1,76 @@
+/// Writes WebSocket frames as a server sends them (unmasked), and the opening handshake.
+///
+/// ```swift
+/// var out: [UInt8] = []
+/// WebSocketFrame.writeHeader(opcode: .text, length: 5, into: &out)   // [0x81, 0x05]
+/// ```
+public enum WebSocketFrame {
+    /// Frame opcodes.
+    public enum Opcode: UInt8, Sendable {
+        case continuation = 0, text = 1, binary = 2, close = 8, ping = 9, pong = 10
+    }
+
+    /// Appends the header of a final (unfragmented) frame carrying `length` bytes.
+    @inline(__always)
+    public static func writeHeader(opcode: Opcode, length: Int, into out: inout [UInt8]) {
+        out.append(0x80 | opcode.rawValue)
+        if length < 126 {
+            out.append(UInt8(length))
+        } else if length <= 0xFFFF {
+            out.append(126)
+            out.append(UInt8(length >> 8))
+            out.append(UInt8(length & 0xFF))
+        } else {
+            out.append(127)
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((length >> shift) & 0xFF)) }
+        }
+    }
+
+    /// A whole frame.
+    public static func frame(opcode: Opcode, payload: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(payload.count + 10)
+        writeHeader(opcode: opcode, length: payload.count, into: &out)
+        out.append(contentsOf: payload)
+        return out
+    }
+
+    /// A close frame with a code and a reason (cut to fit the 125-byte limit).
+    public static func closeFrame(code: UInt16, reason: String = "") -> [UInt8] {
+        var payload: [UInt8] = [UInt8(code >> 8), UInt8(code & 0xFF)]
+        var reasonBytes = Array(reason.utf8.prefix(123))
+        while String(validating: reasonBytes, as: UTF8.self) == nil { reasonBytes.removeLast() }
+        payload.append(contentsOf: reasonBytes)
+        return frame(opcode: .close, payload: payload)
+    }
+
+    /// The GUID of RFC 6455's `Sec-WebSocket-Accept` computation.
+    public static let acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    /// Checks an opening handshake request; returns the `Sec-WebSocket-Key`, or the status to
+    /// refuse with (400, or 426 for another version).
+    public static func validateHandshake(method: String, headers: HTTPHeaders) -> Result<String, HandshakeRefusal> {
+        guard method == "GET" else { return .failure(HandshakeRefusal(status: 400, reason: "WebSocket handshakes use GET")) }
+        guard headers.hasToken("websocket", in: "upgrade") else {
+            return .failure(HandshakeRefusal(status: 400, reason: "missing Upgrade: websocket"))
+        }
+        guard headers.hasToken("upgrade", in: "connection") else {
+            return .failure(HandshakeRefusal(status: 400, reason: "missing Connection: Upgrade"))
+        }
+        guard headers["sec-websocket-version"] == "13" else {
+            return .failure(HandshakeRefusal(status: 426, reason: "unsupported WebSocket version"))
+        }
+        guard let key = headers["sec-websocket-key"], let decoded = Base64.decode(key), decoded.count == 16 else {
+            return .failure(HandshakeRefusal(status: 400, reason: "invalid Sec-WebSocket-Key"))
+        }
+        return .success(key)
+    }
+
+    /// Why a handshake was refused.
+    public struct HandshakeRefusal: Error, Sendable, Equatable {
+        /// The HTTP status.
+        public let status: Int
+        /// The message.
+        public let reason: String
+    }
+}

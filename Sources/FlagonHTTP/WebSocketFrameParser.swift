@@ -1,0 +1,209 @@
+/// WebSocket frames (RFC 6455, section 5), server side: decodes the client's masked frames
+/// into messages and control frames.
+///
+/// Wire format: `FIN RSV1-3 opcode(4)` · `MASK len(7)` · [16- or 64-bit length] ·
+/// [4-byte mask] · payload. Opcodes: 0 continuation, 1 text, 2 binary, 8 close, 9 ping,
+/// 10 pong. Control frames carry at most 125 bytes, are never fragmented and may come
+/// between the fragments of a message.
+///
+/// ```swift
+/// var parser = WebSocketFrameParser(maxMessageBytes: 1 << 20)
+/// parser.feed([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58])
+/// try parser.next()   // .text("Hello")
+/// ```
+public struct WebSocketFrameParser: Sendable {
+    /// What the parser yields.
+    public enum Event: Sendable, Equatable {
+        /// A complete text message (valid UTF-8).
+        case text([UInt8])
+        /// A complete binary message.
+        case binary([UInt8])
+        /// A ping with its payload.
+        case ping([UInt8])
+        /// A pong with its payload.
+        case pong([UInt8])
+        /// A close frame: code (nil when absent) and reason.
+        case close(code: UInt16?, reason: String)
+    }
+
+    /// The limit on one message (all fragments); above it the connection closes with 1009.
+    public let maxMessageBytes: Int
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var messageOpcode: UInt8?
+    private var message: [UInt8] = []
+    private var validator = UTF8Validator()
+    private var failed: WebSocketError?
+
+    /// Creates a parser.
+    public init(maxMessageBytes: Int) {
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    /// Appends received bytes.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        if start > 0 && start == buffer.count {
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
+            start = 0
+        } else if start > 64 * 1024 {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Appends received bytes.
+    public mutating func feed(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    /// The next event, or `nil` when more bytes are needed. After an error the parser stays failed.
+    public mutating func next() throws(WebSocketError) -> Event? {
+        if let failed { throw failed }
+        do throws(WebSocketError) {
+            while true {
+                guard let frame = try nextFrame() else { return nil }
+                if let event = try handle(frame) { return event }
+            }
+        } catch {
+            failed = error
+            throw error
+        }
+    }
+
+    private struct Frame {
+        let fin: Bool
+        let opcode: UInt8
+        let payload: ArraySlice<UInt8>
+    }
+
+    private mutating func nextFrame() throws(WebSocketError) -> Frame? {
+        let available = buffer.count - start
+        guard available >= 2 else { return nil }
+        let b0 = buffer[start], b1 = buffer[start + 1]
+        let fin = b0 & 0x80 != 0
+        guard b0 & 0x70 == 0 else { throw .protocolError("reserved bits set") }
+        let opcode = b0 & 0x0F
+        guard [0, 1, 2, 8, 9, 10].contains(opcode) else { throw .protocolError("unknown opcode \(opcode)") }
+        guard b1 & 0x80 != 0 else { throw .protocolError("client frames must be masked") }
+        let isControl = opcode >= 8
+        var length = Int(b1 & 0x7F)
+        var headerLength = 2
+        if length == 126 {
+            guard available >= 4 else { return nil }
+            length = Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
+            headerLength = 4
+        } else if length == 127 {
+            guard available >= 10 else { return nil }
+            var value: UInt64 = 0
+            for i in 0..<8 { value = value << 8 | UInt64(buffer[start + 2 + i]) }
+            guard value >> 63 == 0 else { throw .protocolError("64-bit length with its high bit set") }
+            guard value <= UInt64(maxMessageBytes) else { throw .messageTooBig(max: maxMessageBytes) }
+            length = Int(value)
+            headerLength = 10
+        }
+        if isControl {
+            guard fin else { throw .protocolError("fragmented control frame") }
+            guard length <= 125 else { throw .protocolError("control frame longer than 125 bytes") }
+        } else if message.count + length > maxMessageBytes {
+            throw .messageTooBig(max: maxMessageBytes)
+        }
+        guard available >= headerLength + 4 + length else { return nil }
+        let maskStart = start + headerLength
+        let payloadStart = maskStart + 4
+        let mask = (buffer[maskStart], buffer[maskStart + 1], buffer[maskStart + 2], buffer[maskStart + 3])
+        buffer.withUnsafeMutableBufferPointer { all in
+            var i = 0
+            while i < length {
+                switch i & 3 {
+                case 0: all[payloadStart + i] ^= mask.0
+                case 1: all[payloadStart + i] ^= mask.1
+                case 2: all[payloadStart + i] ^= mask.2
+                default: all[payloadStart + i] ^= mask.3
+                }
+                i += 1
+            }
+        }
+        let payload = buffer[payloadStart..<payloadStart + length]
+        start = payloadStart + length
+        return Frame(fin: fin, opcode: opcode, payload: payload)
+    }
+
+    private mutating func handle(_ frame: Frame) throws(WebSocketError) -> Event? {
+        switch frame.opcode {
+        case 8:
+            let payload = Array(frame.payload)
+            if payload.isEmpty { return .close(code: nil, reason: "") }
+            guard payload.count >= 2 else { throw .protocolError("close frame with a 1-byte payload") }
+            let code = UInt16(payload[0]) << 8 | UInt16(payload[1])
+            guard WebSocketFrameParser.isValidCloseCode(code) else { throw .protocolError("invalid close code \(code)") }
+            let reasonBytes = Array(payload[2...])
+            guard let reason = String(validating: reasonBytes, as: UTF8.self) else { throw .invalidUTF8 }
+            return .close(code: code, reason: reason)
+        case 9:
+            return .ping(Array(frame.payload))
+        case 10:
+            return .pong(Array(frame.payload))
+        case 0:
+            guard let opcode = messageOpcode else { throw .protocolError("continuation without a message") }
+            try append(frame.payload, opcode: opcode)
+            return frame.fin ? try finishMessage(opcode) : nil
+        default:
+            guard messageOpcode == nil else { throw .protocolError("new message inside a fragmented one") }
+            messageOpcode = frame.opcode
+            validator = UTF8Validator()
+            try append(frame.payload, opcode: frame.opcode)
+            return frame.fin ? try finishMessage(frame.opcode) : nil
+        }
+    }
+
+    private mutating func append(_ payload: ArraySlice<UInt8>, opcode: UInt8) throws(WebSocketError) {
+        if opcode == 1 {
+            let valid = payload.withUnsafeBytes { validator.feed($0) }
+            guard valid else { throw .invalidUTF8 }
+        }
+        if message.isEmpty && payload.count > 0 {
+            message = Array(payload)
+        } else {
+            message.append(contentsOf: payload)
+        }
+    }
+
+    private mutating func finishMessage(_ opcode: UInt8) throws(WebSocketError) -> Event {
+        let complete = message
+        message = []
+        messageOpcode = nil
+        if opcode == 1 {
+            guard validator.isComplete else { throw .invalidUTF8 }
+            return .text(complete)
+        }
+        return .binary(complete)
+    }
+
+    /// Close codes a peer may send (RFC 6455 section 7.4 and the IANA registry).
+    public static func isValidCloseCode(_ code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: true
+        default: false
+        }
+    }
+}
+
+/// Why a WebSocket connection must close, with the close code to send.
+public enum WebSocketError: Error, Sendable, Equatable {
+    /// The peer broke the framing rules (1002).
+    case protocolError(String)
+    /// A text message or close reason is not UTF-8 (1007).
+    case invalidUTF8
+    /// A message exceeds the limit (1009).
+    case messageTooBig(max: Int)
+
+    /// The close code for this error.
+    public var closeCode: UInt16 {
+        switch self {
+        case .protocolError: 1002
+        case .invalidUTF8: 1007
+        case .messageTooBig: 1009
+        }
+    }
+}
