@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "FlagonJSON", targets: ["FlagonJSON"]),
         .library(name: "FlagonLoop", targets: ["FlagonLoop"]),
         .library(name: "FlagonTesting", targets: ["FlagonTesting"]),
+        .library(name: "FlagonSocketIO", targets: ["FlagonSocketIO", "FlagonSocketIOCore"]),
         .executable(name: "demo", targets: ["Demo"]),
         .executable(name: "conformance-server", targets: ["ConformanceServer"]),
     ],
@@ -34,6 +35,12 @@ let package = Package(
         .target(name: "FlagonLoop", dependencies: ["CLibUV"], swiftSettings: swiftSettings),
         .target(name: "FlagonJSON", swiftSettings: swiftSettings),
         .target(name: "FlagonHTTP", swiftSettings: swiftSettings),
+        .target(name: "FlagonSocketIOCore", dependencies: ["FlagonHTTP", "FlagonJSON"], swiftSettings: swiftSettings),
+        .target(
+            name: "FlagonSocketIO",
+            dependencies: ["Flagon", "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonSocketIOCore"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Flagon",
             dependencies: [
@@ -56,6 +63,12 @@ let package = Package(
         .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonHTTPTests", dependencies: ["FlagonHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlagonSocketIOCoreTests", dependencies: ["FlagonSocketIOCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FlagonSocketIOTests",
+            dependencies: ["FlagonSocketIO", "Flagon", "FlagonTesting", "FlagonLoop"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FlagonLoopTests", dependencies: ["FlagonLoop"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonTests", dependencies: ["Flagon", "FlagonTesting", "FlagonLoop", "DemoApp"], swiftSettings: swiftSettings),
     ]

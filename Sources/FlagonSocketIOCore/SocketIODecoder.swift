@@ -1,0 +1,137 @@
+import FlagonJSON
+
+/// Decodes the Socket.IO packets of one connection, reassembling binary packets from the
+/// attachments that follow them. Stateful: a binary packet waits for its attachments.
+///
+/// ```swift
+/// var decoder = SocketIODecoder()
+/// try decoder.receive(text: Array(#"451-["up",{"_placeholder":true,"num":0}]"#.utf8))   // nil: waiting
+/// try decoder.receive(binary: [1, 2, 3])   // the event "up" with .binary([1, 2, 3])
+/// ```
+public struct SocketIODecoder: Sendable {
+    /// Most attachments one packet may announce (default 10).
+    public var maxAttachments: Int
+    /// Largest ack id accepted (default 2^53 - 1, JavaScript's safe integers).
+    public var maxAckID: Int
+    private var pending: SocketIOPacket?
+    private var expected = 0
+    private var attachments: [[UInt8]] = []
+
+    /// Creates a decoder with limits.
+    public init(maxAttachments: Int = 10, maxAckID: Int = 9_007_199_254_740_991) {
+        self.maxAttachments = maxAttachments
+        self.maxAckID = maxAckID
+    }
+
+    /// `true` while a binary packet waits for attachments.
+    public var isAwaitingAttachments: Bool { pending != nil }
+
+    /// Takes a text message; returns the packet, or `nil` while attachments are awaited.
+    public mutating func receive(text: [UInt8]) throws(SocketIOProtocolError) -> SocketIOPacket? {
+        if pending != nil { throw .invalidPayload("text packet while binary attachments are awaited") }
+        let (packet, count) = try Self.parse(text, maxAttachments: maxAttachments, maxAckID: maxAckID)
+        if count == 0 { return packet }
+        pending = packet
+        expected = count
+        attachments = []
+        attachments.reserveCapacity(count)
+        return nil
+    }
+
+    /// Takes a binary message (an attachment).
+    public mutating func receive(binary: [UInt8]) throws(SocketIOProtocolError) -> SocketIOPacket? {
+        guard var packet = pending else { throw .unexpectedBinary }
+        attachments.append(binary)
+        guard attachments.count == expected else { return nil }
+        pending = nil
+        if let data = packet.data { packet.data = try Self.fill(data, attachments) }
+        attachments = []
+        return packet
+    }
+
+    private static func fill(_ value: JSONValue, _ attachments: [[UInt8]]) throws(SocketIOProtocolError) -> JSONValue {
+        switch value {
+        case .array(let items):
+            var out: [JSONValue] = []
+            out.reserveCapacity(items.count)
+            for item in items { out.append(try fill(item, attachments)) }
+            return .array(out)
+        case .object(let object):
+            if object.count == 2, object["_placeholder"] == .bool(true), let num = object["num"] {
+                guard let index = num.intValue, attachments.indices.contains(index) else { throw .invalidPlaceholder }
+                return .binary(attachments[index])
+            }
+            var out = JSONObject()
+            for member in object { out[member.key] = try fill(member.value, attachments) }
+            return .object(out)
+        default:
+            return value
+        }
+    }
+
+    /// Parses the text of a packet; returns it with its announced attachment count.
+    public static func parse(_ bytes: [UInt8], maxAttachments: Int = 10, maxAckID: Int = 9_007_199_254_740_991)
+        throws(SocketIOProtocolError) -> (SocketIOPacket, Int) {
+        guard let first = bytes.first else { throw .emptyPacket }
+        guard first >= 48, let type = SocketIOPacketType(rawValue: first - 48) else { throw .unknownPacketType }
+        var index = 1
+        var attachmentCount = 0
+        if type == .binaryEvent || type == .binaryAck {
+            let digitsStart = index
+            while index < bytes.count && bytes[index] >= 48 && bytes[index] <= 57 { index += 1 }
+            guard index > digitsStart, index - digitsStart <= 6, index < bytes.count, bytes[index] == UInt8(ascii: "-"),
+                  let count = Int(String(decoding: bytes[digitsStart..<index], as: UTF8.self)) else { throw .invalidAttachmentCount }
+            guard count <= maxAttachments else { throw .tooManyAttachments(max: maxAttachments) }
+            attachmentCount = count
+            index += 1
+        }
+        var namespace = "/"
+        if index < bytes.count && bytes[index] == UInt8(ascii: "/") {
+            let start = index
+            while index < bytes.count && bytes[index] != UInt8(ascii: ",") { index += 1 }
+            guard index - start <= 256 else { throw .invalidNamespace }
+            namespace = String(decoding: bytes[start..<index], as: UTF8.self)
+            if index < bytes.count { index += 1 }   // the comma
+        }
+        var id: Int?
+        let idStart = index
+        while index < bytes.count && bytes[index] >= 48 && bytes[index] <= 57 { index += 1 }
+        if index > idStart {
+            guard index - idStart <= 16, let value = Int(String(decoding: bytes[idStart..<index], as: UTF8.self)),
+                  value <= maxAckID else { throw .invalidAckID }
+            id = value
+        }
+        var data: JSONValue?
+        if index < bytes.count {
+            do {
+                data = try bytes.withUnsafeBufferPointer { buffer throws(JSONError) in
+                    try JSONValue.parse(UnsafeBufferPointer(rebasing: buffer[index...]))
+                }
+            } catch {
+                throw .invalidJSON
+            }
+        }
+        let packet = SocketIOPacket(type: type, namespace: namespace, id: id, data: data)
+        try validate(packet)
+        return (packet, attachmentCount)
+    }
+
+    private static func validate(_ packet: SocketIOPacket) throws(SocketIOProtocolError) {
+        switch packet.type {
+        case .connect:
+            if let data = packet.data, data.objectValue == nil { throw .invalidPayload("CONNECT payload must be an object") }
+            if packet.id != nil { throw .invalidAckID }
+        case .disconnect:
+            if packet.data != nil || packet.id != nil { throw .invalidPayload("DISCONNECT carries no data") }
+        case .event, .binaryEvent:
+            guard case .array(let items)? = packet.data, let name = items.first, name.stringValue != nil else {
+                throw .invalidPayload("EVENT data must be a non-empty array starting with the event name")
+            }
+        case .ack, .binaryAck:
+            guard packet.id != nil else { throw .invalidAckID }
+            guard case .array? = packet.data else { throw .invalidPayload("ACK data must be an array") }
+        case .connectError:
+            throw .invalidPayload("clients do not send CONNECT_ERROR")
+        }
+    }
+}
