@@ -58,7 +58,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "ConformanceServer", dependencies: ["Flagon"], path: "Examples/ConformanceServer", swiftSettings: swiftSettings
+            name: "ConformanceServer", dependencies: ["Flagon", "FlagonSocketIO", "FlagonJSON"], path: "Examples/ConformanceServer", swiftSettings: swiftSettings
         ),
         .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),

@@ -1,5 +1,9 @@
 import Flagon
 import FlagonLoop
+import FlagonSocketIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @LoopActor
 func makeConformanceApp() -> App {
@@ -12,8 +16,17 @@ func makeConformanceApp() -> App {
             }
         }
     }
+    var engineOptions = EngineOptions()
+    engineOptions.pingInterval = 300
+    engineOptions.pingTimeout = 200
+    engineOptions.cors = .any
+    let engine = EngineServer(options: engineOptions)
+    engine.onConnection = { session in
+        session.onMessage = { data in session.send(data) }
+    }
+    app.mount("/engine.io", engine)
     return app
 }
 
 let app = await makeConformanceApp()
-try await app.run(host: "127.0.0.1", port: nil)
+try await app.run(host: "127.0.0.1", port: getenv("PORT").flatMap { Int(String(cString: $0)) } ?? 3000)

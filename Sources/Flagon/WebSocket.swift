@@ -107,6 +107,28 @@ public final class WebSocket {
         }
     }
 
+    /// Writes a frame encoded beforehand (a broadcast encodes its frame once for every recipient).
+    public func send(frame: [UInt8]) {
+        guard isOpen else { return }
+        stream.write(frame)
+    }
+
+    /// Sends a text message made of one prefix byte and a body, without joining them first.
+    public func send(textPrefix prefix: UInt8, body: [UInt8]) {
+        guard isOpen else { return }
+        var header: [UInt8] = []
+        header.reserveCapacity(11 + (body.count < 512 ? body.count : 0))
+        WebSocketFrame.writeHeader(opcode: .text, length: body.count + 1, into: &header)
+        header.append(prefix)
+        if body.count < 512 {
+            header.append(contentsOf: body)
+            stream.write(header)
+        } else {
+            stream.write(header)
+            stream.write(body)
+        }
+    }
+
     /// Starts the closing handshake; the TCP connection closes when the client answers,
     /// or after two seconds.
     public func close(code: UInt16 = 1000, reason: String = "") {

@@ -123,8 +123,12 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     }
 
     /// Asks for `flush` to run at the end of this loop turn, after the queued jobs.
-    /// Writers use it to batch many small writes into one system call.
-    func deferFlush(_ flush: @escaping () -> Void) {
+    /// Writers use it to batch many small writes into one system call. Loop thread only.
+    ///
+    /// ```swift
+    /// EventLoop.shared.atEndOfTurn { LoopActor.assumeIsolated { session.flushPendingPoll() } }
+    /// ```
+    public func atEndOfTurn(_ flush: @escaping () -> Void) {
         pendingFlushes.append(flush)
         armIdle()
     }

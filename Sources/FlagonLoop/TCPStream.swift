@@ -124,7 +124,7 @@ public final class TCPStream {
         if !wasAboveHighWater && pendingWriteBytes >= highWaterMark { wasAboveHighWater = true }
         if flushScheduled { return }
         flushScheduled = true
-        EventLoop.shared.deferFlush { [self] in
+        EventLoop.shared.atEndOfTurn { [self] in
             LoopActor.assumeIsolated { self.flush() }
         }
     }

@@ -1,0 +1,86 @@
+import Flagon
+import FlagonLoop
+
+/// An Engine.IO transport.
+public enum EngineTransport: String, Sendable {
+    case polling, websocket
+}
+
+/// Which cross-origin requests are allowed.
+public enum CORSPolicy: Sendable {
+    /// Only requests from the server's own origin (or with no `Origin`), the safe default.
+    case sameOrigin
+    /// These origins (`https://app.example.com`) and the server's own.
+    case origins([String])
+    /// Any origin.
+    case any
+}
+
+/// Settings of an ``EngineServer``, with Node's engine.io defaults.
+///
+/// ```swift
+/// var options = EngineOptions()
+/// options.pingInterval = 10_000
+/// options.cors = .origins(["https://app.example.com"])
+/// ```
+public struct EngineOptions: Sendable {
+    /// Milliseconds between the server's pings (default 25,000).
+    public var pingInterval: UInt64 = 25_000
+    /// Milliseconds to wait for a pong (default 20,000).
+    public var pingTimeout: UInt64 = 20_000
+    /// Largest message or polling body, in bytes (default 1,000,000).
+    public var maxPayload = 1_000_000
+    /// Milliseconds allowed to complete an upgrade after the WebSocket opened (default 10,000).
+    public var upgradeTimeout: UInt64 = 10_000
+    /// The transports accepted.
+    public var transports: Set<EngineTransport> = [.polling, .websocket]
+    /// Whether polling sessions may upgrade to WebSocket.
+    public var allowUpgrades = true
+    /// Cross-origin policy for HTTP requests and WebSocket handshakes.
+    public var cors: CORSPolicy = .sameOrigin
+    /// Sends `Access-Control-Allow-Credentials: true` to allowed origins.
+    public var corsCredentials = false
+    /// A cookie holding the session id (`io=<sid>`), for load balancers with sticky sessions.
+    public var cookie: Cookie?
+    /// Decides whether a handshake is accepted; `false` answers 403.
+    public var allowRequest: (@LoopActor @Sendable (Request) async -> Bool)?
+    /// Packets queued for a polling client before it is disconnected (default 10,000).
+    public var maxBufferedPackets = 10_000
+    /// Bytes queued for a WebSocket client before it is disconnected (default 16 MiB).
+    public var maxBufferedBytes = 16 * 1024 * 1024
+    /// Packets per polling response (default 16, the most python-engineio clients accept).
+    public var maxPacketsPerPoll = 16
+
+    /// The defaults.
+    public init() {}
+
+    /// The `io` cookie Node's engine.io sets when its `cookie` option is on.
+    public static var defaultCookie: Cookie {
+        var cookie = Cookie(name: "io", value: "")
+        cookie.httpOnly = true
+        cookie.sameSite = .lax
+        return cookie
+    }
+}
+
+/// Why an Engine.IO session ended (Node's reason strings).
+public enum EngineCloseReason: String, Sendable, Equatable {
+    /// The client closed the connection or sent a close packet.
+    case transportClose = "transport close"
+    /// The connection failed.
+    case transportError = "transport error"
+    /// No pong within `pingTimeout`.
+    case pingTimeout = "ping timeout"
+    /// The client sent something that is not Engine.IO (or Socket.IO).
+    case parseError = "parse error"
+    /// The server closed the session.
+    case serverClose = "forced server close"
+    /// Two `GET`s were pending at once.
+    case multiplePolls = "multiple pending polls"
+    /// A message or body exceeded `maxPayload`.
+    case payloadTooLarge = "payload too large"
+    /// The client read too slowly and its queue filled up.
+    case bufferFull = "buffer full"
+    /// The server is shutting down.
+    case serverShutdown = "server shutting down"
+}

@@ -1,0 +1,160 @@
+import Flagon
+import FlagonHTTP
+import FlagonJSON
+import FlagonLoop
+import FlagonSocketIOCore
+
+/// An Engine.IO v4 server: long-polling, WebSocket and the upgrade between them, with
+/// heartbeats, as a mountable handler. The Socket.IO server stands on it; alone, it is a
+/// raw Engine.IO endpoint.
+///
+/// ```swift
+/// let engine = EngineServer(options: EngineOptions())
+/// engine.onConnection = { session in
+///     session.onMessage = { data in session.send(data) }   // echo
+/// }
+/// app.mount("/engine.io", engine)
+/// ```
+@LoopActor
+public final class EngineServer: HTTPHandler {
+    /// The settings.
+    public let options: EngineOptions
+    /// Called for each new session, before any of its messages.
+    public var onConnection: ((EngineSocket) -> Void)?
+    private(set) var sessions: [String: EngineSocket] = [:]
+
+    /// Creates a server.
+    public init(options: EngineOptions = EngineOptions()) {
+        self.options = options
+    }
+
+    /// Open sessions.
+    public var sessionCount: Int { sessions.count }
+
+    /// The session with this id.
+    public func session(_ id: String) -> EngineSocket? { sessions[id] }
+
+    /// Closes every session (a shutdown hook).
+    public func closeAll(reason: EngineCloseReason = .serverShutdown) {
+        for session in Array(sessions.values) { session.close(reason: reason) }
+    }
+
+    func remove(_ session: EngineSocket) {
+        if sessions[session.id] === session { sessions[session.id] = nil }
+    }
+
+    // MARK: Requests
+
+    public func respond(to request: Request) async throws -> Response {
+        guard let cors = corsHeaders(for: request) else {
+            return Self.error(3, "Bad request", headers: HTTPHeaders())
+        }
+        if request.method == "OPTIONS" {
+            var headers = cors
+            headers.add("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+            headers.add("Access-Control-Allow-Headers", request.headers["access-control-request-headers"] ?? "content-type")
+            headers.add("Access-Control-Max-Age", "86400")
+            return Response(status: 204, headers: headers)
+        }
+        var response = try await route(request)
+        if response.status != 101 {
+            for (name, value) in cors { response.headers.add(name, value) }
+        }
+        return response
+    }
+
+    private func route(_ request: Request) async throws -> Response {
+        let query = request.query
+        guard query["EIO"] == "4" else { return Self.error(5, "Unsupported protocol version") }
+        guard let transport = query["transport"].flatMap(EngineTransport.init(rawValue:)),
+              options.transports.contains(transport) else { return Self.error(0, "Transport unknown") }
+        if let sid = query["sid"] {
+            guard let session = sessions[sid] else { return Self.error(1, "Session ID unknown") }
+            if transport == .websocket {
+                do {
+                    return try session.upgradeRequest(request)
+                } catch {
+                    return Self.error(3, "Bad request")
+                }
+            }
+            guard session.transport == .polling, !session.isUpgrading else { return Self.error(3, "Bad request") }
+            switch request.method {
+            case "GET": return await session.poll(request)
+            case "POST": return session.receive(post: request)
+            default: return Self.error(2, "Bad handshake method")
+            }
+        }
+        guard request.method == "GET" else { return Self.error(2, "Bad handshake method") }
+        if let allowRequest = options.allowRequest, !(await allowRequest(request)) {
+            return Self.error(4, "Forbidden", status: 403)
+        }
+        switch transport {
+        case .polling:
+            let session = EngineSocket(server: self, request: request, transport: .polling)
+            register(session)
+            var response = Response(status: 200, headers: ["Content-Type": "text/plain; charset=UTF-8"],
+                                    body: session.openPacket(upgrades: options.allowUpgrades && options.transports.contains(.websocket)))
+            addCookie(session, to: &response.headers)
+            session.start()
+            return response
+        case .websocket:
+            let id = EngineSocket.makeID()
+            var extra = HTTPHeaders()
+            addCookie(id: id, to: &extra)
+            do {
+                return try WebSocket.upgrade(request, maxMessageBytes: options.maxPayload, extraHeaders: extra) { [weak self] ws in
+                    guard let self else { return ws.abort() }
+                    let session = EngineSocket(server: self, request: request, transport: .websocket, id: id)
+                    self.register(session)
+                    session.attach(ws)
+                    ws.send(textBytes: session.openPacket(upgrades: false))
+                    session.start()
+                }
+            } catch {
+                return Self.error(3, "Bad request", status: error.status)
+            }
+        }
+    }
+
+    private func register(_ session: EngineSocket) {
+        sessions[session.id] = session
+        onConnection?(session)
+    }
+
+    private func addCookie(_ session: EngineSocket, to headers: inout HTTPHeaders) {
+        addCookie(id: session.id, to: &headers)
+    }
+
+    private func addCookie(id: String, to headers: inout HTTPHeaders) {
+        guard var cookie = options.cookie else { return }
+        cookie.value = id
+        headers.add("Set-Cookie", cookie.headerValue)
+    }
+
+    /// CORS response headers, empty for same-origin requests, `nil` when the origin is refused.
+    func corsHeaders(for request: Request) -> HTTPHeaders? {
+        guard let origin = request.headers["origin"] else { return HTTPHeaders() }
+        let allowed: Bool
+        switch options.cors {
+        case .any: allowed = true
+        case .sameOrigin: allowed = Self.isSameOrigin(origin, request)
+        case .origins(let list): allowed = list.contains(origin) || Self.isSameOrigin(origin, request)
+        }
+        guard allowed else { return nil }
+        var headers: HTTPHeaders = ["Access-Control-Allow-Origin": origin, "Vary": "Origin"]
+        if options.corsCredentials { headers.add("Access-Control-Allow-Credentials", "true") }
+        return headers
+    }
+
+    private static func isSameOrigin(_ origin: String, _ request: Request) -> Bool {
+        guard let host = request.headers["host"] else { return false }
+        return origin == "http://" + host || origin == "https://" + host
+    }
+
+    /// A 400 (or other) answer with the JSON body Node's engine.io sends.
+    static func error(_ code: Int, _ message: String, status: Int = 400, headers: HTTPHeaders = HTTPHeaders()) -> Response {
+        var response = Response.json(["code": .int(code), "message": .string(message)], status: status)
+        for (name, value) in headers { response.headers.add(name, value) }
+        return response
+    }
+}

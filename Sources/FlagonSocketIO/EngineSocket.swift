@@ -1,0 +1,332 @@
+import Flagon
+import FlagonHTTP
+import FlagonJSON
+import FlagonLoop
+import FlagonSocketIOCore
+
+/// One Engine.IO session, on long-polling or WebSocket, possibly moving from the first
+/// to the second. Messages arrive through ``onMessage``; ``send(_:)`` queues or writes.
+@LoopActor
+public final class EngineSocket {
+    /// The session id (160 random bits, URL-safe Base64).
+    public let id: String
+    /// The handshake request.
+    public let request: Request
+    /// The transport in use.
+    public private(set) var transport: EngineTransport
+    /// Called for each message from the client.
+    public var onMessage: ((EngineData) -> Void)?
+    /// Called once when the session ends.
+    public var onClose: ((EngineCloseReason) -> Void)?
+    /// `true` until the session ends.
+    public private(set) var isOpen = true
+
+    private unowned let server: EngineServer
+    private var heartbeat: EngineHeartbeat
+    private var heartbeatTimer: LoopTimer?
+    private var outbox = EngineOutbox()
+    private var pendingPoll: PendingPoll?
+    private var pollFlushScheduled = false
+    private var webSocket: WebSocket?
+    private var probe: WebSocket?
+    private var upgradeTimer: LoopTimer?
+    /// `true` once the probe succeeded and before the client sent `5`.
+    private(set) var isUpgrading = false
+
+    init(server: EngineServer, request: Request, transport: EngineTransport, id: String = EngineSocket.makeID()) {
+        self.id = id
+        self.server = server
+        self.request = request
+        self.transport = transport
+        let options = server.options
+        heartbeat = EngineHeartbeat(pingInterval: options.pingInterval, pingTimeout: options.pingTimeout,
+                                    now: EventLoop.shared.nowMilliseconds)
+    }
+
+    static func makeID() -> String {
+        Base64.encode(Crypto.randomBytes(20), urlSafe: true)
+    }
+
+    func openPacket(upgrades: Bool) -> [UInt8] {
+        let options = server.options
+        let open: JSONValue = [
+            "sid": .string(id), "upgrades": upgrades ? ["websocket"] : [],
+            "pingInterval": .int(Int(options.pingInterval)), "pingTimeout": .int(Int(options.pingTimeout)),
+            "maxPayload": .int(options.maxPayload),
+        ]
+        return [EnginePacketType.open.digit] + Array(open.jsonString.utf8)
+    }
+
+    func start() {
+        heartbeatTimer = LoopTimer { [weak self] in self?.heartbeatFired() }
+        armHeartbeat()
+    }
+
+    private func armHeartbeat() {
+        guard isOpen, let timer = heartbeatTimer else { return }
+        let now = EventLoop.shared.nowMilliseconds
+        timer.start(afterMilliseconds: heartbeat.nextDeadline > now ? heartbeat.nextDeadline - now : 0)
+    }
+
+    private func heartbeatFired() {
+        switch heartbeat.tick(now: EventLoop.shared.nowMilliseconds) {
+        case .none: break
+        case .sendPing: sendPacket(EnginePacket(.ping))
+        case .timedOut:
+            close(reason: .pingTimeout)
+            return
+        }
+        armHeartbeat()
+    }
+
+    // MARK: Sending
+
+    /// Sends a message; `false` when the session is closed.
+    @discardableResult
+    public func send(_ data: EngineData) -> Bool {
+        sendPacket(EnginePacket(.message, data))
+    }
+
+    /// Sends a text message.
+    @discardableResult
+    public func send(text: String) -> Bool { send(.text(Array(text.utf8))) }
+
+    @discardableResult
+    func sendPacket(_ packet: EnginePacket) -> Bool {
+        guard isOpen else { return false }
+        if let webSocket {
+            switch packet.data {
+            case .text(let bytes): webSocket.send(textPrefix: packet.type.digit, body: bytes)
+            case .binary(let bytes): webSocket.send(binary: bytes)
+            }
+            if webSocket.bufferedBytes > server.options.maxBufferedBytes {
+                close(reason: .bufferFull)
+                return false
+            }
+            return true
+        }
+        outbox.append(packet)
+        if outbox.count > server.options.maxBufferedPackets {
+            close(reason: .bufferFull)
+            return false
+        }
+        schedulePollFlush()
+        return true
+    }
+
+    /// Sends a WebSocket frame encoded beforehand, or the equivalent packets on polling.
+    func send(frame: [UInt8], packets: [EnginePacket]) -> Bool {
+        guard isOpen else { return false }
+        if let webSocket {
+            webSocket.send(frame: frame)
+            if webSocket.bufferedBytes > server.options.maxBufferedBytes {
+                close(reason: .bufferFull)
+                return false
+            }
+            return true
+        }
+        for packet in packets where !sendPacket(packet) { return false }
+        return true
+    }
+
+    /// Bytes or packets waiting for the client.
+    public var backlog: Int { webSocket?.bufferedBytes ?? outbox.count }
+
+    // MARK: Long-polling
+
+    private final class PendingPoll {
+        let continuation: CheckedContinuation<Response, Never>
+        init(_ continuation: CheckedContinuation<Response, Never>) { self.continuation = continuation }
+    }
+
+    private func schedulePollFlush() {
+        guard pendingPoll != nil, !pollFlushScheduled else { return }
+        pollFlushScheduled = true
+        EventLoop.shared.atEndOfTurn { [weak self] in
+            LoopActor.assumeIsolated { self?.flushPoll() }
+        }
+    }
+
+    private func flushPoll() {
+        pollFlushScheduled = false
+        guard pendingPoll != nil, !outbox.isEmpty else { return }
+        answerPoll(outbox.take(max: server.options.maxPacketsPerPoll))
+    }
+
+    private func answerPoll(_ packets: [EnginePacket]) {
+        guard let pending = pendingPoll else { return }
+        pendingPoll = nil
+        pending.continuation.resume(returning: Self.payloadResponse(packets))
+    }
+
+    private static func payloadResponse(_ packets: [EnginePacket]) -> Response {
+        Response(status: 200, headers: ["Content-Type": "text/plain; charset=UTF-8"], body: EnginePacket.encodePayload(packets))
+    }
+
+    func poll(_ request: Request) async -> Response {
+        if pendingPoll != nil {
+            close(reason: .multiplePolls)
+            return EngineServer.error(3, "Bad request")
+        }
+        if isUpgrading { return Self.payloadResponse([EnginePacket(.noop)]) }
+        if !outbox.isEmpty { return Self.payloadResponse(outbox.take(max: server.options.maxPacketsPerPoll)) }
+        return await withCheckedContinuation { continuation in
+            let pending = PendingPoll(continuation)
+            pendingPoll = pending
+            request.context.onConnectionClose { [weak self, weak pending] in
+                guard let self, let pending, self.pendingPoll === pending else { return }
+                self.pendingPoll = nil
+                pending.continuation.resume(returning: Response(status: 200))
+            }
+        }
+    }
+
+    func receive(post request: Request) -> Response {
+        guard request.body.count <= server.options.maxPayload else {
+            close(reason: .payloadTooLarge)
+            return EngineServer.error(3, "Payload too large", status: 413)
+        }
+        let packets: [EnginePacket]
+        do {
+            packets = try EnginePacket.decodePayload(request.body)
+        } catch {
+            close(reason: .parseError)
+            return EngineServer.error(3, "Bad request")
+        }
+        for packet in packets where isOpen { handle(packet) }
+        return Response(status: 200, headers: ["Content-Type": "text/html"], body: Array("ok".utf8))
+    }
+
+    // MARK: Incoming packets
+
+    private func handle(_ packet: EnginePacket) {
+        switch packet.type {
+        case .message:
+            onMessage?(packet.data)
+        case .pong:
+            heartbeat.pongReceived(now: EventLoop.shared.nowMilliseconds)
+            armHeartbeat()
+        case .ping:
+            sendPacket(EnginePacket(.pong, packet.data))
+        case .close:
+            close(reason: .transportClose, pollAnswer: .noop)
+        case .upgrade, .noop:
+            break
+        case .open:
+            close(reason: .parseError)
+        }
+    }
+
+    // MARK: WebSocket
+
+    func attach(_ ws: WebSocket) {
+        webSocket = ws
+        transport = .websocket
+        ws.onMessage = { [weak self] message in self?.received(message) }
+        ws.onClose = { [weak self] code, _ in
+            self?.close(reason: code == 1009 ? .payloadTooLarge : (code == 1000 || code == 1001 || code == 1005 ? .transportClose : .transportError))
+        }
+    }
+
+    private func received(_ message: WebSocketMessage) {
+        switch message {
+        case .binary(let bytes):
+            onMessage?(.binary(bytes))
+        case .text(let text):
+            do {
+                handle(try EnginePacket.decodeText(Array(text.utf8)))
+            } catch {
+                close(reason: .parseError)
+            }
+        }
+    }
+
+    func upgradeRequest(_ request: Request) throws(HTTPError) -> Response {
+        guard isOpen, transport == .polling, probe == nil, server.options.allowUpgrades else { throw HTTPError(400) }
+        return try WebSocket.upgrade(request, maxMessageBytes: server.options.maxPayload) { [weak self] ws in
+            guard let self, self.isOpen, self.transport == .polling, self.probe == nil else { return ws.close() }
+            self.beginProbe(ws)
+        }
+    }
+
+    private func beginProbe(_ ws: WebSocket) {
+        probe = ws
+        upgradeTimer = LoopTimer { [weak self] in self?.abandonProbe() }
+        upgradeTimer?.start(afterMilliseconds: server.options.upgradeTimeout)
+        ws.onMessage = { [weak self, unowned ws] message in self?.probeMessage(message, ws) }
+        ws.onClose = { [weak self, unowned ws] _, _ in
+            guard let self, self.probe === ws else { return }
+            self.probe = nil
+            self.isUpgrading = false
+            self.upgradeTimer?.close()
+            self.upgradeTimer = nil
+        }
+    }
+
+    private func abandonProbe() {
+        let ws = probe
+        probe = nil
+        isUpgrading = false
+        upgradeTimer?.close()
+        upgradeTimer = nil
+        ws?.close()
+    }
+
+    private func probeMessage(_ message: WebSocketMessage, _ ws: WebSocket) {
+        guard case .text(let text) = message else { return abandonProbe() }
+        if text == "2probe" {
+            ws.send(text: "3probe")
+            isUpgrading = true
+            if pendingPoll != nil { answerPoll([EnginePacket(.noop)]) }
+        } else if text == "5" && isUpgrading {
+            upgradeTimer?.close()
+            upgradeTimer = nil
+            probe = nil
+            isUpgrading = false
+            if pendingPoll != nil { answerPoll([EnginePacket(.noop)]) }
+            attach(ws)
+            for packet in outbox.takeAll() { sendPacket(packet) }
+        } else {
+            abandonProbe()
+        }
+    }
+
+    // MARK: Closing
+
+    /// Ends the session from the server side.
+    public func close() {
+        close(reason: .serverClose)
+    }
+
+    /// Ends the session with a reason; a pending poll gets a close packet (or `pollAnswer`).
+    public func close(reason: EngineCloseReason, pollAnswer: EnginePacketType = .close) {
+        guard isOpen else { return }
+        isOpen = false
+        server.remove(self)
+        heartbeatTimer?.close()
+        heartbeatTimer = nil
+        upgradeTimer?.close()
+        upgradeTimer = nil
+        if let probe {
+            probe.onClose = nil
+            probe.close()
+            self.probe = nil
+        }
+        if pendingPoll != nil { answerPoll([EnginePacket(pollAnswer)]) }
+        if let webSocket {
+            webSocket.onClose = nil
+            webSocket.onMessage = nil
+            if reason == .parseError {
+                webSocket.close(code: 1002, reason: "parse error")
+            } else if reason == .payloadTooLarge {
+                webSocket.close(code: 1009, reason: "message too big")
+            } else if webSocket.isOpen {
+                webSocket.close(code: 1000)
+            }
+        }
+        let callback = onClose
+        onClose = nil
+        onMessage = nil
+        callback?(reason)
+    }
+}
