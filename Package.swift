@@ -58,7 +58,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "ConformanceServer", dependencies: ["Flagon", "FlagonSocketIO", "FlagonJSON"], path: "Examples/ConformanceServer", swiftSettings: swiftSettings
+            name: "ConformanceServer", dependencies: ["ConformanceApp", "Flagon"], path: "Examples/ConformanceServer",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConformanceApp", dependencies: ["Flagon", "FlagonSocketIO", "FlagonJSON", "FlagonLoop"],
+            path: "Examples/ConformanceApp", swiftSettings: swiftSettings
         ),
         .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
@@ -66,7 +71,7 @@ let package = Package(
         .testTarget(name: "FlagonSocketIOCoreTests", dependencies: ["FlagonSocketIOCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FlagonSocketIOTests",
-            dependencies: ["FlagonSocketIO", "Flagon", "FlagonTesting", "FlagonLoop"],
+            dependencies: ["FlagonSocketIO", "FlagonSocketIOCore", "Flagon", "FlagonTesting", "FlagonLoop", "ConformanceApp"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FlagonLoopTests", dependencies: ["FlagonLoop"], swiftSettings: swiftSettings),

@@ -1,0 +1,76 @@
+import FlagonJSON
+import FlagonLoop
+import FlagonSocketIOCore
+
+/// Emits and other operations on the sockets of rooms, through the namespace's adapter.
+/// Each broadcast is encoded once for all its recipients.
+///
+/// ```swift
+/// sio.of("/chat").to("room1").to("room2").except("muted").emit("news", "hello")
+/// socket.broadcast.emit("joined", .string(socket.id))   // everyone but the sender
+/// ```
+@LoopActor
+public struct BroadcastOperator {
+    /// The namespace.
+    public let namespace: Namespace
+    /// The rooms targeted and excluded.
+    public let target: BroadcastTarget
+
+    /// Also targets a room.
+    public func to(_ room: String) -> BroadcastOperator { to([room]) }
+
+    /// Also targets rooms.
+    public func to(_ rooms: [String]) -> BroadcastOperator {
+        var target = self.target
+        target.rooms.formUnion(rooms)
+        return BroadcastOperator(namespace: namespace, target: target)
+    }
+
+    /// Excludes a room's members.
+    public func except(_ room: String) -> BroadcastOperator { except([room]) }
+
+    /// Excludes the members of rooms.
+    public func except(_ rooms: [String]) -> BroadcastOperator {
+        var target = self.target
+        target.except.formUnion(rooms)
+        return BroadcastOperator(namespace: namespace, target: target)
+    }
+
+    /// Emits an event; returns how many local sockets it was sent to.
+    @discardableResult
+    public func emit(_ event: String, _ args: JSONValue...) -> Int { emit(event, arguments: args) }
+
+    /// Emits an event; returns how many local sockets it was sent to.
+    @discardableResult
+    public func emit(_ event: String, arguments: [JSONValue]) -> Int {
+        namespace.adapter.broadcast(SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments)),
+                                    to: target)
+    }
+
+    /// Emits an event that every recipient acks; `completion` gets the answers received
+    /// within `timeout` milliseconds, by socket id.
+    public func emit(_ event: String, arguments: [JSONValue], timeout: UInt64,
+                     completion: @escaping @LoopActor ([String: [JSONValue]]) -> Void) {
+        var answers: [String: [JSONValue]] = [:]
+        namespace.adapter.broadcastWithAck(
+            SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments)),
+            to: target, timeout: timeout,
+            onAck: { id, args in answers[id] = args },
+            onDone: { _, _ in completion(answers) })
+    }
+
+    /// The ids of the local sockets targeted.
+    public var socketIDs: [String] { namespace.adapter.socketIDs(target) }
+
+    /// Makes the targeted sockets join a room.
+    public func socketsJoin(_ room: String) { namespace.adapter.addSockets(target, rooms: [room]) }
+
+    /// Makes the targeted sockets leave a room.
+    public func socketsLeave(_ room: String) { namespace.adapter.removeSockets(target, rooms: [room]) }
+
+    /// Disconnects the targeted sockets.
+    public func disconnectSockets(close: Bool = false) { namespace.adapter.disconnectSockets(target, close: close) }
+
+    /// Describes the targeted sockets, on every server.
+    public func fetchSockets() async -> [SocketSummary] { await namespace.adapter.fetchSockets(target) }
+}

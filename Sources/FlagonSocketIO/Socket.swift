@@ -1,0 +1,244 @@
+import Flagon
+import FlagonHTTP
+import FlagonJSON
+import FlagonLoop
+import FlagonSocketIOCore
+
+/// One client connected to one namespace.
+///
+/// ```swift
+/// sio.on("join") { socket, args in
+///     guard let room = args.first?.stringValue else { return [false] }
+///     socket.join(room)
+///     socket.to(room).emit("joined", .string(socket.id))
+///     return [true]
+/// }
+/// ```
+@LoopActor
+public final class Socket {
+    /// The Socket.IO id (distinct per namespace connection; also the name of its own room).
+    public let id: String
+    /// The namespace.
+    public unowned let namespace: Namespace
+    /// The auth payload the client sent with CONNECT.
+    public let auth: JSONValue?
+    /// Per-socket session values (python-socketio's `session()`).
+    public var session = JSONObject()
+    /// `true` while connected.
+    public private(set) var isConnected = false
+    /// The reason the socket left, once it has.
+    public private(set) var disconnectReason: DisconnectReason?
+
+    let client: SocketIOClient
+    private var nextAckID = 0
+    private var pendingAcks: [Int: PendingAck] = [:]
+    private var connecting = true
+    private var buffered: [(OutboundMessage, SocketIOPacket)] = []
+    private var ownedTasks: [Task<Void, Never>] = []
+
+    private struct PendingAck {
+        let callback: @LoopActor (Result<[JSONValue], AckError>) -> Void
+        let timer: LoopTimer?
+    }
+
+    init(namespace: Namespace, client: SocketIOClient, auth: JSONValue?) {
+        self.id = EngineSocket.makeID()
+        self.namespace = namespace
+        self.client = client
+        self.auth = auth
+    }
+
+    /// The handshake request of the underlying connection.
+    public var handshake: Request { client.engine.request }
+    /// The Engine.IO session id of the connection.
+    public var connectionID: String { client.engine.id }
+    /// The transport in use.
+    public var transport: EngineTransport { client.engine.transport }
+    /// The server.
+    public var server: SocketIOServer { namespace.server }
+
+    // MARK: Rooms
+
+    /// The rooms the socket is in, its own id included.
+    public var rooms: Set<String> { namespace.adapter.rooms(of: id) }
+
+    /// Joins a room.
+    public func join(_ room: String) { join([room]) }
+
+    /// Joins rooms.
+    public func join(_ rooms: [String]) {
+        guard isConnected || connecting else { return }
+        namespace.adapter.join(id, rooms: rooms)
+    }
+
+    /// Leaves a room.
+    public func leave(_ room: String) { namespace.adapter.leave(id, room: room) }
+
+    // MARK: Emitting
+
+    /// Emits an event to this client.
+    ///
+    /// ```swift
+    /// socket.emit("welcome", "hello", ["n": 1])
+    /// ```
+    public func emit(_ event: String, _ args: JSONValue...) {
+        emit(event, arguments: args)
+    }
+
+    /// Emits an event to this client.
+    public func emit(_ event: String, arguments: [JSONValue]) {
+        sendPacket(SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments)))
+    }
+
+    /// Emits an event and waits for the client's ack, at most `timeout` milliseconds.
+    ///
+    /// ```swift
+    /// socket.emit("question", arguments: ["ready?"], timeout: 5000) { result in
+    ///     if case .success(let answer) = result { print(answer) }
+    /// }
+    /// ```
+    public func emit(_ event: String, arguments: [JSONValue], timeout: UInt64?,
+                     ack: @escaping @LoopActor (Result<[JSONValue], AckError>) -> Void) {
+        emitPacket(SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments)),
+                   timeout: timeout, ack: ack)
+    }
+
+    /// Emits an event and returns the client's ack.
+    public func emitWithAck(_ event: String, arguments: [JSONValue], timeout: UInt64 = 10_000) async throws(AckError) -> [JSONValue] {
+        let result: Result<[JSONValue], AckError> = await withCheckedContinuation { continuation in
+            emit(event, arguments: arguments, timeout: timeout) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    func emitPacket(_ packet: SocketIOPacket, timeout: UInt64?, ack: @escaping @LoopActor (Result<[JSONValue], AckError>) -> Void) {
+        guard isConnected || connecting else { return ack(.failure(.disconnected)) }
+        if pendingAcks.count >= server.options.maxPendingAcks, let oldest = pendingAcks.keys.min() {
+            failAck(oldest, .tooManyPending)
+        }
+        let ackID = nextAckID
+        nextAckID = nextAckID == Int(Int32.max) ? 0 : nextAckID + 1
+        var timer: LoopTimer?
+        if let timeout {
+            timer = LoopTimer { [weak self] in self?.failAck(ackID, .timeout) }
+            timer?.start(afterMilliseconds: timeout)
+        }
+        pendingAcks[ackID] = PendingAck(callback: ack, timer: timer)
+        var packet = packet
+        packet.id = ackID
+        sendPacket(packet)
+    }
+
+    private func failAck(_ ackID: Int, _ error: AckError) {
+        guard let pending = pendingAcks.removeValue(forKey: ackID) else { return }
+        pending.timer?.close()
+        pending.callback(.failure(error))
+    }
+
+    /// Sends to everyone in the namespace except this socket.
+    public var broadcast: BroadcastOperator {
+        BroadcastOperator(namespace: namespace, target: BroadcastTarget(except: [id]))
+    }
+
+    /// Sends to a room, except this socket.
+    public func to(_ room: String) -> BroadcastOperator { broadcast.to(room) }
+
+    /// Sends to rooms, except this socket.
+    public func to(_ rooms: [String]) -> BroadcastOperator { broadcast.to(rooms) }
+
+    /// Sends to everyone except this socket and the members of `room`.
+    public func except(_ room: String) -> BroadcastOperator { broadcast.except(room) }
+
+    func sendPacket(_ packet: SocketIOPacket) {
+        deliver(OutboundMessage(packet), packet: packet)
+    }
+
+    /// Hands an encoded packet to the connection (held back while the socket is connecting).
+    func deliver(_ message: OutboundMessage, packet: SocketIOPacket) {
+        if connecting {
+            buffered.append((message, packet))
+            return
+        }
+        guard isConnected else { return }
+        namespace.notifyOutgoing(self, packet)
+        _ = client.engine.send(frame: message.frames, packets: message.packets)
+    }
+
+    // MARK: Incoming
+
+    func handleEvent(_ packet: SocketIOPacket) {
+        guard isConnected, case .array(let items)? = packet.data, let event = items.first?.stringValue else { return }
+        let args = Array(items.dropFirst())
+        namespace.dispatch(event: event, args: args, ackID: packet.id, socket: self)
+    }
+
+    /// Sends the ack for a client's event.
+    func sendAck(_ ackID: Int, _ args: [JSONValue]) {
+        guard isConnected else { return }
+        sendPacket(SocketIOPacket(type: .ack, namespace: namespace.name, id: ackID, data: .array(args)))
+    }
+
+    func handleAck(_ packet: SocketIOPacket) {
+        guard let ackID = packet.id, let pending = pendingAcks.removeValue(forKey: ackID) else { return }
+        pending.timer?.close()
+        pending.callback(.success(packet.arguments))
+    }
+
+    // MARK: Lifecycle
+
+    func didConnect() {
+        connecting = false
+        isConnected = true
+        sendPacketNow(SocketIOPacket(type: .connect, namespace: namespace.name, data: ["sid": .string(id)]))
+        let held = buffered
+        buffered = []
+        for (message, packet) in held { deliver(message, packet: packet) }
+    }
+
+    private func sendPacketNow(_ packet: SocketIOPacket) {
+        let message = OutboundMessage(packet)
+        _ = client.engine.send(frame: message.frames, packets: message.packets)
+    }
+
+    func refuse(_ refusal: ConnectionRefused) {
+        connecting = false
+        buffered = []
+        var payload: JSONObject = ["message": .string(refusal.message)]
+        if let data = refusal.data { payload["data"] = data }
+        sendPacketNow(SocketIOPacket(type: .connectError, namespace: namespace.name, data: .object(payload)))
+    }
+
+    /// Runs work owned by the socket: it is cancelled when the socket disconnects.
+    ///
+    /// ```swift
+    /// socket.startTask { while !Task.isCancelled { socket.emit("tick"); try? await Task.sleep(for: .seconds(1)) } }
+    /// ```
+    public func startTask(_ operation: @escaping @LoopActor @Sendable () async -> Void) {
+        guard isConnected || connecting else { return }
+        ownedTasks.removeAll { $0.isCancelled }
+        ownedTasks.append(Task { await operation() })
+    }
+
+    /// Disconnects from the namespace (`close: true` also closes the whole connection).
+    public func disconnect(close: Bool = false) {
+        guard isConnected else { return }
+        sendPacketNow(SocketIOPacket(type: .disconnect, namespace: namespace.name))
+        finish(.serverNamespaceDisconnect)
+        if close { client.engine.close(reason: .serverClose) }
+    }
+
+    /// Leaves the namespace without telling the client (it disconnected, or its connection ended).
+    func finish(_ reason: DisconnectReason) {
+        guard isConnected || connecting else { return }
+        let wasConnected = isConnected
+        isConnected = false
+        connecting = false
+        disconnectReason = reason
+        buffered = []
+        for task in ownedTasks { task.cancel() }
+        ownedTasks = []
+        for ackID in Array(pendingAcks.keys) { failAck(ackID, .disconnected) }
+        client.socketLeft(self)
+        namespace.remove(self, reason: reason, notify: wasConnected)
+    }
+}

@@ -1,0 +1,170 @@
+import FlagonJSON
+import FlagonLoop
+import FlagonSocketIOCore
+
+/// Which sockets an operation reaches: those in any of `rooms` (all when empty), minus
+/// those in any of `except`.
+public struct BroadcastTarget: Sendable, Equatable {
+    public var rooms: Set<String>
+    public var except: Set<String>
+
+    /// Creates a target.
+    public init(rooms: Set<String> = [], except: Set<String> = []) {
+        self.rooms = rooms
+        self.except = except
+    }
+}
+
+/// What an adapter reports about a socket (local or on another server).
+public struct SocketSummary: Sendable, Equatable {
+    public var id: String
+    public var rooms: Set<String>
+    public var namespace: String
+}
+
+/// Rooms, broadcasts and operations on many sockets, for one namespace. The in-memory
+/// adapter serves one process; a cluster adapter (Redis) implements the same interface and
+/// also forwards each operation to the other servers.
+@LoopActor
+public protocol SocketIOAdapter: AnyObject {
+    /// Adds a local socket to rooms.
+    func join(_ socketID: String, rooms: some Sequence<String>)
+    /// Removes a local socket from a room.
+    func leave(_ socketID: String, room: String)
+    /// Removes a local socket from all its rooms.
+    func leaveAll(_ socketID: String)
+    /// The rooms of a local socket.
+    func rooms(of socketID: String) -> Set<String>
+    /// The local sockets a target reaches.
+    func socketIDs(_ target: BroadcastTarget) -> [String]
+    /// The names of the rooms that have local members.
+    var allRooms: Set<String> { get }
+    /// Sends a packet (encoded once) to every socket the target reaches; returns how many
+    /// local sockets it was sent to.
+    @discardableResult
+    func broadcast(_ packet: SocketIOPacket, to target: BroadcastTarget) -> Int
+    /// Sends an event asking each recipient for an ack; `onAck` gets each answer,
+    /// `onDone` the number of sockets that were asked, once every answer or the timeout came.
+    func broadcastWithAck(_ packet: SocketIOPacket, to target: BroadcastTarget, timeout: UInt64,
+                          onAck: @escaping @LoopActor (String, [JSONValue]) -> Void,
+                          onDone: @escaping @LoopActor (_ asked: Int, _ answered: Int) -> Void)
+    /// Makes the sockets of a target join rooms.
+    func addSockets(_ target: BroadcastTarget, rooms: [String])
+    /// Makes the sockets of a target leave rooms.
+    func removeSockets(_ target: BroadcastTarget, rooms: [String])
+    /// Disconnects the sockets of a target (and their connections, when `close`).
+    func disconnectSockets(_ target: BroadcastTarget, close: Bool)
+    /// Describes the sockets of a target, on every server.
+    func fetchSockets(_ target: BroadcastTarget) async -> [SocketSummary]
+}
+
+/// The adapter for one process: rooms are sets of socket ids.
+@LoopActor
+public final class InMemoryAdapter: SocketIOAdapter {
+    /// The namespace served.
+    public unowned let namespace: Namespace
+    private var roomMembers: [String: Set<String>] = [:]
+    private var socketRooms: [String: Set<String>] = [:]
+
+    /// Creates the adapter of a namespace.
+    public init(namespace: Namespace) {
+        self.namespace = namespace
+    }
+
+    public func join(_ socketID: String, rooms: some Sequence<String>) {
+        for room in rooms {
+            roomMembers[room, default: []].insert(socketID)
+            socketRooms[socketID, default: []].insert(room)
+        }
+    }
+
+    public func leave(_ socketID: String, room: String) {
+        socketRooms[socketID]?.remove(room)
+        if roomMembers[room]?.remove(socketID) != nil, roomMembers[room]?.isEmpty == true { roomMembers[room] = nil }
+    }
+
+    public func leaveAll(_ socketID: String) {
+        for room in socketRooms.removeValue(forKey: socketID) ?? [] {
+            roomMembers[room]?.remove(socketID)
+            if roomMembers[room]?.isEmpty == true { roomMembers[room] = nil }
+        }
+    }
+
+    public func rooms(of socketID: String) -> Set<String> { socketRooms[socketID] ?? [] }
+
+    public var allRooms: Set<String> { Set(roomMembers.keys) }
+
+    public func socketIDs(_ target: BroadcastTarget) -> [String] {
+        var excluded: Set<String> = []
+        for room in target.except { excluded.formUnion(roomMembers[room] ?? []) }
+        if target.rooms.isEmpty {
+            return namespace.sockets.keys.filter { !excluded.contains($0) }
+        }
+        if target.rooms.count == 1, let members = roomMembers[target.rooms.first!] {
+            return excluded.isEmpty ? Array(members) : members.filter { !excluded.contains($0) }
+        }
+        var seen: Set<String> = []
+        var ids: [String] = []
+        for room in target.rooms {
+            for id in roomMembers[room] ?? [] where !excluded.contains(id) && seen.insert(id).inserted { ids.append(id) }
+        }
+        return ids
+    }
+
+    @discardableResult
+    public func broadcast(_ packet: SocketIOPacket, to target: BroadcastTarget) -> Int {
+        let ids = socketIDs(target)
+        if ids.isEmpty { return 0 }
+        let message = OutboundMessage(packet)
+        var sent = 0
+        for id in ids {
+            guard let socket = namespace.sockets[id] else { continue }
+            socket.deliver(message, packet: packet)
+            sent += 1
+        }
+        return sent
+    }
+
+    public func broadcastWithAck(_ packet: SocketIOPacket, to target: BroadcastTarget, timeout: UInt64,
+                                 onAck: @escaping @LoopActor (String, [JSONValue]) -> Void,
+                                 onDone: @escaping @LoopActor (Int, Int) -> Void) {
+        let sockets = socketIDs(target).compactMap { namespace.sockets[$0] }
+        if sockets.isEmpty {
+            onDone(0, 0)
+            return
+        }
+        var waiting = sockets.count
+        var answered = 0
+        for socket in sockets {
+            let id = socket.id
+            socket.emitPacket(packet, timeout: timeout) { result in
+                if case .success(let args) = result {
+                    answered += 1
+                    onAck(id, args)
+                }
+                waiting -= 1
+                if waiting == 0 { onDone(sockets.count, answered) }
+            }
+        }
+    }
+
+    public func addSockets(_ target: BroadcastTarget, rooms: [String]) {
+        for id in socketIDs(target) { namespace.sockets[id]?.join(rooms) }
+    }
+
+    public func removeSockets(_ target: BroadcastTarget, rooms: [String]) {
+        for id in socketIDs(target) {
+            for room in rooms { namespace.sockets[id]?.leave(room) }
+        }
+    }
+
+    public func disconnectSockets(_ target: BroadcastTarget, close: Bool) {
+        for id in socketIDs(target) { namespace.sockets[id]?.disconnect(close: close) }
+    }
+
+    public func fetchSockets(_ target: BroadcastTarget) async -> [SocketSummary] {
+        socketIDs(target).compactMap { id in
+            namespace.sockets[id].map { SocketSummary(id: $0.id, rooms: $0.rooms, namespace: namespace.name) }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import FlagonJSON
+import FlagonLoop
+import FlagonSocketIOCore
+
+/// One Engine.IO connection seen by Socket.IO: decodes its packets and routes them to
+/// the sockets of its namespaces (multiplexing).
+@LoopActor
+final class SocketIOClient {
+    let engine: EngineSocket
+    private unowned let server: SocketIOServer
+    private var decoder: SocketIODecoder
+    private var sockets: [String: Socket] = [:]
+    private var connectTimer: LoopTimer?
+    private var everConnected = false
+
+    init(engine: EngineSocket, server: SocketIOServer) {
+        self.engine = engine
+        self.server = server
+        decoder = SocketIODecoder(maxAttachments: server.options.maxAttachments)
+        engine.onMessage = { [self] data in received(data) }
+        engine.onClose = { [self] reason in closed(reason) }
+        connectTimer = LoopTimer { [weak self] in self?.connectTimeout() }
+        connectTimer?.start(afterMilliseconds: server.options.connectTimeout)
+    }
+
+    private func connectTimeout() {
+        connectTimer?.close()
+        connectTimer = nil
+        if !everConnected { engine.close(reason: .serverClose) }
+    }
+
+    private func received(_ data: EngineData) {
+        let packet: SocketIOPacket?
+        do {
+            switch data {
+            case .text(let bytes): packet = try decoder.receive(text: bytes)
+            case .binary(let bytes): packet = try decoder.receive(binary: bytes)
+            }
+        } catch {
+            server.options.logger.debug("closing \(engine.id): \(error)")
+            engine.close(reason: .parseError)
+            return
+        }
+        guard let packet else { return }
+        switch packet.type {
+        case .connect:
+            if sockets[packet.namespace] != nil { return }
+            guard let namespace = server.namespace(named: packet.namespace) else {
+                let error = SocketIOPacket(type: .connectError, namespace: packet.namespace, data: ["message": "Invalid namespace"])
+                let message = OutboundMessage(error)
+                _ = engine.send(frame: message.frames, packets: message.packets)
+                return
+            }
+            namespace.connect(client: self, auth: packet.data)
+        case .disconnect:
+            sockets[packet.namespace]?.finish(.clientNamespaceDisconnect)
+        case .event, .binaryEvent:
+            sockets[packet.namespace]?.handleEvent(packet)
+        case .ack, .binaryAck:
+            sockets[packet.namespace]?.handleAck(packet)
+        case .connectError:
+            engine.close(reason: .parseError)
+        }
+    }
+
+    func socketJoined(_ socket: Socket) {
+        sockets[socket.namespace.name] = socket
+        everConnected = true
+        connectTimer?.close()
+        connectTimer = nil
+    }
+
+    func socketLeft(_ socket: Socket) {
+        if sockets[socket.namespace.name] === socket { sockets[socket.namespace.name] = nil }
+    }
+
+    private func closed(_ reason: EngineCloseReason) {
+        connectTimer?.close()
+        connectTimer = nil
+        let reason = DisconnectReason(reason)
+        for socket in Array(sockets.values) { socket.finish(reason) }
+        sockets = [:]
+    }
+}

@@ -1,0 +1,82 @@
+import Logging
+
+/// Settings of a ``SocketIOServer``.
+///
+/// ```swift
+/// var options = SocketIOOptions()
+/// options.engine.pingInterval = 10_000
+/// options.connectTimeout = 5_000
+/// let sio = SocketIOServer(options: options)
+/// ```
+public struct SocketIOOptions: Sendable {
+    /// The Engine.IO settings underneath.
+    public var engine = EngineOptions()
+    /// Milliseconds a client has to connect to a namespace before it is closed (default 45,000).
+    public var connectTimeout: UInt64 = 45_000
+    /// Most binary attachments in one packet (default 10).
+    public var maxAttachments = 10
+    /// Acks a socket may wait for at once; the oldest fails when more are asked (default 1,000).
+    public var maxPendingAcks = 1_000
+    /// Where the server logs.
+    public var logger = Logger(label: "flagon.socketio")
+
+    /// The defaults.
+    public init() {}
+}
+
+/// Why a socket left its namespace (socket.io's reason strings).
+public enum DisconnectReason: String, Sendable, Equatable {
+    case serverNamespaceDisconnect = "server namespace disconnect"
+    case clientNamespaceDisconnect = "client namespace disconnect"
+    case serverShuttingDown = "server shutting down"
+    case pingTimeout = "ping timeout"
+    case transportClose = "transport close"
+    case transportError = "transport error"
+    case parseError = "parse error"
+    case forcedClose = "forced close"
+    case forcedServerClose = "forced server close"
+
+    init(_ engine: EngineCloseReason) {
+        switch engine {
+        case .transportClose: self = .transportClose
+        case .transportError, .bufferFull, .multiplePolls: self = .transportError
+        case .pingTimeout: self = .pingTimeout
+        case .parseError, .payloadTooLarge: self = .parseError
+        case .serverClose: self = .forcedServerClose
+        case .serverShutdown: self = .serverShuttingDown
+        }
+    }
+}
+
+/// Thrown by a connect handler or connect middleware to refuse a connection; the client
+/// receives `CONNECT_ERROR` with `{"message": message, "data": data}`.
+///
+/// ```swift
+/// sio.of("/admin").use { socket, auth in
+///     guard auth?["token"] == "secret" else { throw ConnectionRefused("unauthorized") }
+/// }
+/// ```
+public struct ConnectionRefused: Error, Sendable, Equatable {
+    /// The message for the client.
+    public var message: String
+    /// Extra data for the client.
+    public var data: JSONValue?
+
+    /// Creates a refusal.
+    public init(_ message: String, data: JSONValue? = nil) {
+        self.message = message
+        self.data = data
+    }
+}
+
+/// Why an ack never came.
+public enum AckError: Error, Sendable, Equatable {
+    /// The client did not answer in time.
+    case timeout
+    /// The socket disconnected first.
+    case disconnected
+    /// Too many acks were pending on the socket.
+    case tooManyPending
+}
+
+import FlagonJSON

@@ -1,0 +1,103 @@
+import Flagon
+import FlagonJSON
+import FlagonLoop
+import FlagonSocketIOCore
+
+/// A Socket.IO v5 server on Engine.IO v4, mountable in a Flagon ``App``.
+///
+/// ```swift
+/// let sio = SocketIOServer()
+/// sio.on("chat") { socket, args in
+///     sio.emit("chat", arguments: args)
+///     return []
+/// }
+/// sio.attach(to: app)            // mounts at /socket.io and closes sessions at shutdown
+/// app.post("/notify") { request in
+///     sio.emit("notice", .string(request.text))   // emit from an HTTP route
+///     return "sent"
+/// }
+/// ```
+@LoopActor
+public final class SocketIOServer: HTTPHandler {
+    /// The settings.
+    public let options: SocketIOOptions
+    /// The Engine.IO server underneath.
+    public let engine: EngineServer
+    private var namespaces: [String: Namespace] = [:]
+    private let makeAdapter: @LoopActor (Namespace) -> any SocketIOAdapter
+
+    /// Creates a server; `adapter` makes the adapter of each namespace (in-memory by default).
+    public init(options: SocketIOOptions = SocketIOOptions(),
+                adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil) {
+        self.options = options
+        self.engine = EngineServer(options: options.engine)
+        self.makeAdapter = adapter ?? { InMemoryAdapter(namespace: $0) }
+        engine.onConnection = { [unowned self] session in _ = SocketIOClient(engine: session, server: self) }
+        _ = of("/")
+    }
+
+    /// The namespace of that name, created when first asked for.
+    public func of(_ name: String) -> Namespace {
+        let key = name.hasPrefix("/") ? name : "/" + name
+        if let existing = namespaces[key] { return existing }
+        let namespace = Namespace(name: key, server: self)
+        namespace.installAdapter(makeAdapter(namespace))
+        namespaces[key] = namespace
+        return namespace
+    }
+
+    /// The declared namespace of that name, if any.
+    public func namespace(named name: String) -> Namespace? { namespaces[name] }
+
+    /// The main namespace `/`.
+    public var main: Namespace { of("/") }
+
+    /// Handles an event of the main namespace synchronously.
+    public func on(_ event: String, _ handler: @escaping Namespace.EventHandler) { main.on(event, handler) }
+
+    /// Handles an event of the main namespace asynchronously.
+    public func on(_ event: String, _ handler: @escaping Namespace.AsyncEventHandler) { main.on(event, handler) }
+
+    /// Adds a connect handler to the main namespace.
+    public func onConnect(_ handler: @escaping Namespace.ConnectHandler) { main.onConnect(handler) }
+
+    /// Adds a disconnect handler to the main namespace.
+    public func onDisconnect(_ handler: @escaping @LoopActor (Socket, DisconnectReason) -> Void) { main.onDisconnect(handler) }
+
+    /// Emits to every socket of a namespace (the main one by default).
+    @discardableResult
+    public func emit(_ event: String, _ args: JSONValue..., namespace: String = "/") -> Int {
+        of(namespace).emit(event, arguments: args)
+    }
+
+    /// Emits to every socket of the main namespace.
+    @discardableResult
+    public func emit(_ event: String, arguments: [JSONValue]) -> Int { main.emit(event, arguments: arguments) }
+
+    /// Targets a room of the main namespace.
+    public func to(_ room: String) -> BroadcastOperator { main.to(room) }
+
+    /// Emits from any thread: the work hops onto the loop.
+    ///
+    /// ```swift
+    /// Thread.detachNewThread { sio.emitFromAnyThread("tick", arguments: [1], room: "dashboard") }
+    /// ```
+    public nonisolated func emitFromAnyThread(_ event: String, arguments: [JSONValue], room: String? = nil, namespace: String = "/") {
+        EventLoop.shared.execute { [self] in
+            LoopActor.assumeIsolated {
+                let target = self.of(namespace)
+                if let room { target.to(room).emit(event, arguments: arguments) } else { target.emit(event, arguments: arguments) }
+            }
+        }
+    }
+
+    public func respond(to request: Request) async throws -> Response {
+        try await engine.respond(to: request)
+    }
+
+    /// Mounts the server in an app at `path` and closes its sessions when the server shuts down.
+    public func attach(to app: App, at path: String = "/socket.io") {
+        app.mount(path, self)
+        app.onShutdown { [weak self] in self?.engine.closeAll() }
+    }
+}
