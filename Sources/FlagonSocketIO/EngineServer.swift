@@ -77,7 +77,7 @@ public final class EngineServer: HTTPHandler {
                     return Self.error(3, "Bad request")
                 }
             }
-            guard session.transport == .polling, !session.isUpgrading else { return Self.error(3, "Bad request") }
+            guard session.transport == .polling else { return Self.error(3, "Bad request") }
             switch request.method {
             case "GET": return await session.poll(request)
             case "POST": return session.receive(post: request)

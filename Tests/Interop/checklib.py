@@ -1,0 +1,54 @@
+"""A tiny runner for the interop checks: each check is a function; failures are collected,
+every check is bounded in time, and the summary line is 'N passed, M failed'."""
+import json
+import sys
+import threading
+import time
+import traceback
+
+CHECKS = []
+
+
+def check(fn):
+    CHECKS.append(fn)
+    return fn
+
+
+def expect(condition, message="expectation failed"):
+    if not condition:
+        raise AssertionError(message)
+
+
+def expect_equal(actual, expected):
+    if actual != expected:
+        raise AssertionError(f"expected {expected!r}, got {actual!r}")
+
+
+def run(selected=None, per_check_timeout=20):
+    passed, failed = 0, []
+    for fn in CHECKS:
+        if selected and fn.__name__ not in selected:
+            continue
+        result = {}
+
+        def target():
+            try:
+                fn()
+                result["ok"] = True
+            except Exception:
+                result["error"] = traceback.format_exc()
+
+        thread = threading.Thread(target=target, daemon=True)
+        started = time.time()
+        thread.start()
+        thread.join(per_check_timeout)
+        took = time.time() - started
+        if result.get("ok"):
+            passed += 1
+            print(f"ok   {fn.__name__} ({took:.2f}s)", flush=True)
+        else:
+            failed.append(fn.__name__)
+            print(f"FAIL {fn.__name__} ({took:.2f}s)\n{result.get('error', 'timed out')}", flush=True)
+    print(f"{passed} passed, {len(failed)} failed")
+    print(json.dumps({"passed": passed, "failed": failed}))
+    sys.exit(1 if failed else 0)
