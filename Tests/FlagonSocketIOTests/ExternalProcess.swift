@@ -1,0 +1,84 @@
+import Foundation
+
+/// Runs a helper program (a Python interop client, the WebSocket fuzzer) with a time limit
+/// and collects what it prints.
+struct ExternalProcess {
+    struct Outcome {
+        let status: Int32
+        let output: String
+        let timedOut: Bool
+    }
+
+    /// The package's root folder.
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The interop virtualenv's Python, made by `scripts/setup-interop`.
+    static var python: URL { packageRoot.appendingPathComponent(".venv/bin/python") }
+
+    /// A program of the interop virtualenv.
+    static func venvTool(_ name: String) -> URL { packageRoot.appendingPathComponent(".venv/bin/\(name)") }
+
+    static func interopScript(_ name: String) -> String {
+        packageRoot.appendingPathComponent("Tests/Interop/\(name)").path
+    }
+
+    /// Runs `executable` with `arguments`, killing it after `timeout` seconds.
+    static func run(_ executable: URL, _ arguments: [String], timeout: TimeInterval,
+                    workingDirectory: URL? = nil) async throws -> Outcome {
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw MissingTool(path: executable.path)
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = workingDirectory ?? packageRoot.appendingPathComponent("Tests/Interop")
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let collector = OutputCollector()
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { collector.append(data) }
+        }
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        try process.run()
+        let timedOut = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let result = finished.wait(timeout: .now() + timeout)
+                if result == .timedOut {
+                    process.terminate()
+                    finished.wait()
+                }
+                continuation.resume(returning: result == .timedOut)
+            }
+        }
+        pipe.fileHandleForReading.readabilityHandler = nil
+        collector.append(pipe.fileHandleForReading.readDataToEndOfFile())
+        return Outcome(status: process.terminationStatus, output: collector.text, timedOut: timedOut)
+    }
+
+    struct MissingTool: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "\(path) is missing: run scripts/test (or scripts/setup-interop) to install the interop peers" }
+    }
+}
+
+/// Thread-safe accumulation of a child's output.
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    func append(_ more: Data) {
+        lock.lock()
+        data.append(more)
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
