@@ -49,7 +49,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "FlagonTesting", dependencies: ["Flagon", "FlagonLoop", "FlagonHTTP"], swiftSettings: swiftSettings),
+        .target(
+            name: "FlagonTesting",
+            dependencies: ["Flagon", "FlagonLoop", "FlagonHTTP", "FlagonJSON", "FlagonSocketIOCore"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DemoApp",
             dependencies: ["Flagon"],

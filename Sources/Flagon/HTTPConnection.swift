@@ -7,7 +7,7 @@ import FlagonLoop
 @LoopActor
 final class HTTPConnection {
     private let stream: TCPStream
-    private unowned let server: Server
+    private let server: Server
     private var parser: HTTPRequestParser
     private var queue: [HTTPRequestMessage] = []
     private var busy = false

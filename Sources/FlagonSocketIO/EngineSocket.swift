@@ -21,7 +21,7 @@ public final class EngineSocket {
     /// `true` until the session ends.
     public private(set) var isOpen = true
 
-    private unowned let server: EngineServer
+    private let server: EngineServer
     private var heartbeat: EngineHeartbeat
     private var heartbeatTimer: LoopTimer?
     private var outbox = EngineOutbox()

@@ -188,6 +188,7 @@ public final class Namespace {
         guard socket.client.engine.isOpen else { return }
         sockets[socket.id] = socket
         adapter.join(socket.id, rooms: [socket.id])
+        socket.client.socketConnected(socket)
         socket.didConnect()
     }
 

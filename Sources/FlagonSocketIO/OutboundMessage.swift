@@ -1,14 +1,20 @@
 import FlagonHTTP
+import FlagonLoop
 import FlagonSocketIOCore
 
 /// A Socket.IO packet encoded once for any number of recipients: its WebSocket frames
 /// (text frame, then one binary frame per attachment) and its Engine.IO packets for
 /// long-polling share the same bytes.
 struct OutboundMessage {
+    /// How many packets were encoded (tests check that a broadcast is encoded once).
+    @LoopActor static var encodings = 0
+
     let frames: [UInt8]
     let packets: [EnginePacket]
 
+    @LoopActor
     init(_ packet: SocketIOPacket) {
+        OutboundMessage.encodings &+= 1
         let encoded = SocketIOEncoder.encode(packet)
         var frames: [UInt8] = []
         frames.reserveCapacity(encoded.text.count + 11 + encoded.attachments.reduce(0) { $0 + $1.count + 10 })

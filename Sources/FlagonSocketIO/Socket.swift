@@ -19,7 +19,7 @@ public final class Socket {
     /// The Socket.IO id (distinct per namespace connection; also the name of its own room).
     public let id: String
     /// The namespace.
-    public unowned let namespace: Namespace
+    public let namespace: Namespace
     /// The auth payload the client sent with CONNECT.
     public let auth: JSONValue?
     /// Per-socket session values (python-socketio's `session()`).

@@ -7,7 +7,7 @@ import FlagonSocketIOCore
 @LoopActor
 final class SocketIOClient {
     let engine: EngineSocket
-    private unowned let server: SocketIOServer
+    private let server: SocketIOServer
     private var decoder: SocketIODecoder
     private var sockets: [String: Socket] = [:]
     private var connectTimer: LoopTimer?
@@ -65,6 +65,10 @@ final class SocketIOClient {
 
     func socketJoined(_ socket: Socket) {
         sockets[socket.namespace.name] = socket
+    }
+
+    /// A namespace accepted the socket: the connect timeout no longer applies.
+    func socketConnected(_ socket: Socket) {
         everConnected = true
         connectTimer?.close()
         connectTimer = nil

@@ -13,14 +13,17 @@ public struct SocketIODecoder: Sendable {
     public var maxAttachments: Int
     /// Largest ack id accepted (default 2^53 - 1, JavaScript's safe integers).
     public var maxAckID: Int
+    /// `true` when decoding what a server sends (a client's view): CONNECT_ERROR is then valid.
+    public var decodesServerPackets: Bool
     private var pending: SocketIOPacket?
     private var expected = 0
     private var attachments: [[UInt8]] = []
 
     /// Creates a decoder with limits.
-    public init(maxAttachments: Int = 10, maxAckID: Int = 9_007_199_254_740_991) {
+    public init(maxAttachments: Int = 10, maxAckID: Int = 9_007_199_254_740_991, decodesServerPackets: Bool = false) {
         self.maxAttachments = maxAttachments
         self.maxAckID = maxAckID
+        self.decodesServerPackets = decodesServerPackets
     }
 
     /// `true` while a binary packet waits for attachments.
@@ -29,7 +32,7 @@ public struct SocketIODecoder: Sendable {
     /// Takes a text message; returns the packet, or `nil` while attachments are awaited.
     public mutating func receive(text: [UInt8]) throws(SocketIOProtocolError) -> SocketIOPacket? {
         if pending != nil { throw .invalidPayload("text packet while binary attachments are awaited") }
-        let (packet, count) = try Self.parse(text, maxAttachments: maxAttachments, maxAckID: maxAckID)
+        let (packet, count) = try Self.parse(text, maxAttachments: maxAttachments, maxAckID: maxAckID, fromServer: decodesServerPackets)
         if count == 0 { return packet }
         pending = packet
         expected = count
@@ -70,8 +73,8 @@ public struct SocketIODecoder: Sendable {
     }
 
     /// Parses the text of a packet; returns it with its announced attachment count.
-    public static func parse(_ bytes: [UInt8], maxAttachments: Int = 10, maxAckID: Int = 9_007_199_254_740_991)
-        throws(SocketIOProtocolError) -> (SocketIOPacket, Int) {
+    public static func parse(_ bytes: [UInt8], maxAttachments: Int = 10, maxAckID: Int = 9_007_199_254_740_991,
+                             fromServer: Bool = false) throws(SocketIOProtocolError) -> (SocketIOPacket, Int) {
         guard let first = bytes.first else { throw .emptyPacket }
         guard first >= 48, let type = SocketIOPacketType(rawValue: first - 48) else { throw .unknownPacketType }
         var index = 1
@@ -112,11 +115,11 @@ public struct SocketIODecoder: Sendable {
             }
         }
         let packet = SocketIOPacket(type: type, namespace: namespace, id: id, data: data)
-        try validate(packet)
+        try validate(packet, fromServer: fromServer)
         return (packet, attachmentCount)
     }
 
-    private static func validate(_ packet: SocketIOPacket) throws(SocketIOProtocolError) {
+    private static func validate(_ packet: SocketIOPacket, fromServer: Bool) throws(SocketIOProtocolError) {
         switch packet.type {
         case .connect:
             if let data = packet.data, data.objectValue == nil { throw .invalidPayload("CONNECT payload must be an object") }
@@ -131,7 +134,7 @@ public struct SocketIODecoder: Sendable {
             guard packet.id != nil else { throw .invalidAckID }
             guard case .array? = packet.data else { throw .invalidPayload("ACK data must be an array") }
         case .connectError:
-            throw .invalidPayload("clients do not send CONNECT_ERROR")
+            guard fromServer, packet.data?.objectValue != nil else { throw .invalidPayload("clients do not send CONNECT_ERROR") }
         }
     }
 }
