@@ -36,6 +36,9 @@ public final class WebSocket {
     public var onWritable: (() -> Void)?
     /// `true` until a close frame was sent or received, or the connection was cut.
     public private(set) var isOpen = true
+    /// Bytes that may wait for a slow client; past this the connection is dropped with
+    /// close code 1008 (default 16 MiB).
+    public var maxBufferedBytes = 16 * 1024 * 1024
 
     private let stream: TCPStream
     private var parser: WebSocketFrameParser
@@ -94,7 +97,7 @@ public final class WebSocket {
 
     /// Sends a frame; the header and the payload join the stream's batched writes.
     public func send(opcode: WebSocketFrame.Opcode, payload: [UInt8]) {
-        guard isOpen else { return }
+        guard isOpen, checkBuffer(adding: payload.count) else { return }
         var header: [UInt8] = []
         header.reserveCapacity(10 + (payload.count < 512 ? payload.count : 0))
         WebSocketFrame.writeHeader(opcode: opcode, length: payload.count, into: &header)
@@ -109,13 +112,13 @@ public final class WebSocket {
 
     /// Writes a frame encoded beforehand (a broadcast encodes its frame once for every recipient).
     public func send(frame: [UInt8]) {
-        guard isOpen else { return }
+        guard isOpen, checkBuffer(adding: frame.count) else { return }
         stream.write(frame)
     }
 
     /// Sends a text message made of one prefix byte and a body, without joining them first.
     public func send(textPrefix prefix: UInt8, body: [UInt8]) {
-        guard isOpen else { return }
+        guard isOpen, checkBuffer(adding: body.count + 1) else { return }
         var header: [UInt8] = []
         header.reserveCapacity(11 + (body.count < 512 ? body.count : 0))
         WebSocketFrame.writeHeader(opcode: .text, length: body.count + 1, into: &header)
@@ -127,6 +130,15 @@ public final class WebSocket {
             stream.write(header)
             stream.write(body)
         }
+    }
+
+    /// Drops a client that lets too much pile up; `false` when the message must not be sent.
+    private func checkBuffer(adding count: Int) -> Bool {
+        guard stream.pendingWriteBytes + count > maxBufferedBytes else { return true }
+        sendClose(code: 1008, reason: "client too slow")
+        notifyClose(1008, "client too slow")
+        stream.closeGracefully(lingerMilliseconds: 500)
+        return false
     }
 
     /// Starts the closing handshake; the TCP connection closes when the client answers,

@@ -44,6 +44,10 @@ public final class RawConnection {
     public func send(_ bytes: [UInt8]) { stream.write(bytes) }
     /// Sends text as UTF-8.
     public func send(_ text: String) { stream.write(Array(text.utf8)) }
+    /// Stops reading from the socket (a slow client); ``resumeReading()`` starts again.
+    public func pauseReading() { stream.stopReading() }
+    /// Reads again after ``pauseReading()``.
+    public func resumeReading() { stream.startReading() }
     /// Closes the sending side.
     public func shutdownWrite() { stream.shutdown() }
     /// Closes the connection.

@@ -233,4 +233,18 @@ private func makeServer(_ configure: (inout SocketIOOptions) -> Void = { _ in })
         #expect(seen == Array(0..<300))
         await client.close()
     }
+
+    @Test @LoopActor func broadcastsCanCollectAcksFromManySockets() async throws {
+        let (app, sio) = makeServer()
+        let clients = [try await SocketIOTestClient.connect(to: app), try await SocketIOTestClient.connect(to: app),
+                       try await SocketIOTestClient.connect(to: app)]
+        clients[0].ackHandlers["vote"] = { _ in ["yes"] }
+        clients[1].ackHandlers["vote"] = { _ in ["no"] }
+        clients[2].unansweredEvents = ["vote"]
+        let answers: [String: [JSONValue]] = await withCheckedContinuation { continuation in
+            sio.main.all.emit("vote", arguments: ["?"], timeout: 200) { continuation.resume(returning: $0) }
+        }
+        #expect(answers == [clients[0].sids["/"]!: ["yes"], clients[1].sids["/"]!: ["no"]])
+        for client in clients { await client.close() }
+    }
 }
