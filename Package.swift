@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FlagonSocketIO", targets: ["FlagonSocketIO", "FlagonSocketIOCore"]),
         .executable(name: "demo", targets: ["Demo"]),
         .executable(name: "conformance-server", targets: ["ConformanceServer"]),
+        .executable(name: "bench", targets: ["Bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -68,6 +69,10 @@ let package = Package(
         .target(
             name: "ConformanceApp", dependencies: ["Flagon", "FlagonSocketIO", "FlagonJSON", "FlagonLoop"],
             path: "Examples/ConformanceApp", swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Bench", dependencies: ["FlagonJSON", "Flagon", "FlagonSocketIO", "FlagonLoop", "FlagonSocketIOCore", "FlagonHTTP"],
+            path: "Benchmarks/bench", swiftSettings: swiftSettings
         ),
         .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
