@@ -56,6 +56,7 @@ public final class Namespace {
     private var outgoingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
     private var errorHandler: (@LoopActor (Socket, String, any Error) -> Void)?
     private var connectorsAreSync = true
+    private var controllerBinding: ControllerBinding?
 
     init(name: String, server: SocketIOServer) {
         self.name = name
@@ -65,6 +66,14 @@ public final class Namespace {
     func installAdapter(_ adapter: any SocketIOAdapter) {
         self.adapter = adapter
     }
+
+    func setController(_ binding: ControllerBinding) {
+        controllerBinding = binding
+        connectorsAreSync = false
+    }
+
+    /// `true` when a controller class serves the namespace.
+    public var hasController: Bool { controllerBinding != nil }
 
     // MARK: Declaring
 
@@ -158,7 +167,7 @@ public final class Namespace {
     func connect(client: SocketIOClient, auth: JSONValue?) {
         let socket = Socket(namespace: self, client: client, auth: auth)
         client.socketJoined(socket)
-        if connectorsAreSync {
+        if connectorsAreSync && server.sessions == nil {
             do {
                 for case .sync(let handler) in connectors + connectHandlers { try handler(socket, auth) }
                 accept(socket)
@@ -168,8 +177,10 @@ public final class Namespace {
             return
         }
         let steps = connectors + connectHandlers
+        let binding = controllerBinding
         Task {
             do {
+                try await self.loadHTTPSession(into: socket)
                 for step in steps {
                     guard client.engine.isOpen else { return }
                     switch step {
@@ -177,11 +188,27 @@ public final class Namespace {
                     case .async(let handler): try await handler(socket, auth)
                     }
                 }
+                if let binding {
+                    let controller = binding.make(socket)
+                    socket.controller = controller
+                    try await controller.on_connect(auth: auth)
+                }
+                guard client.engine.isOpen else { return }
                 self.accept(socket)
             } catch {
+                socket.controller = nil
                 self.reject(socket, error)
             }
         }
+    }
+
+    /// Gives the socket the HTTP session of its handshake: a copy (`manageSession`), or
+    /// the shared server-side session.
+    private func loadHTTPSession(into socket: Socket) async throws {
+        guard let sessions = server.sessions else { return }
+        let http = await sessions.loadSession(for: socket.handshake)
+        socket.session = http.values
+        if !server.manageSession { socket.sharedSessionID = http.id }
     }
 
     private func accept(_ socket: Socket) {
@@ -204,40 +231,129 @@ public final class Namespace {
     func remove(_ socket: Socket, reason: DisconnectReason, notify: Bool) {
         sockets[socket.id] = nil
         adapter.leaveAll(socket.id)
-        if notify { for handler in disconnectHandlers { handler(socket, reason) } }
+        if notify {
+            socket.controller?.on_disconnect(reason: reason)
+            for handler in disconnectHandlers { handler(socket, reason) }
+        }
+    }
+
+    /// A handler found for an event, ready to run.
+    private enum Invocation {
+        case sync(@LoopActor () throws -> [JSONValue])
+        case async(@LoopActor () async throws -> [JSONValue])
     }
 
     func dispatch(event: String, args: [JSONValue], ackID: Int?, socket: Socket) {
         for hook in incomingHooks { hook(socket, event, args) }
-        var handler = handlers[event]
-        var handlerArgs = args
-        if handler == nil, let fallback {
-            handler = fallback
-            handlerArgs = [.string(event)] + args
-        }
-        guard let handler else {
-            server.options.logger.debug("no handler for event \(event) in \(name)")
+        if let controller = socket.controller, !controller.isAllowed(event) {
+            deny(event, socket: socket, ackID: ackID)
             return
         }
-        switch handler {
+        guard let invocation = resolve(event: event, args: args, ackID: ackID, socket: socket) else { return }
+        if let sessionID = socket.sharedSessionID, let sessions = server.sessions {
+            Task {
+                socket.session = await sessions.storedValues(id: sessionID) ?? socket.session
+                let before = socket.session
+                await self.run(invocation, event: event, ackID: ackID, socket: socket)
+                if socket.session != before { await sessions.storeValues(socket.session, id: sessionID) }
+            }
+            return
+        }
+        switch invocation {
         case .sync(let body):
+            complete(event: event, ackID: ackID, socket: socket) { () throws -> [JSONValue] in try body() }
+        case .async:
+            Task { await self.run(invocation, event: event, ackID: ackID, socket: socket) }
+        }
+    }
+
+    private func run(_ invocation: Invocation, event: String, ackID: Int?, socket: Socket) async {
+        switch invocation {
+        case .sync(let body):
+            complete(event: event, ackID: ackID, socket: socket) { () throws -> [JSONValue] in try body() }
+        case .async(let body):
             do {
-                let result = try body(socket, handlerArgs)
+                let result = try await body()
                 if let ackID { socket.sendAck(ackID, result) }
             } catch {
-                report(error, event: event, socket: socket)
-            }
-        case .async(let body):
-            let arguments = handlerArgs
-            Task {
-                do {
-                    let result = try await body(socket, arguments)
-                    if let ackID { socket.sendAck(ackID, result) }
-                } catch {
-                    self.report(error, event: event, socket: socket)
-                }
+                failed(error, event: event, ackID: ackID, socket: socket)
             }
         }
+    }
+
+    private func complete(event: String, ackID: Int?, socket: Socket, _ body: () throws -> [JSONValue]) {
+        do {
+            let result = try body()
+            if let ackID { socket.sendAck(ackID, result) }
+        } catch {
+            failed(error, event: event, ackID: ackID, socket: socket)
+        }
+    }
+
+    /// Finds what handles an event: a closure, the controller's method, or a fallback.
+    private func resolve(event: String, args: [JSONValue], ackID: Int?, socket: Socket) -> Invocation? {
+        switch handlers[event] {
+        case .sync(let body)?: return .sync { try body(socket, args) }
+        case .async(let body)?: return .async { try await body(socket, args) }
+        case nil: break
+        }
+        if let controller = socket.controller, let binding = controllerBinding {
+            if let body = binding.syncEntry(event) { return .sync { try body(controller, args) } }
+            if let body = binding.asyncEntry(event) { return .async { try await body(controller, args) } }
+            return .async { [self] in
+                if let answer = try await controller.on_unhandled(event: event, arguments: args) { return answer }
+                server.options.logger.info("no method for event \(event) in \(name)")
+                throw UnknownEvent(event: event)
+            }
+        }
+        switch fallback {
+        case .sync(let body)?: return .sync { try body(socket, [.string(event)] + args) }
+        case .async(let body)?: return .async { try await body(socket, [.string(event)] + args) }
+        case nil:
+            server.options.logger.debug("no handler for event \(event) in \(name)")
+            return nil
+        }
+    }
+
+    private struct UnknownEvent: Error {
+        let event: String
+    }
+
+    /// Tells the client an event was denied: the event `method_access_denied`, and the
+    /// same object as the ack when it asked for one.
+    private func deny(_ event: String, socket: Socket, ackID: Int?) {
+        let error: JSONValue = [
+            "error": "method_access_denied", "event": .string(event),
+            "message": .string("You do not have access to method \"\(event)\""),
+        ]
+        socket.emit("method_access_denied", error)
+        if let ackID { socket.sendAck(ackID, [error]) }
+    }
+
+    private func failed(_ error: any Error, event: String, ackID: Int?, socket: Socket) {
+        if let argumentError = error as? EventArgumentError {
+            let reply: JSONValue = [
+                "error": "invalid_arguments", "event": .string(event),
+                "message": .string("Invalid arguments for \"\(event)\": \(argumentError.message)"),
+            ]
+            socket.emit("invalid_arguments", reply)
+            if let ackID { socket.sendAck(ackID, [reply]) }
+            return
+        }
+        if let unknown = error as? UnknownEvent {
+            if let ackID {
+                socket.sendAck(ackID, [[
+                    "error": "unknown_event", "event": .string(unknown.event),
+                    "message": .string("No handler for event \"\(unknown.event)\""),
+                ]])
+            }
+            return
+        }
+        if let controller = socket.controller {
+            if let answer = controller.on_error(error, event: event), let ackID { socket.sendAck(ackID, [answer]) }
+            return
+        }
+        report(error, event: event, socket: socket)
     }
 
     private func report(_ error: any Error, event: String, socket: Socket) {

@@ -22,8 +22,13 @@ public final class Socket {
     public let namespace: Namespace
     /// The auth payload the client sent with CONNECT.
     public let auth: JSONValue?
-    /// Per-socket session values (python-socketio's `session()`).
+    /// Per-socket session values (python-socketio's `session()`). With `manageSession`
+    /// (the default) they start as a copy of the HTTP session of the handshake.
     public var session = JSONObject()
+    /// The controller instance serving this socket, for class-based namespaces.
+    public internal(set) var controller: NamespaceController?
+    /// The server-side HTTP session shared with this socket when `manageSession` is off.
+    var sharedSessionID: String?
     /// `true` while connected.
     public private(set) var isConnected = false
     /// The reason the socket left, once it has.

@@ -1,4 +1,5 @@
 import Flagon
+import FlagonHTTP
 import FlagonJSON
 import FlagonLoop
 import FlagonSocketIOCore
@@ -24,12 +25,23 @@ public final class SocketIOServer: HTTPHandler {
     /// The Engine.IO server underneath.
     public let engine: EngineServer
     private var namespaces: [String: Namespace] = [:]
+    /// The app's session middleware: sockets see the HTTP session of their handshake.
+    public let sessions: SessionMiddleware?
+    /// Flask-SocketIO's `manage_session`: `true` copies the HTTP session into each socket
+    /// at connect (changes stay in Socket.IO); `false` shares the server-side store both ways.
+    public let manageSession: Bool
+    /// The default error handler of controllers (Flask-SocketIO's `on_error_default`): its
+    /// result, when not `nil`, is sent as the ack.
+    public var onErrorDefault: (@LoopActor (Socket, String, any Error) -> JSONValue?)?
     private let makeAdapter: @LoopActor (Namespace) -> any SocketIOAdapter
 
-    /// Creates a server; `adapter` makes the adapter of each namespace (in-memory by default).
-    public init(options: SocketIOOptions = SocketIOOptions(),
+    /// Creates a server; `adapter` makes the adapter of each namespace (in-memory by default);
+    /// `sessions` is the app's session middleware, when sockets should see the HTTP session.
+    public init(options: SocketIOOptions = SocketIOOptions(), sessions: SessionMiddleware? = nil, manageSession: Bool = true,
                 adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil) {
         self.options = options
+        self.sessions = sessions
+        self.manageSession = manageSession
         self.engine = EngineServer(options: options.engine)
         self.makeAdapter = adapter ?? { InMemoryAdapter(namespace: $0) }
         engine.onConnection = { [unowned self] session in _ = SocketIOClient(engine: session, server: self) }
@@ -44,6 +56,15 @@ public final class SocketIOServer: HTTPHandler {
         namespace.installAdapter(makeAdapter(namespace))
         namespaces[key] = namespace
         return namespace
+    }
+
+    /// Serves a namespace with a controller class: one instance per connected socket.
+    ///
+    /// ```swift
+    /// sio.register(ChatController.self, namespace: "/chat")
+    /// ```
+    public func register<C: EventController>(_ type: C.Type, namespace name: String = "/") {
+        of(name).setController(ControllerBinding(type))
     }
 
     /// The declared namespace of that name, if any.
@@ -96,8 +117,21 @@ public final class SocketIOServer: HTTPHandler {
     }
 
     /// Mounts the server in an app at `path` and closes its sessions when the server shuts down.
+    /// With `manageSession: false`, the app refuses to start unless the sessions are
+    /// server-side: a Socket.IO connection cannot set a cookie.
     public func attach(to app: App, at path: String = "/socket.io") {
         app.mount(path, self)
         app.onShutdown { [weak self] in self?.engine.closeAll() }
+        let manageSession = self.manageSession
+        let sessions = self.sessions
+        app.addValidator { () throws(AppBuildError) in
+            guard !manageSession else { return }
+            guard let sessions, sessions.isServerSide else {
+                throw AppBuildError.invalidConfiguration(
+                    "manageSession: false shares the HTTP session with Socket.IO, which needs a server-side session store "
+                        + "(SessionMiddleware(secretKey:backend: .server(store))): a cookie session cannot be changed from a "
+                        + "Socket.IO connection, because it cannot set a cookie")
+            }
+        }
     }
 }

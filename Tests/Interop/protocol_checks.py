@@ -503,5 +503,40 @@ def a_client_that_never_connects_is_closed():
     expect(0.9 < took < 1.6, f"closed after {took:.2f}s")
 
 
+# 6.3 /acl
+
+
+DENIED = '{"error":"method_access_denied","event":"%s","message":"You do not have access to method \\"%s\\""}'
+
+
+@check
+def acl_denies_until_login_and_resets_at_logout():
+    ws = sio_connect("/acl")
+    expect(recv_non_ping(ws)[1].decode().startswith("40/acl,{"))
+    ws.send('42/acl,1["secret"]')
+    expect_equal(recv_non_ping(ws)[1].decode(), '42/acl,["method_access_denied",%s]' % (DENIED % ("secret", "secret")))
+    expect_equal(recv_non_ping(ws)[1].decode(), '43/acl,1[%s]' % (DENIED % ("secret", "secret")))
+    ws.send('42/acl,["no-such-event"]')
+    expect_equal(recv_non_ping(ws)[1].decode(), '42/acl,["method_access_denied",%s]' % (DENIED % ("no-such-event", "no-such-event")))
+    ws.send('42/acl,2["login",{"user":"ada","password":"wrong"}]')
+    expect_equal(recv_non_ping(ws)[1].decode(), '43/acl,2[{"ok":false,"error":"invalid credentials"}]')
+    ws.send('42/acl,3["login",{"user":"ada","password":"letmein"}]')
+    expect_equal(recv_non_ping(ws)[1].decode(), '43/acl,3[{"ok":true,"user":"ada"}]')
+    ws.send('42/acl,4["whoami"]')
+    expect_equal(recv_non_ping(ws)[1].decode(), '43/acl,4[{"user":"ada"}]')
+    ws.send('42/acl,5["secret"]')
+    expect_equal(recv_non_ping(ws)[1].decode(), '43/acl,5[{"secret":"42","calls":1}]')
+    ws.send('42/acl,6["logout"]')
+    expect_equal(recv_non_ping(ws)[1].decode(), '43/acl,6[{"ok":true}]')
+    ws.send('42/acl,7["secret"]')
+    expect_equal(recv_non_ping(ws)[1].decode(), '42/acl,["method_access_denied",%s]' % (DENIED % ("secret", "secret")))
+    expect_equal(recv_non_ping(ws)[1].decode(), '43/acl,7[%s]' % (DENIED % ("secret", "secret")))
+    ws.send('42/acl,8["login",{"user":"bob","password":"letmein"}]')
+    expect_equal(recv_non_ping(ws)[1].decode(), '43/acl,8[{"ok":true,"user":"bob"}]')
+    ws.send('42/acl,9["secret"]')
+    expect_equal(recv_non_ping(ws)[1].decode(), '43/acl,9[{"secret":"42","calls":2}]')   # a denied call did not count
+    ws.close()
+
+
 if __name__ == "__main__":
     run(set(sys.argv[2:]) or None)
