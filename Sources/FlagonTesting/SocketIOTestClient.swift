@@ -21,6 +21,13 @@ public final class SocketIOTestClient {
         public let namespace: String
         public let name: String
         public let arguments: [JSONValue]
+
+        /// Creates a record (for comparisons in tests).
+        public init(namespace: String, name: String, arguments: [JSONValue]) {
+            self.namespace = namespace
+            self.name = name
+            self.arguments = arguments
+        }
     }
 
     /// Errors of the test client.

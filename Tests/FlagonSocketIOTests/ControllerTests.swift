@@ -1,0 +1,253 @@
+import Flagon
+import FlagonJSON
+import FlagonLoop
+import FlagonTesting
+import Testing
+@testable import FlagonSocketIO
+
+struct Move: Decodable, EventArgument, Equatable {
+    let x: Int
+    let y: Int
+}
+
+final class GameController: NamespaceController, EventController {
+    static let events = EventTable<GameController> { table in
+        table.on("move", GameController.on_move)
+        table.on("moves", GameController.on_moves)
+        table.on("add", GameController.on_add)
+        table.on("scale", GameController.on_scale)
+        table.on("flag", GameController.on_flag)
+        table.on("tags", GameController.on_tags)
+        table.on("scores", GameController.on_scores)
+        table.on("upload", GameController.on_upload)
+        table.on("raw", GameController.on_raw)
+        table.on("greet", GameController.on_greet)
+        table.on("slow", GameController.on_slow)
+        table.on("fail", GameController.on_fail)
+        table.on("count", GameController.on_count)
+        table.on("nothing", GameController.on_nothing)
+        table.on("pair", GameController.on_pair)
+        table.on("ticker", GameController.on_ticker)
+    }
+
+    static var disconnects: [DisconnectReason] = []
+    static var ticks = 0
+    private var counter = 0
+
+    override func on_connect(auth: JSONValue?) async throws {
+        if auth?["refuse"] == true { throw ConnectionRefused("go away", data: ["retry": false]) }
+        session["player"] = auth?["name"] ?? "anonymous"
+    }
+
+    override func on_disconnect(reason: DisconnectReason) { Self.disconnects.append(reason) }
+
+    override func on_unhandled(event: String, arguments: [JSONValue]) async throws -> [JSONValue]? {
+        event.hasPrefix("x-") ? [.string("fallback \(event)"), .int(arguments.count)] : nil
+    }
+
+    override func on_error(_ error: any Error, event: String) -> JSONValue? {
+        ["failed": .string(event)]
+    }
+
+    func on_move(_ move: Move) -> Bool { move.x >= 0 && move.y >= 0 }
+    func on_moves(_ moves: [Move]) -> Int { moves.count }
+    func on_add(_ a: Int, _ b: Int) -> Int { a + b }
+    func on_scale(_ value: Double, _ factor: Double?) -> Double { value * (factor ?? 2) }
+    func on_flag(_ flag: Bool) -> String { flag ? "up" : "down" }
+    func on_tags(_ tags: [String]) -> String { tags.joined(separator: ",") }
+    func on_scores(_ scores: [String: Int]) -> Int { scores.values.reduce(0, +) }
+    func on_upload(_ bytes: [UInt8]) -> [UInt8] { bytes.reversed() }
+    func on_raw(_ value: JSONValue) -> JSONValue { ["got": value] }
+    func on_greet() -> String { "hello \(session["player"]?.stringValue ?? "?")" }
+    func on_slow(_ delay: Int) async throws -> String {
+        await LoopTimer.sleep(milliseconds: UInt64(delay))
+        return "slept \(delay)"
+    }
+    func on_fail() throws -> Int { throw CancellationError() }
+    func on_count() -> Int {
+        counter += 1
+        return counter
+    }
+    func on_nothing() {}
+    func on_pair(_ a: String, _ b: Int) -> AckArguments { AckArguments(.string(a), .int(b)) }
+    func on_ticker() {
+        spawn {
+            while !Task.isCancelled {
+                GameController.ticks += 1
+                await LoopTimer.sleep(milliseconds: 5)
+            }
+        }
+    }
+}
+
+final class VaultController: NamespaceController, EventController {
+    override class var initialACL: Set<String>? { ["login"] }
+    static let events = EventTable<VaultController> { table in
+        table.on("login", VaultController.on_login)
+        table.on("open", VaultController.on_open)
+        table.on("logout", VaultController.on_logout)
+        table.on("admin", VaultController.on_admin)
+    }
+    static var opened = 0
+
+    func on_login(_ password: String) -> Bool {
+        guard password == "letmein" else { return false }
+        allow("open")
+        allow("logout")
+        return true
+    }
+    func on_open() -> String {
+        Self.opened += 1
+        return "opened"
+    }
+    func on_logout() { reset() }
+    func on_admin() -> String {
+        lift()
+        deny("logout")
+        return "lifted"
+    }
+}
+
+@LoopActor
+private func controllerApp() -> (App, SocketIOServer) {
+    let sio = SocketIOServer()
+    sio.register(GameController.self, namespace: "/game")
+    sio.register(VaultController.self, namespace: "/vault")
+    sio.on("plain") { _, args in args }   // a closure handler in the same server
+    let app = App()
+    sio.attach(to: app)
+    return (app, sio)
+}
+
+private func deniedObject(_ event: String) -> JSONValue {
+    ["error": "method_access_denied", "event": .string(event), "message": .string("You do not have access to method \"\(event)\"")]
+}
+
+@Suite(.serialized) struct ControllerTests {
+    @Test @LoopActor func argumentsAreDecodedIntoTheMethodsTypes() async throws {
+        let (app, _) = controllerApp()
+        let client = try await SocketIOTestClient.connect(to: app, namespace: "/game", auth: ["name": "ada"])
+        func call(_ event: String, _ args: [JSONValue]) async throws -> [JSONValue] {
+            try await client.emitWithAck(event, args, namespace: "/game")
+        }
+        #expect(try await call("move", [["x": 1, "y": 2]]) == [true])
+        #expect(try await call("moves", [[["x": 1, "y": 2], ["x": 3, "y": 4]]]) == [2])
+        #expect(try await call("add", [2, 40]) == [42])
+        #expect(try await call("scale", [1.5]) == [3])
+        #expect(try await call("scale", [1.5, 4]) == [6])
+        #expect(try await call("scale", [1.5, nil]) == [3])
+        #expect(try await call("flag", [true]) == ["up"])
+        #expect(try await call("tags", [["a", "b"]]) == ["a,b"])
+        #expect(try await call("scores", [["a": 1, "b": 2]]) == [3])
+        #expect(try await call("upload", [.binary([1, 2, 3])]) == [.binary([3, 2, 1])])
+        #expect(try await call("raw", [["any": [1, "thing"]]]) == [["got": ["any": [1, "thing"]]]])
+        #expect(try await call("greet", []) == ["hello ada"])
+        #expect(try await call("slow", [5]) == ["slept 5"])
+        #expect(try await call("nothing", []) == [])
+        #expect(try await call("pair", ["a", 1]) == ["a", 1])
+        // A closure handler on "/" beside the controllers, on the same connection.
+        try await client.connect(namespace: "/")
+        #expect(try await client.emitWithAck("plain", [7]) == [7])
+        await client.close()
+    }
+
+    @Test @LoopActor func wrongCountsAndTypesGetAClearErrorNotACrash() async throws {
+        let (app, _) = controllerApp()
+        let client = try await SocketIOTestClient.connect(to: app, namespace: "/game")
+        let tooFew = try await client.emitWithAck("add", [1], namespace: "/game")
+        #expect(tooFew == [["error": "invalid_arguments", "event": "add",
+                            "message": "Invalid arguments for \"add\": expected 2 arguments, got 1"]])
+        let wrongType = try await client.emitWithAck("add", [1, "two"], namespace: "/game")
+        #expect(wrongType.first?["message"] == "Invalid arguments for \"add\": argument 2: expected an integer, got a string")
+        let badStruct = try await client.emitWithAck("move", [["x": 1]], namespace: "/game")
+        #expect(badStruct.first?["error"] == "invalid_arguments")
+        let tooMany = try await client.emitWithAck("flag", [true, false], namespace: "/game")
+        #expect(tooMany.first?["message"] == "Invalid arguments for \"flag\": expected 1 argument, got 2")
+        client.emit("add", ["x"], namespace: "/game")   // no ack asked: the client is told by an event
+        #expect(await client.waitFor { $0.contains { $0.name == "invalid_arguments" } })
+        #expect(try await client.emitWithAck("add", [1, 2], namespace: "/game") == [3])   // still connected
+        await client.close()
+    }
+
+    @Test @LoopActor func unknownEventsFallbackAndErrors() async throws {
+        let (app, _) = controllerApp()
+        let client = try await SocketIOTestClient.connect(to: app, namespace: "/game")
+        #expect(try await client.emitWithAck("x-custom", [1, 2], namespace: "/game") == ["fallback x-custom", 2])
+        #expect(try await client.emitWithAck("nope", [], namespace: "/game")
+            == [["error": "unknown_event", "event": "nope", "message": "No handler for event \"nope\""]])
+        #expect(try await client.emitWithAck("fail", [], namespace: "/game") == [["failed": "fail"]])
+        await client.close()
+    }
+
+    @Test @LoopActor func eachSocketHasItsOwnInstanceAndLifecycle() async throws {
+        let (app, _) = controllerApp()
+        GameController.disconnects = []
+        let a = try await SocketIOTestClient.connect(to: app, namespace: "/game")
+        let b = try await SocketIOTestClient.connect(to: app, namespace: "/game")
+        #expect(try await a.emitWithAck("count", [], namespace: "/game") == [1])
+        #expect(try await a.emitWithAck("count", [], namespace: "/game") == [2])
+        #expect(try await b.emitWithAck("count", [], namespace: "/game") == [1])
+        await #expect(throws: SocketIOTestClient.ClientError.refused(namespace: "/game", ["message": "go away", "data": ["retry": false]])) {
+            try await SocketIOTestClient.connect(to: app, namespace: "/game", auth: ["refuse": true])
+        }
+        a.disconnect(namespace: "/game")
+        await b.close()
+        await LoopTimer.sleep(milliseconds: 10)
+        #expect(GameController.disconnects == [.clientNamespaceDisconnect, .transportClose])
+        await a.close()
+    }
+
+    @Test @LoopActor func backgroundTasksAreCancelledAtDisconnect() async throws {
+        let (app, _) = controllerApp()
+        let client = try await SocketIOTestClient.connect(to: app, namespace: "/game")
+        GameController.ticks = 0
+        _ = try await client.emitWithAck("ticker", [], namespace: "/game")
+        await LoopTimer.sleep(milliseconds: 40)
+        #expect(GameController.ticks > 2)
+        await client.close()
+        await LoopTimer.sleep(milliseconds: 20)
+        let stopped = GameController.ticks
+        await LoopTimer.sleep(milliseconds: 40)
+        #expect(GameController.ticks == stopped)
+    }
+
+    @Test @LoopActor func aclLoginFlowOpensAndResetsMethods() async throws {
+        let (app, _) = controllerApp()
+        VaultController.opened = 0
+        let client = try await SocketIOTestClient.connect(to: app, namespace: "/vault")
+        // Denied: the method does not run; event first, then the ack.
+        #expect(try await client.emitWithAck("open", [], namespace: "/vault") == [deniedObject("open")])
+        #expect(VaultController.opened == 0)
+        #expect(client.received(namespace: "/vault").last == .init(namespace: "/vault", name: "method_access_denied", arguments: [deniedObject("open")]))
+        #expect(try await client.emitWithAck("ghost", [], namespace: "/vault") == [deniedObject("ghost")])   // no method at all
+        #expect(try await client.emitWithAck("login", ["wrong"], namespace: "/vault") == [false])
+        #expect(try await client.emitWithAck("open", [], namespace: "/vault") == [deniedObject("open")])
+        #expect(try await client.emitWithAck("login", ["letmein"], namespace: "/vault") == [true])
+        #expect(try await client.emitWithAck("open", [], namespace: "/vault") == ["opened"])
+        #expect(VaultController.opened == 1)
+        #expect(try await client.emitWithAck("admin", [], namespace: "/vault") == [deniedObject("admin")])
+        #expect(try await client.emitWithAck("logout", [], namespace: "/vault") == [])
+        #expect(try await client.emitWithAck("open", [], namespace: "/vault") == [deniedObject("open")])
+        #expect(VaultController.opened == 1)
+        await client.close()
+    }
+
+    @Test @LoopActor func aclOperationsOnTheInstance() async throws {
+        let (app, sio) = controllerApp()
+        let client = try await SocketIOTestClient.connect(to: app, namespace: "/vault")
+        let controller = try #require(sio.of("/vault").sockets.values.first?.controller)
+        #expect(controller.isAllowed("login") && !controller.isAllowed("open"))
+        controller.allow("open")
+        #expect(controller.isAllowed("open"))
+        controller.deny("open")
+        #expect(!controller.isAllowed("open"))
+        controller.lift()
+        #expect(controller.isAllowed("anything") && !controller.isRestricted)
+        controller.deny("admin")
+        #expect(!controller.isAllowed("admin") && controller.isAllowed("open"))
+        controller.reset()
+        #expect(controller.isAllowed("login") && !controller.isAllowed("open"))
+        await client.close()
+    }
+}
+
