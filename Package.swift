@@ -57,7 +57,7 @@ let package = Package(
         ),
         .target(
             name: "DemoApp",
-            dependencies: ["Flagon"],
+            dependencies: ["Flagon", "FlagonSocketIO"],
             path: "Examples/DemoApp",
             exclude: ["static"],
             swiftSettings: swiftSettings

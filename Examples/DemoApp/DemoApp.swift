@@ -1,11 +1,14 @@
 import Flagon
 import FlagonJSON
 import FlagonLoop
+import FlagonSocketIO
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The demo application: routes, typed parameters, JSON, a static page and a session counter.
+/// The demo application: a chat (login form, class-based `/chat` namespace with rooms and
+/// an ACL, the official JavaScript client), plus routes with typed parameters, JSON, a
+/// static page and a session counter.
 public enum DemoApp {
     /// The folder of the demo's static files.
     public static let staticDirectory: String = {
@@ -19,20 +22,24 @@ public enum DemoApp {
     public static func make(secretKey: [UInt8]? = nil) -> App {
         let app = App()
         let key = secretKey ?? getenv("FLAGON_SECRET_KEY").map { Array(String(cString: $0).utf8) } ?? Crypto.randomBytes(32)
-        app.use(SessionMiddleware(secretKey: key))
+        let sessions = SessionMiddleware(secretKey: key)
+        app.use(sessions)
+        let sio = SocketIOServer(sessions: sessions)
+        sio.register(ChatRoomController.self, namespace: "/chat")
+        sio.attach(to: app)
 
-        app.get("/") { _ in
-            Response.html("""
-            <!doctype html><html><head><meta charset="utf-8"><title>Flagon</title>
-            <link rel="stylesheet" href="/static/style.css"></head><body>
-            <h1>Flagon</h1>
-            <ul>
-              <li><a href="/hello/world">/hello/&lt;name&gt;</a></li>
-              <li><a href="/users/42">/users/&lt;int:id&gt;</a> (JSON)</li>
-              <li><a href="/counter">/counter</a> (session)</li>
-              <li><a href="/static/about.html">/static/about.html</a></li>
-            </ul></body></html>
-            """)
+        app.get("/") { request in
+            Response.html(ChatPage.html(user: request.session["user"]?.stringValue))
+        }
+        app.post("/login") { request in
+            let name = (try request.form()["name"] ?? "").trimmingSpaces
+            guard !name.isEmpty, name.count <= 32 else { throw HTTPError(400, "a name of 1 to 32 characters, please") }
+            request.session["user"] = .string(name)
+            return Response.redirect(to: "/", status: 303)
+        }
+        app.get("/logout") { request in
+            request.session["user"] = nil
+            return Response.redirect(to: "/", status: 303)
         }
         app.get("/hello/<name>") { request in
             Response.text("Hello, \(request.parameters["name"]!)!")

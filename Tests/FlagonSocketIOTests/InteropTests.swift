@@ -5,7 +5,7 @@ import Testing
 /// bounded in time.
 @Suite(.serialized) struct InteropTests {
     @Test func protocolChecksOfEngineIOAndSocketIO() async throws {
-        let server = try await ConformanceServerProcess.start()
+        let server = try await ServerProcess.start()
         let port = server.port
         let outcome = try await ExternalProcess.run(
             ExternalProcess.python, [ExternalProcess.interopScript("protocol_checks.py"), "http://127.0.0.1:\(port)"], timeout: 240)
@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func pythonSocketIOClientInEveryTransportMode() async throws {
-        let server = try await ConformanceServerProcess.start()
+        let server = try await ServerProcess.start()
         let port = server.port
         let outcome = try await ExternalProcess.run(
             ExternalProcess.python, [ExternalProcess.interopScript("socketio_client_checks.py"), "http://127.0.0.1:\(port)"],
@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func autobahnFuzzingCasesOneToSevenAndTenPass() async throws {
-        let server = try await ConformanceServerProcess.start()
+        let server = try await ServerProcess.start()
         let port = server.port
         let reports = FileManager.default.temporaryDirectory.appendingPathComponent("flagon-autobahn-\(port)")
         let outcome = try await ExternalProcess.run(
@@ -38,5 +38,17 @@ import Testing
         server.stop()
         #expect(!outcome.timedOut)
         #expect(outcome.output.contains("247 cases passed"), "\(outcome.output.suffix(3000))")
+    }
+
+    @Test func chatDemoInHeadlessChromiumWithAPythonClient() async throws {
+        let server = try await ServerProcess.start("demo")
+        let outcome = try await ExternalProcess.run(
+            ExternalProcess.python,
+            [ExternalProcess.interopScript("browser_chat_check.py"), "http://127.0.0.1:\(server.port)", "/usr/bin/chromium"],
+            timeout: 180)
+        server.stop()
+        #expect(!outcome.timedOut)
+        #expect(outcome.status == 0, "\(outcome.output)")
+        #expect(outcome.output.contains("1 passed, 0 failed"))
     }
 }

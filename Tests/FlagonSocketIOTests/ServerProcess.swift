@@ -2,9 +2,10 @@ import FlagonLoop
 import FlagonTesting
 import Foundation
 
-/// The `conformance-server` executable in a child process (its own event loop, so timing
-/// checks are not disturbed by the other tests), on a free loopback port.
-final class ConformanceServerProcess: @unchecked Sendable {
+/// One of the package's server executables (`conformance-server`, `demo`) in a child process
+/// (its own event loop, so timing checks are not disturbed by the other tests), on a free
+/// loopback port.
+final class ServerProcess: @unchecked Sendable {
     let port: Int
     private let process: Process
 
@@ -13,12 +14,13 @@ final class ConformanceServerProcess: @unchecked Sendable {
         self.process = process
     }
 
-    static var binary: URL {
-        ExternalProcess.packageRoot.appendingPathComponent(".build/debug/conformance-server")
+    static func binary(_ name: String) -> URL {
+        ExternalProcess.packageRoot.appendingPathComponent(".build/debug/\(name)")
     }
 
-    /// Starts the server and waits until it accepts connections.
-    static func start() async throws -> ConformanceServerProcess {
+    /// Starts the executable and waits until it accepts connections.
+    static func start(_ name: String = "conformance-server") async throws -> ServerProcess {
+        let binary = binary(name)
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ExternalProcess.MissingTool(path: binary.path + " (run `swift build` first; scripts/test does)")
         }
@@ -31,13 +33,13 @@ final class ConformanceServerProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let server = ConformanceServerProcess(port: port, process: process)
+        let server = ServerProcess(port: port, process: process)
         for _ in 0..<500 {
             if await canConnect(port: port) { return server }
             try await Task.sleep(for: .milliseconds(10))
         }
         server.stop()
-        throw ExternalProcess.MissingTool(path: "conformance-server did not start on port \(port)")
+        throw ExternalProcess.MissingTool(path: "\(name) did not start on port \(port)")
     }
 
     /// Stops the server (SIGTERM, a graceful shutdown) and waits for it.

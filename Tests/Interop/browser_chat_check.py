@@ -1,0 +1,132 @@
+"""Browser test of the chat demo: headless Chromium (driven through its remote-debugging
+protocol, waiting in real time) logs in, joins a room and says something; a python-socketio
+client in the same room receives it.
+Usage: python browser_chat_check.py http://127.0.0.1:PORT /usr/bin/chromium"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import requests
+import socketio
+import websocket
+
+from checklib import check, expect, expect_equal, run
+
+BASE = sys.argv[1].rstrip("/")
+CHROMIUM = sys.argv[2]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Browser:
+    """A headless Chromium and one page, driven over the DevTools protocol."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.profile = tempfile.mkdtemp(prefix="flagon-chromium-")
+        self.process = subprocess.Popen(
+            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--no-first-run", "--no-default-browser-check", f"--remote-debugging-port={self.port}",
+             f"--user-data-dir={self.profile}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        target = None
+        while time.time() < deadline and target is None:
+            try:
+                pages = requests.get(f"http://127.0.0.1:{self.port}/json/list", timeout=1).json()
+                target = next((p for p in pages if p.get("type") == "page"), None)
+            except requests.RequestException:
+                time.sleep(0.2)
+        expect(target is not None, "Chromium did not start")
+        self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=10, suppress_origin=True)
+        self.next_id = 0
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                expect("error" not in message, f"{method}: {message.get('error')}")
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, expression, timeout=15):
+        deadline = time.time() + timeout
+        value = None
+        while time.time() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.05)
+        state = self.evaluate("document.body && document.body.dataset.state")
+        log = self.evaluate("(document.getElementById('log') || {}).innerText")
+        raise AssertionError(f"timed out waiting for {expression}; last value {value!r}; state={state!r}; log={log!r}")
+
+    def close(self):
+        try:
+            self.ws.close()
+        finally:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+@check
+def a_browser_user_chats_with_a_python_client():
+    said = []
+    arrived = threading.Event()
+    watcher = socketio.Client(reconnection=False)
+
+    @watcher.on("said", namespace="/chat")
+    def on_said(message):
+        said.append(message)
+        arrived.set()
+
+    watcher.connect(BASE, namespaces=["/chat"], wait_timeout=10)
+    # Not logged in: joining is allowed, saying is denied.
+    expect_equal(watcher.call("join", "lobby", namespace="/chat", timeout=5), {"ok": True, "room": "lobby", "user": None})
+    denied = watcher.call("say", "sneaky", namespace="/chat", timeout=5)
+    expect_equal(denied["error"], "method_access_denied")
+
+    browser = Browser()
+    try:
+        browser.call("Page.enable")
+        browser.call("Page.navigate", url=BASE + "/")
+        browser.wait_for("document.readyState === 'complete' && !!document.getElementById('login-form')")
+        browser.evaluate("document.getElementById('name').value = 'Ada'; document.getElementById('login-form').submit(); true")
+        browser.wait_for("document.readyState === 'complete' && document.body.dataset.state === 'connected'")
+        expect_equal(browser.evaluate("document.getElementById('user').textContent"), "Ada")
+        browser.evaluate("document.getElementById('room').value = 'lobby'; "
+                         "document.getElementById('join-form').requestSubmit(); true")
+        browser.wait_for("document.body.dataset.state === 'joined:lobby'")
+        browser.evaluate("document.getElementById('text').value = 'hello from chromium'; "
+                         "document.getElementById('say-form').requestSubmit(); true")
+        browser.wait_for("document.body.dataset.state.startsWith('said:')")
+        expect(arrived.wait(10), "the python client received nothing")
+        expect_equal(said[0], {"room": "lobby", "user": "Ada", "text": "hello from chromium"})
+        browser.wait_for("document.getElementById('log').innerText.includes('Ada: hello from chromium')")
+        expect_equal(browser.evaluate("document.body.dataset.state"), "said:2")
+    finally:
+        browser.close()
+        watcher.disconnect()
+
+
+if __name__ == "__main__":
+    run(per_check_timeout=120)
