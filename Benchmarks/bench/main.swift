@@ -1,12 +1,104 @@
-// `swift run -c release bench [scenario]`: Flagon's benchmarks.
+// `swift run -c release bench`: Flagon's Socket.IO benchmark.
+//
+//   bench                                  start the bench server in a child process, run every scenario
+//   bench serve --port N                   only the bench server
+//   bench json                             FlagonJSON against Foundation's JSONSerialization
+//   options: --scenario NAME (repeatable), --duration SECONDS, --reps N, --json PATH,
+//            --url http://127.0.0.1:PORT (measure another server), --server-pid PID, --no-pin
+import FlagonLoop
+import Foundation
+
 #if DEBUG
-print("WARNING: this is a debug build; figures are meaningless. Use `swift run -c release bench`.")
+let buildWarning = "WARNING: debug build, the figures are meaningless. Run `swift run -c release bench`."
+print(String(repeating: "!", count: buildWarning.count))
+print(buildWarning)
+print(String(repeating: "!", count: buildWarning.count))
 #endif
 
-let arguments = Array(CommandLine.arguments.dropFirst())
-switch arguments.first {
-case "json":
+var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "json" {
     JSONBenchmark.run()
-default:
-    JSONBenchmark.run()
+    exit(0)
 }
+if arguments.first == "serve" {
+    var port = 3000
+    if let index = arguments.firstIndex(of: "--port"), index + 1 < arguments.count { port = Int(arguments[index + 1]) ?? port }
+    try await BenchServer.serve(port: port)
+    exit(0)
+}
+
+var options = BenchOptions()
+var chosen: [String] = []
+var index = 0
+while index < arguments.count {
+    let argument = arguments[index]
+    let value = index + 1 < arguments.count ? arguments[index + 1] : ""
+    switch argument {
+    case "--scenario": chosen.append(value); index += 1
+    case "--duration": options.duration = Double(value) ?? options.duration; index += 1
+    case "--reps": options.reps = Int(value) ?? options.reps; index += 1
+    case "--json": options.jsonPath = value; index += 1
+    case "--url": options.url = value; index += 1
+    case "--server-pid": options.serverPID = Int32(value); index += 1
+    case "--no-pin": options.pin = false
+    default:
+        print("unknown argument \(argument)")
+        exit(2)
+    }
+    index += 1
+}
+if !chosen.isEmpty { options.scenarios = chosen }
+ResourceLimits.raiseOpenFiles()
+
+var child: Process?
+var port: Int
+var serverPID = options.serverPID
+if let url = options.url {
+    guard let parsed = URL(string: url), let urlPort = parsed.port else {
+        print("--url needs http://127.0.0.1:PORT")
+        exit(2)
+    }
+    port = urlPort
+} else {
+    port = Int.random(in: 20_000..<40_000)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    process.arguments = ["serve", "--port", String(port)]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    child = process
+    serverPID = process.processIdentifier
+    if options.pin && ResourceLimits.cpuCount >= 2 {
+        ResourceLimits.pin(pid: process.processIdentifier, cpu: 0)
+        ResourceLimits.pin(pid: getpid(), cpu: 1)
+    }
+    // Wait until it listens.
+    var ready = false
+    for _ in 0..<300 where !ready {
+        ready = await Task { @LoopActor in
+            guard let stream = try? await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port)) else { return false }
+            stream.close()
+            return true
+        }.value
+        if !ready { try await Task.sleep(for: .milliseconds(20)) }
+    }
+}
+
+let target = options.url ?? "Flagon bench server (child process, pid \(serverPID.map(String.init) ?? "?"))"
+let header = "Flagon bench against \(target): \(options.reps) reps x \(options.duration) s after \(options.warmup) s warm-up"
+    + (options.pin && options.url == nil ? ", server pinned to CPU 0, generator to CPU 1" : "")
+print(header)
+var results: [ScenarioResult] = []
+for scenario in options.scenarios {
+    let runner = BenchRunner(options: options, port: port, serverPID: serverPID)
+    let result = await runner.run(scenario)
+    let median = result.median { $0.throughput }.map { String(format: "%.1f", $0) } ?? (result.error ?? "–")
+    print("  \(scenario): \(median) \(result.unit)")
+    results.append(result)
+}
+if let child {
+    child.terminate()
+    child.waitUntilExit()
+}
+Report.write(results, header: header, jsonPath: options.jsonPath)

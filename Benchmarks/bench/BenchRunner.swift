@@ -1,0 +1,126 @@
+import FlagonLoop
+import Foundation
+
+/// Settings from the command line.
+struct BenchOptions {
+    var scenarios: [String] = allBenchScenarios
+    var duration = 3.0
+    var reps = 3
+    var warmup = 1.0
+    var jsonPath = "bench-results.json"
+    var url: String?
+    var serverPID: Int32?
+    var pin = true
+}
+
+/// Every scenario, in the order they run.
+let allBenchScenarios = ["echo-50", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
+                         "polling", "http"]
+
+/// Runs the scenarios against a server and reports.
+@LoopActor
+struct BenchRunner {
+    let options: BenchOptions
+    let port: Int
+    let serverPID: Int32?
+
+    var measurer: Measurer {
+        Measurer(serverPID: serverPID, duration: options.duration, reps: options.reps, warmup: options.warmup)
+    }
+
+    func run(_ scenario: String) async -> ScenarioResult {
+        do {
+            switch scenario {
+            case "echo-50": return try await echo(clients: 50)
+            case "echo-500": return try await echo(clients: 500)
+            case "fanout-steady": return try await fanout(capacity: false)
+            case "fanout-capacity": return try await fanout(capacity: true)
+            case "connect": return try await connect()
+            case "idle-5000": return try await idle(5000)
+            case "idle-10000": return try await idle(10_000)
+            case "polling": return try await polling()
+            case "http": return try await http()
+            default: return ScenarioResult(name: scenario, unit: "", reps: [], error: "unknown scenario")
+            }
+        } catch {
+            return ScenarioResult(name: scenario, unit: "", reps: [], error: String(describing: error))
+        }
+    }
+
+    private func echo(clients: Int) async throws -> ScenarioResult {
+        let sockets = try await openSockets(clients, port: port)
+        let load = EchoLoad(window: 8)
+        load.start(sockets)
+        let reps = await measurer.measure(load)
+        load.stop()
+        for socket in sockets { socket.close() }
+        return ScenarioResult(name: "echo-\(clients) (window 8)", unit: "acks/s", reps: reps)
+    }
+
+    private func fanout(capacity: Bool) async throws -> ScenarioResult {
+        let receivers = try await openSockets(1000, port: port)
+        let sender = try await BenchSocket.connect(port: port)
+        let load = FanoutLoad()
+        await load.join(receivers)
+        load.listen(receivers, measureLatency: !capacity)
+        if capacity {
+            load.startCapacity(sender, window: 8)
+        } else {
+            load.startSteady(sender, rate: 100)   // 100 fanouts/s x 1000 receivers
+        }
+        let reps = await measurer.measure(load, latency: !capacity)
+        load.stop()
+        sender.close()
+        for receiver in receivers { receiver.close() }
+        await LoopTimer.sleep(milliseconds: 200)
+        return ScenarioResult(name: capacity ? "fanout-capacity (1000 receivers, window 8)" : "fanout-steady (1000 receivers, 100 msg/s)",
+                              unit: "deliveries/s", reps: reps)
+    }
+
+    private func connect() async throws -> ScenarioResult {
+        let load = ConnectLoad()
+        load.start(port: port, parallel: 50)
+        let reps = await measurer.measure(load)
+        await load.stop()
+        await LoopTimer.sleep(milliseconds: 300)
+        return ScenarioResult(name: "connect (50 in flight)", unit: "connections/s", reps: reps)
+    }
+
+    private func idle(_ count: Int) async throws -> ScenarioResult {
+        guard let pid = serverPID else {
+            return ScenarioResult(name: "idle-\(count)", unit: "KB/connection", reps: [], error: "needs the server's pid (--server-pid)")
+        }
+        var reps: [RepResult] = []
+        for _ in 0..<options.reps {
+            await LoopTimer.sleep(milliseconds: 300)
+            let before = ResourceLimits.residentKB(pid: pid) ?? 0
+            let sockets = try await openSockets(count, port: port, parallel: 250)
+            await LoopTimer.sleep(milliseconds: UInt64(max(1, options.duration) * 1000))
+            let after = ResourceLimits.residentKB(pid: pid) ?? 0
+            let alive = sockets.filter { !$0.isClosed }.count
+            reps.append(RepResult(throughput: Double(after - before) / Double(count), generatorCPUShare: 0,
+                                  note: "\(alive)/\(count) alive, RSS \(before) -> \(after) KB"))
+            for socket in sockets { socket.close() }
+            await LoopTimer.sleep(milliseconds: 500)
+        }
+        return ScenarioResult(name: "idle-\(count)", unit: "KB RSS/connection", reps: reps)
+    }
+
+    private func polling() async throws -> ScenarioResult {
+        let load = PollingLoad()
+        try await load.start(port: port, clients: 50)
+        let reps = await measurer.measure(load)
+        load.stop()
+        await LoopTimer.sleep(milliseconds: 200)
+        return ScenarioResult(name: "polling echo-50 (window 1)", unit: "acks/s", reps: reps)
+    }
+
+    private func http() async throws -> ScenarioResult {
+        let load = HTTPLoad()
+        try await load.start(port: port, connections: 50)
+        let reps = await measurer.measure(load)
+        load.stop()
+        await LoopTimer.sleep(milliseconds: 200)
+        return ScenarioResult(name: "http GET /plain (50 connections)", unit: "requests/s", reps: reps)
+    }
+}

@@ -1,0 +1,179 @@
+import FlagonLoop
+
+/// A lean Socket.IO client over WebSocket for the load generator: the Engine.IO and
+/// Socket.IO handshakes, pongs, and raw access to each text message. Frames are masked
+/// with a zero key (valid, and free: servers unmask without checking the key).
+@LoopActor
+final class BenchSocket {
+    enum Failure: Error {
+        case handshake(String)
+        case closed
+    }
+
+    private let stream: TCPStream
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var upgraded = false
+    private var handshakeWaiter: CheckedContinuation<Result<Void, Failure>, Never>?
+    private var stage = 0   // 0: HTTP, 1: waiting for open packet, 2: waiting for CONNECT reply, 3: ready
+    /// Called with each Socket.IO text message (the bytes after the Engine.IO `4`).
+    var onMessage: ((ArraySlice<UInt8>) -> Void)?
+    /// Called once when the connection closes.
+    var onClose: (() -> Void)?
+    private(set) var isClosed = false
+
+    private init(stream: TCPStream) {
+        self.stream = stream
+        stream.onRead = { [self] bytes in received(bytes) }
+        stream.onClose = { [self] _ in closed() }
+        stream.startReading()
+    }
+
+    /// Connects and joins namespace "/" (`connectNamespace: false` stops after the Engine.IO open packet).
+    static func connect(port: Int, path: String = "/socket.io/", connectNamespace: Bool = true) async throws -> BenchSocket {
+        let stream = try await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port))
+        let socket = BenchSocket(stream: stream)
+        let request = "GET \(path)?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        let result: Result<Void, Failure> = await withCheckedContinuation { continuation in
+            socket.handshakeWaiter = continuation
+            socket.connectNamespace = connectNamespace
+            stream.write(Array(request.utf8))
+        }
+        try result.get()
+        return socket
+    }
+
+    private var connectNamespace = true
+
+    /// Sends a text message (a whole Engine.IO packet, e.g. `42["echo",1]`).
+    @inline(__always)
+    func send(_ payload: [UInt8]) {
+        var frame: [UInt8] = []
+        frame.reserveCapacity(payload.count + 8)
+        if payload.count < 126 {
+            frame.append(0x81)
+            frame.append(0x80 | UInt8(payload.count))
+        } else {
+            frame.append(0x81)
+            frame.append(0x80 | 126)
+            frame.append(UInt8(payload.count >> 8))
+            frame.append(UInt8(payload.count & 0xFF))
+        }
+        frame.append(contentsOf: [0, 0, 0, 0])
+        frame.append(contentsOf: payload)
+        stream.write(frame)
+    }
+
+    func close() {
+        stream.close()
+    }
+
+    private func closed() {
+        if isClosed { return }
+        isClosed = true
+        finishHandshake(.failure(.closed))
+        onClose?()
+        onMessage = nil
+        onClose = nil
+    }
+
+    private func finishHandshake(_ result: Result<Void, Failure>) {
+        guard let waiter = handshakeWaiter else { return }
+        handshakeWaiter = nil
+        waiter.resume(returning: result)
+    }
+
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        if start > 0 && start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+        if !upgraded {
+            guard let end = findHeadEnd() else { return }
+            guard buffer.starts(with: Array("HTTP/1.1 101".utf8)) else {
+                finishHandshake(.failure(.handshake(String(decoding: buffer[..<end], as: UTF8.self))))
+                stream.close()
+                return
+            }
+            upgraded = true
+            stage = 1
+            start = end + 4
+        }
+        parseFrames()
+        if start > 65536 {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
+    }
+
+    private func findHeadEnd() -> Int? {
+        var i = 0
+        while i + 3 < buffer.count {
+            if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    private func parseFrames() {
+        while buffer.count - start >= 2 {
+            let opcode = buffer[start] & 0x0F
+            var length = Int(buffer[start + 1] & 0x7F)
+            var header = 2
+            if length == 126 {
+                guard buffer.count - start >= 4 else { return }
+                length = Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
+                header = 4
+            } else if length == 127 {
+                guard buffer.count - start >= 10 else { return }
+                length = 0
+                for i in 0..<8 { length = length << 8 | Int(buffer[start + 2 + i]) }
+                header = 10
+            }
+            guard buffer.count - start >= header + length else { return }
+            let payloadStart = start + header
+            start = payloadStart + length
+            switch opcode {
+            case 1: text(buffer[payloadStart..<payloadStart + length])
+            case 8: stream.close(); return
+            case 9:
+                var pong: [UInt8] = [0x8A, 0x80 | UInt8(length), 0, 0, 0, 0]
+                pong += buffer[payloadStart..<payloadStart + length]
+                stream.write(pong)
+            default: break
+            }
+        }
+    }
+
+    private func text(_ payload: ArraySlice<UInt8>) {
+        guard let type = payload.first else { return }
+        switch type {
+        case UInt8(ascii: "2"):
+            send([UInt8(ascii: "3")])
+        case UInt8(ascii: "0") where stage == 1:
+            if connectNamespace {
+                stage = 2
+                send(Array("40".utf8))
+            } else {
+                stage = 3
+                finishHandshake(.success(()))
+            }
+        case UInt8(ascii: "4"):
+            let message = payload.dropFirst()
+            if stage == 2 {
+                if message.first == UInt8(ascii: "0") {
+                    stage = 3
+                    finishHandshake(.success(()))
+                } else {
+                    finishHandshake(.failure(.handshake(String(decoding: message, as: UTF8.self))))
+                }
+                return
+            }
+            onMessage?(message)
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import FlagonLoop
+
+/// `echo`: each client keeps `window` acked echo events in flight.
+@LoopActor
+final class EchoLoad: LoadCounter {
+    private(set) var completed = 0
+    private(set) var histogram = Histogram()
+    private var sockets: [BenchSocket] = []
+    private var sentAt: [[UInt64]] = []
+    private let window: Int
+    private static let suffix = Array(#"["echo",{"n":1,"s":"hello world"}]"#.utf8)
+
+    init(window: Int) {
+        self.window = window
+    }
+
+    func reset() {
+        completed = 0
+        histogram = Histogram()
+    }
+
+    func start(_ sockets: [BenchSocket]) {
+        self.sockets = sockets
+        sentAt = Array(repeating: Array(repeating: 0, count: window), count: sockets.count)
+        for (index, socket) in sockets.enumerated() {
+            socket.onMessage = { [unowned self] message in
+                guard let id = ackID(message) else { return }
+                let slot = id % window
+                let now = ResourceLimits.nowMicros()
+                histogram.record(now - sentAt[index][slot])
+                completed += 1
+                send(index, id: id + window)
+            }
+            for slot in 0..<window { send(index, id: slot) }
+        }
+    }
+
+    @inline(__always)
+    private func send(_ index: Int, id: Int) {
+        var payload: [UInt8] = [UInt8(ascii: "4"), UInt8(ascii: "2")]
+        payload.reserveCapacity(64)
+        appendDecimal(id % 1_000_000_000, to: &payload)
+        payload.append(contentsOf: Self.suffix)
+        sentAt[index][(id % 1_000_000_000) % window] = ResourceLimits.nowMicros()
+        sockets[index].send(payload)
+    }
+
+    func stop() {
+        for socket in sockets { socket.onMessage = nil }
+    }
+}

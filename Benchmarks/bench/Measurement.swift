@@ -1,0 +1,141 @@
+import FlagonLoop
+
+/// One repetition's figures.
+struct RepResult: Codable {
+    var throughput: Double
+    var p50ms: Double?
+    var p99ms: Double?
+    var p999ms: Double?
+    var serverCPUSecondsPer100k: Double?
+    var generatorCPUShare: Double
+    var note: String?
+}
+
+/// A scenario's repetitions and their medians.
+struct ScenarioResult: Codable {
+    var name: String
+    var unit: String
+    var reps: [RepResult]
+    var error: String?
+
+    func median(_ value: (RepResult) -> Double?) -> Double? {
+        let values = reps.compactMap(value).sorted()
+        guard !values.isEmpty else { return nil }
+        return values[values.count / 2]
+    }
+
+    func minimum(_ value: (RepResult) -> Double?) -> Double? { reps.compactMap(value).min() }
+    func maximum(_ value: (RepResult) -> Double?) -> Double? { reps.compactMap(value).max() }
+}
+
+/// What a running load reports: completed units and latencies since the last reset.
+@LoopActor
+protocol LoadCounter: AnyObject {
+    var completed: Int { get }
+    var histogram: Histogram { get }
+    func reset()
+}
+
+/// Runs a warm-up, then timed repetitions, reading the server's CPU time around each.
+@LoopActor
+struct Measurer {
+    let serverPID: Int32?
+    let duration: Double
+    let reps: Int
+    let warmup: Double
+
+    func measure(_ load: any LoadCounter, latency: Bool = true) async -> [RepResult] {
+        await LoopTimer.sleep(milliseconds: UInt64(warmup * 1000))
+        var results: [RepResult] = []
+        for _ in 0..<reps {
+            load.reset()
+            let serverStart = serverPID.flatMap { ResourceLimits.cpuSeconds(pid: $0) }
+            let selfStart = ResourceLimits.selfCPUSeconds()
+            let wallStart = ResourceLimits.nowMicros()
+            await LoopTimer.sleep(milliseconds: UInt64(duration * 1000))
+            let wall = Double(ResourceLimits.nowMicros() - wallStart) / 1e6
+            let units = Double(load.completed)
+            let selfCPU = ResourceLimits.selfCPUSeconds() - selfStart
+            var serverPer100k: Double?
+            if let serverStart, let serverEnd = serverPID.flatMap({ ResourceLimits.cpuSeconds(pid: $0) }), units > 0 {
+                serverPer100k = (serverEnd - serverStart) / units * 100_000
+            }
+            let histogram = load.histogram
+            results.append(RepResult(
+                throughput: units / wall,
+                p50ms: latency ? Double(histogram.percentile(0.5)) / 1000 : nil,
+                p99ms: latency ? Double(histogram.percentile(0.99)) / 1000 : nil,
+                p999ms: latency ? Double(histogram.percentile(0.999)) / 1000 : nil,
+                serverCPUSecondsPer100k: serverPer100k,
+                generatorCPUShare: selfCPU / wall))
+        }
+        return results
+    }
+}
+
+/// Opens `count` connections, `parallel` at a time.
+@LoopActor
+func openSockets(_ count: Int, port: Int, parallel: Int = 200, connectNamespace: Bool = true) async throws -> [BenchSocket] {
+    final class Batch {
+        var sockets: [BenchSocket] = []
+        var failure: (any Error)?
+        var pending = 0
+    }
+    let state = Batch()
+    var index = 0
+    while index < count {
+        let size = min(parallel, count - index)
+        state.pending = size
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            for _ in 0..<size {
+                Task { @LoopActor in
+                    do {
+                        state.sockets.append(try await BenchSocket.connect(port: port, connectNamespace: connectNamespace))
+                    } catch {
+                        state.failure = error
+                    }
+                    state.pending -= 1
+                    if state.pending == 0 { continuation.resume() }
+                }
+            }
+        }
+        if let failure = state.failure {
+            for socket in state.sockets { socket.close() }
+            throw failure
+        }
+        index += size
+    }
+    return state.sockets
+}
+
+/// Parses the ack id of `3<id>[...]`; `nil` for other packets.
+@inline(__always)
+func ackID(_ message: ArraySlice<UInt8>) -> Int? {
+    var index = message.startIndex
+    guard index < message.endIndex, message[index] == UInt8(ascii: "3") else { return nil }
+    index += 1
+    var value = 0
+    var digits = 0
+    while index < message.endIndex, message[index] >= 48, message[index] <= 57 {
+        value = value * 10 + Int(message[index] - 48)
+        index += 1
+        digits += 1
+    }
+    return digits > 0 ? value : nil
+}
+
+/// Appends a decimal number.
+@inline(__always)
+func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+    if value < 10 {
+        out.append(UInt8(48 + value))
+        return
+    }
+    var digits: [UInt8] = []
+    var rest = value
+    while rest > 0 {
+        digits.append(UInt8(48 + rest % 10))
+        rest /= 10
+    }
+    out.append(contentsOf: digits.reversed())
+}
