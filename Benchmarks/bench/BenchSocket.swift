@@ -16,8 +16,9 @@ final class BenchSocket {
     private var upgraded = false
     private var handshakeWaiter: CheckedContinuation<Result<Void, Failure>, Never>?
     private var stage = 0   // 0: HTTP, 1: waiting for open packet, 2: waiting for CONNECT reply, 3: ready
-    /// Called with each Socket.IO text message (the bytes after the Engine.IO `4`).
-    var onMessage: ((ArraySlice<UInt8>) -> Void)?
+    /// Called with each Socket.IO text message (the bytes after the Engine.IO `4`), valid
+    /// only during the call.
+    var onMessage: ((UnsafeBufferPointer<UInt8>) -> Void)?
     /// Called once when the connection closes.
     var onClose: (() -> Void)?
     private(set) var isClosed = false
@@ -49,20 +50,35 @@ final class BenchSocket {
     /// Sends a text message (a whole Engine.IO packet, e.g. `42["echo",1]`).
     @inline(__always)
     func send(_ payload: [UInt8]) {
-        var frame: [UInt8] = []
-        frame.reserveCapacity(payload.count + 8)
-        if payload.count < 126 {
-            frame.append(0x81)
-            frame.append(0x80 | UInt8(payload.count))
-        } else {
-            frame.append(0x81)
-            frame.append(0x80 | 126)
-            frame.append(UInt8(payload.count >> 8))
-            frame.append(UInt8(payload.count & 0xFF))
+        stream.write { out in
+            Self.appendHeader(length: payload.count, to: &out)
+            out.append(contentsOf: payload)
         }
-        frame.append(contentsOf: [0, 0, 0, 0])
-        frame.append(contentsOf: payload)
-        stream.write(frame)
+    }
+
+    /// Sends a text message written in place by `body`, whose length must be `length`.
+    @inline(__always)
+    func send(length: Int, _ body: (inout [UInt8]) -> Void) {
+        stream.write { out in
+            Self.appendHeader(length: length, to: &out)
+            body(&out)
+        }
+    }
+
+    @inline(__always)
+    private static func appendHeader(length: Int, to out: inout [UInt8]) {
+        out.append(0x81)
+        if length < 126 {
+            out.append(0x80 | UInt8(length))
+        } else {
+            out.append(0x80 | 126)
+            out.append(UInt8(length >> 8))
+            out.append(UInt8(length & 0xFF))
+        }
+        out.append(0)
+        out.append(0)
+        out.append(0)
+        out.append(0)
     }
 
     func close() {
@@ -89,6 +105,12 @@ final class BenchSocket {
             buffer.removeAll(keepingCapacity: true)
             start = 0
         }
+        if upgraded && buffer.isEmpty {
+            // Fast path: parse straight from the read buffer, keep only a partial frame.
+            let used = parseFrames(UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: bytes.count))
+            if used < bytes.count { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[used...])) }
+            return
+        }
         buffer.append(contentsOf: bytes)
         if !upgraded {
             guard let end = findHeadEnd() else { return }
@@ -101,7 +123,10 @@ final class BenchSocket {
             stage = 1
             start = end + 4
         }
-        parseFrames()
+        let used = buffer.withUnsafeBufferPointer { all in
+            parseFrames(UnsafeBufferPointer(rebasing: all[start...]))
+        }
+        start += used
         if start > 65536 {
             buffer.removeSubrange(0..<start)
             start = 0
@@ -117,37 +142,43 @@ final class BenchSocket {
         return nil
     }
 
-    private func parseFrames() {
-        while buffer.count - start >= 2 {
-            let opcode = buffer[start] & 0x0F
-            var length = Int(buffer[start + 1] & 0x7F)
+    /// Parses whole frames; returns how many bytes they used.
+    private func parseFrames(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var position = 0
+        let count = bytes.count
+        while count - position >= 2 {
+            let opcode = bytes[position] & 0x0F
+            var length = Int(bytes[position + 1] & 0x7F)
             var header = 2
             if length == 126 {
-                guard buffer.count - start >= 4 else { return }
-                length = Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
+                guard count - position >= 4 else { break }
+                length = Int(bytes[position + 2]) << 8 | Int(bytes[position + 3])
                 header = 4
             } else if length == 127 {
-                guard buffer.count - start >= 10 else { return }
+                guard count - position >= 10 else { break }
                 length = 0
-                for i in 0..<8 { length = length << 8 | Int(buffer[start + 2 + i]) }
+                for i in 0..<8 { length = length << 8 | Int(bytes[position + 2 + i]) }
                 header = 10
             }
-            guard buffer.count - start >= header + length else { return }
-            let payloadStart = start + header
-            start = payloadStart + length
+            guard count - position >= header + length else { break }
+            let payload = UnsafeBufferPointer(rebasing: bytes[(position + header)..<(position + header + length)])
+            position += header + length
             switch opcode {
-            case 1: text(buffer[payloadStart..<payloadStart + length])
-            case 8: stream.close(); return
+            case 1: text(payload)
+            case 8:
+                stream.close()
+                return count
             case 9:
                 var pong: [UInt8] = [0x8A, 0x80 | UInt8(length), 0, 0, 0, 0]
-                pong += buffer[payloadStart..<payloadStart + length]
+                pong += payload
                 stream.write(pong)
             default: break
             }
         }
+        return position
     }
 
-    private func text(_ payload: ArraySlice<UInt8>) {
+    private func text(_ payload: UnsafeBufferPointer<UInt8>) {
         guard let type = payload.first else { return }
         switch type {
         case UInt8(ascii: "2"):
@@ -161,7 +192,7 @@ final class BenchSocket {
                 finishHandshake(.success(()))
             }
         case UInt8(ascii: "4"):
-            let message = payload.dropFirst()
+            let message = UnsafeBufferPointer(rebasing: payload[1...])
             if stage == 2 {
                 if message.first == UInt8(ascii: "0") {
                     stage = 3

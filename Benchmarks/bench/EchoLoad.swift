@@ -36,13 +36,15 @@ final class EchoLoad: LoadCounter {
     }
 
     @inline(__always)
-    private func send(_ index: Int, id: Int) {
-        var payload: [UInt8] = [UInt8(ascii: "4"), UInt8(ascii: "2")]
-        payload.reserveCapacity(64)
-        appendDecimal(id % 1_000_000_000, to: &payload)
-        payload.append(contentsOf: Self.suffix)
-        sentAt[index][(id % 1_000_000_000) % window] = ResourceLimits.nowMicros()
-        sockets[index].send(payload)
+    private func send(_ index: Int, id rawID: Int) {
+        let id = rawID % 1_000_000_000
+        sentAt[index][id % window] = ResourceLimits.nowMicros()
+        sockets[index].send(length: 2 + decimalDigits(id) + Self.suffix.count) { out in
+            out.append(UInt8(ascii: "4"))
+            out.append(UInt8(ascii: "2"))
+            appendDecimal(id, to: &out)
+            out.append(contentsOf: Self.suffix)
+        }
     }
 
     func stop() {

@@ -42,10 +42,10 @@ final class FanoutLoad: LoadCounter {
     }
 
     /// Reads the `"t":<micros>` of a fanout payload.
-    private static func timestamp(_ message: ArraySlice<UInt8>) -> UInt64? {
+    private static func timestamp(_ message: UnsafeBufferPointer<UInt8>) -> UInt64? {
         // 2["fanout",{"t":123...
-        var index = message.startIndex
-        let end = message.endIndex
+        var index = 0
+        let end = message.count
         while index + 3 < end {
             if message[index] == UInt8(ascii: "\"") && message[index + 1] == UInt8(ascii: "t") && message[index + 2] == UInt8(ascii: "\"")
                 && message[index + 3] == UInt8(ascii: ":") {

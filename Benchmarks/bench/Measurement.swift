@@ -110,13 +110,13 @@ func openSockets(_ count: Int, port: Int, parallel: Int = 200, connectNamespace:
 
 /// Parses the ack id of `3<id>[...]`; `nil` for other packets.
 @inline(__always)
-func ackID(_ message: ArraySlice<UInt8>) -> Int? {
-    var index = message.startIndex
-    guard index < message.endIndex, message[index] == UInt8(ascii: "3") else { return nil }
+func ackID(_ message: UnsafeBufferPointer<UInt8>) -> Int? {
+    var index = 0
+    guard index < message.count, message[index] == UInt8(ascii: "3") else { return nil }
     index += 1
     var value = 0
     var digits = 0
-    while index < message.endIndex, message[index] >= 48, message[index] <= 57 {
+    while index < message.count, message[index] >= 48, message[index] <= 57 {
         value = value * 10 + Int(message[index] - 48)
         index += 1
         digits += 1
@@ -124,18 +124,27 @@ func ackID(_ message: ArraySlice<UInt8>) -> Int? {
     return digits > 0 ? value : nil
 }
 
-/// Appends a decimal number.
+/// The number of decimal digits of a non-negative number.
+@inline(__always)
+func decimalDigits(_ value: Int) -> Int {
+    var count = 1
+    var rest = value
+    while rest >= 10 {
+        rest /= 10
+        count += 1
+    }
+    return count
+}
+
+/// Appends a non-negative decimal number without allocating.
 @inline(__always)
 func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-    if value < 10 {
-        out.append(UInt8(48 + value))
-        return
-    }
-    var digits: [UInt8] = []
+    var divisor = 1
+    while divisor <= value / 10 { divisor *= 10 }
     var rest = value
-    while rest > 0 {
-        digits.append(UInt8(48 + rest % 10))
-        rest /= 10
+    while divisor > 0 {
+        out.append(UInt8(48 + rest / divisor))
+        rest %= divisor
+        divisor /= 10
     }
-    out.append(contentsOf: digits.reversed())
 }

@@ -128,7 +128,7 @@ final class PollingClient {
                     connected = true
                     connectWaiter?.resume()
                     connectWaiter = nil
-                } else if ackID(message) != nil {
+                } else if Array(message).withUnsafeBufferPointer({ ackID($0) }) != nil {
                     onAck?(ResourceLimits.nowMicros() - sentAt)
                     sendEcho()
                 }

@@ -55,10 +55,10 @@ public final class Server {
     public func start() throws(UVError) -> Int {
         precondition(listener == nil, "server already started")
         listener = try TCPListener(host: options.host, port: options.port, reusePort: options.reusePort, group: handles) {
-            [weak self] stream in self?.accept(stream)
+            [self] stream in accept(stream)   // the listener is closed at shutdown
         }
         let interval = max(10, min(1000, min(options.headerTimeout, options.keepAliveTimeout) / 4))
-        sweepTimer = LoopTimer(group: handles) { [weak self] in self?.sweep() }
+        sweepTimer = LoopTimer(group: handles) { [self] in sweep() }
         sweepTimer?.start(afterMilliseconds: interval, repeatMilliseconds: interval)
         app.logger.info("Flagon listening on http://\(listener!.address)")
         return listener!.port

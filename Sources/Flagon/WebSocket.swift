@@ -30,6 +30,9 @@ public final class WebSocket {
     public let request: Request
     /// Called for each complete message.
     public var onMessage: ((WebSocketMessage) -> Void)?
+    /// Called instead of ``onMessage`` when set: the message's bytes (text already checked
+    /// to be UTF-8) without turning text into a `String`. Protocols on top use it.
+    public var onRawMessage: ((_ isText: Bool, _ bytes: [UInt8]) -> Void)?
     /// Called once when the connection ends, with the close code (1006 when it was cut).
     public var onClose: ((_ code: UInt16, _ reason: String) -> Void)?
     /// Called when the client's queue has drained after exceeding its high-water mark.
@@ -116,6 +119,12 @@ public final class WebSocket {
         stream.write(frame)
     }
 
+    /// Writes frames encoded beforehand that start at `offset` in `frames`.
+    public func send(frames: [UInt8], from offset: Int) {
+        guard isOpen, checkBuffer(adding: frames.count - offset) else { return }
+        stream.write { out in out.append(contentsOf: frames[offset...]) }
+    }
+
     /// Sends a text message made of one prefix byte and a body, without joining them first.
     public func send(textPrefix prefix: UInt8, body: [UInt8]) {
         guard isOpen, checkBuffer(adding: body.count + 1) else { return }
@@ -179,9 +188,11 @@ public final class WebSocket {
             guard let event else { return }
             switch event {
             case .text(let bytes):
-                if isOpen { onMessage?(.text(String(decoding: bytes, as: UTF8.self))) }
+                guard isOpen else { break }
+                if let onRawMessage { onRawMessage(true, bytes) } else { onMessage?(.text(String(decoding: bytes, as: UTF8.self))) }
             case .binary(let bytes):
-                if isOpen { onMessage?(.binary(bytes)) }
+                guard isOpen else { break }
+                if let onRawMessage { onRawMessage(false, bytes) } else { onMessage?(.binary(bytes)) }
             case .ping(let payload):
                 if !closeSent { send(opcode: .pong, payload: payload) }
             case .pong:
@@ -210,6 +221,7 @@ public final class WebSocket {
         let callback = onClose
         onClose = nil
         onMessage = nil
+        onRawMessage = nil
         callback?(code, reason)
     }
 

@@ -7,8 +7,21 @@
 /// object["room"]?.stringValue   // "lobby"
 /// ```
 public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    /// One member: a key and its value. (A struct rather than a tuple: its type metadata
+    /// is static, which keeps allocating and freeing objects cheap.)
+    public struct Member: Sendable, Hashable {
+        public var key: String
+        public var value: JSONValue
+
+        /// Creates a member.
+        public init(key: String, value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
     /// The members, in order.
-    public private(set) var members: [(key: String, value: JSONValue)]
+    public private(set) var members: [Member]
 
     /// An empty object.
     public init() { members = [] }
@@ -19,6 +32,9 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         self.members.reserveCapacity(members.count)
         for member in members { self[member.key] = member.value }
     }
+
+    /// Reserves room for `count` members.
+    mutating func reserveCapacity(_ count: Int) { members.reserveCapacity(count) }
 
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.init(elements.map { (key: $0.0, value: $0.1) })
@@ -41,30 +57,17 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
             if let index = members.firstIndex(where: { $0.key == key }) {
                 if let newValue { members[index].value = newValue } else { members.remove(at: index) }
             } else if let newValue {
-                members.append((key, newValue))
+                members.append(Member(key: key, value: newValue))
             }
         }
     }
 
     /// Appends without looking for an existing key (the parser checks nothing more).
     mutating func appendUnchecked(_ key: String, _ value: JSONValue) {
-        members.append((key, value))
+        members.append(Member(key: key, value: value))
     }
 
-    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
+    public func makeIterator() -> IndexingIterator<[Member]> {
         members.makeIterator()
-    }
-
-    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        lhs.members.count == rhs.members.count
-            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(members.count)
-        for member in members {
-            hasher.combine(member.key)
-            hasher.combine(member.value)
-        }
     }
 }

@@ -59,6 +59,7 @@ struct JSONParser {
         if depth > maxDepth { throw .tooDeep(max: maxDepth) }
         index += 1
         var items: [JSONValue] = []
+        items.reserveCapacity(4)
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "]") {
             index += 1
@@ -85,6 +86,7 @@ struct JSONParser {
         if depth > maxDepth { throw .tooDeep(max: maxDepth) }
         index += 1
         var object = JSONObject()
+        object.reserveCapacity(4)
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -118,17 +120,18 @@ struct JSONParser {
     mutating func parseString() throws(JSONError) -> String {
         index += 1
         let start = index
+        var ascii = true
         // Fast path: no escapes.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let string = String(validating: slice, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
-                return string
+                return try Self.makeString(slice, ascii: ascii, offset: start)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 32 { throw .unexpected(offset: index, "control character in string") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         guard index < bytes.count else { throw .unexpectedEnd }
@@ -137,8 +140,9 @@ struct JSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                guard let string = String(validating: scratch, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
-                return string
+                return try scratch.withUnsafeBufferPointer { buffer throws(JSONError) in
+                    try Self.makeString(buffer, ascii: false, offset: start)
+                }
             }
             if byte < 32 { throw .unexpected(offset: index, "control character in string") }
             if byte != UInt8(ascii: "\\") {
@@ -184,6 +188,14 @@ struct JSONParser {
             }
         }
         throw .unexpectedEnd
+    }
+
+    /// Makes a String from UTF-8 bytes, refusing invalid UTF-8 (decoding would replace it).
+    @inline(__always)
+    static func makeString(_ bytes: UnsafeBufferPointer<UInt8>, ascii: Bool, offset: Int) throws(JSONError) -> String {
+        let string = String(decoding: bytes, as: UTF8.self)
+        if !ascii && !string.utf8.elementsEqual(bytes) { throw .invalidUTF8(offset: offset) }
+        return string
     }
 
     mutating func parseHex4() throws(JSONError) -> UInt32 {

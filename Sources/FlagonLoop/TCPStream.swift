@@ -120,6 +120,18 @@ public final class TCPStream {
         scheduleFlush()
     }
 
+    /// Appends bytes to the write queue in place (no intermediate array); they are sent at
+    /// the end of this loop turn.
+    ///
+    /// ```swift
+    /// stream.write { out in out.append(contentsOf: header); out.append(contentsOf: body) }
+    /// ```
+    public func write(_ body: (inout [UInt8]) -> Void) {
+        if isClosed || shutdownPending { return }
+        body(&outbox)
+        scheduleFlush()
+    }
+
     private func scheduleFlush() {
         if !wasAboveHighWater && pendingWriteBytes >= highWaterMark { wasAboveHighWater = true }
         if flushScheduled { return }

@@ -102,8 +102,7 @@ public final class EngineServer: HTTPHandler {
             var extra = HTTPHeaders()
             addCookie(id: id, to: &extra)
             do {
-                return try WebSocket.upgrade(request, maxMessageBytes: options.maxPayload, extraHeaders: extra) { [weak self] ws in
-                    guard let self else { return ws.abort() }
+                return try WebSocket.upgrade(request, maxMessageBytes: options.maxPayload, extraHeaders: extra) { [self] ws in
                     let session = EngineSocket(server: self, request: request, transport: .websocket, id: id)
                     self.register(session)
                     session.attach(ws)

@@ -58,7 +58,7 @@ public final class EngineSocket {
     }
 
     func start() {
-        heartbeatTimer = LoopTimer { [weak self] in self?.heartbeatFired() }
+        heartbeatTimer = LoopTimer { [self] in heartbeatFired() }   // closed in close()
         armHeartbeat()
     }
 
@@ -114,18 +114,18 @@ public final class EngineSocket {
         return true
     }
 
-    /// Sends a WebSocket frame encoded beforehand, or the equivalent packets on polling.
-    func send(frame: [UInt8], packets: [EnginePacket]) -> Bool {
+    /// Sends a message encoded beforehand: its frames on WebSocket, its packets on polling.
+    func send(_ message: OutboundMessage) -> Bool {
         guard isOpen else { return false }
         if let webSocket {
-            webSocket.send(frame: frame)
+            webSocket.send(frames: message.buffer, from: message.frameStart)
             if webSocket.bufferedBytes > server.options.maxBufferedBytes {
                 close(reason: .bufferFull)
                 return false
             }
             return true
         }
-        for packet in packets where !sendPacket(packet) { return false }
+        for packet in message.packets where !sendPacket(packet) { return false }
         return true
     }
 
@@ -142,8 +142,8 @@ public final class EngineSocket {
     private func schedulePollFlush() {
         guard pendingPoll != nil, !pollFlushScheduled else { return }
         pollFlushScheduled = true
-        EventLoop.shared.atEndOfTurn { [weak self] in
-            LoopActor.assumeIsolated { self?.flushPoll() }
+        EventLoop.shared.atEndOfTurn { [self] in
+            LoopActor.assumeIsolated { flushPoll() }
         }
     }
 
@@ -173,8 +173,8 @@ public final class EngineSocket {
         return await withCheckedContinuation { continuation in
             let pending = PendingPoll(continuation)
             pendingPoll = pending
-            request.context.onConnectionClose { [weak self, weak pending] in
-                guard let self, let pending, self.pendingPoll === pending else { return }
+            request.context.onConnectionClose { [self, weak pending] in
+                guard let pending, self.pendingPoll === pending else { return }
                 self.pendingPoll = nil
                 pending.continuation.resume(returning: Response(status: 200))
             }
@@ -222,40 +222,37 @@ public final class EngineSocket {
     func attach(_ ws: WebSocket) {
         webSocket = ws
         transport = .websocket
-        ws.onMessage = { [weak self] message in self?.received(message) }
-        ws.onClose = { [weak self] code, _ in
-            self?.close(reason: code == 1009 ? .payloadTooLarge : (code == 1000 || code == 1001 || code == 1005 ? .transportClose : .transportError))
+        // Strong captures (a weak reference would slow every message down); close() breaks the cycle.
+        ws.onRawMessage = { [self] isText, bytes in received(isText: isText, bytes) }
+        ws.onClose = { [self] code, _ in
+            close(reason: code == 1009 ? .payloadTooLarge : (code == 1000 || code == 1001 || code == 1005 ? .transportClose : .transportError))
         }
     }
 
-    private func received(_ message: WebSocketMessage) {
-        switch message {
-        case .binary(let bytes):
-            onMessage?(.binary(bytes))
-        case .text(let text):
-            do {
-                handle(try EnginePacket.decodeText(Array(text.utf8)))
-            } catch {
-                close(reason: .parseError)
-            }
+    private func received(isText: Bool, _ bytes: [UInt8]) {
+        guard isText else { return onMessage?(.binary(bytes)) ?? () }
+        do {
+            handle(try EnginePacket.decodeText(bytes))
+        } catch {
+            close(reason: .parseError)
         }
     }
 
     func upgradeRequest(_ request: Request) throws(HTTPError) -> Response {
         guard isOpen, transport == .polling, probe == nil, server.options.allowUpgrades else { throw HTTPError(400) }
-        return try WebSocket.upgrade(request, maxMessageBytes: server.options.maxPayload) { [weak self] ws in
-            guard let self, self.isOpen, self.transport == .polling, self.probe == nil else { return ws.close() }
+        return try WebSocket.upgrade(request, maxMessageBytes: server.options.maxPayload) { [self] ws in
+            guard self.isOpen, self.transport == .polling, self.probe == nil else { return ws.close() }
             self.beginProbe(ws)
         }
     }
 
     private func beginProbe(_ ws: WebSocket) {
         probe = ws
-        upgradeTimer = LoopTimer { [weak self] in self?.abandonProbe() }
+        upgradeTimer = LoopTimer { [self] in abandonProbe() }
         upgradeTimer?.start(afterMilliseconds: server.options.upgradeTimeout)
-        ws.onMessage = { [weak self, unowned ws] message in self?.probeMessage(message, ws) }
-        ws.onClose = { [weak self, unowned ws] _, _ in
-            guard let self, self.probe === ws else { return }
+        ws.onMessage = { [self, unowned ws] message in probeMessage(message, ws) }
+        ws.onClose = { [self, unowned ws] _, _ in
+            guard self.probe === ws else { return }
             self.probe = nil
             self.isUpgrading = false
             self.upgradeTimer?.close()
@@ -316,6 +313,7 @@ public final class EngineSocket {
         if let webSocket {
             webSocket.onClose = nil
             webSocket.onMessage = nil
+            webSocket.onRawMessage = nil
             if reason == .parseError {
                 webSocket.close(code: 1002, reason: "parse error")
             } else if reason == .payloadTooLarge {

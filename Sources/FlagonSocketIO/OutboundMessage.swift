@@ -6,28 +6,59 @@ import FlagonSocketIOCore
 /// (text frame, then one binary frame per attachment) and its Engine.IO packets for
 /// long-polling share the same bytes.
 struct OutboundMessage {
+    #if DEBUG
     /// How many packets were encoded (tests check that a broadcast is encoded once).
     @LoopActor static var encodings = 0
+    #endif
 
-    let frames: [UInt8]
-    let packets: [EnginePacket]
+    /// The WebSocket frames start at `frameStart` in this buffer (room for the longest
+    /// header is reserved in front, so the packet is written once, in place).
+    let buffer: [UInt8]
+    let frameStart: Int
+    private let textRange: Range<Int>
+    private let attachments: [[UInt8]]
+
+    private static let reserved = 10
 
     @LoopActor
     init(_ packet: SocketIOPacket) {
+        #if DEBUG
         OutboundMessage.encodings &+= 1
-        let encoded = SocketIOEncoder.encode(packet)
-        var frames: [UInt8] = []
-        frames.reserveCapacity(encoded.text.count + 11 + encoded.attachments.reduce(0) { $0 + $1.count + 10 })
-        WebSocketFrame.writeHeader(opcode: .text, length: encoded.text.count + 1, into: &frames)
-        frames.append(EnginePacketType.message.digit)
-        frames.append(contentsOf: encoded.text)
-        var packets = [EnginePacket(.message, .text(encoded.text))]
-        for attachment in encoded.attachments {
-            WebSocketFrame.writeHeader(opcode: .binary, length: attachment.count, into: &frames)
-            frames.append(contentsOf: attachment)
-            packets.append(EnginePacket(.message, .binary(attachment)))
+        #endif
+        var buffer = [UInt8](repeating: 0, count: Self.reserved)
+        buffer.reserveCapacity(96)
+        buffer.append(EnginePacketType.message.digit)
+        let attachments = SocketIOEncoder.encode(packet, into: &buffer)
+        let payloadLength = buffer.count - Self.reserved
+        let start: Int
+        if payloadLength < 126 {
+            start = Self.reserved - 2
+            buffer[start] = 0x81
+            buffer[start + 1] = UInt8(payloadLength)
+        } else if payloadLength <= 0xFFFF {
+            start = Self.reserved - 4
+            buffer[start] = 0x81
+            buffer[start + 1] = 126
+            buffer[start + 2] = UInt8(payloadLength >> 8)
+            buffer[start + 3] = UInt8(payloadLength & 0xFF)
+        } else {
+            start = 0
+            buffer[0] = 0x81
+            buffer[1] = 127
+            for i in 0..<8 { buffer[2 + i] = UInt8((payloadLength >> (56 - 8 * i)) & 0xFF) }
         }
-        self.frames = frames
-        self.packets = packets
+        for attachment in attachments {
+            WebSocketFrame.writeHeader(opcode: .binary, length: attachment.count, into: &buffer)
+            buffer.append(contentsOf: attachment)
+        }
+        self.buffer = buffer
+        self.frameStart = start
+        self.textRange = (Self.reserved + 1)..<(Self.reserved + payloadLength)
+        self.attachments = attachments
+    }
+
+    /// The same message as Engine.IO packets, for long-polling.
+    var packets: [EnginePacket] {
+        [EnginePacket(.message, .text(Array(buffer[textRange])))] + attachments.map { EnginePacket(.message, .binary($0)) }
     }
 }

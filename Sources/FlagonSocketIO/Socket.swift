@@ -125,7 +125,7 @@ public final class Socket {
         nextAckID = nextAckID == Int(Int32.max) ? 0 : nextAckID + 1
         var timer: LoopTimer?
         if let timeout {
-            timer = LoopTimer { [weak self] in self?.failAck(ackID, .timeout) }
+            timer = LoopTimer { [self] in failAck(ackID, .timeout) }
             timer?.start(afterMilliseconds: timeout)
         }
         pendingAcks[ackID] = PendingAck(callback: ack, timer: timer)
@@ -166,7 +166,7 @@ public final class Socket {
         }
         guard isConnected else { return }
         namespace.notifyOutgoing(self, packet)
-        _ = client.engine.send(frame: message.frames, packets: message.packets)
+        _ = client.engine.send(message)
     }
 
     // MARK: Incoming
@@ -202,7 +202,7 @@ public final class Socket {
 
     private func sendPacketNow(_ packet: SocketIOPacket) {
         let message = OutboundMessage(packet)
-        _ = client.engine.send(frame: message.frames, packets: message.packets)
+        _ = client.engine.send(message)
     }
 
     func refuse(_ refusal: ConnectionRefused) {

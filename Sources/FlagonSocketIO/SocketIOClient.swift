@@ -19,7 +19,7 @@ final class SocketIOClient {
         decoder = SocketIODecoder(maxAttachments: server.options.maxAttachments)
         engine.onMessage = { [self] data in received(data) }
         engine.onClose = { [self] reason in closed(reason) }
-        connectTimer = LoopTimer { [weak self] in self?.connectTimeout() }
+        connectTimer = LoopTimer { [self] in connectTimeout() }   // closed in connectTimeout() or closed()
         connectTimer?.start(afterMilliseconds: server.options.connectTimeout)
     }
 
@@ -48,7 +48,7 @@ final class SocketIOClient {
             guard let namespace = server.namespace(named: packet.namespace) else {
                 let error = SocketIOPacket(type: .connectError, namespace: packet.namespace, data: ["message": "Invalid namespace"])
                 let message = OutboundMessage(error)
-                _ = engine.send(frame: message.frames, packets: message.packets)
+                _ = engine.send(message)
                 return
             }
             namespace.connect(client: self, auth: packet.data)

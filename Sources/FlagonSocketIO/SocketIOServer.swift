@@ -121,7 +121,7 @@ public final class SocketIOServer: HTTPHandler {
     /// server-side: a Socket.IO connection cannot set a cookie.
     public func attach(to app: App, at path: String = "/socket.io") {
         app.mount(path, self)
-        app.onShutdown { [weak self] in self?.engine.closeAll() }
+        app.onShutdown { [self] in engine.closeAll() }
         let manageSession = self.manageSession
         let sessions = self.sessions
         app.addValidator { () throws(AppBuildError) in

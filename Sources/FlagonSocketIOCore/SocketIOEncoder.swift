@@ -12,6 +12,44 @@ public enum SocketIOEncoder {
         public var attachments: [[UInt8]]
     }
 
+    /// Appends the packet's text to `out` and returns its attachments. Non-finite doubles
+    /// are written as `null`.
+    public static func encode(_ packet: SocketIOPacket, into out: inout [UInt8]) -> [[UInt8]] {
+        var attachments: [[UInt8]] = []
+        let typeIndex = out.count
+        out.append(48 + packet.type.rawValue)
+        let afterType = out.count
+        if packet.namespace != "/" {
+            out.append(contentsOf: packet.namespace.utf8)
+            out.append(UInt8(ascii: ","))
+        }
+        if let id = packet.id { JSONSerializer.writeInt(id, into: &out) }
+        if let data = packet.data {
+            let mark = out.count
+            do {
+                try JSONSerializer.write(data, into: &out) { bytes, out in
+                    out.append(contentsOf: #"{"_placeholder":true,"num":"#.utf8)
+                    JSONSerializer.writeInt(attachments.count, into: &out)
+                    out.append(UInt8(ascii: "}"))
+                    attachments.append(bytes)
+                }
+            } catch {
+                out.removeSubrange(mark...)
+                out.append(contentsOf: data.jsonString.utf8)
+            }
+        }
+        if !attachments.isEmpty {
+            var type = packet.type
+            if type == .event { type = .binaryEvent } else if type == .ack { type = .binaryAck }
+            out[typeIndex] = 48 + type.rawValue
+            var count: [UInt8] = []
+            JSONSerializer.writeInt(attachments.count, into: &count)
+            count.append(UInt8(ascii: "-"))
+            out.insert(contentsOf: count, at: afterType)
+        }
+        return attachments
+    }
+
     /// Encodes a packet. Non-finite doubles are written as `null`.
     public static func encode(_ packet: SocketIOPacket, enginePrefix: Bool = false) -> Encoded {
         var attachments: [[UInt8]] = []
