@@ -33,8 +33,9 @@ public final class TCPStream {
     /// `true` once ``close()`` was called.
     public private(set) var isClosed = false
     private var closeError: UVError?
-    private var outbox: [UInt8] = []
+    @exclusivity(unchecked) private var outbox: [UInt8] = []
     private var inFlight: WriteRequest?
+    private var inFlightBytes = 0
     private var flushScheduled = false
     private var wasAboveHighWater = false
     private var shutdownPending = false
@@ -73,7 +74,7 @@ public final class TCPStream {
     }
 
     /// Bytes queued and not yet handed to the kernel.
-    public var pendingWriteBytes: Int { outbox.count + (inFlight?.bytes.count ?? 0) }
+    public var pendingWriteBytes: Int { outbox.count + inFlightBytes }
 
     /// `true` while fewer than ``highWaterMark`` bytes are queued.
     public var isWritable: Bool { pendingWriteBytes < highWaterMark }
@@ -169,15 +170,18 @@ public final class TCPStream {
         outbox = []
         let request = WriteRequest(stream: self, bytes: rest)
         inFlight = request
+        inFlightBytes = rest.count
         let status = request.submit(asStream(handle))
         if status < 0 {
             inFlight = nil
+            inFlightBytes = 0
             fail(UVError(code: status, operation: "write"))
         }
     }
 
     fileprivate func writeCompleted(_ status: Int32) {
         inFlight = nil
+        inFlightBytes = 0
         if status < 0 {
             fail(UVError(code: status, operation: "write"))
             return

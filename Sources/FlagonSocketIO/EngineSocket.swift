@@ -115,7 +115,7 @@ public final class EngineSocket {
     }
 
     /// Sends a message encoded beforehand: its frames on WebSocket, its packets on polling.
-    func send(_ message: OutboundMessage) -> Bool {
+    func send(_ message: borrowing OutboundMessage) -> Bool {
         guard isOpen else { return false }
         if let webSocket {
             webSocket.send(frames: message.buffer, from: message.frameStart)

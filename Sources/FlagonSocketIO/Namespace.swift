@@ -364,6 +364,9 @@ public final class Namespace {
         }
     }
 
+    /// `true` when outgoing hooks are registered (checked before building their arguments).
+    var hasOutgoingHooks: Bool { !outgoingHooks.isEmpty }
+
     func notifyOutgoing(_ socket: Socket, _ packet: SocketIOPacket) {
         guard !outgoingHooks.isEmpty, let event = packet.eventName else { return }
         for hook in outgoingHooks { hook(socket, event, packet.arguments) }

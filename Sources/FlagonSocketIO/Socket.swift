@@ -159,13 +159,13 @@ public final class Socket {
     }
 
     /// Hands an encoded packet to the connection (held back while the socket is connecting).
-    func deliver(_ message: OutboundMessage, packet: SocketIOPacket) {
+    func deliver(_ message: borrowing OutboundMessage, packet: borrowing SocketIOPacket) {
         if connecting {
-            buffered.append((message, packet))
+            buffered.append((copy message, copy packet))
             return
         }
         guard isConnected else { return }
-        namespace.notifyOutgoing(self, packet)
+        if namespace.hasOutgoingHooks { namespace.notifyOutgoing(self, packet) }
         _ = client.engine.send(message)
     }
 

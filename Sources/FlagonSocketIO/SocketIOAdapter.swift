@@ -113,6 +113,25 @@ public final class InMemoryAdapter: SocketIOAdapter {
 
     @discardableResult
     public func broadcast(_ packet: SocketIOPacket, to target: BroadcastTarget) -> Int {
+        // The common cases walk the members directly, without building a list of ids.
+        if target.except.isEmpty && target.rooms.count <= 1 {
+            let sockets = namespace.sockets
+            if target.rooms.isEmpty {
+                if sockets.isEmpty { return 0 }
+                let message = OutboundMessage(packet)
+                for socket in sockets.values { socket.deliver(message, packet: packet) }
+                return sockets.count
+            }
+            guard let members = roomMembers[target.rooms.first!], !members.isEmpty else { return 0 }
+            let message = OutboundMessage(packet)
+            var sent = 0
+            for id in members {
+                guard let socket = sockets[id] else { continue }
+                socket.deliver(message, packet: packet)
+                sent += 1
+            }
+            return sent
+        }
         let ids = socketIDs(target)
         if ids.isEmpty { return 0 }
         let message = OutboundMessage(packet)
