@@ -8,7 +8,7 @@ import FlagonLoop
 final class HTTPConnection {
     private let stream: TCPStream
     private let server: Server
-    private var parser: HTTPRequestParser
+    @exclusivity(unchecked) private var parser: HTTPRequestParser
     private var queue: [HTTPRequestMessage] = []
     private var busy = false
     private var closing = false

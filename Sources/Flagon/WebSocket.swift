@@ -44,7 +44,7 @@ public final class WebSocket {
     public var maxBufferedBytes = 16 * 1024 * 1024
 
     private let stream: TCPStream
-    private var parser: WebSocketFrameParser
+    @exclusivity(unchecked) private var parser: WebSocketFrameParser
     private var closeNotified = false
     private var closeSent = false
     private var closeTimer: LoopTimer?

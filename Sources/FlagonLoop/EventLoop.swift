@@ -29,11 +29,11 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     private var remoteClosures: [@Sendable () -> Void] = []
 
     // Loop thread only.
-    private var localJobs: [UnownedJob] = []
-    private var spareJobs: [UnownedJob] = []
+    @exclusivity(unchecked) private var localJobs: [UnownedJob] = []
+    @exclusivity(unchecked) private var spareJobs: [UnownedJob] = []
     private var idleArmed = false
-    private var pendingFlushes: [() -> Void] = []
-    private var spareFlushes: [() -> Void] = []
+    @exclusivity(unchecked) private var pendingFlushes: [() -> Void] = []
+    @exclusivity(unchecked) private var spareFlushes: [() -> Void] = []
     /// A buffer that libuv reads into; its contents are consumed before the next read.
     let readBuffer: UnsafeMutableRawBufferPointer
 

@@ -16,15 +16,18 @@ public final class EngineSocket {
     public private(set) var transport: EngineTransport
     /// Called for each message from the client.
     public var onMessage: ((EngineData) -> Void)?
+    /// When set, text messages arriving over WebSocket come here as a slice of the frame
+    /// (no copy) instead of through ``onMessage``.
+    public var onTextMessage: ((ArraySlice<UInt8>) -> Void)?
     /// Called once when the session ends.
     public var onClose: ((EngineCloseReason) -> Void)?
     /// `true` until the session ends.
     public private(set) var isOpen = true
 
     private let server: EngineServer
-    private var heartbeat: EngineHeartbeat
+    @exclusivity(unchecked) private var heartbeat: EngineHeartbeat
     private var heartbeatTimer: LoopTimer?
-    private var outbox = EngineOutbox()
+    @exclusivity(unchecked) private var outbox = EngineOutbox()
     private var pendingPoll: PendingPoll?
     private var pollFlushScheduled = false
     private var webSocket: WebSocket?
@@ -231,6 +234,10 @@ public final class EngineSocket {
 
     private func received(isText: Bool, _ bytes: [UInt8]) {
         guard isText else { return onMessage?(.binary(bytes)) ?? () }
+        if bytes.first == EnginePacketType.message.digit, let onTextMessage {
+            onTextMessage(bytes[1...])
+            return
+        }
         do {
             handle(try EnginePacket.decodeText(bytes))
         } catch {
@@ -325,6 +332,7 @@ public final class EngineSocket {
         let callback = onClose
         onClose = nil
         onMessage = nil
+        onTextMessage = nil
         callback?(reason)
     }
 }

@@ -245,6 +245,16 @@ public final class Namespace {
 
     func dispatch(event: String, args: [JSONValue], ackID: Int?, socket: Socket) {
         for hook in incomingHooks { hook(socket, event, args) }
+        // The common case first: a synchronous closure handler, no ACL, no shared session.
+        if socket.controller == nil && socket.sharedSessionID == nil, case .sync(let body)? = handlers[event] {
+            do {
+                let result = try body(socket, args)
+                if let ackID { socket.sendAck(ackID, result) }
+            } catch {
+                failed(error, event: event, ackID: ackID, socket: socket)
+            }
+            return
+        }
         if let controller = socket.controller, !controller.isAllowed(event) {
             deny(event, socket: socket, ackID: ackID)
             return

@@ -36,7 +36,7 @@ public final class Socket {
 
     let client: SocketIOClient
     private var nextAckID = 0
-    private var pendingAcks: [Int: PendingAck] = [:]
+    @exclusivity(unchecked) private var pendingAcks: [Int: PendingAck] = [:]
     private var connecting = true
     private var buffered: [(OutboundMessage, SocketIOPacket)] = []
     private var ownedTasks: [Task<Void, Never>] = []

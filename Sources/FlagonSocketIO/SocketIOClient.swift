@@ -8,7 +8,7 @@ import FlagonSocketIOCore
 final class SocketIOClient {
     let engine: EngineSocket
     private let server: SocketIOServer
-    private var decoder: SocketIODecoder
+    @exclusivity(unchecked) private var decoder: SocketIODecoder
     private var sockets: [String: Socket] = [:]
     private var connectTimer: LoopTimer?
     private var everConnected = false
@@ -18,6 +18,7 @@ final class SocketIOClient {
         self.server = server
         decoder = SocketIODecoder(maxAttachments: server.options.maxAttachments)
         engine.onMessage = { [self] data in received(data) }
+        engine.onTextMessage = { [self] text in receivedText(text) }
         engine.onClose = { [self] reason in closed(reason) }
         connectTimer = LoopTimer { [self] in connectTimeout() }   // closed in connectTimeout() or closed()
         connectTimer?.start(afterMilliseconds: server.options.connectTimeout)
@@ -30,18 +31,30 @@ final class SocketIOClient {
     }
 
     private func received(_ data: EngineData) {
+        switch data {
+        case .text(let bytes): receivedText(bytes[...])
+        case .binary(let bytes): decode { () throws(SocketIOProtocolError) in try decoder.receive(binary: bytes) }
+        }
+    }
+
+    private func receivedText(_ text: ArraySlice<UInt8>) {
+        decode { () throws(SocketIOProtocolError) in try decoder.receive(text: text) }
+    }
+
+    private func decode(_ step: () throws(SocketIOProtocolError) -> SocketIOPacket?) {
         let packet: SocketIOPacket?
         do {
-            switch data {
-            case .text(let bytes): packet = try decoder.receive(text: bytes)
-            case .binary(let bytes): packet = try decoder.receive(binary: bytes)
-            }
+            packet = try step()
         } catch {
             server.options.logger.debug("closing \(engine.id): \(error)")
             engine.close(reason: .parseError)
             return
         }
         guard let packet else { return }
+        route(packet)
+    }
+
+    private func route(_ packet: SocketIOPacket) {
         switch packet.type {
         case .connect:
             if sockets[packet.namespace] != nil { return }

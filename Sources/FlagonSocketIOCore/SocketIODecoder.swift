@@ -31,6 +31,12 @@ public struct SocketIODecoder: Sendable {
 
     /// Takes a text message; returns the packet, or `nil` while attachments are awaited.
     public mutating func receive(text: [UInt8]) throws(SocketIOProtocolError) -> SocketIOPacket? {
+        try receive(text: text[...])
+    }
+
+    /// Takes a text message given as a slice (no copy); returns the packet, or `nil` while
+    /// attachments are awaited.
+    public mutating func receive(text: ArraySlice<UInt8>) throws(SocketIOProtocolError) -> SocketIOPacket? {
         if pending != nil { throw .invalidPayload("text packet while binary attachments are awaited") }
         let (packet, count) = try Self.parse(text, maxAttachments: maxAttachments, maxAckID: maxAckID, fromServer: decodesServerPackets)
         if count == 0 { return packet }
@@ -75,6 +81,19 @@ public struct SocketIODecoder: Sendable {
     /// Parses the text of a packet; returns it with its announced attachment count.
     public static func parse(_ bytes: [UInt8], maxAttachments: Int = 10, maxAckID: Int = 9_007_199_254_740_991,
                              fromServer: Bool = false) throws(SocketIOProtocolError) -> (SocketIOPacket, Int) {
+        try parse(bytes[...], maxAttachments: maxAttachments, maxAckID: maxAckID, fromServer: fromServer)
+    }
+
+    /// Parses the text of a packet given as a slice.
+    public static func parse(_ slice: ArraySlice<UInt8>, maxAttachments: Int = 10, maxAckID: Int = 9_007_199_254_740_991,
+                             fromServer: Bool = false) throws(SocketIOProtocolError) -> (SocketIOPacket, Int) {
+        try slice.withUnsafeBufferPointer { bytes throws(SocketIOProtocolError) in
+            try parse(buffer: bytes, maxAttachments: maxAttachments, maxAckID: maxAckID, fromServer: fromServer)
+        }
+    }
+
+    private static func parse(buffer bytes: UnsafeBufferPointer<UInt8>, maxAttachments: Int, maxAckID: Int,
+                              fromServer: Bool) throws(SocketIOProtocolError) -> (SocketIOPacket, Int) {
         guard let first = bytes.first else { throw .emptyPacket }
         guard first >= 48, let type = SocketIOPacketType(rawValue: first - 48) else { throw .unknownPacketType }
         var index = 1
@@ -82,8 +101,11 @@ public struct SocketIODecoder: Sendable {
         if type == .binaryEvent || type == .binaryAck {
             let digitsStart = index
             while index < bytes.count && bytes[index] >= 48 && bytes[index] <= 57 { index += 1 }
-            guard index > digitsStart, index - digitsStart <= 6, index < bytes.count, bytes[index] == UInt8(ascii: "-"),
-                  let count = Int(String(decoding: bytes[digitsStart..<index], as: UTF8.self)) else { throw .invalidAttachmentCount }
+            guard index > digitsStart, index - digitsStart <= 6, index < bytes.count, bytes[index] == UInt8(ascii: "-") else {
+                throw .invalidAttachmentCount
+            }
+            var count = 0
+            for k in digitsStart..<index { count = count * 10 + Int(bytes[k] - 48) }
             guard count <= maxAttachments else { throw .tooManyAttachments(max: maxAttachments) }
             attachmentCount = count
             index += 1
@@ -93,23 +115,23 @@ public struct SocketIODecoder: Sendable {
             let start = index
             while index < bytes.count && bytes[index] != UInt8(ascii: ",") { index += 1 }
             guard index - start <= 256 else { throw .invalidNamespace }
-            namespace = String(decoding: bytes[start..<index], as: UTF8.self)
+            namespace = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             if index < bytes.count { index += 1 }   // the comma
         }
         var id: Int?
         let idStart = index
         while index < bytes.count && bytes[index] >= 48 && bytes[index] <= 57 { index += 1 }
         if index > idStart {
-            guard index - idStart <= 16, let value = Int(String(decoding: bytes[idStart..<index], as: UTF8.self)),
-                  value <= maxAckID else { throw .invalidAckID }
+            guard index - idStart <= 16 else { throw .invalidAckID }
+            var value = 0
+            for k in idStart..<index { value = value * 10 + Int(bytes[k] - 48) }
+            guard value <= maxAckID else { throw .invalidAckID }
             id = value
         }
         var data: JSONValue?
         if index < bytes.count {
             do {
-                data = try bytes.withUnsafeBufferPointer { buffer throws(JSONError) in
-                    try JSONValue.parse(UnsafeBufferPointer(rebasing: buffer[index...]))
-                }
+                data = try JSONValue.parse(UnsafeBufferPointer(rebasing: bytes[index...]))
             } catch {
                 throw .invalidJSON
             }
