@@ -90,19 +90,21 @@ struct BenchRunner {
         guard let pid = serverPID else {
             return ScenarioResult(name: "idle-\(count)", unit: "KB/connection", reps: [], error: "needs the server's pid (--server-pid)")
         }
+        // One baseline, then the connections stay open; each repetition re-reads the RSS
+        // after another period, so pings and pongs have their share in it.
+        await LoopTimer.sleep(milliseconds: 300)
+        let before = ResourceLimits.residentKB(pid: pid) ?? 0
+        let sockets = try await openSockets(count, port: port, parallel: 250)
         var reps: [RepResult] = []
         for _ in 0..<options.reps {
-            await LoopTimer.sleep(milliseconds: 300)
-            let before = ResourceLimits.residentKB(pid: pid) ?? 0
-            let sockets = try await openSockets(count, port: port, parallel: 250)
             await LoopTimer.sleep(milliseconds: UInt64(max(1, options.duration) * 1000))
             let after = ResourceLimits.residentKB(pid: pid) ?? 0
             let alive = sockets.filter { !$0.isClosed }.count
             reps.append(RepResult(throughput: Double(after - before) / Double(count), generatorCPUShare: 0,
                                   note: "\(alive)/\(count) alive, RSS \(before) -> \(after) KB"))
-            for socket in sockets { socket.close() }
-            await LoopTimer.sleep(milliseconds: 500)
         }
+        for socket in sockets { socket.close() }
+        await LoopTimer.sleep(milliseconds: 500)
         return ScenarioResult(name: "idle-\(count)", unit: "KB RSS/connection", reps: reps)
     }
 

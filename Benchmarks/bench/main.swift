@@ -50,6 +50,32 @@ while index < arguments.count {
 if !chosen.isEmpty { options.scenarios = chosen }
 ResourceLimits.raiseOpenFiles()
 
+/// Starts the bench server in a child process on a free port and waits until it listens.
+func startChildServer(pin: Bool) async throws -> (Process, Int) {
+    let port = Int.random(in: 20_000..<40_000)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    process.arguments = ["serve", "--port", String(port)]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    if pin && ResourceLimits.cpuCount >= 2 {
+        ResourceLimits.pin(pid: process.processIdentifier, cpu: 0)
+        ResourceLimits.pin(pid: getpid(), cpu: 1)
+    }
+    for _ in 0..<300 {
+        let ready = await Task { @LoopActor in
+            guard let stream = try? await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port)) else { return false }
+            stream.close()
+            return true
+        }.value
+        if ready { return (process, port) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    process.terminate()
+    throw BenchSocket.Failure.handshake("the bench server did not start")
+}
+
 var child: Process?
 var port: Int
 var serverPID = options.serverPID
@@ -60,29 +86,10 @@ if let url = options.url {
     }
     port = urlPort
 } else {
-    port = Int.random(in: 20_000..<40_000)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    process.arguments = ["serve", "--port", String(port)]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
+    let (process, childPort) = try await startChildServer(pin: options.pin)
     child = process
+    port = childPort
     serverPID = process.processIdentifier
-    if options.pin && ResourceLimits.cpuCount >= 2 {
-        ResourceLimits.pin(pid: process.processIdentifier, cpu: 0)
-        ResourceLimits.pin(pid: getpid(), cpu: 1)
-    }
-    // Wait until it listens.
-    var ready = false
-    for _ in 0..<300 where !ready {
-        ready = await Task { @LoopActor in
-            guard let stream = try? await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port)) else { return false }
-            stream.close()
-            return true
-        }.value
-        if !ready { try await Task.sleep(for: .milliseconds(20)) }
-    }
 }
 
 let target = options.url ?? "Flagon bench server (child process, pid \(serverPID.map(String.init) ?? "?"))"
@@ -91,6 +98,17 @@ let header = "Flagon bench against \(target): \(options.reps) reps x \(options.d
 print(header)
 var results: [ScenarioResult] = []
 for scenario in options.scenarios {
+    if scenario.hasPrefix("idle"), let running = child {
+        // Memory per connection is only meaningful from a fresh process: freed memory is reused.
+        running.terminate()
+        running.waitUntilExit()
+        let (process, childPort) = try await startChildServer(pin: options.pin)
+        child = process
+        port = childPort
+        serverPID = process.processIdentifier
+    } else if scenario.hasPrefix("idle") {
+        print("  note: idle figures are exact only against a freshly started server")
+    }
     let runner = BenchRunner(options: options, port: port, serverPID: serverPID)
     let result = await runner.run(scenario)
     let median = result.median { $0.throughput }.map { String(format: "%.1f", $0) } ?? (result.error ?? "–")

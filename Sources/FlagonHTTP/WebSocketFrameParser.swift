@@ -62,12 +62,23 @@ public struct WebSocketFrameParser: Sendable {
         if let failed { throw failed }
         do throws(WebSocketError) {
             while true {
-                guard let frame = try nextFrame() else { return nil }
+                guard let frame = try nextFrame() else {
+                    releaseConsumed()
+                    return nil
+                }
                 if let event = try handle(frame) { return event }
             }
         } catch {
             failed = error
             throw error
+        }
+    }
+
+    /// Gives back a small, fully consumed buffer: an idle connection then holds no bytes.
+    private mutating func releaseConsumed() {
+        if start == buffer.count && start > 0 && buffer.capacity < 4096 {
+            buffer = []
+            start = 0
         }
     }
 

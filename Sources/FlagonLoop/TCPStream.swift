@@ -162,7 +162,8 @@ public final class TCPStream {
             return
         }
         if sent == count {
-            if outbox.capacity > 256 * 1024 { outbox = [] } else { outbox.removeAll(keepingCapacity: true) }
+            // Keep a buffer for busy streams; give small ones back (idle connections are many).
+            if outbox.capacity > 256 * 1024 || count < 256 { outbox = [] } else { outbox.removeAll(keepingCapacity: true) }
             finishIfDrained()
             return
         }

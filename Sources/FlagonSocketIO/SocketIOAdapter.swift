@@ -71,8 +71,11 @@ public final class InMemoryAdapter: SocketIOAdapter {
         self.namespace = namespace
     }
 
+    // A socket's own room (its id) is implicit: it costs no set, and resolves through
+    // `namespace.sockets`.
+
     public func join(_ socketID: String, rooms: some Sequence<String>) {
-        for room in rooms {
+        for room in rooms where room != socketID {
             roomMembers[room, default: []].insert(socketID)
             socketRooms[socketID, default: []].insert(room)
         }
@@ -90,23 +93,34 @@ public final class InMemoryAdapter: SocketIOAdapter {
         }
     }
 
-    public func rooms(of socketID: String) -> Set<String> { socketRooms[socketID] ?? [] }
+    public func rooms(of socketID: String) -> Set<String> {
+        guard namespace.sockets[socketID] != nil else { return socketRooms[socketID] ?? [] }
+        var rooms = socketRooms[socketID] ?? []
+        rooms.insert(socketID)
+        return rooms
+    }
 
-    public var allRooms: Set<String> { Set(roomMembers.keys) }
+    /// The members of a room, the implicit own-id rooms included.
+    private func members(of room: String) -> Set<String>? {
+        if let members = roomMembers[room] { return members }
+        return namespace.sockets[room] != nil ? [room] : nil
+    }
+
+    public var allRooms: Set<String> { Set(roomMembers.keys).union(namespace.sockets.keys) }
 
     public func socketIDs(_ target: BroadcastTarget) -> [String] {
         var excluded: Set<String> = []
-        for room in target.except { excluded.formUnion(roomMembers[room] ?? []) }
+        for room in target.except { excluded.formUnion(members(of: room) ?? []) }
         if target.rooms.isEmpty {
             return namespace.sockets.keys.filter { !excluded.contains($0) }
         }
-        if target.rooms.count == 1, let members = roomMembers[target.rooms.first!] {
+        if target.rooms.count == 1, let members = members(of: target.rooms.first!) {
             return excluded.isEmpty ? Array(members) : members.filter { !excluded.contains($0) }
         }
         var seen: Set<String> = []
         var ids: [String] = []
         for room in target.rooms {
-            for id in roomMembers[room] ?? [] where !excluded.contains(id) && seen.insert(id).inserted { ids.append(id) }
+            for id in members(of: room) ?? [] where !excluded.contains(id) && seen.insert(id).inserted { ids.append(id) }
         }
         return ids
     }
@@ -122,7 +136,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
                 for socket in sockets.values { socket.deliver(message, packet: packet) }
                 return sockets.count
             }
-            guard let members = roomMembers[target.rooms.first!], !members.isEmpty else { return 0 }
+            guard let members = members(of: target.rooms.first!), !members.isEmpty else { return 0 }
             let message = OutboundMessage(packet)
             var sent = 0
             for id in members {
