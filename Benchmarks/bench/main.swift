@@ -93,7 +93,7 @@ if let url = options.url {
 }
 
 let target = options.url ?? "Flagon bench server (child process, pid \(serverPID.map(String.init) ?? "?"))"
-let header = "Flagon bench against \(target): \(options.reps) reps x \(options.duration) s after \(options.warmup) s warm-up"
+let header = "bench against \(target): \(options.reps) reps x \(options.duration) s after \(options.warmup) s warm-up"
     + (options.pin && options.url == nil ? ", server pinned to CPU 0, generator to CPU 1" : "")
 print(header)
 var results: [ScenarioResult] = []

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Measures Flagon and the physical-limit server (a minimal C libuv server, built from the
+# ceiling.c given as argument) in the same session, the same way: each server pinned to
+# CPU 0, the load generator to CPU 1, idle runs on a freshly started server. Writes
+# Benchmarks/results/{ceiling,flagon}-*.json and prints Flagon's figures as ratios.
+# Usage: Benchmarks/compare-ceiling.sh PATH/TO/ceiling.c [duration-seconds] [reps]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source=${1:?usage: Benchmarks/compare-ceiling.sh PATH/TO/ceiling.c [duration] [reps]}
+duration=${2:-3}
+reps=${3:-3}
+swift build -c release --product bench
+bench=.build/release/bench
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cc -O2 -o "$work/ceiling" "$source" -luv
+out=Benchmarks/results
+
+run() { # name port "server command" scenarios...
+    local name=$1 port=$2 command=$3
+    shift 3
+    taskset -c 0 $command &
+    local pid=$!
+    for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
+    local args=()
+    for scenario in "$@"; do args+=(--scenario "$scenario"); done
+    taskset -c 1 "$bench" --url "http://127.0.0.1:$port" --server-pid "$pid" --duration "$duration" --reps "$reps" \
+        --json "$out/$name.json" "${args[@]}" | grep -v '^  '
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    sleep 1
+}
+
+main=(echo-50 echo-500 fanout-steady fanout-capacity connect)
+run ceiling-main 4801 "$work/ceiling 4801" "${main[@]}"
+run ceiling-idle-5000 4802 "$work/ceiling 4802" idle-5000
+run ceiling-idle-10000 4803 "$work/ceiling 4803" idle-10000
+run flagon-main 4811 "$bench serve --port 4811" "${main[@]}" polling http
+run flagon-idle-5000 4812 "$bench serve --port 4812" idle-5000
+run flagon-idle-10000 4813 "$bench serve --port 4813" idle-10000
+
+python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+def load(name):
+    return {r["name"].split(" ")[0]: r for r in json.load(open(f"{out}/{name}.json"))}
+def median(r, key):
+    values = sorted(rep[key] for rep in r["reps"] if rep.get(key) is not None)
+    return values[len(values) // 2] if values else None
+ceiling = {**load("ceiling-main"), **load("ceiling-idle-5000"), **load("ceiling-idle-10000")}
+flagon = {**load("flagon-main"), **load("flagon-idle-5000"), **load("flagon-idle-10000")}
+print("\n| scenario | Flagon | ceiling | Flagon / ceiling | server CPU per unit, Flagon / ceiling | generator CPU (Flagon run / ceiling run) |")
+print("| --- | --- | --- | --- | --- | --- |")
+for name in ["echo-50", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000"]:
+    f, c = flagon.get(name), ceiling.get(name)
+    if not f or not c or f.get("error") or c.get("error"):
+        continue
+    ft, ct = median(f, "throughput"), median(c, "throughput")
+    fc, cc = median(f, "serverCPUSecondsPer100k"), median(c, "serverCPUSecondsPer100k")
+    fg, cg = median(f, "generatorCPUShare"), median(c, "generatorCPUShare")
+    cpu = f"{fc / cc:.2f}" if fc and cc else "–"
+    gen = f"{fg * 100:.0f}% / {cg * 100:.0f}%" if fg and cg else "–"
+    unit = f["unit"]
+    print(f"| {name} | {ft:,.2f} {unit} | {ct:,.2f} {unit} | {ft / ct:.2f} | {cpu} | {gen} |")
+PY
