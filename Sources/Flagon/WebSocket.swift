@@ -101,15 +101,16 @@ public final class WebSocket {
     /// Sends a frame; the header and the payload join the stream's batched writes.
     public func send(opcode: WebSocketFrame.Opcode, payload: [UInt8]) {
         guard isOpen, checkBuffer(adding: payload.count) else { return }
-        var header: [UInt8] = []
-        header.reserveCapacity(10 + (payload.count < 512 ? payload.count : 0))
-        WebSocketFrame.writeHeader(opcode: opcode, length: payload.count, into: &header)
-        if payload.count < 512 {
-            header.append(contentsOf: payload)
-            stream.write(header)
-        } else {
-            stream.write(header)
-            stream.write(payload)
+        writeFrame(opcode: opcode, prefix: nil, body: payload)
+    }
+
+    /// Writes a header, an optional first payload byte and the body into the batched writes.
+    private func writeFrame(opcode: WebSocketFrame.Opcode, prefix: UInt8?, body: [UInt8]) {
+        let length = body.count + (prefix == nil ? 0 : 1)
+        stream.write { out in
+            WebSocketFrame.writeHeader(opcode: opcode, length: length, into: &out)
+            if let prefix { out.append(prefix) }
+            out.append(contentsOf: body)
         }
     }
 
@@ -128,17 +129,7 @@ public final class WebSocket {
     /// Sends a text message made of one prefix byte and a body, without joining them first.
     public func send(textPrefix prefix: UInt8, body: [UInt8]) {
         guard isOpen, checkBuffer(adding: body.count + 1) else { return }
-        var header: [UInt8] = []
-        header.reserveCapacity(11 + (body.count < 512 ? body.count : 0))
-        WebSocketFrame.writeHeader(opcode: .text, length: body.count + 1, into: &header)
-        header.append(prefix)
-        if body.count < 512 {
-            header.append(contentsOf: body)
-            stream.write(header)
-        } else {
-            stream.write(header)
-            stream.write(body)
-        }
+        writeFrame(opcode: .text, prefix: prefix, body: body)
     }
 
     /// Drops a client that lets too much pile up; `false` when the message must not be sent.

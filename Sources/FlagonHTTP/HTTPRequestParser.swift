@@ -108,13 +108,9 @@ public struct HTTPRequestParser: Sendable {
                 guard let parsed = try parseHead() else { return nil }
                 if let event = try beginBody(parsed) { return event }
             case .fixedBody(let remaining):
-                let take = min(remaining, buffer.count - start)
-                if take > 0 {
-                    body.append(contentsOf: buffer[start..<start + take])
-                    start += take
-                }
-                if remaining - take > 0 {
-                    state = .fixedBody(remaining: remaining - take)
+                let left = takeBody(remaining)
+                if left > 0 {
+                    state = .fixedBody(remaining: left)
                     return nil
                 }
                 return finish()
@@ -133,13 +129,9 @@ public struct HTTPRequestParser: Sendable {
                     state = .chunkData(remaining: size)
                 }
             case .chunkData(let remaining):
-                let take = min(remaining, buffer.count - start)
-                if take > 0 {
-                    body.append(contentsOf: buffer[start..<start + take])
-                    start += take
-                }
-                if remaining - take > 0 {
-                    state = .chunkData(remaining: remaining - take)
+                let left = takeBody(remaining)
+                if left > 0 {
+                    state = .chunkData(remaining: left)
                     return nil
                 }
                 state = .chunkDataEnd
@@ -160,6 +152,16 @@ public struct HTTPRequestParser: Sendable {
                 state = .trailers(bytes: bytes + length + 2)
             }
         }
+    }
+
+    /// Moves up to `remaining` buffered bytes into the body; returns how many are still due.
+    private mutating func takeBody(_ remaining: Int) -> Int {
+        let take = min(remaining, buffer.count - start)
+        if take > 0 {
+            body.append(contentsOf: buffer[start..<start + take])
+            start += take
+        }
+        return remaining - take
     }
 
     private mutating func finish() -> Event {

@@ -52,39 +52,10 @@ public enum SocketIOEncoder {
 
     /// Encodes a packet. Non-finite doubles are written as `null`.
     public static func encode(_ packet: SocketIOPacket, enginePrefix: Bool = false) -> Encoded {
-        var attachments: [[UInt8]] = []
-        var json: [UInt8] = []
-        if let data = packet.data {
-            json.reserveCapacity(64)
-            do {
-                try JSONSerializer.write(data, into: &json) { bytes, out in
-                    out.append(contentsOf: #"{"_placeholder":true,"num":"#.utf8)
-                    JSONSerializer.writeInt(attachments.count, into: &out)
-                    out.append(UInt8(ascii: "}"))
-                    attachments.append(bytes)
-                }
-            } catch {
-                json = Array(data.jsonString.utf8)
-            }
-        }
-        var type = packet.type
-        if !attachments.isEmpty {
-            if type == .event { type = .binaryEvent } else if type == .ack { type = .binaryAck }
-        }
         var out: [UInt8] = []
-        out.reserveCapacity(json.count + packet.namespace.utf8.count + 12)
+        out.reserveCapacity(64)
         if enginePrefix { out.append(UInt8(ascii: "4")) }
-        out.append(48 + type.rawValue)
-        if type == .binaryEvent || type == .binaryAck {
-            JSONSerializer.writeInt(attachments.count, into: &out)
-            out.append(UInt8(ascii: "-"))
-        }
-        if packet.namespace != "/" {
-            out.append(contentsOf: packet.namespace.utf8)
-            out.append(UInt8(ascii: ","))
-        }
-        if let id = packet.id { JSONSerializer.writeInt(id, into: &out) }
-        out.append(contentsOf: json)
+        let attachments = encode(packet, into: &out)
         return Encoded(text: out, attachments: attachments)
     }
 }
