@@ -34,6 +34,8 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     private var idleArmed = false
     @exclusivity(unchecked) private var pendingFlushes: [() -> Void] = []
     @exclusivity(unchecked) private var spareFlushes: [() -> Void] = []
+    @exclusivity(unchecked) private var pendingStreams: [TCPStream] = []
+    @exclusivity(unchecked) private var spareStreams: [TCPStream] = []
     /// A buffer that libuv reads into; its contents are consumed before the next read.
     let readBuffer: UnsafeMutableRawBufferPointer
 
@@ -133,6 +135,13 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
         armIdle()
     }
 
+    /// Asks for a stream's batched writes to go out at the end of this turn (no closure
+    /// allocated: a fan-out touches thousands of streams per turn).
+    func deferFlush(of stream: TCPStream) {
+        pendingStreams.append(stream)
+        armIdle()
+    }
+
     private func armIdle() {
         if !idleArmed {
             idleArmed = true
@@ -161,7 +170,7 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     /// (bounded, so that I/O is never starved).
     fileprivate func drainLocal() {
         var rounds = 0
-        while rounds < 64 && (!localJobs.isEmpty || !pendingFlushes.isEmpty) {
+        while rounds < 64 && (!localJobs.isEmpty || !pendingFlushes.isEmpty || !pendingStreams.isEmpty) {
             rounds += 1
             while !localJobs.isEmpty {
                 swap(&localJobs, &spareJobs)
@@ -173,8 +182,15 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
                 for flush in spareFlushes { flush() }
                 spareFlushes.removeAll(keepingCapacity: true)
             }
+            if !pendingStreams.isEmpty {
+                swap(&pendingStreams, &spareStreams)
+                LoopActor.assumeIsolated {
+                    for stream in spareStreams { stream.flush() }
+                }
+                spareStreams.removeAll(keepingCapacity: true)
+            }
         }
-        if localJobs.isEmpty && pendingFlushes.isEmpty && idleArmed {
+        if localJobs.isEmpty && pendingFlushes.isEmpty && pendingStreams.isEmpty && idleArmed {
             idleArmed = false
             uv_idle_stop(idle)
         }

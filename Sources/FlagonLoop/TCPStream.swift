@@ -137,9 +137,7 @@ public final class TCPStream {
         if !wasAboveHighWater && pendingWriteBytes >= highWaterMark { wasAboveHighWater = true }
         if flushScheduled { return }
         flushScheduled = true
-        EventLoop.shared.atEndOfTurn { [self] in
-            LoopActor.assumeIsolated { self.flush() }
-        }
+        EventLoop.shared.deferFlush(of: self)
     }
 
     /// Sends what is queued now rather than at the end of the turn.
