@@ -36,7 +36,9 @@ public final class WebSocket {
     /// Called once when the connection ends, with the close code (1006 when it was cut).
     public var onClose: ((_ code: UInt16, _ reason: String) -> Void)?
     /// Called when the client's queue has drained after exceeding its high-water mark.
-    public var onWritable: (() -> Void)?
+    public var onWritable: (() -> Void)? {
+        didSet { stream.onWritable = onWritable == nil ? nil : { [self] in onWritable?() } }
+    }
     /// `true` until a close frame was sent or received, or the connection was cut.
     public private(set) var isOpen = true
     /// Bytes that may wait for a slow client; past this the connection is dropped with
@@ -66,7 +68,6 @@ public final class WebSocket {
             closeTimer = nil
             notifyClose(1006, "connection lost")
         }
-        stream.onWritable = { [self] in onWritable?() }
         if !connection.initialBytes.isEmpty {
             connection.initialBytes.withUnsafeBytes { received($0) }
         }

@@ -16,9 +16,9 @@ public final class EngineSocket {
     public private(set) var transport: EngineTransport
     /// Called for each message from the client.
     public var onMessage: ((EngineData) -> Void)?
-    /// When set, text messages arriving over WebSocket come here as a slice of the frame
-    /// (no copy) instead of through ``onMessage``.
-    public var onTextMessage: ((ArraySlice<UInt8>) -> Void)?
+    /// When set, receives the messages and the close instead of ``onMessage`` and
+    /// ``onClose`` (a protocol on top uses it: no closure per session, text as slices).
+    public var handler: (any EngineSocketHandler)?
     /// Called once when the session ends.
     public var onClose: ((EngineCloseReason) -> Void)?
     /// `true` until the session ends.
@@ -205,7 +205,7 @@ public final class EngineSocket {
     private func handle(_ packet: EnginePacket) {
         switch packet.type {
         case .message:
-            onMessage?(packet.data)
+            deliver(packet.data)
         case .pong:
             heartbeat.pongReceived(now: EventLoop.shared.nowMilliseconds)
             armHeartbeat()
@@ -232,10 +232,14 @@ public final class EngineSocket {
         }
     }
 
+    private func deliver(_ data: EngineData) {
+        if let handler { handler.engineSocket(self, received: data) } else { onMessage?(data) }
+    }
+
     private func received(isText: Bool, _ bytes: [UInt8]) {
-        guard isText else { return onMessage?(.binary(bytes)) ?? () }
-        if bytes.first == EnginePacketType.message.digit, let onTextMessage {
-            onTextMessage(bytes[1...])
+        guard isText else { return deliver(.binary(bytes)) }
+        if bytes.first == EnginePacketType.message.digit, let handler {
+            handler.engineSocket(self, receivedText: bytes[1...])
             return
         }
         do {
@@ -330,9 +334,22 @@ public final class EngineSocket {
             }
         }
         let callback = onClose
+        let handler = self.handler
         onClose = nil
         onMessage = nil
-        onTextMessage = nil
+        self.handler = nil
         callback?(reason)
+        handler?.engineSocket(self, closedWith: reason)
     }
+}
+
+/// Receives what an ``EngineSocket`` delivers (the Socket.IO layer implements it).
+@LoopActor
+public protocol EngineSocketHandler: AnyObject {
+    /// A message (text or binary).
+    func engineSocket(_ socket: EngineSocket, received data: EngineData)
+    /// A text message that arrived over WebSocket, as a slice of its frame.
+    func engineSocket(_ socket: EngineSocket, receivedText text: ArraySlice<UInt8>)
+    /// The session ended.
+    func engineSocket(_ socket: EngineSocket, closedWith reason: EngineCloseReason)
 }

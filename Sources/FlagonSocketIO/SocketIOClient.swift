@@ -5,7 +5,7 @@ import FlagonSocketIOCore
 /// One Engine.IO connection seen by Socket.IO: decodes its packets and routes them to
 /// the sockets of its namespaces (multiplexing).
 @LoopActor
-final class SocketIOClient {
+final class SocketIOClient: EngineSocketHandler {
     let engine: EngineSocket
     private let server: SocketIOServer
     @exclusivity(unchecked) private var decoder: SocketIODecoder
@@ -17,9 +17,7 @@ final class SocketIOClient {
         self.engine = engine
         self.server = server
         decoder = SocketIODecoder(maxAttachments: server.options.maxAttachments)
-        engine.onMessage = { [self] data in received(data) }
-        engine.onTextMessage = { [self] text in receivedText(text) }
-        engine.onClose = { [self] reason in closed(reason) }
+        engine.handler = self   // the session keeps the client until it closes
         connectTimer = LoopTimer { [self] in connectTimeout() }   // closed in connectTimeout() or closed()
         connectTimer?.start(afterMilliseconds: server.options.connectTimeout)
     }
@@ -29,6 +27,10 @@ final class SocketIOClient {
         connectTimer = nil
         if !everConnected { engine.close(reason: .serverClose) }
     }
+
+    func engineSocket(_ socket: EngineSocket, received data: EngineData) { received(data) }
+    func engineSocket(_ socket: EngineSocket, receivedText text: ArraySlice<UInt8>) { receivedText(text) }
+    func engineSocket(_ socket: EngineSocket, closedWith reason: EngineCloseReason) { closed(reason) }
 
     private func received(_ data: EngineData) {
         switch data {
