@@ -122,22 +122,32 @@ public struct WebSocketFrameParser: Sendable {
         guard available >= headerLength + 4 + length else { return nil }
         let maskStart = start + headerLength
         let payloadStart = maskStart + 4
-        let mask = (buffer[maskStart], buffer[maskStart + 1], buffer[maskStart + 2], buffer[maskStart + 3])
-        buffer.withUnsafeMutableBufferPointer { all in
-            var i = 0
-            while i < length {
-                switch i & 3 {
-                case 0: all[payloadStart + i] ^= mask.0
-                case 1: all[payloadStart + i] ^= mask.1
-                case 2: all[payloadStart + i] ^= mask.2
-                default: all[payloadStart + i] ^= mask.3
-                }
-                i += 1
-            }
+        buffer.withUnsafeMutableBytes { raw in
+            Self.unmask(raw, payloadStart: payloadStart, length: length,
+                        mask: raw.loadUnaligned(fromByteOffset: maskStart, as: UInt32.self))
         }
         let payload = buffer[payloadStart..<payloadStart + length]
         start = payloadStart + length
         return Frame(fin: fin, opcode: opcode, payload: payload)
+    }
+
+    /// XORs the payload with the 4-byte mask, eight bytes at a time.
+    @inline(__always)
+    static func unmask(_ raw: UnsafeMutableRawBufferPointer, payloadStart: Int, length: Int, mask: UInt32) {
+        let wide = UInt64(mask) | UInt64(mask) << 32
+        var i = 0
+        while i + 8 <= length {
+            let word = raw.loadUnaligned(fromByteOffset: payloadStart + i, as: UInt64.self)
+            raw.storeBytes(of: word ^ wide, toByteOffset: payloadStart + i, as: UInt64.self)
+            i += 8
+        }
+        // The mask lines up with the payload every four bytes, so the tail restarts it at i % 4 == 0.
+        var shift = 0
+        while i < length {
+            raw[payloadStart + i] ^= UInt8(truncatingIfNeeded: mask >> UInt32(shift))
+            shift = (shift + 8) & 31
+            i += 1
+        }
     }
 
     private mutating func handle(_ frame: Frame) throws(WebSocketError) -> Event? {

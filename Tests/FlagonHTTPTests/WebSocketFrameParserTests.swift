@@ -1,0 +1,70 @@
+import Testing
+@testable import FlagonHTTP
+
+/// A masked client frame.
+private func clientFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]) -> [UInt8] {
+    var out: [UInt8] = [(fin ? 0x80 : 0) | opcode]
+    if payload.count < 126 {
+        out.append(0x80 | UInt8(payload.count))
+    } else if payload.count <= 0xFFFF {
+        out += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+    } else {
+        out.append(0x80 | 127)
+        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((payload.count >> shift) & 0xFF)) }
+    }
+    out += mask
+    out += payload.enumerated().map { $0.element ^ mask[$0.offset & 3] }
+    return out
+}
+
+@Suite struct WebSocketFrameParserTests {
+    @Test func rfcExampleHello() throws {
+        var parser = WebSocketFrameParser(maxMessageBytes: 100)
+        parser.feed([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58])
+        #expect(try parser.next() == .text(Array("Hello".utf8)))
+    }
+
+    @Test func everyLengthEncodingAndMaskUnmasksExactly() throws {
+        for length in [0, 1, 3, 7, 8, 9, 15, 16, 17, 125, 126, 127, 1000, 65535, 65536, 70_001] {
+            let payload = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            var parser = WebSocketFrameParser(maxMessageBytes: 1 << 20)
+            parser.feed(clientFrame(opcode: 2, payload, mask: [UInt8(length & 0xFF), 0x5A, 0xA5, 0xFF]))
+            #expect(try parser.next() == .binary(payload), "length \(length)")
+        }
+    }
+
+    @Test func fragmentsWithInterleavedControlFrames() throws {
+        var parser = WebSocketFrameParser(maxMessageBytes: 100)
+        parser.feed(clientFrame(opcode: 1, Array("Hel".utf8), fin: false) + clientFrame(opcode: 9, [1, 2])
+                    + clientFrame(opcode: 0, Array("lo".utf8)))
+        #expect(try parser.next() == .ping([1, 2]))
+        #expect(try parser.next() == .text(Array("Hello".utf8)))
+    }
+
+    @Test func byteByByteFeedingGivesTheSameMessages() throws {
+        let bytes = clientFrame(opcode: 1, Array("héllo wörld".utf8)) + clientFrame(opcode: 8, [0x03, 0xE8] + Array("bye".utf8))
+        var parser = WebSocketFrameParser(maxMessageBytes: 100)
+        var events: [WebSocketFrameParser.Event] = []
+        for byte in bytes {
+            parser.feed([byte])
+            while let event = try parser.next() { events.append(event) }
+        }
+        #expect(events == [.text(Array("héllo wörld".utf8)), .close(code: 1000, reason: "bye")])
+    }
+
+    @Test func violationsCarryTheirCloseCodes() {
+        func error(_ bytes: [UInt8], max: Int = 100) -> UInt16? {
+            var parser = WebSocketFrameParser(maxMessageBytes: max)
+            parser.feed(bytes)
+            do { _ = try parser.next(); return nil } catch { return error.closeCode }
+        }
+        #expect(error(clientFrame(opcode: 1, [0xC3, 0x28])) == 1007)
+        #expect(error([0x81, 0x01, 0x41]) == 1002)   // unmasked
+        #expect(error(clientFrame(opcode: 3, [])) == 1002)
+        #expect(error(clientFrame(opcode: 9, [], fin: false)) == 1002)
+        #expect(error(clientFrame(opcode: 0, [1])) == 1002)   // continuation without a start
+        #expect(error(clientFrame(opcode: 8, [0x03])) == 1002)
+        #expect(error(clientFrame(opcode: 8, [0x03, 0xED])) == 1002)   // 1005 may not be sent
+        #expect(error(clientFrame(opcode: 2, [UInt8](repeating: 0, count: 101))) == 1009)
+    }
+}
