@@ -108,11 +108,21 @@ final class VaultController: NamespaceController, EventController {
     }
 }
 
+final class FaultyController: NamespaceController, EventController {
+    struct Boom: Error {}
+    static let events = EventTable<FaultyController> { table in
+        table.on("boom", FaultyController.on_boom)
+    }
+    func on_boom() throws -> Int { throw Boom() }
+}
+
 @LoopActor
 private func controllerApp() -> (App, SocketIOServer) {
     let sio = SocketIOServer()
     sio.register(GameController.self, namespace: "/game")
     sio.register(VaultController.self, namespace: "/vault")
+    sio.register(FaultyController.self, namespace: "/faulty")
+    sio.onErrorDefault = { _, event, error in ["default": .string(event), "type": .string(String(describing: type(of: error)))] }
     sio.on("plain") { _, args in args }   // a closure handler in the same server
     let app = App()
     sio.attach(to: app)
@@ -176,6 +186,13 @@ private func deniedObject(_ event: String) -> JSONValue {
         #expect(try await client.emitWithAck("nope", [], namespace: "/game")
             == [["error": "unknown_event", "event": "nope", "message": "No handler for event \"nope\""]])
         #expect(try await client.emitWithAck("fail", [], namespace: "/game") == [["failed": "fail"]])
+        await client.close()
+    }
+
+    @Test @LoopActor func theDefaultErrorHandlerAnswersForClassesWithoutTheirOwn() async throws {
+        let (app, _) = controllerApp()
+        let client = try await SocketIOTestClient.connect(to: app, namespace: "/faulty")
+        #expect(try await client.emitWithAck("boom", [], namespace: "/faulty") == [["default": "boom", "type": "Boom"]])
         await client.close()
     }
 
