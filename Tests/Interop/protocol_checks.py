@@ -151,7 +151,7 @@ def a_poll_waits_for_the_ping_and_returns_exactly_2():
     response = requests.get(url("/engine.io/", transport="polling", sid=sid), timeout=5)
     took = time.time() - started
     expect_equal(response.text, "2")
-    expect(0.2 < took < 0.6, f"ping after {took:.3f}s")
+    expect(0.2 < took < 1.0, f"ping after {took:.3f}s")   # due at 0.3 s; slack for a loaded machine
 
 
 @check
@@ -260,7 +260,7 @@ def websocket_invalid_packets_close_the_connection():
         ws.send(bad)
         started = time.time()
         expect(wait_closed(ws, 2.0), f"{bad!r} did not close")
-        expect(time.time() - started < 0.25, "close was not prompt")
+        expect(time.time() - started < 0.6, "close was not prompt")
 
 
 @check
@@ -286,11 +286,11 @@ def websocket_heartbeat_pings_and_times_out():
     for _ in range(3):
         started = time.time()
         expect_equal(ws.recv(), "2")
-        expect(time.time() - started < 0.5)
+        expect(time.time() - started < 0.8)
         ws.send("3")
     started = time.time()
     expect(wait_closed(ws, 2.0), "not closed after a missed pong")
-    expect(time.time() - started < 0.9)
+    expect(time.time() - started < 1.5)
 
 
 # 2.9 upgrade
@@ -500,7 +500,7 @@ def a_client_that_never_connects_is_closed():
         closed = True
     expect(closed, "not closed")
     took = time.time() - started
-    expect(0.9 < took < 1.6, f"closed after {took:.2f}s")
+    expect(0.9 < took < 2.5, f"closed after {took:.2f}s")
 
 
 # 6.3 /acl
