@@ -161,7 +161,7 @@ def polling_heartbeat_keeps_the_session_and_timeout_closes_it():
         expect_equal(requests.get(url("/engine.io/", transport="polling", sid=sid), timeout=5).text, "2")
         expect_equal(requests.post(url("/engine.io/", transport="polling", sid=sid), data="3").text, "ok")
     sid2 = open_polling()["sid"]
-    time.sleep(PING_INTERVAL + PING_TIMEOUT + 0.05)
+    time.sleep(PING_INTERVAL + PING_TIMEOUT + 0.15)
     expect_equal(requests.get(url("/engine.io/", transport="polling", sid=sid2)).status_code, 400)
 
 
