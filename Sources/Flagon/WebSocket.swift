@@ -25,7 +25,7 @@ public enum WebSocketMessage: Sendable, Equatable {
 /// Pings are answered with pongs. A protocol violation closes the connection with the
 /// matching code (1002, 1007 for invalid UTF-8, 1009 for a message over the limit).
 @LoopActor
-public final class WebSocket {
+public final class WebSocket: TCPStreamHandler {
     /// The handshake request.
     public let request: Request
     /// Called for each complete message.
@@ -36,9 +36,10 @@ public final class WebSocket {
     /// Called once when the connection ends, with the close code (1006 when it was cut).
     public var onClose: ((_ code: UInt16, _ reason: String) -> Void)?
     /// Called when the client's queue has drained after exceeding its high-water mark.
-    public var onWritable: (() -> Void)? {
-        didSet { stream.onWritable = onWritable == nil ? nil : { [self] in onWritable?() } }
-    }
+    public var onWritable: (() -> Void)?
+    /// Receives messages and the close instead of the closures when set (a protocol on top
+    /// uses it: one reference instead of closures per connection).
+    public var handler: (any WebSocketHandler)?
     /// `true` until a close frame was sent or received, or the connection was cut.
     public private(set) var isOpen = true
     /// Bytes that may wait for a slow client; past this the connection is dropped with
@@ -56,22 +57,27 @@ public final class WebSocket {
         request = connection.request
         stream = connection.stream
         parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
-        // The stream's callbacks keep the WebSocket alive until the stream closes
-        // (TCPStream drops its callbacks then).
-        stream.onRead = { [self] bytes in received(bytes) }
-        stream.onEndOfFile = { [self] in
-            notifyClose(1006, "connection closed without a close frame")
-            stream.close()
-        }
-        stream.onClose = { [self] _ in
-            closeTimer?.close()
-            closeTimer = nil
-            notifyClose(1006, "connection lost")
-        }
+        // The stream keeps the WebSocket (its handler) alive until it closes.
+        stream.handler = self
         if !connection.initialBytes.isEmpty {
             connection.initialBytes.withUnsafeBytes { received($0) }
         }
     }
+
+    public func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) { received(bytes) }
+
+    public func streamEndOfFile(_ stream: TCPStream) {
+        notifyClose(1006, "connection closed without a close frame")
+        stream.close()
+    }
+
+    public func streamClosed(_ stream: TCPStream, error: UVError?) {
+        closeTimer?.close()
+        closeTimer = nil
+        notifyClose(1006, "connection lost")
+    }
+
+    public func streamWritable(_ stream: TCPStream) { onWritable?() }
 
     /// Starts reading (call after setting the callbacks; ``Flagon/App/websocket(_:maxMessageBytes:_:)`` does it).
     public func start() {
@@ -181,10 +187,22 @@ public final class WebSocket {
             switch event {
             case .text(let bytes):
                 guard isOpen else { break }
-                if let onRawMessage { onRawMessage(true, bytes) } else { onMessage?(.text(String(decoding: bytes, as: UTF8.self))) }
+                if let handler {
+                    handler.webSocket(self, received: bytes, isText: true)
+                } else if let onRawMessage {
+                    onRawMessage(true, bytes)
+                } else {
+                    onMessage?(.text(String(decoding: bytes, as: UTF8.self)))
+                }
             case .binary(let bytes):
                 guard isOpen else { break }
-                if let onRawMessage { onRawMessage(false, bytes) } else { onMessage?(.binary(bytes)) }
+                if let handler {
+                    handler.webSocket(self, received: bytes, isText: false)
+                } else if let onRawMessage {
+                    onRawMessage(false, bytes)
+                } else {
+                    onMessage?(.binary(bytes))
+                }
             case .ping(let payload):
                 if !closeSent { send(opcode: .pong, payload: payload) }
             case .pong:
@@ -211,10 +229,13 @@ public final class WebSocket {
         if closeNotified { return }
         closeNotified = true
         let callback = onClose
+        let handler = self.handler
+        self.handler = nil
         onClose = nil
         onMessage = nil
         onRawMessage = nil
         callback?(code, reason)
+        handler?.webSocketClosed(self, code: code, reason: reason)
     }
 
     /// Validates a handshake request and answers `101 Switching Protocols`; `open` receives
@@ -241,6 +262,15 @@ public final class WebSocket {
             socket.start()
         }
     }
+}
+
+/// Receives a ``WebSocket``'s messages (text already checked to be UTF-8) and its close.
+@LoopActor
+public protocol WebSocketHandler: AnyObject {
+    /// A complete message.
+    func webSocket(_ webSocket: WebSocket, received bytes: [UInt8], isText: Bool)
+    /// The connection ended, with its close code.
+    func webSocketClosed(_ webSocket: WebSocket, code: UInt16, reason: String)
 }
 
 extension App {

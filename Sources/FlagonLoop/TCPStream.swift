@@ -26,6 +26,10 @@ public final class TCPStream {
     public var onClose: ((UVError?) -> Void)?
     /// Called when the write queue has drained after exceeding ``highWaterMark``.
     public var onWritable: (() -> Void)?
+    /// Receives the stream's events instead of the closures above when set (one reference
+    /// instead of several closures: long-lived connections are many). Dropped at close.
+    public var handler: (any TCPStreamHandler)?
+    private var lingering = false
 
     /// Queued bytes above which ``isWritable`` turns `false`.
     public var highWaterMark = 1 << 20
@@ -196,7 +200,7 @@ public final class TCPStream {
         guard pendingWriteBytes == 0 else { return }
         if wasAboveHighWater {
             wasAboveHighWater = false
-            onWritable?()
+            if let handler { handler.streamWritable(self) } else { onWritable?() }
         }
         if shutdownPending && !isClosed {
             let request = ShutdownRequest(stream: self)
@@ -217,6 +221,7 @@ public final class TCPStream {
     public func closeGracefully(lingerMilliseconds: UInt64 = 2000) {
         if isClosed || shutdownPending { return }
         onRead = nil
+        lingering = true
         onEndOfFile = { [self] in close() }
         startReading()
         lingerTimer = LoopTimer(group: group) { [self] in close() }
@@ -246,9 +251,12 @@ public final class TCPStream {
     fileprivate func didRead(_ count: Int, _ base: UnsafeMutablePointer<CChar>?) {
         if isClosed { return }
         if count > 0 {
-            onRead?(UnsafeRawBufferPointer(start: base, count: count))
+            if lingering { return }
+            if let handler { handler.streamRead(self, UnsafeRawBufferPointer(start: base, count: count)) } else {
+                onRead?(UnsafeRawBufferPointer(start: base, count: count))
+            }
         } else if count == Int(UV_EOF.rawValue) {
-            if let onEndOfFile { onEndOfFile() } else { close() }
+            if !lingering, let handler { handler.streamEndOfFile(self) } else if let onEndOfFile { onEndOfFile() } else { close() }
         } else if count < 0 {
             fail(UVError(code: Int32(count), operation: "read"))
         }
@@ -256,10 +264,13 @@ public final class TCPStream {
 
     fileprivate func didClose() {
         let callback = onClose
+        let handler = self.handler
+        self.handler = nil
         onClose = nil
         onRead = nil
         onEndOfFile = nil
         onWritable = nil
+        handler?.streamClosed(self, error: closeError)
         callback?(closeError)
         group?.closed()
     }
@@ -387,4 +398,17 @@ private func loopStreamCloseCallback(_ handle: UnsafeMutablePointer<uv_handle_t>
     let pointer = stream.handle
     unmanaged.release()
     pointer.deallocate()
+}
+
+/// Receives a ``TCPStream``'s events (an alternative to its closures).
+@LoopActor
+public protocol TCPStreamHandler: AnyObject {
+    /// Bytes arrived; valid only during the call.
+    func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer)
+    /// The peer half-closed.
+    func streamEndOfFile(_ stream: TCPStream)
+    /// libuv closed the stream.
+    func streamClosed(_ stream: TCPStream, error: UVError?)
+    /// The write queue drained after exceeding the high-water mark.
+    func streamWritable(_ stream: TCPStream)
 }

@@ -7,7 +7,7 @@ import FlagonSocketIOCore
 /// One Engine.IO session, on long-polling or WebSocket, possibly moving from the first
 /// to the second. Messages arrive through ``onMessage``; ``send(_:)`` queues or writes.
 @LoopActor
-public final class EngineSocket {
+public final class EngineSocket: WebSocketHandler {
     /// The session id (160 random bits, URL-safe Base64).
     public let id: String
     /// The handshake request.
@@ -225,11 +225,18 @@ public final class EngineSocket {
     func attach(_ ws: WebSocket) {
         webSocket = ws
         transport = .websocket
-        // Strong captures (a weak reference would slow every message down); close() breaks the cycle.
-        ws.onRawMessage = { [self] isText, bytes in received(isText: isText, bytes) }
-        ws.onClose = { [self] code, _ in
-            close(reason: code == 1009 ? .payloadTooLarge : (code == 1000 || code == 1001 || code == 1005 ? .transportClose : .transportError))
-        }
+        // A strong reference (a weak one would slow every message down); close() drops it.
+        ws.onMessage = nil
+        ws.onClose = nil
+        ws.handler = self
+    }
+
+    public func webSocket(_ webSocket: WebSocket, received bytes: [UInt8], isText: Bool) {
+        received(isText: isText, bytes)
+    }
+
+    public func webSocketClosed(_ webSocket: WebSocket, code: UInt16, reason: String) {
+        close(reason: code == 1009 ? .payloadTooLarge : (code == 1000 || code == 1001 || code == 1005 ? .transportClose : .transportError))
     }
 
     private func deliver(_ data: EngineData) {
@@ -325,6 +332,7 @@ public final class EngineSocket {
             webSocket.onClose = nil
             webSocket.onMessage = nil
             webSocket.onRawMessage = nil
+            webSocket.handler = nil
             if reason == .parseError {
                 webSocket.close(code: 1002, reason: "parse error")
             } else if reason == .payloadTooLarge {
