@@ -2,11 +2,19 @@
 /// characters as UTF-8, the escapes `\" \\ \b \f \n \r \t` and `\u00XX` for other
 /// control characters, integers without a fraction, doubles in ECMAScript's shortest form.
 public struct JSONSerializer {
-    /// Called for each binary value met; writes its stand-in (a Socket.IO placeholder).
-    public typealias BinaryWriter = (_ bytes: [UInt8], _ out: inout [UInt8]) -> Void
+    /// What to do with binary values, which JSON cannot hold.
+    public enum BinaryHandling {
+        /// Throw ``JSONError/binaryNotAllowed``.
+        case refuse
+        /// Write `null`.
+        case null
+        /// Write Socket.IO placeholders `{"_placeholder":true,"num":<n>}` and collect the
+        /// bytes, in order, into the array pointed to.
+        case placeholders(UnsafeMutablePointer<[[UInt8]]>)
+    }
 
     /// Appends the JSON text of `value` to `out`.
-    public static func write(_ value: JSONValue, into out: inout [UInt8], binary: BinaryWriter? = nil) throws(JSONError) {
+    public static func write(_ value: JSONValue, into out: inout [UInt8], binary: BinaryHandling = .refuse) throws(JSONError) {
         switch value {
         case .null: out.append(contentsOf: [110, 117, 108, 108])
         case .bool(let b): out.append(contentsOf: b ? [116, 114, 117, 101] : [102, 97, 108, 115, 101])
@@ -16,8 +24,10 @@ public struct JSONSerializer {
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
+            var first = true
+            for item in items {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 try write(item, into: &out, binary: binary)
             }
             out.append(UInt8(ascii: "]"))
@@ -33,8 +43,17 @@ public struct JSONSerializer {
             }
             out.append(UInt8(ascii: "}"))
         case .binary(let bytes):
-            guard let binary else { throw .binaryNotAllowed }
-            binary(bytes, &out)
+            switch binary {
+            case .refuse:
+                throw .binaryNotAllowed
+            case .null:
+                out.append(contentsOf: [110, 117, 108, 108])
+            case .placeholders(let attachments):
+                out.append(contentsOf: #"{"_placeholder":true,"num":"#.utf8)
+                writeInt(attachments.pointee.count, into: &out)
+                out.append(UInt8(ascii: "}"))
+                attachments.pointee.append(bytes)
+            }
         }
     }
 
@@ -154,7 +173,7 @@ extension JSONValue {
     public var jsonString: String {
         var out: [UInt8] = []
         do {
-            try JSONSerializer.write(self, into: &out) { _, out in out.append(contentsOf: [110, 117, 108, 108]) }
+            try JSONSerializer.write(self, into: &out, binary: .null)
         } catch {
             return "null"
         }

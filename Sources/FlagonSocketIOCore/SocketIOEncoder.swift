@@ -27,11 +27,8 @@ public enum SocketIOEncoder {
         if let data = packet.data {
             let mark = out.count
             do {
-                try JSONSerializer.write(data, into: &out) { bytes, out in
-                    out.append(contentsOf: #"{"_placeholder":true,"num":"#.utf8)
-                    JSONSerializer.writeInt(attachments.count, into: &out)
-                    out.append(UInt8(ascii: "}"))
-                    attachments.append(bytes)
+                try withUnsafeMutablePointer(to: &attachments) { pointer throws(JSONError) in
+                    try JSONSerializer.write(data, into: &out, binary: .placeholders(pointer))
                 }
             } catch {
                 out.removeSubrange(mark...)
