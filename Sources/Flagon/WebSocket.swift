@@ -190,7 +190,7 @@ public final class WebSocket: TCPStreamHandler {
                 if let handler {
                     handler.webSocket(self, received: bytes, isText: true)
                 } else if let onRawMessage {
-                    onRawMessage(true, bytes)
+                    onRawMessage(true, Array(bytes))
                 } else {
                     onMessage?(.text(String(decoding: bytes, as: UTF8.self)))
                 }
@@ -199,9 +199,9 @@ public final class WebSocket: TCPStreamHandler {
                 if let handler {
                     handler.webSocket(self, received: bytes, isText: false)
                 } else if let onRawMessage {
-                    onRawMessage(false, bytes)
+                    onRawMessage(false, Array(bytes))
                 } else {
-                    onMessage?(.binary(bytes))
+                    onMessage?(.binary(Array(bytes)))
                 }
             case .ping(let payload):
                 if !closeSent { send(opcode: .pong, payload: payload) }
@@ -267,8 +267,8 @@ public final class WebSocket: TCPStreamHandler {
 /// Receives a ``WebSocket``'s messages (text already checked to be UTF-8) and its close.
 @LoopActor
 public protocol WebSocketHandler: AnyObject {
-    /// A complete message.
-    func webSocket(_ webSocket: WebSocket, received bytes: [UInt8], isText: Bool)
+    /// A complete message, as a slice valid during the call (copy it to keep it).
+    func webSocket(_ webSocket: WebSocket, received bytes: ArraySlice<UInt8>, isText: Bool)
     /// The connection ended, with its close code.
     func webSocketClosed(_ webSocket: WebSocket, code: UInt16, reason: String)
 }

@@ -14,10 +14,11 @@
 public struct WebSocketFrameParser: Sendable {
     /// What the parser yields.
     public enum Event: Sendable, Equatable {
-        /// A complete text message (valid UTF-8).
-        case text([UInt8])
+        /// A complete text message (valid UTF-8). An unfragmented message is a slice of the
+        /// parser's buffer (no copy): use it before asking for the next event.
+        case text(ArraySlice<UInt8>)
         /// A complete binary message.
-        case binary([UInt8])
+        case binary(ArraySlice<UInt8>)
         /// A ping with its payload.
         case ping([UInt8])
         /// A pong with its payload.
@@ -171,10 +172,19 @@ public struct WebSocketFrameParser: Sendable {
             return frame.fin ? try finishMessage(opcode) : nil
         default:
             guard messageOpcode == nil else { throw .protocolError("new message inside a fragmented one") }
-            messageOpcode = frame.opcode
             validator = UTF8Validator()
+            if frame.fin {
+                // A whole message in one frame: hand on the slice, no copy.
+                if frame.opcode == 1 {
+                    let valid = frame.payload.withUnsafeBytes { validator.feed($0) }
+                    guard valid, validator.isComplete else { throw .invalidUTF8 }
+                    return .text(frame.payload)
+                }
+                return .binary(frame.payload)
+            }
+            messageOpcode = frame.opcode
             try append(frame.payload, opcode: frame.opcode)
-            return frame.fin ? try finishMessage(frame.opcode) : nil
+            return nil
         }
     }
 
@@ -196,9 +206,9 @@ public struct WebSocketFrameParser: Sendable {
         messageOpcode = nil
         if opcode == 1 {
             guard validator.isComplete else { throw .invalidUTF8 }
-            return .text(complete)
+            return .text(complete[...])
         }
-        return .binary(complete)
+        return .binary(complete[...])
     }
 
     /// Close codes a peer may send (RFC 6455 section 7.4 and the IANA registry).

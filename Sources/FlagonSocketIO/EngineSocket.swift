@@ -231,7 +231,7 @@ public final class EngineSocket: WebSocketHandler {
         ws.handler = self
     }
 
-    public func webSocket(_ webSocket: WebSocket, received bytes: [UInt8], isText: Bool) {
+    public func webSocket(_ webSocket: WebSocket, received bytes: ArraySlice<UInt8>, isText: Bool) {
         received(isText: isText, bytes)
     }
 
@@ -243,10 +243,10 @@ public final class EngineSocket: WebSocketHandler {
         if let handler { handler.engineSocket(self, received: data) } else { onMessage?(data) }
     }
 
-    private func received(isText: Bool, _ bytes: [UInt8]) {
-        guard isText else { return deliver(.binary(bytes)) }
+    private func received(isText: Bool, _ bytes: ArraySlice<UInt8>) {
+        guard isText else { return deliver(.binary(Array(bytes))) }
         if bytes.first == EnginePacketType.message.digit, let handler {
-            handler.engineSocket(self, receivedText: bytes[1...])
+            handler.engineSocket(self, receivedText: bytes.dropFirst())
             return
         }
         do {
