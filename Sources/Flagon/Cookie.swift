@@ -1,3 +1,5 @@
+import FlagonHTTP
+
 /// A `Set-Cookie` value with all its attributes.
 ///
 /// ```swift
@@ -34,7 +36,7 @@ public struct Cookie: Sendable, Equatable {
     /// The `Set-Cookie` header value.
     public var headerValue: String {
         var parts = ["\(name)=\(value)"]
-        if let expires { parts.append("Expires=\(HTTPDateText.format(expires))") }
+        if let expires { parts.append("Expires=\(HTTPDate.format(expires))") }
         if let maxAge { parts.append("Max-Age=\(maxAge)") }
         if let domain { parts.append("Domain=\(domain)") }
         if let path { parts.append("Path=\(path)") }
@@ -50,23 +52,11 @@ public struct Cookie: Sendable, Equatable {
         var cookies: [String: String] = [:]
         for part in header.split(separator: ";") {
             guard let equals = part.firstIndex(of: "=") else { continue }
-            let name = part[..<equals].trimmingCharacters(" ")
-            var value = part[part.index(after: equals)...].trimmingCharacters(" ")
+            let name = String(part[..<equals].trimmingSpaces)
+            var value = String(part[part.index(after: equals)...].trimmingSpaces)
             if value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
             if !name.isEmpty && cookies[name] == nil { cookies[name] = value }
         }
         return cookies
-    }
-}
-
-import FlagonHTTP
-typealias HTTPDateText = HTTPDate
-
-extension Substring {
-    func trimmingCharacters(_ character: Character) -> String {
-        var s = self
-        while s.first == character || s.first == "\t" { s.removeFirst() }
-        while s.last == character || s.last == "\t" { s.removeLast() }
-        return String(s)
     }
 }

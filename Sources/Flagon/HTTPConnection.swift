@@ -138,7 +138,7 @@ final class HTTPConnection {
         }
         switch response.body {
         case .bytes(let body):
-            let noBody = HTTPResponseSerializer.forbidsBodyStatus(response.status)
+            let noBody = HTTPStatus.forbidsBody(response.status)
             HTTPResponseSerializer.writeHead(status: response.status, headers: response.headers,
                                              framing: noBody ? .none : .contentLength(body.count), keepAlive: keepAlive,
                                              date: server.dateHeader, into: &out)
@@ -257,8 +257,4 @@ final class HTTPConnection {
         closing = true
         stream.close()
     }
-}
-
-extension HTTPResponseSerializer {
-    static func forbidsBodyStatus(_ status: Int) -> Bool { HTTPStatus.forbidsBody(status) }
 }

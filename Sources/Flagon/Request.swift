@@ -83,7 +83,7 @@ public struct Request: @unchecked Sendable {
     /// The body parsed as an `application/x-www-form-urlencoded` form. Throws 415 for
     /// another content type.
     public func form() throws(HTTPError) -> QueryParameters {
-        let type = headers["content-type"]?.split(separator: ";").first.map { $0.trimmingCharacters(" ").lowercased() }
+        let type = headers["content-type"]?.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() }
         guard type == "application/x-www-form-urlencoded" else {
             throw HTTPError(415, "expected an application/x-www-form-urlencoded body")
         }

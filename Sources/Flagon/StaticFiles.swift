@@ -49,7 +49,7 @@ public struct StaticFiles: Sendable {
             "Accept-Ranges": "bytes",
         ]
         if let match = request.headers["if-none-match"] {
-            if match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(" ").replacingWeakPrefix == etag }) {
+            if match == "*" || match.split(separator: ",").contains(where: { String($0.trimmingSpaces).replacingWeakPrefix == etag }) {
                 return Response(status: 304, headers: headers)
             }
         } else if let since = request.headers["if-modified-since"].flatMap(HTTPDate.parse), modified <= since {
@@ -78,7 +78,7 @@ public struct StaticFiles: Sendable {
     /// `.some(nil)`: not satisfiable (416).
     static func parseRange(_ header: String, size: Int) -> ClosedRange<Int>?? {
         guard header.hasPrefix("bytes="), !header.contains(",") else { return .none }
-        let spec = header.dropFirst(6).trimmingCharacters(" ")
+        let spec = String(header.dropFirst(6).trimmingSpaces)
         let sides = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard sides.count == 2 else { return .none }
         if sides[0].isEmpty {

@@ -96,8 +96,8 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
 }
 
 extension Substring {
-    /// The substring without leading and trailing spaces and tabs.
-    var trimmingSpaces: Substring {
+    /// The substring without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    public var trimmingSpaces: Substring {
         var s = self
         while let first = s.first, first == " " || first == "\t" { s.removeFirst() }
         while let last = s.last, last == " " || last == "\t" { s.removeLast() }

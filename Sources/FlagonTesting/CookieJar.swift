@@ -17,9 +17,9 @@ public final class CookieJar {
         for header in headers.values(for: "set-cookie") {
             let parts = header.split(separator: ";")
             guard let first = parts.first, let equals = first.firstIndex(of: "=") else { continue }
-            let name = first[..<equals].trimmingCharacters(in: " ")
-            let value = first[first.index(after: equals)...].trimmingCharacters(in: " ")
-            let expired = parts.dropFirst().contains { $0.trimmingCharacters(in: " ").lowercased() == "max-age=0" }
+            let name = String(first[..<equals].trimmingSpaces)
+            let value = String(first[first.index(after: equals)...].trimmingSpaces)
+            let expired = parts.dropFirst().contains { $0.trimmingSpaces.lowercased() == "max-age=0" }
             cookies[name] = expired ? nil : value
         }
     }
@@ -31,14 +31,5 @@ public final class CookieJar {
     public func apply(to headers: inout HTTPHeaders) {
         guard !cookies.isEmpty, !headers.contains("cookie") else { return }
         headers.add("Cookie", cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: Character) -> String {
-        var s = self
-        while s.first == set { s.removeFirst() }
-        while s.last == set { s.removeLast() }
-        return String(s)
     }
 }

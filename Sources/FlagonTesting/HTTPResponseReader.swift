@@ -16,7 +16,7 @@ public enum HTTPResponseReader {
         var headers = HTTPHeaders()
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { throw TestClientError.malformedResponse(line) }
-            headers.add(String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: " "))
+            headers.add(String(line[..<colon]), String(line[line.index(after: colon)...].trimmingSpaces))
         }
         let bodyStart = headEnd + 4
         if isHead || HTTPStatus.forbidsBody(status) {
@@ -55,11 +55,5 @@ public enum HTTPResponseReader {
             i += 1
         }
         return nil
-    }
-}
-
-extension String {
-    func trimmingCharacters(in character: Character) -> String {
-        Substring(self).trimmingCharacters(in: character)
     }
 }
