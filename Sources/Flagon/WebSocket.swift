@@ -30,9 +30,6 @@ public final class WebSocket: TCPStreamHandler {
     public let request: Request
     /// Called for each complete message.
     public var onMessage: ((WebSocketMessage) -> Void)?
-    /// Called instead of ``onMessage`` when set: the message's bytes (text already checked
-    /// to be UTF-8) without turning text into a `String`. Protocols on top use it.
-    public var onRawMessage: ((_ isText: Bool, _ bytes: [UInt8]) -> Void)?
     /// Called once when the connection ends, with the close code (1006 when it was cut).
     public var onClose: ((_ code: UInt16, _ reason: String) -> Void)?
     /// Called when the client's queue has drained after exceeding its high-water mark.
@@ -189,8 +186,6 @@ public final class WebSocket: TCPStreamHandler {
                 guard isOpen else { break }
                 if let handler {
                     handler.webSocket(self, received: bytes, isText: true)
-                } else if let onRawMessage {
-                    onRawMessage(true, Array(bytes))
                 } else {
                     onMessage?(.text(String(decoding: bytes, as: UTF8.self)))
                 }
@@ -198,8 +193,6 @@ public final class WebSocket: TCPStreamHandler {
                 guard isOpen else { break }
                 if let handler {
                     handler.webSocket(self, received: bytes, isText: false)
-                } else if let onRawMessage {
-                    onRawMessage(false, Array(bytes))
                 } else {
                     onMessage?(.binary(Array(bytes)))
                 }
@@ -233,7 +226,6 @@ public final class WebSocket: TCPStreamHandler {
         self.handler = nil
         onClose = nil
         onMessage = nil
-        onRawMessage = nil
         callback?(code, reason)
         handler?.webSocketClosed(self, code: code, reason: reason)
     }

@@ -125,34 +125,35 @@ public final class InMemoryAdapter: SocketIOAdapter {
         return ids
     }
 
+    /// Calls `body` for each local socket a target reaches. The common cases (everyone, one
+    /// room) walk the members directly, without building a list of ids.
+    private func forEachSocket(_ target: BroadcastTarget, _ body: (Socket) -> Void) {
+        let sockets = namespace.sockets
+        if target.except.isEmpty && target.rooms.count <= 1 {
+            if target.rooms.isEmpty {
+                for socket in sockets.values { body(socket) }
+            } else {
+                for id in members(of: target.rooms.first!) ?? [] { if let socket = sockets[id] { body(socket) } }
+            }
+            return
+        }
+        for id in socketIDs(target) { if let socket = sockets[id] { body(socket) } }
+    }
+
+    /// The targeted sockets, collected first (for operations that change rooms as they go).
+    private func targetedSockets(_ target: BroadcastTarget) -> [Socket] {
+        var sockets: [Socket] = []
+        forEachSocket(target) { sockets.append($0) }
+        return sockets
+    }
+
     @discardableResult
     public func broadcast(_ packet: SocketIOPacket, to target: BroadcastTarget) -> Int {
-        // The common cases walk the members directly, without building a list of ids.
-        if target.except.isEmpty && target.rooms.count <= 1 {
-            let sockets = namespace.sockets
-            if target.rooms.isEmpty {
-                if sockets.isEmpty { return 0 }
-                let message = OutboundMessage(packet)
-                for socket in sockets.values { socket.deliver(message, packet: packet) }
-                return sockets.count
-            }
-            guard let members = members(of: target.rooms.first!), !members.isEmpty else { return 0 }
-            let message = OutboundMessage(packet)
-            var sent = 0
-            for id in members {
-                guard let socket = sockets[id] else { continue }
-                socket.deliver(message, packet: packet)
-                sent += 1
-            }
-            return sent
-        }
-        let ids = socketIDs(target)
-        if ids.isEmpty { return 0 }
-        let message = OutboundMessage(packet)
+        var message: OutboundMessage?
         var sent = 0
-        for id in ids {
-            guard let socket = namespace.sockets[id] else { continue }
-            socket.deliver(message, packet: packet)
+        forEachSocket(target) { socket in
+            if message == nil { message = OutboundMessage(packet) }   // encoded once, only when someone gets it
+            socket.deliver(message.unsafelyUnwrapped, packet: packet)
             sent += 1
         }
         return sent
@@ -161,7 +162,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
     public func broadcastWithAck(_ packet: SocketIOPacket, to target: BroadcastTarget, timeout: UInt64,
                                  onAck: @escaping @LoopActor (String, [JSONValue]) -> Void,
                                  onDone: @escaping @LoopActor (Int, Int) -> Void) {
-        let sockets = socketIDs(target).compactMap { namespace.sockets[$0] }
+        let sockets = targetedSockets(target)
         if sockets.isEmpty {
             onDone(0, 0)
             return
@@ -182,22 +183,20 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     public func addSockets(_ target: BroadcastTarget, rooms: [String]) {
-        for id in socketIDs(target) { namespace.sockets[id]?.join(rooms) }
+        for socket in targetedSockets(target) { socket.join(rooms) }
     }
 
     public func removeSockets(_ target: BroadcastTarget, rooms: [String]) {
-        for id in socketIDs(target) {
-            for room in rooms { namespace.sockets[id]?.leave(room) }
-        }
+        for socket in targetedSockets(target) { for room in rooms { socket.leave(room) } }
     }
 
     public func disconnectSockets(_ target: BroadcastTarget, close: Bool) {
-        for id in socketIDs(target) { namespace.sockets[id]?.disconnect(close: close) }
+        for socket in targetedSockets(target) { socket.disconnect(close: close) }
     }
 
     public func fetchSockets(_ target: BroadcastTarget) async -> [SocketSummary] {
-        socketIDs(target).compactMap { id in
-            namespace.sockets[id].map { SocketSummary(id: $0.id, rooms: $0.rooms, namespace: namespace.name) }
-        }
+        var summaries: [SocketSummary] = []
+        forEachSocket(target) { summaries.append(SocketSummary(id: $0.id, rooms: $0.rooms, namespace: namespace.name)) }
+        return summaries
     }
 }
