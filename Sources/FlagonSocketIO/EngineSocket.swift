@@ -27,6 +27,7 @@ public final class EngineSocket: WebSocketHandler {
     private let server: EngineServer
     @exclusivity(unchecked) private var heartbeat: EngineHeartbeat
     private var heartbeatTimer: LoopTimer?
+    private var readBeforeTimeout = false
     @exclusivity(unchecked) private var outbox = EngineOutbox()
     private var pendingPoll: PendingPoll?
     private var pollFlushScheduled = false
@@ -76,6 +77,13 @@ public final class EngineSocket: WebSocketHandler {
         case .none: break
         case .sendPing: sendPacket(EnginePacket(.ping))
         case .timedOut:
+            if !readBeforeTimeout {
+                // Timers run before the loop reads sockets: a pong may already be waiting.
+                // Let one read pass happen before deciding.
+                readBeforeTimeout = true
+                heartbeatTimer?.start(afterMilliseconds: 1)
+                return
+            }
             close(reason: .pingTimeout)
             return
         }
@@ -207,6 +215,7 @@ public final class EngineSocket: WebSocketHandler {
         case .message:
             deliver(packet.data)
         case .pong:
+            readBeforeTimeout = false
             heartbeat.pongReceived(now: EventLoop.shared.nowMilliseconds)
             armHeartbeat()
         case .ping:
@@ -331,7 +340,6 @@ public final class EngineSocket: WebSocketHandler {
         if let webSocket {
             webSocket.onClose = nil
             webSocket.onMessage = nil
-            webSocket.onRawMessage = nil
             webSocket.handler = nil
             if reason == .parseError {
                 webSocket.close(code: 1002, reason: "parse error")
