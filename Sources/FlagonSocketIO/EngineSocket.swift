@@ -106,15 +106,12 @@ public final class EngineSocket: WebSocketHandler {
     func sendPacket(_ packet: EnginePacket) -> Bool {
         guard isOpen else { return false }
         if let webSocket {
+            // The WebSocket enforces maxBufferedBytes itself (see attach) and reports 1008.
             switch packet.data {
             case .text(let bytes): webSocket.send(textPrefix: packet.type.digit, body: bytes)
             case .binary(let bytes): webSocket.send(binary: bytes)
             }
-            if webSocket.bufferedBytes > server.options.maxBufferedBytes {
-                close(reason: .bufferFull)
-                return false
-            }
-            return true
+            return isOpen
         }
         outbox.append(packet)
         if outbox.count > server.options.maxBufferedPackets {
@@ -130,11 +127,7 @@ public final class EngineSocket: WebSocketHandler {
         guard isOpen else { return false }
         if let webSocket {
             webSocket.send(frames: message.buffer, from: message.frameStart)
-            if webSocket.bufferedBytes > server.options.maxBufferedBytes {
-                close(reason: .bufferFull)
-                return false
-            }
-            return true
+            return isOpen
         }
         for packet in message.packets where !sendPacket(packet) { return false }
         return true
@@ -237,6 +230,7 @@ public final class EngineSocket: WebSocketHandler {
         // A strong reference (a weak one would slow every message down); close() drops it.
         ws.onMessage = nil
         ws.onClose = nil
+        ws.maxBufferedBytes = server.options.maxBufferedBytes
         ws.handler = self
     }
 
@@ -245,7 +239,12 @@ public final class EngineSocket: WebSocketHandler {
     }
 
     public func webSocketClosed(_ webSocket: WebSocket, code: UInt16, reason: String) {
-        close(reason: code == 1009 ? .payloadTooLarge : (code == 1000 || code == 1001 || code == 1005 ? .transportClose : .transportError))
+        switch code {
+        case 1009: close(reason: .payloadTooLarge)
+        case 1008: close(reason: .bufferFull)
+        case 1000, 1001, 1005: close(reason: .transportClose)
+        default: close(reason: .transportError)
+        }
     }
 
     private func deliver(_ data: EngineData) {
