@@ -247,12 +247,7 @@ public final class Namespace {
         for hook in incomingHooks { hook(socket, event, args) }
         // The common case first: a synchronous closure handler, no ACL, no shared session.
         if socket.controller == nil && socket.sharedSessionID == nil, case .sync(let body)? = handlers[event] {
-            do {
-                let result = try body(socket, args)
-                if let ackID { socket.sendAck(ackID, result) }
-            } catch {
-                failed(error, event: event, ackID: ackID, socket: socket)
-            }
+            complete(event: event, ackID: ackID, socket: socket) { () throws -> [JSONValue] in try body(socket, args) }
             return
         }
         if let controller = socket.controller, !controller.isAllowed(event) {

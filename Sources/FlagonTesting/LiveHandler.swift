@@ -27,9 +27,7 @@ public struct LiveHandler: HTTPHandler {
         headers.set("Content-Length", String(request.body.count))
         headers.set("Connection", "close")
         let target = request.fullPath + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
-        var head = "\(request.method) \(target) HTTP/1.1\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        connection.send(Array((head + "\r\n").utf8) + request.body)
+        connection.sendRequest(request.method, target, headers: headers, body: request.body)
         let response = try await connection.readResponse(isHead: request.method == "HEAD", timeout: timeout)
         var result = Response(status: response.status, body: response.body)
         for (name, value) in response.headers where !["content-length", "date", "connection"].contains(name.lowercased()) {

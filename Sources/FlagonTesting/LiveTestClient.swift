@@ -25,14 +25,11 @@ public final class LiveTestClient: HTTPTestClient {
             headers.set("Content-Length", String(body.count))
         }
         jar.apply(to: &headers)
-        var head = "\(method) \(target) HTTP/1.1\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        head += "\r\n"
         if connection == nil || connection!.isClosed {
             connection = try await RawConnection.open(port: port)
         }
         let connection = connection!
-        connection.send(Array(head.utf8) + body)
+        connection.sendRequest(method, target, headers: headers, body: body)
         let response = try await connection.readResponse(isHead: method == "HEAD", timeout: timeout)
         jar.store(from: response.headers)
         if response.headers.hasToken("close", in: "connection") {

@@ -16,7 +16,7 @@ public final class RawConnection {
     /// `true` once the server closed (or reset) the connection.
     public private(set) var isClosed = false
     private let stream: TCPStream
-    private var waiters: [@LoopActor () -> Void] = []
+    private var waiters: [ConditionWaiter] = []
 
     private init(stream: TCPStream) {
         self.stream = stream
@@ -48,15 +48,21 @@ public final class RawConnection {
     public func pauseReading() { stream.stopReading() }
     /// Reads again after ``pauseReading()``.
     public func resumeReading() { stream.startReading() }
+    /// Sends an HTTP/1.1 request: request line, header fields, empty line, body.
+    public func sendRequest(_ method: String, _ target: String, headers: HTTPHeaders, body: [UInt8] = []) {
+        var head = "\(method) \(target) HTTP/1.1\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        send(Array((head + "\r\n").utf8) + body)
+    }
+
     /// Closes the sending side.
     public func shutdownWrite() { stream.shutdown() }
     /// Closes the connection.
     public func close() { stream.close() }
 
+    /// Rechecks every waiting condition; the satisfied ones finish and leave the list.
     private func wake() {
-        let pending = waiters
-        waiters = []
-        for waiter in pending { waiter() }
+        waiters.removeAll { $0.recheck() }
     }
 
     /// Waits until `condition` holds; returns `false` on timeout.
@@ -66,11 +72,7 @@ public final class RawConnection {
             let waiter = ConditionWaiter(condition: condition, continuation: continuation)
             waiter.timer = LoopTimer { [weak waiter] in waiter?.finish(false) }
             waiter.timer?.start(afterMilliseconds: milliseconds)
-            waiters.append { [weak self] in
-                guard !waiter.finished else { return }
-                if waiter.condition() { waiter.finish(true) } else { self?.waiters.append { waiter.recheck() } }
-            }
-            waiter.requeue = { [weak self] in self?.waiters.append { waiter.recheck() } }
+            waiters.append(waiter)
         }
     }
 
@@ -105,17 +107,17 @@ private final class ConditionWaiter {
     let condition: @LoopActor () -> Bool
     let continuation: CheckedContinuation<Bool, Never>
     var timer: LoopTimer?
-    var finished = false
-    var requeue: (@LoopActor () -> Void)?
+    private(set) var finished = false
 
     init(condition: @escaping @LoopActor () -> Bool, continuation: CheckedContinuation<Bool, Never>) {
         self.condition = condition
         self.continuation = continuation
     }
 
-    func recheck() {
-        if finished { return }
-        if condition() { finish(true) } else { requeue?() }
+    /// Finishes when the condition holds; returns whether the waiter is done.
+    func recheck() -> Bool {
+        if !finished && condition() { finish(true) }
+        return finished
     }
 
     func finish(_ result: Bool) {
@@ -123,7 +125,6 @@ private final class ConditionWaiter {
         finished = true
         timer?.close()
         timer = nil
-        requeue = nil
         continuation.resume(returning: result)
     }
 }
