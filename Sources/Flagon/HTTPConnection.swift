@@ -29,8 +29,12 @@ final class HTTPConnection {
     func start() {
         stream.onRead = { [unowned self] bytes in received(bytes) }
         stream.onEndOfFile = { [unowned self] in peerHalfClosed() }
-        stream.onWritable = { [unowned self] in updateReading() }
+        stream.onWritable = { [unowned self] in
+            resumeWriters(true)
+            updateReading()
+        }
         stream.onClose = { [unowned self] _ in
+            resumeWriters(false)
             currentContext?.connectionClosed()
             server.connectionClosed(self)
         }
@@ -193,20 +197,8 @@ final class HTTPConnection {
     private func waitUntilWritable() async -> Bool {
         if stream.isClosed { return false }
         if stream.isWritable { return true }
-        return await withCheckedContinuation { continuation in
-            writableWaiters.append(continuation)
-            let previous = stream.onWritable
-            let previousClose = stream.onClose
-            stream.onWritable = { [unowned self] in
-                stream.onWritable = previous
-                resumeWriters(true)
-                previous?()
-            }
-            stream.onClose = { [unowned self] error in
-                resumeWriters(false)
-                previousClose?(error)
-            }
-        }
+        // Resumed by the stream's onWritable or onClose (see start()).
+        return await withCheckedContinuation { writableWaiters.append($0) }
     }
 
     private func resumeWriters(_ value: Bool) {
