@@ -17,6 +17,8 @@ final class HTTPConnection {
     private var requestStart: UInt64 = 0
     private var lastActivity: UInt64
     private var currentContext: RequestContext?
+    /// A parse error met after complete requests: answered once they have been.
+    private var deferredFailure: HTTPParseError?
     private lazy var remote: String? = stream.remoteAddress?.description
 
     init(stream: TCPStream, server: Server) {
@@ -50,13 +52,14 @@ final class HTTPConnection {
     }
 
     private func drainParser() {
-        while !closing {
+        while !closing && deferredFailure == nil {
             let event: HTTPRequestParser.Event?
             do {
                 event = try parser.next()
             } catch {
-                fail(status: error.status, message: String(describing: error))
-                return
+                // Requests received before the bad bytes are answered first, in order.
+                deferredFailure = error
+                break
             }
             guard let event else { break }
             switch event {
@@ -73,6 +76,7 @@ final class HTTPConnection {
 
     private func updateReading() {
         let shouldPause = queue.count >= server.options.maxPipelinedRequests || !stream.isWritable
+            || deferredFailure != nil
         if shouldPause && !readingPaused {
             readingPaused = true
             stream.stopReading()
@@ -89,7 +93,14 @@ final class HTTPConnection {
     }
 
     private func processNext() {
-        guard !busy, !closing, !queue.isEmpty else { return }
+        guard !busy, !closing else { return }
+        if queue.isEmpty {
+            if let failure = deferredFailure {
+                deferredFailure = nil
+                fail(status: failure.status, message: failure.message)
+            }
+            return
+        }
         let message = queue.removeFirst()
         busy = true
         Task { await self.handle(message) }

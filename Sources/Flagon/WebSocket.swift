@@ -43,7 +43,7 @@ public final class WebSocket: TCPStreamHandler {
     /// close code 1008 (default 16 MiB).
     public var maxBufferedBytes = 16 * 1024 * 1024
 
-    private let stream: TCPStream
+    let stream: TCPStream
     @exclusivity(unchecked) private var parser: WebSocketFrameParser
     private var closeNotified = false
     private var closeSent = false

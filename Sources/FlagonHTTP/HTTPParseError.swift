@@ -29,4 +29,18 @@ public enum HTTPParseError: Error, Equatable, Sendable {
         case .expectationFailed: 417
         }
     }
+
+    /// What went wrong, in words, for the body of the error response.
+    public var message: String {
+        switch self {
+        case .requestLineTooLong(let max): "the request line is longer than \(max) bytes"
+        case .headersTooLarge(let max): "the header section is larger than \(max) bytes"
+        case .tooManyHeaders(let max): "more than \(max) header fields"
+        case .bodyTooLarge(let max): "the body is larger than \(max) bytes"
+        case .malformed(let what): what
+        case .unsupportedTransferEncoding(let coding): "unsupported transfer coding \(coding)"
+        case .unsupportedVersion: "only HTTP/1.0 and HTTP/1.1 are supported"
+        case .expectationFailed: "only the expectation 100-continue is supported"
+        }
+    }
 }

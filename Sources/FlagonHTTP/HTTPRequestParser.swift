@@ -42,6 +42,7 @@ public struct HTTPRequestParser: Sendable {
     private var buffer: [UInt8] = []
     private var start = 0
     private var scan = 0
+    private var requestLineEnd = -1
     private var state = State.head
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
@@ -77,6 +78,7 @@ public struct HTTPRequestParser: Sendable {
         buffer = []
         start = 0
         scan = 0
+        requestLineEnd = -1
         return rest
     }
 
@@ -84,6 +86,7 @@ public struct HTTPRequestParser: Sendable {
         if start > 0 && (start == buffer.count || start > 4096) {
             buffer.removeSubrange(0..<start)
             scan -= start
+            if requestLineEnd >= 0 { requestLineEnd -= start }
             start = 0
             if scan < 0 { scan = 0 }
         }
@@ -209,50 +212,58 @@ public struct HTTPRequestParser: Sendable {
     // MARK: Head
 
     /// Finds and parses a complete head; `nil` when it has not all arrived.
+    ///
+    /// The head is scanned byte by byte, resuming where the last call stopped, and every
+    /// limit or line-ending error is raised at the byte where it becomes certain: the same
+    /// bytes get the same answer however the reads split them.
     private mutating func parseHead() throws(HTTPParseError) -> HTTPRequestHead? {
         // Tolerate empty lines before a request line (RFC 9112, section 2.2).
         while buffer.count - start >= 2 && buffer[start] == 13 && buffer[start + 1] == 10 {
             start += 2
         }
-        if scan < start { scan = start }
-        let count = buffer.count
-        var i = max(start, scan - 3)
-        var end = -1
-        while i + 3 < count {
-            if buffer[i + 3] == 10 && buffer[i + 2] == 13 && buffer[i + 1] == 10 && buffer[i] == 13 {
-                end = i
-                break
-            }
-            i += 1
+        if scan < start {
+            scan = start
+            requestLineEnd = -1
         }
-        if end < 0 {
-            scan = count
-            try checkPartialHeadLimits()
-            return nil
-        }
+        guard let end = try scanHead() else { return nil }
         let parsed = try buffer.withUnsafeBufferPointer { all throws(HTTPParseError) in
             try Self.parseHeadBytes(UnsafeBufferPointer(rebasing: all[start..<end]), limits: limits)
         }
         start = end + 4
         scan = start
+        requestLineEnd = -1
         return parsed
     }
 
-    private func checkPartialHeadLimits() throws(HTTPParseError) {
-        let pending = buffer.count - start
-        var lineEnd = -1
-        var i = start
-        let limit = min(buffer.count - 1, start + limits.maxRequestLineBytes + 1)
-        while i < limit {
-            if buffer[i] == 13 && buffer[i + 1] == 10 { lineEnd = i; break }
+    /// Scans the head from `scan`; returns the index of its final CRLFCRLF once found.
+    private mutating func scanHead() throws(HTTPParseError) -> Int? {
+        let count = buffer.count
+        let maxLine = limits.maxRequestLineBytes
+        let maxHeaders = limits.maxHeaderBytes
+        var i = scan
+        while i < count {
+            let byte = buffer[i]
+            let previous: UInt8 = i > start ? buffer[i - 1] : 0
+            if previous == 13 && byte != 10 { throw .malformed("bare CR in the request head") }
+            if byte == 10 {
+                if previous != 13 { throw .malformed("bare LF in the request head (lines must end with CRLF)") }
+                if requestLineEnd < 0 {
+                    requestLineEnd = i - 1
+                } else if i - start >= 3 && buffer[i - 2] == 10 && buffer[i - 3] == 13 {
+                    scan = i + 1
+                    return i - 3
+                }
+            }
+            if requestLineEnd < 0 {
+                if byte != 13 && i - start >= maxLine { throw .requestLineTooLong(max: maxLine) }
+            } else if i >= requestLineEnd + 2 + maxHeaders + 3 {
+                // The header fields would end after the limit: no terminator can start in time.
+                throw .headersTooLarge(max: maxHeaders)
+            }
             i += 1
         }
-        if lineEnd < 0 {
-            if pending > limits.maxRequestLineBytes + 1 { throw .requestLineTooLong(max: limits.maxRequestLineBytes) }
-            return
-        }
-        if lineEnd - start > limits.maxRequestLineBytes { throw .requestLineTooLong(max: limits.maxRequestLineBytes) }
-        if buffer.count - (lineEnd + 2) > limits.maxHeaderBytes + 2 { throw .headersTooLarge(max: limits.maxHeaderBytes) }
+        scan = count
+        return nil
     }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {
@@ -321,6 +332,8 @@ public struct HTTPRequestParser: Sendable {
         if count - lineEnd > limits.maxHeaderBytes + 2 { throw .headersTooLarge(max: limits.maxHeaderBytes) }
 
         if minorVersion == 1 && headers["host"] == nil { throw .malformed("missing Host header") }
+        // RFC 9112, section 3.2: more than one Host field is an invalid request.
+        if headers.values(for: "host").count > 1 { throw .malformed("more than one Host header") }
         let keepAlive = minorVersion == 1
             ? !headers.hasToken("close", in: "connection")
             : headers.hasToken("keep-alive", in: "connection")

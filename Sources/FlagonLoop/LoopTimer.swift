@@ -55,21 +55,44 @@ public final class LoopTimer {
         group?.closed()
     }
 
-    /// Suspends the caller for `milliseconds` using a loop timer.
+    /// Suspends the caller for `milliseconds` using a loop timer; returns early when the
+    /// task is cancelled (the timer is closed then, so a cancelled sleeper holds nothing).
     ///
     /// ```swift
     /// await LoopTimer.sleep(milliseconds: 10)
     /// ```
     public static func sleep(milliseconds: UInt64) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            var timer: LoopTimer?
-            timer = LoopTimer {
-                timer?.close()
-                timer = nil
-                continuation.resume()
+        let sleeper = Sleeper()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                sleeper.begin(continuation, milliseconds: milliseconds)
             }
-            timer?.start(afterMilliseconds: milliseconds)
+        } onCancel: {
+            EventLoop.shared.execute { LoopActor.assumeIsolated { sleeper.wake() } }
         }
+    }
+}
+
+/// One ``LoopTimer/sleep(milliseconds:)`` in progress.
+@LoopActor
+private final class Sleeper: Sendable {
+    private var timer: LoopTimer?
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var cancelled = false
+
+    func begin(_ continuation: CheckedContinuation<Void, Never>, milliseconds: UInt64) {
+        if cancelled || Task.isCancelled { return continuation.resume() }
+        self.continuation = continuation
+        timer = LoopTimer { [self] in wake() }
+        timer?.start(afterMilliseconds: milliseconds)
+    }
+
+    func wake() {
+        cancelled = true
+        timer?.close()
+        timer = nil
+        continuation?.resume()
+        continuation = nil
     }
 }
 

@@ -31,7 +31,7 @@ public final class EngineSocket: WebSocketHandler {
     @exclusivity(unchecked) private var outbox = EngineOutbox()
     private var pendingPoll: PendingPoll?
     private var pollFlushScheduled = false
-    private var webSocket: WebSocket?
+    private(set) var webSocket: WebSocket?
     private var probe: WebSocket?
     private var upgradeTimer: LoopTimer?
     /// `true` once the probe succeeded and before the client sent `5`.

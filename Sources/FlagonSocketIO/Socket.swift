@@ -245,5 +245,7 @@ public final class Socket {
         for ackID in Array(pendingAcks.keys) { failAck(ackID, .disconnected) }
         client.socketLeft(self)
         namespace.remove(self, reason: reason, notify: wasConnected)
+        // The controller refers back to its socket: letting go of it here breaks the cycle.
+        controller = nil
     }
 }

@@ -55,6 +55,9 @@ public final class RawConnection {
         send(Array((head + "\r\n").utf8) + body)
     }
 
+    /// Drops the first `count` received bytes (a caller that parsed them itself).
+    public func consume(_ count: Int) { buffer.removeFirst(min(count, buffer.count)) }
+
     /// Closes the sending side.
     public func shutdownWrite() { stream.shutdown() }
     /// Closes the connection.

@@ -33,4 +33,6 @@ public enum TestClientError: Error, Sendable {
     case connectionClosed([UInt8])
     /// The server's bytes are not an HTTP response.
     case malformedResponse(String)
+    /// The server answered with another status than the one the client needs.
+    case unexpectedStatus(Int)
 }
