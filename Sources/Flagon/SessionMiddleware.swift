@@ -146,8 +146,9 @@ public struct SessionMiddleware: Middleware {
         let body = parts[0] + "." + parts[1]
         let expected = Crypto.hmacSHA256(key: key, data: Array("flagon.session.\(purpose).\(body)".utf8))
         guard Crypto.constantTimeEqual(tag, expected) else { return nil }
-        let age = clock() - issued
-        guard age <= maxAge, age >= -300 else { return nil }
+        // Any issued time, even one near Int.min or Int.max, must fail cleanly, not trap.
+        let (age, overflow) = clock().subtractingReportingOverflow(issued)
+        guard !overflow, age <= maxAge, age >= -300 else { return nil }
         return Base64.decode(String(parts[0]))
     }
 }

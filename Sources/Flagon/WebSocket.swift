@@ -175,8 +175,8 @@ public final class WebSocket: TCPStreamHandler {
             do {
                 event = try parser.next()
             } catch {
-                sendClose(code: error.closeCode, reason: "")
-                notifyClose(error.closeCode, String(describing: error))
+                sendClose(code: error.closeCode, reason: error.message)
+                notifyClose(error.closeCode, error.message)
                 stream.closeGracefully(lingerMilliseconds: 1000)
                 return
             }

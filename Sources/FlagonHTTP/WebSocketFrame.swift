@@ -57,6 +57,10 @@ public enum WebSocketFrame {
         guard headers.hasToken("upgrade", in: "connection") else {
             return .failure(HandshakeRefusal(status: 400, reason: "missing Connection: Upgrade"))
         }
+        // RFC 6455, section 11.3: the key and the version appear at most once in a request.
+        guard headers.values(for: "sec-websocket-key").count <= 1, headers.values(for: "sec-websocket-version").count <= 1 else {
+            return .failure(HandshakeRefusal(status: 400, reason: "Sec-WebSocket-Key and Sec-WebSocket-Version must appear once"))
+        }
         guard headers["sec-websocket-version"] == "13" else {
             return .failure(HandshakeRefusal(status: 426, reason: "unsupported WebSocket version"))
         }

@@ -237,4 +237,13 @@ public enum WebSocketError: Error, Sendable, Equatable {
         case .messageTooBig: 1009
         }
     }
+
+    /// The close reason sent to the peer, in words (at most 123 bytes).
+    public var message: String {
+        switch self {
+        case .protocolError(let what): "protocol error: \(what)"
+        case .invalidUTF8: "invalid UTF-8 in a text message"
+        case .messageTooBig(let max): "message larger than the limit of \(max) bytes"
+        }
+    }
 }

@@ -188,7 +188,8 @@ public final class EngineSocket: WebSocketHandler {
     func receive(post request: Request) -> Response {
         guard request.body.count <= server.options.maxPayload else {
             close(reason: .payloadTooLarge)
-            return EngineServer.error(3, "Payload too large", status: 413)
+            return Response.json(["code": 3, "message": "Payload too large", "maxPayload": .int(server.options.maxPayload)],
+                                 status: 413)
         }
         let packets: [EnginePacket]
         do {
@@ -343,7 +344,7 @@ public final class EngineSocket: WebSocketHandler {
             if reason == .parseError {
                 webSocket.close(code: 1002, reason: "parse error")
             } else if reason == .payloadTooLarge {
-                webSocket.close(code: 1009, reason: "message too big")
+                webSocket.close(code: 1009, reason: "message larger than maxPayload (\(server.options.maxPayload) bytes)")
             } else if webSocket.isOpen {
                 webSocket.close(code: 1000)
             }

@@ -194,10 +194,15 @@ public final class Socket {
     func didConnect() {
         connecting = false
         isConnected = true
-        sendPacketNow(SocketIOPacket(type: .connect, namespace: namespace.name, data: ["sid": .string(id)]))
+        sendConnectReply()
         let held = buffered
         buffered = []
         for (message, packet) in held { deliver(message, packet: packet) }
+    }
+
+    /// Sends the CONNECT reply with the socket's id.
+    func sendConnectReply() {
+        sendPacketNow(SocketIOPacket(type: .connect, namespace: namespace.name, data: ["sid": .string(id)]))
     }
 
     private func sendPacketNow(_ packet: SocketIOPacket) {

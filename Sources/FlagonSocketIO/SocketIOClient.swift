@@ -59,7 +59,11 @@ final class SocketIOClient: EngineSocketHandler {
     private func route(_ packet: SocketIOPacket) {
         switch packet.type {
         case .connect:
-            if sockets[packet.namespace] != nil { return }
+            if let existing = sockets[packet.namespace] {
+                // Connected already: the same answer again (a connect still running answers by itself).
+                if existing.isConnected { existing.sendConnectReply() }
+                return
+            }
             guard let namespace = server.namespace(named: packet.namespace) else {
                 let error = SocketIOPacket(type: .connectError, namespace: packet.namespace, data: ["message": "Invalid namespace"])
                 let message = OutboundMessage(error)

@@ -53,25 +53,30 @@ public struct SocketIODecoder: Sendable {
         attachments.append(binary)
         guard attachments.count == expected else { return nil }
         pending = nil
-        if let data = packet.data { packet.data = try Self.fill(data, attachments) }
+        var used = [Bool](repeating: false, count: attachments.count)
+        if let data = packet.data { packet.data = try Self.fill(data, attachments, &used) }
         attachments = []
+        // An attachment the data never refers to could not be written back: refuse it.
+        if used.contains(false) { throw .invalidPlaceholder }
         return packet
     }
 
-    private static func fill(_ value: JSONValue, _ attachments: [[UInt8]]) throws(SocketIOProtocolError) -> JSONValue {
+    private static func fill(_ value: JSONValue, _ attachments: [[UInt8]],
+                             _ used: inout [Bool]) throws(SocketIOProtocolError) -> JSONValue {
         switch value {
         case .array(let items):
             var out: [JSONValue] = []
             out.reserveCapacity(items.count)
-            for item in items { out.append(try fill(item, attachments)) }
+            for item in items { out.append(try fill(item, attachments, &used)) }
             return .array(out)
         case .object(let object):
             if object.count == 2, object["_placeholder"] == .bool(true), let num = object["num"] {
                 guard let index = num.intValue, attachments.indices.contains(index) else { throw .invalidPlaceholder }
+                used[index] = true
                 return .binary(attachments[index])
             }
             var out = JSONObject()
-            for member in object { out[member.key] = try fill(member.value, attachments) }
+            for member in object { out[member.key] = try fill(member.value, attachments, &used) }
             return .object(out)
         default:
             return value
@@ -114,8 +119,10 @@ public struct SocketIODecoder: Sendable {
         if index < bytes.count && bytes[index] == UInt8(ascii: "/") {
             let start = index
             while index < bytes.count && bytes[index] != UInt8(ascii: ",") { index += 1 }
-            guard index - start <= 256 else { throw .invalidNamespace }
-            namespace = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            guard index - start <= 256,
+                  let name = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            else { throw .invalidNamespace }
+            namespace = name
             if index < bytes.count { index += 1 }   // the comma
         }
         var id: Int?

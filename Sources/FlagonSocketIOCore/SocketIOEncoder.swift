@@ -35,7 +35,8 @@ public enum SocketIOEncoder {
                 out.append(contentsOf: data.jsonString.utf8)
             }
         }
-        if !attachments.isEmpty {
+        if !attachments.isEmpty || packet.type == .binaryEvent || packet.type == .binaryAck {
+            // A binary type always announces its count, even 0, so that it decodes back as written.
             var type = packet.type
             if type == .event { type = .binaryEvent } else if type == .ack { type = .binaryAck }
             out[typeIndex] = 48 + type.rawValue

@@ -79,6 +79,19 @@ private func sessionApp(_ middleware: SessionMiddleware) -> App {
         #expect(try await client.get("/count").text == "1")
     }
 
+    @Test @LoopActor func issuedTimesNearTheIntegerLimitsGiveAnEmptySession() async throws {
+        for issued in [Int.min, Int.min + 1, Int.max] {
+            var middleware = SessionMiddleware(secretKey: Self.key)
+            middleware.clock = { issued }
+            let cookie = middleware.sign(Array(#"{"count":5}"#.utf8), purpose: "cookie")
+            middleware.clock = { 1_000_000 }
+            #expect(middleware.verify(cookie, purpose: "cookie") == nil)
+            let client = TestClient(sessionApp(middleware))
+            client.jar.set("session", cookie)
+            #expect(try await client.get("/count").text == "1")
+        }
+    }
+
     @Test @LoopActor func expiredCookiesGiveAnEmptySession() async throws {
         var middleware = SessionMiddleware(secretKey: Self.key)
         middleware.maxAge = 60

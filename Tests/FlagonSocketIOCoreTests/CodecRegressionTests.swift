@@ -1,0 +1,43 @@
+import FlagonJSON
+import Testing
+import FlagonSocketIOCore
+
+/// Inputs the fuzzers found: each decodes, or is refused, the same way after a re-encode.
+@Suite struct CodecRegressionTests {
+    private func text(_ packet: SocketIOPacket) -> String {
+        String(decoding: SocketIOEncoder.encode(packet).text, as: UTF8.self)
+    }
+
+    @Test func binaryPacketsWithoutAttachmentsRoundTrip() throws {
+        for wire in [#"50-["e"]"#, #"60-1[]"#, #"50-/chat,["e",1]"#] {
+            var decoder = SocketIODecoder()
+            let packet = try #require(try decoder.receive(text: Array(wire.utf8)))
+            #expect(text(packet) == wire)
+            var again = SocketIODecoder()
+            #expect(try again.receive(text: Array(text(packet).utf8)) == packet)
+        }
+    }
+
+    @Test func attachmentsTheDataNeverUsesAreRefused() throws {
+        var decoder = SocketIODecoder()
+        #expect(try decoder.receive(text: Array(#"51-["e"]"#.utf8)) == nil)
+        #expect(throws: SocketIOProtocolError.invalidPlaceholder) { try decoder.receive(binary: [1]) }
+        var twice = SocketIODecoder()
+        _ = try twice.receive(text: Array(#"52-["e",{"_placeholder":true,"num":1}]"#.utf8))
+        _ = try twice.receive(binary: [1])
+        #expect(throws: SocketIOProtocolError.invalidPlaceholder) { try twice.receive(binary: [2]) }
+    }
+
+    @Test func namespacesMustBeUTF8() {
+        let bytes: [UInt8] = Array("0/".utf8) + [0xFF, 0xFE] + Array(",".utf8)
+        #expect(throws: SocketIOProtocolError.invalidNamespace) { try SocketIODecoder.parse(bytes) }
+        let long: [UInt8] = Array("0/".utf8) + [UInt8](repeating: 0xC3, count: 200) + Array(",".utf8)
+        #expect(throws: SocketIOProtocolError.invalidNamespace) { try SocketIODecoder.parse(long) }
+    }
+
+    @Test func aSlashAndACommaIsTheMainNamespace() throws {
+        let packet = try SocketIODecoder.parse(Array("0/,".utf8)).0
+        #expect(packet.namespace == "/")
+        #expect(text(packet) == "0")
+    }
+}
