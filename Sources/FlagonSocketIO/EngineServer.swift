@@ -22,6 +22,9 @@ public final class EngineServer: HTTPHandler {
     /// Called for each new session, before any of its messages.
     public var onConnection: ((EngineSocket) -> Void)?
     private(set) var sessions: [String: EngineSocket] = [:]
+    /// The timers of the sessions (heartbeats, upgrades, connect and ack timeouts): empty
+    /// once every session has ended.
+    public let handles = HandleGroup()
 
     /// Creates a server.
     public init(options: EngineOptions = EngineOptions()) {

@@ -62,7 +62,7 @@ public final class EngineSocket: WebSocketHandler {
     }
 
     func start() {
-        heartbeatTimer = LoopTimer { [self] in heartbeatFired() }   // closed in close()
+        heartbeatTimer = LoopTimer(group: server.handles) { [self] in heartbeatFired() }   // closed in close()
         armHeartbeat()
     }
 
@@ -168,6 +168,9 @@ public final class EngineSocket: WebSocketHandler {
     }
 
     func poll(_ request: Request) async -> Response {
+        // The session may have closed while this request was on its way here: a poll
+        // parked on a closed session would never be answered.
+        guard isOpen else { return EngineServer.error(1, "Session ID unknown") }
         if pendingPoll != nil {
             close(reason: .multiplePolls)
             return EngineServer.error(3, "Bad request")
@@ -275,7 +278,7 @@ public final class EngineSocket: WebSocketHandler {
 
     private func beginProbe(_ ws: WebSocket) {
         probe = ws
-        upgradeTimer = LoopTimer { [self] in abandonProbe() }
+        upgradeTimer = LoopTimer(group: server.handles) { [self] in abandonProbe() }
         upgradeTimer?.start(afterMilliseconds: server.options.upgradeTimeout)
         ws.onMessage = { [self, unowned ws] message in probeMessage(message, ws) }
         ws.onClose = { [self, unowned ws] _, _ in

@@ -125,7 +125,7 @@ public final class Socket {
         nextAckID = nextAckID == Int(Int32.max) ? 0 : nextAckID + 1
         var timer: LoopTimer?
         if let timeout {
-            timer = LoopTimer { [self] in failAck(ackID, .timeout) }
+            timer = LoopTimer(group: server.engine.handles) { [self] in failAck(ackID, .timeout) }
             timer?.start(afterMilliseconds: timeout)
         }
         pendingAcks[ackID] = PendingAck(callback: ack, timer: timer)

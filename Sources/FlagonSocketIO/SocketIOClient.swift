@@ -18,7 +18,7 @@ final class SocketIOClient: EngineSocketHandler {
         self.server = server
         decoder = SocketIODecoder(maxAttachments: server.options.maxAttachments)
         engine.handler = self   // the session keeps the client until it closes
-        connectTimer = LoopTimer { [self] in connectTimeout() }   // closed in connectTimeout() or closed()
+        connectTimer = LoopTimer(group: server.engine.handles) { [self] in connectTimeout() }   // closed in connectTimeout() or closed()
         connectTimer?.start(afterMilliseconds: server.options.connectTimeout)
     }
 

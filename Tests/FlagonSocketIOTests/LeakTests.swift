@@ -123,7 +123,7 @@ final class LeakController: NamespaceController, EventController {
         // One cycle first, so that lazily created shared state exists before counting handles.
         try await webSocketCycle(port: port, namespace: "/", abrupt: false)
         #expect(await settle(sio, server))
-        let handlesAtStart = EventLoop.shared.openHandleCount()
+        let handlesAtStart = server.handles.openCount   // the listener and the sweep timer
 
         for round in 0..<5 {
             for namespace in ["/", "/ctl"] {
@@ -139,9 +139,11 @@ final class LeakController: NamespaceController, EventController {
             alive = tracked.alive
         }
         #expect(alive.isEmpty, "still alive: \(alive)")
+
         #expect(sio.main.sockets.isEmpty)
         #expect(sio.namespace(named: "/ctl")?.sockets.isEmpty == true)
-        #expect(EventLoop.shared.openHandleCount() == handlesAtStart)
+        #expect(server.handles.openCount == handlesAtStart)
+        #expect(sio.engine.handles.openCount == 0)
         await server.shutdown()
     }
 
@@ -150,9 +152,6 @@ final class LeakController: NamespaceController, EventController {
         for _ in 0..<250 {
             if sio.engine.sessionCount == 0 && server.connectionCount == 0 { return true }
             await LoopTimer.sleep(milliseconds: 20)
-        }
-        for session in sio.engine.sessions.values {
-            print("LEFT OPEN: \(session.transport) upgrading=\(session.isUpgrading) backlog=\(session.backlog)")
         }
         return false
     }

@@ -10,12 +10,26 @@ import Testing
 /// Wire tests of the edges: malformed HTTP, doubled handshake headers, odd namespaces and
 /// messages at and over `maxPayload`, against the conformance app on 127.0.0.1.
 @Suite struct StrictEdgeTests {
-    @LoopActor private func start() throws -> (Server, Int) {
+    @LoopActor private func start(_ app: App = ConformanceApp.make()) throws -> (Server, Int) {
         var options = ServerOptions()
         options.port = 0
         options.handleSignals = false
-        let server = try Server(app: ConformanceApp.make(), options: options)
+        let server = try Server(app: app, options: options)
         return (server, try server.start())
+    }
+
+    /// An Engine.IO echo endpoint with a small `maxPayload` (the limit logic is the same at
+    /// any size; small messages keep the shared loop responsive for the other tests).
+    static let limit = 10_000
+
+    @LoopActor private func startEcho() throws -> (Server, Int) {
+        var options = EngineOptions()
+        options.maxPayload = Self.limit
+        let engine = EngineServer(options: options)
+        engine.onConnection = { session in session.onMessage = { data in session.send(data) } }
+        let app = App()
+        app.mount("/engine.io", engine)
+        return try start(app)
     }
 
     @Test @LoopActor func bareLineFeedsGet400AtOnce() async throws {
@@ -84,8 +98,8 @@ import Testing
     }
 
     @Test @LoopActor func webSocketMessagesOverMaxPayloadClose1009NamingTheLimit() async throws {
-        let (server, port) = try start()
-        let limit = ConformanceApp.engineOptions.maxPayload
+        let (server, port) = try startEcho()
+        let limit = Self.limit
         let atLimit = try await WebSocketTestClient.connect(port: port, path: "/engine.io/?EIO=4&transport=websocket")
         #expect(await atLimit.waitForText { $0.hasPrefix("0{") } != nil)
         let exact = "4" + String(repeating: "x", count: limit - 1)
@@ -103,8 +117,8 @@ import Testing
     }
 
     @Test @LoopActor func pollingBodiesOverMaxPayloadGet413WithTheLimit() async throws {
-        let (server, port) = try start()
-        let limit = ConformanceApp.engineOptions.maxPayload
+        let (server, port) = try startEcho()
+        let limit = Self.limit
         let client = LiveTestClient(port: port)
         for (size, expected) in [(limit, 200), (limit + 1, 413)] {
             let open = try await client.get("/engine.io/?EIO=4&transport=polling")
