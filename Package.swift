@@ -6,7 +6,7 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
 ]
 
-let package = Package(
+var package = Package(
     name: "Flagon",
     products: [
         .library(name: "Flagon", targets: ["Flagon"]),
@@ -87,3 +87,14 @@ let package = Package(
         .testTarget(name: "FlagonTests", dependencies: ["Flagon", "FlagonTesting", "FlagonLoop", "DemoApp"], swiftSettings: swiftSettings),
     ]
 )
+
+// libFuzzer targets (scripts/fuzz): only in fuzzing builds, which add -sanitize=fuzzer.
+if Context.environment["FLAGON_FUZZ"] != nil {
+    package.products.append(.executable(name: "flagon-fuzz", targets: ["FlagonFuzz"]))
+    package.targets.append(.executableTarget(
+        name: "FlagonFuzz",
+        dependencies: ["Flagon", "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonSocketIOCore"],
+        path: "Fuzz/Sources/FlagonFuzz",
+        swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+    ))
+}

@@ -119,7 +119,7 @@ public struct HTTPRequestParser: Sendable {
                 return finish()
             case .chunkSize:
                 guard let lineEnd = findCRLF(from: start) else {
-                    if buffer.count - start > Self.maxChunkLineBytes { throw .malformed("chunk size line too long") }
+                    if pendingLineBytes > Self.maxChunkLineBytes { throw .malformed("chunk size line too long") }
                     return nil
                 }
                 if lineEnd - start > Self.maxChunkLineBytes { throw .malformed("chunk size line too long") }
@@ -145,7 +145,7 @@ public struct HTTPRequestParser: Sendable {
                 state = .chunkSize
             case .trailers(let bytes):
                 guard let lineEnd = findCRLF(from: start) else {
-                    if bytes + buffer.count - start > limits.maxHeaderBytes { throw .headersTooLarge(max: limits.maxHeaderBytes) }
+                    if bytes + pendingLineBytes > limits.maxHeaderBytes { throw .headersTooLarge(max: limits.maxHeaderBytes) }
                     return nil
                 }
                 let length = lineEnd - start
@@ -155,6 +155,12 @@ public struct HTTPRequestParser: Sendable {
                 state = .trailers(bytes: bytes + length + 2)
             }
         }
+    }
+
+    /// The bytes of an unterminated line received so far; a final CR may be the start of its
+    /// CRLF and is not counted, so that a limit is judged the same however reads split it.
+    private var pendingLineBytes: Int {
+        buffer.count - start - (buffer.count > start && buffer[buffer.count - 1] == 13 ? 1 : 0)
     }
 
     /// Moves up to `remaining` buffered bytes into the body; returns how many are still due.

@@ -84,4 +84,16 @@ private func roundTrip(_ text: String) throws -> String {
         object["b"] = nil
         #expect(object.keys == ["a"])
     }
+
+    /// Found by the JSON fuzzer: JavaScript's number writing changes the kind of a number
+    /// (23.0 → 23, 3.2e20 → 320000000000000000000) but never its value.
+    @Test func numbersKeepTheirValueThroughARoundTrip() throws {
+        let double = try JSONValue.parse("23.0")
+        #expect(double.jsonString == "23")
+        #expect(try JSONValue.parse(double.jsonString).doubleValue == double.doubleValue)
+        let large = try JSONValue.parse("325555555555555555555.55122")
+        let again = try JSONValue.parse(large.jsonString)
+        #expect(again.doubleValue == large.doubleValue)
+        #expect(again.jsonString == large.jsonString)
+    }
 }

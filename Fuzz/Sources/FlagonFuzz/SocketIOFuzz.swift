@@ -1,0 +1,35 @@
+import FlagonJSON
+import FlagonSocketIOCore
+
+/// Feeds a sequence of Socket.IO messages (split at 0xFF bytes; a message starting with
+/// 0xFE is binary) to one decoder. Every packet it yields is re-encoded and decoded again
+/// and must come back equal, with namespaces within their limit.
+enum SocketIOFuzz {
+    static func run(_ input: [UInt8]) {
+        var decoder = SocketIODecoder(maxAttachments: 4)
+        for message in input.split(separator: 0xFF, omittingEmptySubsequences: false) {
+            let packet: SocketIOPacket?
+            do {
+                if message.first == 0xFE {
+                    packet = try decoder.receive(binary: Array(message.dropFirst()))
+                } else {
+                    packet = try decoder.receive(text: Array(message))
+                }
+            } catch {
+                return   // the server closes the connection here
+            }
+            guard let packet else { continue }
+            check(packet.namespace.utf8.count <= 256, "namespace over the limit")
+            let encoded = SocketIOEncoder.encode(packet)
+            var again = SocketIODecoder(maxAttachments: 4)
+            var decoded: SocketIOPacket?
+            do {
+                decoded = try again.receive(text: encoded.text)
+                for attachment in encoded.attachments { decoded = try again.receive(binary: attachment) }
+            } catch {
+                return check(false, "re-encoded packet refused: \(error) for \(String(decoding: encoded.text, as: UTF8.self))")
+            }
+            check(decoded == packet, "round trip changed the packet: \(String(decoding: encoded.text, as: UTF8.self))")
+        }
+    }
+}

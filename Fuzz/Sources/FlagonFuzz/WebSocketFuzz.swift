@@ -1,0 +1,58 @@
+import FlagonHTTP
+
+/// Feeds client frames whole and in pieces: the same events and error either way, text
+/// that is valid UTF-8, messages within the limit, control payloads of at most 125 bytes.
+enum WebSocketFuzz {
+    static let maxMessageBytes = 512
+
+    enum Event: Equatable {
+        case text([UInt8]), binary([UInt8]), ping([UInt8]), pong([UInt8]), close(UInt16?, String)
+    }
+
+    static func parse(_ chunks: [[UInt8]]) -> ([Event], WebSocketError?) {
+        var parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
+        var events: [Event] = []
+        do {
+            for chunk in chunks {
+                parser.feed(chunk)
+                while let event = try parser.next() {
+                    switch event {
+                    case .text(let bytes):
+                        check(String(validating: bytes, as: UTF8.self) != nil, "text that is not UTF-8")
+                        check(bytes.count <= maxMessageBytes, "text over the limit")
+                        events.append(.text(Array(bytes)))
+                    case .binary(let bytes):
+                        check(bytes.count <= maxMessageBytes, "binary over the limit")
+                        events.append(.binary(Array(bytes)))
+                    case .ping(let bytes):
+                        check(bytes.count <= 125, "ping over 125 bytes")
+                        events.append(.ping(bytes))
+                    case .pong(let bytes):
+                        check(bytes.count <= 125, "pong over 125 bytes")
+                        events.append(.pong(bytes))
+                    case .close(let code, let reason):
+                        events.append(.close(code, reason))
+                    }
+                }
+            }
+        } catch {
+            check([1002, 1007, 1009].contains(error.closeCode), "unexpected close code")
+            return (events, error)
+        }
+        return (events, nil)
+    }
+
+    static func run(_ input: [UInt8]) {
+        let split = pieces(input)
+        let whole = parse([split.flatMap { $0 }])
+        let pieced = parse(split)
+        check(whole.0 == pieced.0 && whole.1?.closeCode == pieced.1?.closeCode, "split-dependent frames")
+        // The incremental validator, fed in pieces, agrees with the standard library.
+        var validator = UTF8Validator()
+        var valid = true
+        for piece in split where valid { valid = validator.feed(piece) }
+        let incremental = valid && validator.isComplete
+        let body = split.flatMap { $0 }
+        check(incremental == (String(validating: body, as: UTF8.self) != nil), "UTF-8 validators disagree")
+    }
+}
