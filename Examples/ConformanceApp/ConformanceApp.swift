@@ -17,9 +17,28 @@ public enum ConformanceApp {
         return options
     }
 
+    /// What the environment switches on (sections 11 and 12 of the contract).
+    public struct Settings: Sendable {
+        /// `RATE_LIMIT`: events per second (and burst) for each socket of `/`.
+        public var rateLimit: Double?
+        /// `DRAIN_MS`: the drain window of a graceful shutdown.
+        public var drainMilliseconds: UInt64 = 10_000
+
+        /// The defaults.
+        public init() {}
+
+        /// Reads `RATE_LIMIT` and `DRAIN_MS`.
+        public static func fromEnvironment(_ environment: [String: String]) -> Settings {
+            var settings = Settings()
+            settings.rateLimit = environment["RATE_LIMIT"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
+            if let drain = environment["DRAIN_MS"].flatMap(UInt64.init) { settings.drainMilliseconds = drain }
+            return settings
+        }
+    }
+
     /// Builds the app.
     @LoopActor
-    public static func make() -> App {
+    public static func make(_ settings: Settings = Settings()) -> App {
         let app = App()
         app.websocket("/echo") { ws in
             ws.onMessage = { message in
@@ -39,7 +58,11 @@ public enum ConformanceApp {
         var options = SocketIOOptions()
         options.engine = engineOptions
         options.connectTimeout = 1000
+        options.drainDuration = settings.drainMilliseconds
         let sio = SocketIOServer(options: options)
+        if let rate = settings.rateLimit {
+            sio.main.rateLimit = RateLimit(perSecond: rate, burst: max(1, Int(rate)))
+        }
         sio.register(MainController.self, namespace: "/")
         sio.register(CustomController.self, namespace: "/custom")
         sio.register(ChatController.self, namespace: "/chat")

@@ -1,9 +1,9 @@
 import ConformanceApp
 import Flagon
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
-// The conformance server: 127.0.0.1, port $PORT (default 3000).
-let app = await ConformanceApp.make()
-try await app.run(host: "127.0.0.1", port: getenv("PORT").flatMap { Int(String(cString: $0)) } ?? 3000)
+// The conformance server: 127.0.0.1, port $PORT (default 3000); RATE_LIMIT and DRAIN_MS as
+// the contract describes.
+let environment = ProcessInfo.processInfo.environment
+let app = await ConformanceApp.make(.fromEnvironment(environment))
+try await app.run(host: "127.0.0.1", port: environment["PORT"].flatMap { Int($0) } ?? 3000)

@@ -26,6 +26,9 @@ public final class App: HTTPHandler {
     public var logger = Logger(label: "flagon")
     /// Called when the server begins a graceful shutdown (close long-lived connections here).
     public private(set) var shutdownHooks: [@LoopActor () -> Void] = []
+    /// Work run first when a graceful shutdown begins, while the server still serves (a
+    /// Socket.IO server closes its sessions gradually here); awaited together.
+    public private(set) var drainHooks: [@LoopActor () async -> Void] = []
 
     private let router = Router()
     private var middleware: [any Middleware] = []
@@ -129,6 +132,16 @@ public final class App: HTTPHandler {
     /// Registers a hook run when the server starts a graceful shutdown.
     public func onShutdown(_ hook: @escaping @LoopActor () -> Void) {
         shutdownHooks.append(hook)
+    }
+
+    /// Registers work run at the start of a graceful shutdown, before the server stops
+    /// accepting connections: it keeps serving until every drain hook has returned.
+    ///
+    /// ```swift
+    /// app.onDrain { await jobs.finish() }
+    /// ```
+    public func onDrain(_ hook: @escaping @LoopActor () async -> Void) {
+        drainHooks.append(hook)
     }
 
     /// Registers a check run when the app is built; throwing refuses to start.

@@ -120,7 +120,7 @@ final class HTTPConnection {
         }
         currentContext = nil
         if stream.isClosed { return }
-        let keepAlive = message.head.keepAlive && !server.isShuttingDown && !peerClosed
+        let keepAlive = message.head.keepAlive && !server.isClosingConnections && !peerClosed
             && !(response.headers.hasToken("close", in: "connection"))
         await write(response, for: message.head, request: request, keepAlive: keepAlive)
         busy = false

@@ -32,6 +32,10 @@ public final class Server {
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
     private var upgraded: [ObjectIdentifier: TCPStream] = [:]
     private(set) var isShuttingDown = false
+    /// `true` while the drain hooks of a graceful shutdown run.
+    public private(set) var isDraining = false
+    /// `true` once the server no longer keeps connections alive (after the drain).
+    var isClosingConnections: Bool { isShuttingDown && !isDraining }
     private var stopped = false
     private var finishedWaiters: [CheckedContinuation<Void, Never>] = []
     private var cachedDateSecond = -1
@@ -93,6 +97,11 @@ public final class Server {
             return
         }
         isShuttingDown = true
+        // Drain first: the server keeps serving (and accepting) while the hooks run.
+        isDraining = true
+        let drains = app.drainHooks.map { hook in Task { await hook() } }
+        for drain in drains { await drain.value }
+        isDraining = false
         listener?.close()
         for hook in app.shutdownHooks { hook() }
         for connection in connections.values { connection.beginShutdown() }
@@ -114,7 +123,7 @@ public final class Server {
     }
 
     private func accept(_ stream: TCPStream) {
-        if isShuttingDown || connections.count >= options.maxConnections {
+        if (isShuttingDown && !isDraining) || connections.count >= options.maxConnections {
             stream.close()
             return
         }

@@ -25,6 +25,8 @@ public final class EngineServer: HTTPHandler {
     /// The timers of the sessions (heartbeats, upgrades, connect and ack timeouts): empty
     /// once every session has ended.
     public let handles = HandleGroup()
+    /// `true` while a graceful shutdown closes the sessions: new handshakes get 503.
+    public var isDraining = false
 
     /// Creates a server.
     public init(options: EngineOptions = EngineOptions()) {
@@ -88,6 +90,7 @@ public final class EngineServer: HTTPHandler {
             }
         }
         guard request.method == "GET" else { return Self.error(2, "Bad handshake method") }
+        if isDraining { return Self.error(4, "Server is shutting down", status: 503) }
         if let allowRequest = options.allowRequest, !(await allowRequest(request)) {
             return Self.error(4, "Forbidden", status: 403)
         }

@@ -348,6 +348,8 @@ public final class EngineSocket: WebSocketHandler {
                 webSocket.close(code: 1002, reason: "parse error")
             } else if reason == .payloadTooLarge {
                 webSocket.close(code: 1009, reason: "message larger than maxPayload (\(server.options.maxPayload) bytes)")
+            } else if reason == .serverShutdown {
+                webSocket.close(code: 1001, reason: "server shutting down")   // going away: clients reconnect
             } else if webSocket.isOpen {
                 webSocket.close(code: 1000)
             }

@@ -24,6 +24,17 @@ public struct EventTable<Controller: NamespaceController> {
     }
 
     private(set) var entries: [String: Entry] = [:]
+    private(set) var rateLimits: [String: RateLimit] = [:]
+
+    /// Limits how often one socket may send `event` (on top of the namespace's limit).
+    ///
+    /// ```swift
+    /// table.on("say", Chat.on_say)
+    /// table.limit("say", RateLimit(perSecond: 2, burst: 5))
+    /// ```
+    public mutating func limit(_ event: String, _ limit: RateLimit) {
+        rateLimits[event] = limit
+    }
 
     /// Builds a table.
     public init(_ build: (inout EventTable) -> Void) {

@@ -57,6 +57,14 @@ public final class Namespace {
     private var errorHandler: (@LoopActor (Socket, String, any Error) -> Void)?
     private var connectorsAreSync = true
     private var controllerBinding: ControllerBinding?
+    private var eventRateLimits: [String: RateLimit] = [:]
+
+    /// How often each socket may send events here; `nil` uses the server's
+    /// ``SocketIOOptions/rateLimit``.
+    public var rateLimit: RateLimit?
+
+    /// Limits how often one socket may send `event` (on top of the namespace's limit).
+    public func rateLimit(event: String, _ limit: RateLimit) { eventRateLimits[event] = limit }
 
     init(name: String, server: SocketIOServer) {
         self.name = name
@@ -166,6 +174,7 @@ public final class Namespace {
 
     func connect(client: SocketIOClient, auth: JSONValue?) {
         let socket = Socket(namespace: self, client: client, auth: auth)
+        socket.limiter = makeRateLimiter()
         client.socketJoined(socket)
         if connectorsAreSync && server.sessions == nil {
             do {
@@ -243,7 +252,20 @@ public final class Namespace {
         case async(@LoopActor () async throws -> [JSONValue])
     }
 
+    /// The buckets of a new socket, or `nil` when no limit applies here.
+    private func makeRateLimiter() -> EventRateLimiter? {
+        let limit = rateLimit ?? server.options.rateLimit
+        var events = controllerBinding?.rateLimits ?? [:]
+        events.merge(eventRateLimits) { _, own in own }
+        if limit == nil && events.isEmpty { return nil }
+        return EventRateLimiter(limit: limit, eventLimits: events, now: EventLoop.shared.nowMilliseconds)
+    }
+
     func dispatch(event: String, args: [JSONValue], ackID: Int?, socket: Socket) {
+        if let limiter = socket.limiter, !limiter.allow(event, now: EventLoop.shared.nowMilliseconds) {
+            refuseOverLimit(event, socket: socket, ackID: ackID, violations: limiter.violations)
+            return
+        }
         for hook in incomingHooks { hook(socket, event, args) }
         // The common case first: a synchronous closure handler, no ACL, no shared session.
         if socket.controller == nil && socket.sharedSessionID == nil, case .sync(let body)? = handlers[event] {
@@ -327,12 +349,26 @@ public final class Namespace {
     /// Tells the client an event was denied: the event `method_access_denied`, and the
     /// same object as the ack when it asked for one.
     private func deny(_ event: String, socket: Socket, ackID: Int?) {
-        let error: JSONValue = [
-            "error": "method_access_denied", "event": .string(event),
-            "message": .string("You do not have access to method \"\(event)\""),
-        ]
-        socket.emit("method_access_denied", error)
-        if let ackID { socket.sendAck(ackID, [error]) }
+        refuse("method_access_denied", event: event, message: "You do not have access to method \"\(event)\"",
+               socket: socket, ackID: ackID)
+    }
+
+    /// Tells the client an event went over its rate limit (the shape of `method_access_denied`);
+    /// disconnects it after ``SocketIOOptions/maxRateViolations``.
+    private func refuseOverLimit(_ event: String, socket: Socket, ackID: Int?, violations: Int) {
+        refuse("rate_limited", event: event, message: "Too many \"\(event)\" events: slow down",
+               socket: socket, ackID: ackID)
+        if let most = server.options.maxRateViolations, violations >= most {
+            server.options.logger.info("disconnecting \(socket.id) from \(name): \(violations) events over the rate limit")
+            socket.disconnect(reason: .rateLimited)
+        }
+    }
+
+    /// Sends `{"error","event","message"}` as the event `error`, and as the ack when asked.
+    private func refuse(_ error: String, event: String, message: String, socket: Socket, ackID: Int?) {
+        let reply: JSONValue = ["error": .string(error), "event": .string(event), "message": .string(message)]
+        socket.emit(error, reply)
+        if let ackID { socket.sendAck(ackID, [reply]) }
     }
 
     private func failed(_ error: any Error, event: String, ackID: Int?, socket: Socket) {

@@ -128,10 +128,12 @@ struct ControllerBinding {
     let make: @LoopActor (Socket) -> NamespaceController
     let syncEntry: @LoopActor (String) -> (@LoopActor (NamespaceController, [JSONValue]) throws -> [JSONValue])?
     let asyncEntry: @LoopActor (String) -> (@LoopActor (NamespaceController, [JSONValue]) async throws -> [JSONValue])?
+    let rateLimits: [String: RateLimit]
 
     init<C: EventController>(_ type: C.Type) {
         make = { C(socket: $0) }
         let table = C.events
+        rateLimits = table.rateLimits
         syncEntry = { event in
             guard case .sync(let body)? = table.entries[event] else { return nil }
             return { controller, args in try body(controller as! C, args) }

@@ -27,6 +27,8 @@ public final class Socket {
     public var session = JSONObject()
     /// The controller instance serving this socket, for class-based namespaces.
     public internal(set) var controller: NamespaceController?
+    /// The socket's rate-limit buckets, when a limit applies to its namespace.
+    var limiter: EventRateLimiter?
     /// The server-side HTTP session shared with this socket when `manageSession` is off.
     var sharedSessionID: String?
     /// `true` while connected.
@@ -231,10 +233,15 @@ public final class Socket {
 
     /// Disconnects from the namespace (`close: true` also closes the whole connection).
     public func disconnect(close: Bool = false) {
+        disconnect(reason: .serverNamespaceDisconnect)
+        if close { client.engine.close(reason: .serverClose) }
+    }
+
+    /// Sends DISCONNECT and leaves the namespace with `reason`.
+    func disconnect(reason: DisconnectReason) {
         guard isConnected else { return }
         sendPacketNow(SocketIOPacket(type: .disconnect, namespace: namespace.name))
-        finish(.serverNamespaceDisconnect)
-        if close { client.engine.close(reason: .serverClose) }
+        finish(reason)
     }
 
     /// Leaves the namespace without telling the client (it disconnected, or its connection ended).

@@ -17,6 +17,16 @@ public struct SocketIOOptions: Sendable {
     public var maxAttachments = 10
     /// Acks a socket may wait for at once; the oldest fails when more are asked (default 1,000).
     public var maxPendingAcks = 1_000
+    /// How often each socket may send events (every namespace that sets no limit of its
+    /// own); `nil` (the default): no limit. An event over it does not run; the client gets
+    /// the event `rate_limited` (and the same object as ack when it asked for one).
+    public var rateLimit: RateLimit?
+    /// Events refused by a rate limit after which the socket is disconnected (reason
+    /// `rate limited`); `nil` (the default): never.
+    public var maxRateViolations: Int?
+    /// Milliseconds over which a graceful shutdown closes the sessions, each at a random
+    /// moment, so that clients reconnect to other servers gradually (default 10,000).
+    public var drainDuration: UInt64 = 10_000
     /// Where the server logs.
     public var logger = Logger(label: "flagon.socketio")
 
@@ -35,6 +45,8 @@ public enum DisconnectReason: String, Sendable, Equatable {
     case parseError = "parse error"
     case forcedClose = "forced close"
     case forcedServerClose = "forced server close"
+    /// The socket sent more events than its rate limit allows, too many times.
+    case rateLimited = "rate limited"
 
     init(_ engine: EngineCloseReason) {
         switch engine {

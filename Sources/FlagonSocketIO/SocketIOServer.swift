@@ -116,11 +116,37 @@ public final class SocketIOServer: HTTPHandler {
         try await engine.respond(to: request)
     }
 
+    /// Closes every session at a random moment within ``SocketIOOptions/drainDuration``,
+    /// at the Engine.IO level (WebSocket close 1001, a close packet on polling), never with a
+    /// Socket.IO DISCONNECT, so that clients reconnect (to another server) by themselves.
+    /// New handshakes get 503 meanwhile. Returns when every session has closed.
+    public func drain() async {
+        engine.isDraining = true
+        let window = options.drainDuration
+        let sessions = Array(engine.sessions.values)
+        if !sessions.isEmpty {
+            options.logger.info("draining \(sessions.count) sessions over \(window) ms")
+        }
+        var closers: [LoopTimer] = []
+        for session in sessions {
+            let closer = LoopTimer(group: engine.handles) { [weak session] in session?.close(reason: .serverShutdown) }
+            closer.start(afterMilliseconds: window == 0 ? 0 : UInt64.random(in: 0...window))
+            closers.append(closer)
+        }
+        let deadline = EventLoop.shared.nowMilliseconds + window + 1000
+        while engine.sessionCount > 0 && EventLoop.shared.nowMilliseconds < deadline {
+            await LoopTimer.sleep(milliseconds: 10)
+        }
+        for closer in closers { closer.close() }
+        engine.closeAll()
+    }
+
     /// Mounts the server in an app at `path` and closes its sessions when the server shuts down.
     /// With `manageSession: false`, the app refuses to start unless the sessions are
     /// server-side: a Socket.IO connection cannot set a cookie.
     public func attach(to app: App, at path: String = "/socket.io") {
         app.mount(path, self)
+        app.onDrain { [self] in await drain() }
         app.onShutdown { [self] in engine.closeAll() }
         let manageSession = self.manageSession
         let sessions = self.sessions

@@ -1,0 +1,95 @@
+import Flagon
+import FlagonJSON
+import FlagonLoop
+import FlagonTesting
+import Testing
+@testable import FlagonSocketIO
+
+final class LimitedController: NamespaceController, EventController {
+    static let events = EventTable<LimitedController> { table in
+        table.on("post", LimitedController.on_post)
+        table.on("read", LimitedController.on_read)
+        table.limit("post", RateLimit(perSecond: 0.001, burst: 2))
+    }
+    func on_post() -> Bool { true }
+    func on_read() -> Bool { true }
+}
+
+@Suite struct FloodControlTests {
+    @LoopActor private func makeApp(_ configure: (inout SocketIOOptions) -> Void = { _ in }) -> (App, SocketIOServer) {
+        var options = SocketIOOptions()
+        options.rateLimit = RateLimit(perSecond: 0.001, burst: 3)   // no refill during a test
+        configure(&options)
+        let sio = SocketIOServer(options: options)
+        sio.on("ping") { _, _ in [true] }
+        sio.on("ask") { socket, _ in
+            socket.emit("question", arguments: [1], timeout: 5000) { _ in }
+            return [true]
+        }
+        let chat = sio.of("/chat")
+        chat.rateLimit = RateLimit(perSecond: 1000, burst: 1000)
+        chat.rateLimit(event: "say", RateLimit(perSecond: 0.001, burst: 1))
+        chat.on("say") { _, _ in [true] }
+        chat.on("look") { _, _ in [true] }
+        sio.register(LimitedController.self, namespace: "/ctl")
+        let app = App()
+        sio.attach(to: app)
+        return (app, sio)
+    }
+
+    private static func limited(_ event: String) -> JSONValue {
+        ["error": "rate_limited", "event": .string(event), "message": .string("Too many \"\(event)\" events: slow down")]
+    }
+
+    @Test @LoopActor func eventsOverTheLimitDoNotRunAndTheClientIsTold() async throws {
+        let (app, _) = makeApp()
+        let client = try await SocketIOTestClient.connect(to: app)
+        let other = try await SocketIOTestClient.connect(to: app)
+        for _ in 0..<3 { #expect(try await client.emitWithAck("ping") == [true]) }
+        #expect(try await client.emitWithAck("ping") == [Self.limited("ping")])
+        #expect(await client.waitFor { $0.contains { $0.name == "rate_limited" } })
+        #expect(client.received().first { $0.name == "rate_limited" }?.arguments == [Self.limited("ping")])
+        // Other sockets are not affected.
+        #expect(try await other.emitWithAck("ping") == [true])
+        await client.close()
+        await other.close()
+    }
+
+    @Test @LoopActor func acksFromTheClientAreNotCounted() async throws {
+        let (app, _) = makeApp()
+        let client = try await SocketIOTestClient.connect(to: app)
+        client.ackHandlers["question"] = { _ in [true] }
+        for _ in 0..<3 { #expect(try await client.emitWithAck("ask") == [true]) }   // three events, three client acks
+        #expect(await client.waitFor { $0.filter { $0.name == "question" }.count == 3 })
+        #expect(try await client.emitWithAck("ping") == [Self.limited("ping")])
+        await client.close()
+    }
+
+    @Test @LoopActor func namespaceAndEventLimitsApply() async throws {
+        let (app, _) = makeApp()
+        let client = try await SocketIOTestClient.connect(to: app)
+        _ = try await client.connect(namespace: "/chat")
+        #expect(try await client.emitWithAck("say", namespace: "/chat") == [true])
+        #expect(try await client.emitWithAck("say", namespace: "/chat") == [Self.limited("say")])
+        for _ in 0..<10 { #expect(try await client.emitWithAck("look", namespace: "/chat") == [true]) }   // the namespace's own limit
+        _ = try await client.connect(namespace: "/ctl")
+        #expect(try await client.emitWithAck("post", namespace: "/ctl") == [true])
+        #expect(try await client.emitWithAck("post", namespace: "/ctl") == [true])
+        #expect(try await client.emitWithAck("post", namespace: "/ctl") == [Self.limited("post")])
+        #expect(try await client.emitWithAck("read", namespace: "/ctl") == [true])
+        await client.close()
+    }
+
+    @Test @LoopActor func tooManyViolationsDisconnectTheSocket() async throws {
+        let (app, sio) = makeApp { $0.maxRateViolations = 2 }
+        var reasons: [DisconnectReason] = []
+        sio.main.onDisconnect { _, reason in reasons.append(reason) }
+        let client = try await SocketIOTestClient.connect(to: app)
+        for _ in 0..<3 { _ = try await client.emitWithAck("ping") }
+        #expect(try await client.emitWithAck("ping") == [Self.limited("ping")])
+        client.emit("ping")
+        #expect(await client.waitFor { _ in client.disconnectedByServer == ["/"] })
+        #expect(reasons == [.rateLimited])
+        await client.close()
+    }
+}
