@@ -296,7 +296,8 @@ public struct HTTPRequestParser: Sendable {
         let method = string(bytes, 0..<i)
         let targetStart = i + 1
         var j = targetStart
-        while j < lineEnd && bytes[j] > 32 && bytes[j] != 127 { j += 1 }
+        // Visible ASCII only (RFC 9112, section 3.2): other bytes must be percent-encoded.
+        while j < lineEnd && bytes[j] > 32 && bytes[j] < 127 { j += 1 }
         if j == targetStart || j >= lineEnd || bytes[j] != 32 { throw .malformed("invalid request target") }
         let target = string(bytes, targetStart..<j)
         let versionStart = j + 1

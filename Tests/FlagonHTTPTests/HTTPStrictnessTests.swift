@@ -91,4 +91,11 @@ private func splitInvariant(_ text: String, limits: HTTPLimits = HTTPLimits()) -
         headers.add("Sec-WebSocket-Version", "13")
         #expect(throws: WebSocketFrame.HandshakeRefusal.self) { try WebSocketFrame.validateHandshake(method: "GET", headers: headers).get() }
     }
+
+    /// Found by the HTTP fuzzer: raw non-ASCII bytes in the target grew past the limit
+    /// once decoded with replacement characters.
+    @Test func nonASCIIBytesInTheTargetAreRefused() {
+        #expect(status(["POST /\u{FF}b HTTP/1.1\r\nHost: h\r\n\r\n"]) == 400)
+        #expect(status(["GET /caf%C3%A9 HTTP/1.1\r\nHost: h\r\n\r\n"]) == nil)
+    }
 }
