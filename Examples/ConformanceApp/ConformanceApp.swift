@@ -23,6 +23,10 @@ public enum ConformanceApp {
         public var rateLimit: Double?
         /// `DRAIN_MS`: the drain window of a graceful shutdown.
         public var drainMilliseconds: UInt64 = 10_000
+        /// `PING_INTERVAL` / `PING_TIMEOUT`: other heartbeat settings than the contract's
+        /// 300/200 ms (for load tests whose clients cannot answer that fast).
+        public var pingInterval: UInt64?
+        public var pingTimeout: UInt64?
 
         /// The defaults.
         public init() {}
@@ -32,6 +36,8 @@ public enum ConformanceApp {
             var settings = Settings()
             settings.rateLimit = environment["RATE_LIMIT"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil }
             if let drain = environment["DRAIN_MS"].flatMap(UInt64.init) { settings.drainMilliseconds = drain }
+            settings.pingInterval = environment["PING_INTERVAL"].flatMap(UInt64.init)
+            settings.pingTimeout = environment["PING_TIMEOUT"].flatMap(UInt64.init)
             return settings
         }
     }
@@ -57,6 +63,8 @@ public enum ConformanceApp {
 
         var options = SocketIOOptions()
         options.engine = engineOptions
+        if let interval = settings.pingInterval { options.engine.pingInterval = interval }
+        if let timeout = settings.pingTimeout { options.engine.pingTimeout = timeout }
         options.connectTimeout = 1000
         options.drainDuration = settings.drainMilliseconds
         let sio = SocketIOServer(options: options)

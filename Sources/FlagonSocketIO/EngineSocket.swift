@@ -34,6 +34,10 @@ public final class EngineSocket: WebSocketHandler {
     private(set) var webSocket: WebSocket?
     private var probe: WebSocket?
     private var upgradeTimer: LoopTimer?
+    /// Set while a polling session waits for its last packets (and the close packet) to be
+    /// polled before it closes with this reason.
+    private var closeWhenFlushed: EngineCloseReason?
+    private var flushDeadline: LoopTimer?
     /// `true` once the probe succeeded and before the client sent `5`.
     private(set) var isUpgrading = false
 
@@ -113,6 +117,7 @@ public final class EngineSocket: WebSocketHandler {
             }
             return isOpen
         }
+        if closeWhenFlushed != nil { return false }   // the close packet is queued: nothing goes after it
         outbox.append(packet)
         if outbox.count > server.options.maxBufferedPackets {
             close(reason: .bufferFull)
@@ -155,6 +160,25 @@ public final class EngineSocket: WebSocketHandler {
         pollFlushScheduled = false
         guard pendingPoll != nil, !outbox.isEmpty else { return }
         answerPoll(outbox.take(max: server.options.maxPacketsPerPoll))
+        closeIfFlushed()
+    }
+
+    /// Ends a session whose close packet has just been taken by a poll.
+    private func closeIfFlushed() {
+        if let reason = closeWhenFlushed, outbox.isEmpty { close(reason: reason) }
+    }
+
+    /// Ends the session once what is queued has been sent: over WebSocket at once (the
+    /// close frame follows the queued messages), over long-polling when the client has
+    /// polled its last packets and a close packet (or after a second, if it does not poll).
+    public func closeAfterFlush(reason: EngineCloseReason) {
+        guard isOpen, closeWhenFlushed == nil else { return }
+        guard webSocket == nil else { return close(reason: reason) }
+        outbox.append(EnginePacket(.close))
+        closeWhenFlushed = reason
+        flushDeadline = LoopTimer(group: server.handles) { [self] in close(reason: reason) }
+        flushDeadline?.start(afterMilliseconds: 1000)
+        schedulePollFlush()
     }
 
     private func answerPoll(_ packets: [EnginePacket]) {
@@ -176,7 +200,11 @@ public final class EngineSocket: WebSocketHandler {
             return EngineServer.error(3, "Bad request")
         }
         if isUpgrading { return Self.payloadResponse([EnginePacket(.noop)]) }
-        if !outbox.isEmpty { return Self.payloadResponse(outbox.take(max: server.options.maxPacketsPerPoll)) }
+        if !outbox.isEmpty {
+            let response = Self.payloadResponse(outbox.take(max: server.options.maxPacketsPerPoll))
+            closeIfFlushed()
+            return response
+        }
         return await withCheckedContinuation { continuation in
             let pending = PendingPoll(continuation)
             pendingPoll = pending
@@ -334,6 +362,8 @@ public final class EngineSocket: WebSocketHandler {
         heartbeatTimer = nil
         upgradeTimer?.close()
         upgradeTimer = nil
+        flushDeadline?.close()
+        flushDeadline = nil
         if let probe {
             probe.onClose = nil
             probe.close()

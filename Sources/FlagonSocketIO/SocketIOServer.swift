@@ -129,7 +129,7 @@ public final class SocketIOServer: HTTPHandler {
         }
         var closers: [LoopTimer] = []
         for session in sessions {
-            let closer = LoopTimer(group: engine.handles) { [weak session] in session?.close(reason: .serverShutdown) }
+            let closer = LoopTimer(group: engine.handles) { [weak session] in session?.closeAfterFlush(reason: .serverShutdown) }
             closer.start(afterMilliseconds: window == 0 ? 0 : UInt64.random(in: 0...window))
             closers.append(closer)
         }

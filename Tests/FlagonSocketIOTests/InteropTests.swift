@@ -37,6 +37,16 @@ import Testing
         #expect(outcome.output.contains("247 cases passed"), "\(outcome.output.suffix(3000))")
     }
 
+    @Test func sigtermDrainsOneThousandClientsOverTheWindow() async throws {
+        let outcome = try await ExternalProcess.run(
+            ExternalProcess.python,
+            [ExternalProcess.interopScript("drain_check.py"), ServerProcess.binary("conformance-server").path, "1000", "3000"],
+            timeout: 120)
+        #expect(!outcome.timedOut)
+        #expect(outcome.status == 0, "\(outcome.output.suffix(3000))")
+        #expect(outcome.output.contains("1 passed, 0 failed"))
+    }
+
     @Test func chatDemoInHeadlessChromiumWithAPythonClient() async throws {
         try await runChecks("browser_chat_check.py", server: "demo", extra: ["/usr/bin/chromium"], timeout: 180)
     }
