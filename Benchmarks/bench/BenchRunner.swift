@@ -15,7 +15,7 @@ struct BenchOptions {
 
 /// Every scenario, in the order they run.
 let allBenchScenarios = ["echo-50", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
-                         "polling", "http"]
+                         "polling", "http", "churn"]
 
 /// Runs the scenarios against a server and reports.
 @LoopActor
@@ -40,6 +40,8 @@ struct BenchRunner {
             case "idle-10000": return try await idle(10_000)
             case "polling": return try await polling()
             case "http": return try await http()
+            case "churn": return try await churn(namespace: "/ctl")
+            case "churn-closures": return try await churn(namespace: "/")
             default: return ScenarioResult(name: scenario, unit: "", reps: [], error: "unknown scenario")
             }
         } catch {
@@ -106,6 +108,32 @@ struct BenchRunner {
         for socket in sockets { socket.close() }
         await LoopTimer.sleep(milliseconds: 500)
         return ScenarioResult(name: "idle-\(count)", unit: "KB RSS/connection", reps: reps)
+    }
+
+    /// Connection cycles: the server's RSS after a warm-up, then after 20,000 more cycles
+    /// (each repetition adds 20,000): what a cycle leaves behind, in bytes.
+    private func churn(namespace: String) async throws -> ScenarioResult {
+        let name = "churn \(namespace == "/" ? "closures (/)" : "controllers (/ctl)") (20,000 cycles per rep, 50 in flight)"
+        guard let pid = serverPID else {
+            return ScenarioResult(name: name, unit: "B retained/cycle", reps: [], error: "needs the server's pid (--server-pid)")
+        }
+        let load = ChurnLoad()
+        await load.run(port: port, namespace: namespace, cycles: 4000, parallel: 50)   // warm-up: pools and caches fill
+        await LoopTimer.sleep(milliseconds: 1000)
+        let baseline = ResourceLimits.residentKB(pid: pid) ?? 0
+        var reps: [RepResult] = []
+        var total = 0
+        for _ in 0..<options.reps {
+            let started = ResourceLimits.nowMicros()
+            await load.run(port: port, namespace: namespace, cycles: 20_000, parallel: 50)
+            let seconds = Double(ResourceLimits.nowMicros() - started) / 1_000_000
+            total += 20_000
+            await LoopTimer.sleep(milliseconds: 1000)   // closing handshakes and timers finish
+            let after = ResourceLimits.residentKB(pid: pid) ?? 0
+            reps.append(RepResult(throughput: Double(after - baseline) * 1024 / Double(total), generatorCPUShare: 0,
+                                  note: "RSS \(baseline) -> \(after) KB after \(total) cycles, \(Int(20_000 / seconds)) cycles/s, \(load.failures) failed"))
+        }
+        return ScenarioResult(name: name, unit: "B retained/cycle", reps: reps)
     }
 
     private func polling() async throws -> ScenarioResult {

@@ -5,7 +5,8 @@ import FlagonSocketIO
 
 /// The bench server contract (Socket.IO v5 on Engine.IO v4 at /socket.io, namespace "/"):
 /// `echo` acks its arguments, `join` joins room "bench" and acks true, `fanout` emits its
-/// payload to room "bench" and acks true. `GET /plain` answers "Hello, World!".
+/// payload to room "bench" and acks true. Namespace `/ctl` offers `echo` and `join` through
+/// a controller class. `GET /plain` answers "Hello, World!".
 enum BenchServer {
     @LoopActor
     static func makeApp() -> App {
@@ -26,6 +27,7 @@ enum BenchServer {
             main.to("bench").emit("fanout", arguments: args)
             return [true]
         }
+        sio.register(BenchController.self, namespace: "/ctl")
         sio.attach(to: app)
         return app
     }
@@ -40,5 +42,20 @@ enum BenchServer {
         options.keepAliveTimeout = 60_000
         let server = try Server(app: makeApp(), options: options)
         try await server.run()
+    }
+}
+
+/// `/ctl`: the bench events served by a controller instance per socket.
+final class BenchController: NamespaceController, EventController {
+    static let events = EventTable<BenchController> { table in
+        table.onRaw("echo", BenchController.on_echo)
+        table.on("join", BenchController.on_join)
+    }
+
+    func on_echo(_ args: [JSONValue]) -> AckArguments { AckArguments(values: args) }
+
+    func on_join() -> Bool {
+        socket.join("bench")
+        return true
     }
 }

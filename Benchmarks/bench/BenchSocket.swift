@@ -30,8 +30,9 @@ final class BenchSocket {
         stream.startReading()
     }
 
-    /// Connects and joins namespace "/" (`connectNamespace: false` stops after the Engine.IO open packet).
-    static func connect(port: Int, path: String = "/socket.io/", connectNamespace: Bool = true) async throws -> BenchSocket {
+    /// Connects and joins `namespace` (`connectNamespace: false` stops after the Engine.IO open packet).
+    static func connect(port: Int, path: String = "/socket.io/", connectNamespace: Bool = true,
+                        namespace: String = "/") async throws -> BenchSocket {
         let stream = try await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port))
         let socket = BenchSocket(stream: stream)
         let request = "GET \(path)?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
@@ -39,6 +40,7 @@ final class BenchSocket {
         let result: Result<Void, Failure> = await withCheckedContinuation { continuation in
             socket.handshakeWaiter = continuation
             socket.connectNamespace = connectNamespace
+            socket.namespace = namespace
             stream.write(Array(request.utf8))
         }
         try result.get()
@@ -46,6 +48,7 @@ final class BenchSocket {
     }
 
     private var connectNamespace = true
+    private var namespace = "/"
 
     /// Sends a text message (a whole Engine.IO packet, e.g. `42["echo",1]`).
     @inline(__always)
@@ -186,7 +189,7 @@ final class BenchSocket {
         case UInt8(ascii: "0") where stage == 1:
             if connectNamespace {
                 stage = 2
-                send(Array("40".utf8))
+                send(Array(("40" + (namespace == "/" ? "" : namespace + ",")).utf8))
             } else {
                 stage = 3
                 finishHandshake(.success(()))
