@@ -46,6 +46,12 @@ final class PollingClient {
     private var connected = false
     private var connectWaiter: CheckedContinuation<Void, Never>?
     var onAck: ((UInt64) -> Void)?
+    /// When set, receives every Socket.IO message after the CONNECT reply (instead of the
+    /// echo loop), as the bytes after the Engine.IO `4`.
+    var onMessage: ((ArraySlice<UInt8>) -> Void)?
+    /// Called once if the session ends (a failed poll or a closed connection).
+    var onClose: (() -> Void)?
+    private(set) var isClosed = false
     private static let suffix = Array(#"["echo",{"n":1,"s":"hello world"}]"#.utf8)
 
     private init(get: TCPStream, post: TCPStream, port: Int, sid: String) {
@@ -83,10 +89,13 @@ final class PollingClient {
     private func wire() {
         getStream.onRead = { [unowned self] bytes in
             getScanner.feed(bytes) { body, status in
-                if status == 200 { handlePayload(body) }
-                poll()
+                guard status == 200, !isClosed else { return ended() }
+                handlePayload(body)
+                if !isClosed { poll() }
             }
         }
+        getStream.onClose = { [unowned self] _ in ended() }
+        postStream.onClose = { [unowned self] _ in ended() }
         postStream.onRead = { [unowned self] bytes in
             postScanner.feed(bytes) { _, _ in
                 postInFlight = false
@@ -120,7 +129,9 @@ final class PollingClient {
     private func handlePayload(_ body: ArraySlice<UInt8>) {
         for packet in body.split(separator: 0x1E) {
             guard let type = packet.first else { continue }
-            if type == UInt8(ascii: "2") {
+            if type == UInt8(ascii: "1") {
+                return ended()
+            } else if type == UInt8(ascii: "2") {
                 post([UInt8(ascii: "3")])
             } else if type == UInt8(ascii: "4") {
                 let message = packet.dropFirst()
@@ -128,6 +139,8 @@ final class PollingClient {
                     connected = true
                     connectWaiter?.resume()
                     connectWaiter = nil
+                } else if let onMessage {
+                    onMessage(message)
                 } else if Array(message).withUnsafeBufferPointer({ ackID($0) }) != nil {
                     onAck?(ResourceLimits.nowMicros() - sentAt)
                     sendEcho()
@@ -147,8 +160,22 @@ final class PollingClient {
         post(packet)
     }
 
-    func close() {
+    /// Sends a Socket.IO packet (the text after the Engine.IO `4`).
+    func send(_ message: [UInt8]) { post([UInt8(ascii: "4")] + message) }
+
+    private func ended() {
+        if isClosed { return }
+        isClosed = true
         getStream.close()
         postStream.close()
+        let callback = onClose
+        onClose = nil
+        onMessage = nil
+        callback?()
+    }
+
+    func close() {
+        onClose = nil
+        ended()
     }
 }

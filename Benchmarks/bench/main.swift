@@ -3,6 +3,8 @@
 //   bench                                  start the bench server in a child process, run every scenario
 //   bench serve --port N                   only the bench server
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
+//   bench soak [--clients N] [--duration S] [--warmup S] [--server PATH]
+//                                          long run against the conformance server (release build)
 //   options: --scenario NAME (repeatable), --duration SECONDS, --reps N, --json PATH,
 //            --url http://127.0.0.1:PORT (measure another server), --server-pid PID, --no-pin
 import FlagonLoop
@@ -19,6 +21,24 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "json" {
     JSONBenchmark.run()
     exit(0)
+}
+if arguments.first == "soak" {
+    var settings = Soak.Settings()
+    var index = 1
+    while index + 1 < arguments.count {
+        let value = arguments[index + 1]
+        switch arguments[index] {
+        case "--clients": settings.clients = Int(value) ?? settings.clients
+        case "--duration": settings.duration = Double(value) ?? settings.duration
+        case "--warmup": settings.warmup = Double(value) ?? settings.warmup
+        case "--server": settings.server = value
+        default: print("unknown argument \(arguments[index])"); exit(2)
+        }
+        index += 2
+    }
+    ResourceLimits.raiseOpenFiles()
+    let passed = try await Soak(settings: settings).run()
+    exit(passed ? 0 : 1)
 }
 if arguments.first == "serve" {
     var port = 3000

@@ -48,6 +48,13 @@ public struct EngineOptions: Sendable {
     public var maxBufferedPackets = 10_000
     /// Bytes queued for a WebSocket client before it is disconnected (default 16 MiB).
     public var maxBufferedBytes = 16 * 1024 * 1024
+    /// New sessions one client address may open, per second with bursts (`nil`, the
+    /// default: no limit). Over it a handshake gets 429 with a JSON body.
+    public var handshakeRateLimit: RateLimit?
+    /// Sessions one client address may have open at once (`nil`, the default: no limit).
+    /// Over it a handshake gets 429. Behind a proxy every client has the proxy's address:
+    /// leave both off there, or limit at the proxy.
+    public var maxSessionsPerAddress: Int?
     /// Packets per polling response (default 16, the most python-engineio clients accept).
     public var maxPacketsPerPoll = 16
 

@@ -27,6 +27,7 @@ public final class EngineServer: HTTPHandler {
     public let handles = HandleGroup()
     /// `true` while a graceful shutdown closes the sessions: new handshakes get 503.
     public var isDraining = false
+    private var addressLimits = AddressLimits()
 
     /// Creates a server.
     public init(options: EngineOptions = EngineOptions()) {
@@ -45,7 +46,9 @@ public final class EngineServer: HTTPHandler {
     }
 
     func remove(_ session: EngineSocket) {
-        if sessions[session.id] === session { sessions[session.id] = nil }
+        guard sessions[session.id] === session else { return }
+        sessions[session.id] = nil
+        if let address = session.address { addressLimits.sessionClosed(address) }
     }
 
     // MARK: Requests
@@ -91,12 +94,17 @@ public final class EngineServer: HTTPHandler {
         }
         guard request.method == "GET" else { return Self.error(2, "Bad handshake method") }
         if isDraining { return Self.error(4, "Server is shutting down", status: 503) }
+        let address = AddressLimits.address(of: request)
+        if let address, let refusal = addressLimits.admit(address, options: options, now: EventLoop.shared.nowMilliseconds) {
+            return Response.json(["code": 4, "message": .string(refusal)], status: 429)
+        }
         if let allowRequest = options.allowRequest, !(await allowRequest(request)) {
             return Self.error(4, "Forbidden", status: 403)
         }
         switch transport {
         case .polling:
             let session = EngineSocket(server: self, request: request, transport: .polling)
+            session.address = address
             register(session)
             var response = Response(status: 200, headers: ["Content-Type": "text/plain; charset=UTF-8"],
                                     body: session.openPacket(upgrades: options.allowUpgrades && options.transports.contains(.websocket)))
@@ -110,6 +118,7 @@ public final class EngineServer: HTTPHandler {
             do {
                 return try WebSocket.upgrade(request, maxMessageBytes: options.maxPayload, extraHeaders: extra) { [self] ws in
                     let session = EngineSocket(server: self, request: request, transport: .websocket, id: id)
+                    session.address = address
                     self.register(session)
                     session.attach(ws)
                     ws.send(textBytes: session.openPacket(upgrades: false))
@@ -123,6 +132,7 @@ public final class EngineServer: HTTPHandler {
 
     private func register(_ session: EngineSocket) {
         sessions[session.id] = session
+        if let address = session.address { addressLimits.sessionOpened(address) }
         onConnection?(session)
     }
 

@@ -23,6 +23,8 @@ public final class EngineSocket: WebSocketHandler {
     public var onClose: ((EngineCloseReason) -> Void)?
     /// `true` until the session ends.
     public private(set) var isOpen = true
+    /// The client's IP address, as the per-address limits count it.
+    var address: String?
 
     private let server: EngineServer
     @exclusivity(unchecked) private var heartbeat: EngineHeartbeat

@@ -92,4 +92,47 @@ final class LimitedController: NamespaceController, EventController {
         #expect(reasons == [.rateLimited])
         await client.close()
     }
+
+    @Test @LoopActor func handshakesPerAddressAreLimited() async throws {
+        var options = EngineOptions()
+        options.handshakeRateLimit = RateLimit(perSecond: 0.001, burst: 2)
+        let engine = EngineServer(options: options)
+        let app = App()
+        app.mount("/engine.io", engine)
+        var serverOptions = ServerOptions()
+        serverOptions.port = 0
+        serverOptions.handleSignals = false
+        let server = try Server(app: app, options: serverOptions)
+        let client = LiveTestClient(port: try server.start())
+        for _ in 0..<2 { #expect(try await client.get("/engine.io/?EIO=4&transport=polling").status == 200) }
+        let refused = try await client.get("/engine.io/?EIO=4&transport=polling")
+        #expect(refused.status == 429)
+        #expect(try refused.json()["message"]?.stringValue?.hasPrefix("Too many new sessions from this address") == true)
+        engine.closeAll()
+        await server.shutdown()
+    }
+
+    @Test @LoopActor func sessionsPerAddressAreLimited() async throws {
+        var options = EngineOptions()
+        options.maxSessionsPerAddress = 2
+        let engine = EngineServer(options: options)
+        let app = App()
+        app.mount("/engine.io", engine)
+        var serverOptions = ServerOptions()
+        serverOptions.port = 0
+        serverOptions.handleSignals = false
+        let server = try Server(app: app, options: serverOptions)
+        let client = LiveTestClient(port: try server.start())
+        var sids: [String] = []
+        for _ in 0..<2 {
+            let open = try await client.get("/engine.io/?EIO=4&transport=polling")
+            sids.append(try #require(try JSONValue.parse(Array(open.body.dropFirst()))["sid"]?.stringValue))
+        }
+        #expect(try await client.get("/engine.io/?EIO=4&transport=polling").status == 429)
+        // A closed session frees its place.
+        _ = try await client.post("/engine.io/?EIO=4&transport=polling&sid=\(sids[0])", body: Array("1".utf8))
+        #expect(try await client.get("/engine.io/?EIO=4&transport=polling").status == 200)
+        engine.closeAll()
+        await server.shutdown()
+    }
 }
