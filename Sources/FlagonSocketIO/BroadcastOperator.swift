@@ -26,6 +26,18 @@ public struct BroadcastOperator {
         return BroadcastOperator(namespace: namespace, target: target)
     }
 
+    /// The same target, but each recipient whose transport cannot write at once misses the
+    /// event instead of queuing it (socket.io's `volatile`).
+    ///
+    /// ```swift
+    /// sio.of("/game").volatile.emit("positions", state)
+    /// ```
+    public var volatile: BroadcastOperator {
+        var target = self.target
+        target.volatile = true
+        return BroadcastOperator(namespace: namespace, target: target)
+    }
+
     /// Excludes a room's members.
     public func except(_ room: String) -> BroadcastOperator { except([room]) }
 

@@ -131,17 +131,119 @@ public final class EngineSocket: WebSocketHandler {
 
     /// Sends a message encoded beforehand: its frames on WebSocket, its packets on polling.
     func send(_ message: borrowing OutboundMessage) -> Bool {
-        guard isOpen else { return false }
+        send(message, droppable: false, volatile: false) { .disconnect } != nil
+    }
+
+    /// Sends a message encoded beforehand, within the queue's limits
+    /// (``EngineOptions/maxBufferedPackets`` and ``EngineOptions/maxBufferedBytes``): a
+    /// message that does not fit makes `overflow` choose what to do. A `volatile` message
+    /// is dropped when the transport cannot write at once. Returns how many messages were
+    /// dropped (this one or older ones), or `nil` when the session is closed.
+    func send(_ message: borrowing OutboundMessage, droppable: Bool, volatile: Bool,
+              overflow: () -> OverflowAction) -> Int? {
+        guard isOpen else { return nil }
+        let packetCount = message.packetCount
+        let size = message.buffer.count - message.frameStart
         if let webSocket {
-            webSocket.send(frames: message.buffer, from: message.frameStart)
-            return isOpen
+            if held.isEmpty && webSocket.isWritable {
+                webSocket.send(frames: message.buffer, from: message.frameStart)
+                return isOpen ? 0 : nil
+            }
+            if volatile { return 1 }
+            var dropped = 0
+            var action: OverflowAction?
+            while held.count - heldHead + 1 > server.options.maxBufferedPackets || heldBytes + size > server.options.maxBufferedBytes {
+                if action == nil { action = overflow() }
+                switch makeRoom(action!, droppable: droppable, dropOldest: dropOldestHeld) {
+                case .dropped: dropped += 1
+                case .dropThis: return dropped + 1
+                case .close:
+                    close(reason: .bufferFull)
+                    return nil
+                }
+            }
+            held.append(HeldMessage(frames: message.buffer, offset: message.frameStart, droppable: droppable))
+            heldBytes += size
+            if webSocket.onWritable == nil { webSocket.onWritable = { [unowned self] in flushHeld() } }
+            return dropped
         }
-        for packet in message.packets where !sendPacket(packet) { return false }
+        if volatile && pendingPoll == nil { return 1 }
+        var dropped = 0
+        var action: OverflowAction?
+        while outbox.count + packetCount > server.options.maxBufferedPackets || outbox.bytes + size > server.options.maxBufferedBytes {
+            if action == nil { action = overflow() }
+            switch makeRoom(action!, droppable: droppable, dropOldest: { outbox.dropOldestMessage() }) {
+            case .dropped: dropped += 1
+            case .dropThis: return dropped + 1
+            case .close:
+                close(reason: .bufferFull)
+                return nil
+            }
+        }
+        if closeWhenFlushed != nil { return 1 }
+        outbox.append(message: message.packets, droppable: droppable)
+        schedulePollFlush()
+        return dropped
+    }
+
+    private enum RoomMade { case dropped, dropThis, close }
+
+    /// Frees room for one more message as `action` says; a message that is not droppable
+    /// (an ack, a CONNECT reply) is never dropped: when nothing else can go, the session closes.
+    private func makeRoom(_ action: OverflowAction, droppable: Bool, dropOldest: () -> Bool) -> RoomMade {
+        switch action {
+        case .disconnect: return .close
+        case .dropNewest: return droppable ? .dropThis : (dropOldest() ? .dropped : .close)
+        case .dropOldest: return dropOldest() ? .dropped : (droppable ? .dropThis : .close)
+        }
+    }
+
+    /// A message waiting for a WebSocket whose send buffer is full.
+    private struct HeldMessage {
+        let frames: [UInt8]
+        let offset: Int
+        let droppable: Bool
+        var size: Int { frames.count - offset }
+    }
+
+    private var held: [HeldMessage] = []
+    private var heldHead = 0
+    private var heldBytes = 0
+
+    private func dropOldestHeld() -> Bool {
+        guard let index = held[heldHead...].firstIndex(where: \.droppable) else { return false }
+        heldBytes -= held[index].size
+        held.remove(at: index)
         return true
     }
 
+    /// Writes held messages while the WebSocket takes them.
+    private func flushHeld() {
+        guard let webSocket else { return }
+        while heldHead < held.count && webSocket.isWritable && isOpen {
+            let message = held[heldHead]
+            heldHead += 1
+            heldBytes -= message.size
+            webSocket.send(frames: message.frames, from: message.offset)
+        }
+        if heldHead == held.count {
+            held = []
+            heldHead = 0
+            webSocket.onWritable = nil
+        } else if heldHead > 256 {
+            held.removeFirst(heldHead)
+            heldHead = 0
+        }
+    }
+
+    /// `true` when a message sent now goes out at once (a volatile one is not dropped).
+    public var isWritable: Bool {
+        if let webSocket { return held.isEmpty && webSocket.isWritable }
+        return pendingPoll != nil
+    }
+
     /// Bytes or packets waiting for the client.
-    public var backlog: Int { webSocket?.bufferedBytes ?? outbox.count }
+    public var backlog: Int { webSocket.map { $0.bufferedBytes + heldBytes } ?? outbox.count }
 
     // MARK: Long-polling
 
@@ -372,14 +474,19 @@ public final class EngineSocket: WebSocketHandler {
             self.probe = nil
         }
         if pendingPoll != nil { answerPoll([EnginePacket(pollAnswer)]) }
+        held = []
+        heldBytes = 0
         if let webSocket {
             webSocket.onClose = nil
             webSocket.onMessage = nil
+            webSocket.onWritable = nil
             webSocket.handler = nil
             if reason == .parseError {
                 webSocket.close(code: 1002, reason: "parse error")
             } else if reason == .payloadTooLarge {
                 webSocket.close(code: 1009, reason: "message larger than maxPayload (\(server.options.maxPayload) bytes)")
+            } else if reason == .bufferFull {
+                webSocket.close(code: 1008, reason: "client too slow")
             } else if reason == .serverShutdown {
                 webSocket.close(code: 1001, reason: "server shutting down")   // going away: clients reconnect
             } else if webSocket.isOpen {
@@ -394,6 +501,16 @@ public final class EngineSocket: WebSocketHandler {
         callback?(reason)
         handler?.engineSocket(self, closedWith: reason)
     }
+}
+
+/// What a full outbound queue does with one more message.
+public enum OverflowAction: Sendable, Equatable {
+    /// Closes the connection (the client reconnects and starts afresh).
+    case disconnect
+    /// Drops the oldest droppable messages still queued to make room.
+    case dropOldest
+    /// Drops the new message.
+    case dropNewest
 }
 
 /// Receives what an ``EngineSocket`` delivers (the Socket.IO layer implements it).

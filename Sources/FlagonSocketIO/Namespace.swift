@@ -59,6 +59,32 @@ public final class Namespace {
     private var controllerBinding: ControllerBinding?
     private var eventRateLimits: [String: RateLimit] = [:]
 
+    /// What a full outbound queue does here; `nil` uses the server's
+    /// ``SocketIOOptions/slowConsumerPolicy``.
+    public var slowConsumerPolicy: SlowConsumerPolicy?
+    private var dropHandlers: [@LoopActor (Socket, Int) -> Void] = []
+
+    /// Called when events to a slow client were dropped, with how many.
+    public func onDrop(_ handler: @escaping @LoopActor (Socket, Int) -> Void) { dropHandlers.append(handler) }
+
+    /// What to do with a message that does not fit in `socket`'s queue.
+    func overflowAction(for socket: Socket) -> OverflowAction {
+        switch slowConsumerPolicy ?? server.options.slowConsumerPolicy {
+        case .disconnect: .disconnect
+        case .dropOldest: .dropOldest
+        case .dropNewest: .dropNewest
+        case .decide(let decide): decide(socket)
+        }
+    }
+
+    func reportDropped(_ socket: Socket, _ count: Int) {
+        for handler in dropHandlers { handler(socket, count) }
+    }
+
+    /// Every socket of the namespace, with events dropped where the transport cannot
+    /// write at once (socket.io's `volatile`).
+    public var volatile: BroadcastOperator { all.volatile }
+
     /// How often each socket may send events here; `nil` uses the server's
     /// ``SocketIOOptions/rateLimit``.
     public var rateLimit: RateLimit?

@@ -57,6 +57,9 @@ struct OutboundMessage {
         self.attachments = attachments
     }
 
+    /// The number of Engine.IO packets: the text and one per attachment.
+    var packetCount: Int { 1 + attachments.count }
+
     /// The same message as Engine.IO packets, for long-polling.
     var packets: [EnginePacket] {
         [EnginePacket(.message, .text(Array(buffer[textRange])))] + attachments.map { EnginePacket(.message, .binary($0)) }

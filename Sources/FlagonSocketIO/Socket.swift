@@ -27,6 +27,9 @@ public final class Socket {
     public var session = JSONObject()
     /// The controller instance serving this socket, for class-based namespaces.
     public internal(set) var controller: NamespaceController?
+    /// Events to this client dropped because it read too slowly (see ``SlowConsumerPolicy``)
+    /// or because they were volatile and the transport was busy.
+    public private(set) var droppedMessages = 0
     /// The socket's rate-limit buckets, when a limit applies to its namespace.
     var limiter: EventRateLimiter?
     /// The server-side HTTP session shared with this socket when `manageSession` is off.
@@ -161,15 +164,29 @@ public final class Socket {
     }
 
     /// Hands an encoded packet to the connection (held back while the socket is connecting).
-    func deliver(_ message: borrowing OutboundMessage, packet: borrowing SocketIOPacket) {
+    func deliver(_ message: borrowing OutboundMessage, packet: borrowing SocketIOPacket, volatile: Bool = false) {
         if connecting {
+            if volatile { return }
             buffered.append((copy message, copy packet))
             return
         }
         guard isConnected else { return }
         if namespace.hasOutgoingHooks { namespace.notifyOutgoing(self, packet) }
-        _ = client.engine.send(message)
+        let droppable = packet.type == .event || packet.type == .binaryEvent
+        let dropped = client.engine.send(message, droppable: droppable, volatile: volatile) { namespace.overflowAction(for: self) }
+        if let dropped, dropped > 0 {
+            droppedMessages += dropped
+            namespace.reportDropped(self, dropped)
+        }
     }
+
+    /// Emits to this client only if its transport can write at once; otherwise the event
+    /// is dropped (socket.io's `socket.volatile.emit`).
+    ///
+    /// ```swift
+    /// socket.volatile.emit("cursor", ["x": 10, "y": 20])
+    /// ```
+    public var volatile: VolatileEmitter { VolatileEmitter(socket: self) }
 
     // MARK: Incoming
 
@@ -259,5 +276,20 @@ public final class Socket {
         namespace.remove(self, reason: reason, notify: wasConnected)
         // The controller refers back to its socket: letting go of it here breaks the cycle.
         controller = nil
+    }
+}
+
+/// Emits to one socket, dropping the event when the transport is not ready (see ``Socket/volatile``).
+@LoopActor
+public struct VolatileEmitter {
+    let socket: Socket
+
+    /// Emits an event, or drops it when the transport cannot write at once.
+    public func emit(_ event: String, _ args: JSONValue...) { emit(event, arguments: args) }
+
+    /// Emits an event, or drops it when the transport cannot write at once.
+    public func emit(_ event: String, arguments: [JSONValue]) {
+        let packet = SocketIOPacket(type: .event, namespace: socket.namespace.name, data: .array([.string(event)] + arguments))
+        socket.deliver(OutboundMessage(packet), packet: packet, volatile: true)
     }
 }

@@ -7,11 +7,14 @@ import FlagonSocketIOCore
 public struct BroadcastTarget: Sendable, Equatable {
     public var rooms: Set<String>
     public var except: Set<String>
+    /// Dropped for each recipient whose transport cannot write at once (socket.io's `volatile`).
+    public var volatile: Bool
 
     /// Creates a target.
-    public init(rooms: Set<String> = [], except: Set<String> = []) {
+    public init(rooms: Set<String> = [], except: Set<String> = [], volatile: Bool = false) {
         self.rooms = rooms
         self.except = except
+        self.volatile = volatile
     }
 }
 
@@ -153,7 +156,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
         var sent = 0
         forEachSocket(target) { socket in
             if message == nil { message = OutboundMessage(packet) }   // encoded once, only when someone gets it
-            socket.deliver(message.unsafelyUnwrapped, packet: packet)
+            socket.deliver(message.unsafelyUnwrapped, packet: packet, volatile: target.volatile)
             sent += 1
         }
         return sent

@@ -24,6 +24,10 @@ public struct SocketIOOptions: Sendable {
     /// Events refused by a rate limit after which the socket is disconnected (reason
     /// `rate limited`); `nil` (the default): never.
     public var maxRateViolations: Int?
+    /// What happens when a client reads too slowly and its outbound queue is full
+    /// (``EngineOptions/maxBufferedPackets``, ``EngineOptions/maxBufferedBytes``); a
+    /// namespace may choose otherwise. Default: disconnect.
+    public var slowConsumerPolicy = SlowConsumerPolicy.disconnect
     /// Milliseconds over which a graceful shutdown closes the sessions, each at a random
     /// moment, so that clients reconnect to other servers gradually (default 10,000).
     public var drainDuration: UInt64 = 10_000

@@ -81,6 +81,12 @@ public final class WebSocketTestClient {
     /// Sends a close frame.
     public func sendClose(code: UInt16 = 1000) { send(opcode: 8, [UInt8(code >> 8), UInt8(code & 0xFF)]) }
 
+    /// Stops reading from the socket (a client that cannot keep up).
+    public func pauseReading() { connection.pauseReading() }
+
+    /// Reads again after ``pauseReading()``.
+    public func resumeReading() { connection.resumeReading() }
+
     /// Closes the TCP connection without a close frame (an abrupt loss).
     public func drop() { connection.close() }
 
