@@ -73,6 +73,10 @@ public final class EngineServer: HTTPHandler {
 
     private func route(_ request: Request) async throws -> Response {
         let query = request.query
+        // Each Engine.IO parameter at most once: two values would make the choice arbitrary.
+        for name in ["EIO", "transport", "sid"] where query.all(name).count > 1 {
+            return Self.error(3, "Bad request: \(name) given more than once")
+        }
         guard query["EIO"] == "4" else { return Self.error(5, "Unsupported protocol version") }
         guard let transport = query["transport"].flatMap(EngineTransport.init(rawValue:)),
               options.transports.contains(transport) else { return Self.error(0, "Transport unknown") }

@@ -138,4 +138,34 @@ import Testing
         }
         await server.shutdown()
     }
+
+    @Test @LoopActor func engineIOParametersGivenTwiceGet400() async throws {
+        let (server, port) = try start()
+        let client = LiveTestClient(port: port)
+        for query in ["EIO=4&EIO=4&transport=polling", "EIO=4&transport=polling&transport=polling",
+                      "EIO=4&transport=polling&sid=a&sid=b", "EIO=4&transport=polling&sid="] {
+            #expect(try await client.get("/socket.io/?\(query)").status == 400, "\(query)")
+        }
+        #expect(try await client.get("/socket.io/?EIO=4&transport=polling&t=1&t=2").status == 200)
+        await server.shutdown()
+    }
+
+    @Test @LoopActor func theConformanceServerLimitsEventsOfTheMainNamespaceWithRateLimit() async throws {
+        var settings = ConformanceApp.Settings()
+        settings.rateLimit = 2
+        let (server, port) = try start(ConformanceApp.make(settings))
+        let ws = try await WebSocketTestClient.connect(port: port, path: "/socket.io/?EIO=4&transport=websocket")
+        #expect(await ws.waitForText { $0.hasPrefix("0{") } != nil)
+        ws.send(text: "40")
+        #expect(await ws.waitForText { $0.hasPrefix("40{") } != nil)
+        ws.send(text: "40/custom,")
+        #expect(await ws.waitForText { $0.hasPrefix("40/custom,{") } != nil)
+        for id in 1...3 { ws.send(text: "42\(id)[\"message-with-ack\",\(id)]") }
+        #expect(await ws.waitForText { $0 == "431[1]" } != nil)
+        #expect(await ws.waitForText { $0 == "432[2]" } != nil)
+        let refusal = #"{"error":"rate_limited","event":"message-with-ack","message":"Too many \"message-with-ack\" events: slow down"}"#
+        #expect(await ws.waitForText { $0.hasPrefix("42[\"rate_limited\"") } == "42[\"rate_limited\",\(refusal)]")
+        #expect(await ws.waitForText { $0.hasPrefix("433") } == "433[\(refusal)]")
+        await server.shutdown()
+    }
 }
