@@ -35,6 +35,29 @@ public enum WebSocketFrame {
         return out
     }
 
+    /// A frame as a client sends it, masked with `mask` (for WebSocket clients and tests);
+    /// `opcode` is raw so that invalid ones can be written too.
+    ///
+    /// ```swift
+    /// WebSocketFrame.maskedFrame(opcode: 1, payload: Array("Hello".utf8))
+    /// ```
+    public static func maskedFrame(opcode: UInt8, payload: [UInt8], fin: Bool = true,
+                                   mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]) -> [UInt8] {
+        var out: [UInt8] = [(fin ? 0x80 : 0) | opcode]
+        if payload.count < 126 {
+            out.append(0x80 | UInt8(payload.count))
+        } else if payload.count <= 0xFFFF {
+            out += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        } else {
+            out.append(0x80 | 127)
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((payload.count >> shift) & 0xFF)) }
+        }
+        out += mask
+        out.reserveCapacity(out.count + payload.count)
+        for (index, byte) in payload.enumerated() { out.append(byte ^ mask[index & 3]) }
+        return out
+    }
+
     /// A close frame with a code and a reason (cut to fit the 125-byte limit).
     public static func closeFrame(code: UInt16, reason: String = "") -> [UInt8] {
         var payload: [UInt8] = [UInt8(code >> 8), UInt8(code & 0xFF)]

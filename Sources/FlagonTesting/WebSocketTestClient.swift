@@ -62,20 +62,7 @@ public final class WebSocketTestClient {
 
     /// Sends one masked frame.
     public func send(opcode: UInt8, _ payload: [UInt8], fin: Bool = true) {
-        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
-        var out: [UInt8] = [(fin ? 0x80 : 0) | opcode]
-        if payload.count < 126 {
-            out.append(0x80 | UInt8(payload.count))
-        } else if payload.count <= 0xFFFF {
-            out += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
-        } else {
-            out.append(0x80 | 127)
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((payload.count >> shift) & 0xFF)) }
-        }
-        out += mask
-        out.reserveCapacity(out.count + payload.count)
-        for (index, byte) in payload.enumerated() { out.append(byte ^ mask[index & 3]) }
-        connection.send(out)
+        connection.send(WebSocketFrame.maskedFrame(opcode: opcode, payload: payload, fin: fin, mask: [0x12, 0x34, 0x56, 0x78]))
     }
 
     /// Sends a close frame.

@@ -3,18 +3,7 @@ import Testing
 
 /// A masked client frame.
 private func clientFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]) -> [UInt8] {
-    var out: [UInt8] = [(fin ? 0x80 : 0) | opcode]
-    if payload.count < 126 {
-        out.append(0x80 | UInt8(payload.count))
-    } else if payload.count <= 0xFFFF {
-        out += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
-    } else {
-        out.append(0x80 | 127)
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((payload.count >> shift) & 0xFF)) }
-    }
-    out += mask
-    out += payload.enumerated().map { $0.element ^ mask[$0.offset & 3] }
-    return out
+    WebSocketFrame.maskedFrame(opcode: opcode, payload: payload, fin: fin, mask: mask)
 }
 
 @Suite struct WebSocketFrameParserTests {

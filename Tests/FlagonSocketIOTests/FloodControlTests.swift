@@ -93,9 +93,8 @@ final class LimitedController: NamespaceController, EventController {
         await client.close()
     }
 
-    @Test @LoopActor func handshakesPerAddressAreLimited() async throws {
-        var options = EngineOptions()
-        options.handshakeRateLimit = RateLimit(perSecond: 0.001, burst: 2)
+    /// A live server with an Engine.IO endpoint at /engine.io.
+    @LoopActor private func startEngine(_ options: EngineOptions) throws -> (Server, EngineServer, LiveTestClient) {
         let engine = EngineServer(options: options)
         let app = App()
         app.mount("/engine.io", engine)
@@ -103,7 +102,13 @@ final class LimitedController: NamespaceController, EventController {
         serverOptions.port = 0
         serverOptions.handleSignals = false
         let server = try Server(app: app, options: serverOptions)
-        let client = LiveTestClient(port: try server.start())
+        return (server, engine, LiveTestClient(port: try server.start()))
+    }
+
+    @Test @LoopActor func handshakesPerAddressAreLimited() async throws {
+        var options = EngineOptions()
+        options.handshakeRateLimit = RateLimit(perSecond: 0.001, burst: 2)
+        let (server, engine, client) = try startEngine(options)
         for _ in 0..<2 { #expect(try await client.get("/engine.io/?EIO=4&transport=polling").status == 200) }
         let refused = try await client.get("/engine.io/?EIO=4&transport=polling")
         #expect(refused.status == 429)
@@ -115,14 +120,7 @@ final class LimitedController: NamespaceController, EventController {
     @Test @LoopActor func sessionsPerAddressAreLimited() async throws {
         var options = EngineOptions()
         options.maxSessionsPerAddress = 2
-        let engine = EngineServer(options: options)
-        let app = App()
-        app.mount("/engine.io", engine)
-        var serverOptions = ServerOptions()
-        serverOptions.port = 0
-        serverOptions.handleSignals = false
-        let server = try Server(app: app, options: serverOptions)
-        let client = LiveTestClient(port: try server.start())
+        let (server, engine, client) = try startEngine(options)
         var sids: [String] = []
         for _ in 0..<2 {
             let open = try await client.get("/engine.io/?EIO=4&transport=polling")

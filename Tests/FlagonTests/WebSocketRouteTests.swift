@@ -26,16 +26,7 @@ private let handshake = "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n
 
 /// A masked client frame.
 private func clientFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
-    let mask: [UInt8] = [1, 2, 3, 4]
-    var out: [UInt8] = [(fin ? 0x80 : 0) | opcode]
-    if payload.count < 126 {
-        out.append(0x80 | UInt8(payload.count))
-    } else {
-        out += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
-    }
-    out += mask
-    out += payload.enumerated().map { $0.element ^ mask[$0.offset & 3] }
-    return out
+    WebSocketFrame.maskedFrame(opcode: opcode, payload: payload, fin: fin, mask: [1, 2, 3, 4])
 }
 
 @Suite struct WebSocketRouteTests {
