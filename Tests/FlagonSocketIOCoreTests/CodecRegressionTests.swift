@@ -40,4 +40,14 @@ import FlagonSocketIOCore
         #expect(packet.namespace == "/")
         #expect(text(packet) == "0")
     }
+
+    /// Found by the Socket.IO fuzzer: a number too precise for a Double is written back as
+    /// JavaScript writes it; the re-encoded packet decodes to the same value.
+    @Test func numbersTooPreciseForADoubleKeepTheirValue() throws {
+        let packet = try SocketIODecoder.parse(Array(#"2["e",6666666666666666662.6600]"#.utf8)).0
+        let again = try SocketIODecoder.parse(SocketIOEncoder.encode(packet).text).0
+        #expect(text(packet) == #"2["e",6666666666666667000]"#)
+        #expect(again.arguments.first?.doubleValue == packet.arguments.first?.doubleValue)
+        #expect(text(again) == text(packet))
+    }
 }
