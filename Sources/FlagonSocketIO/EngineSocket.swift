@@ -142,13 +142,13 @@ public final class EngineSocket: WebSocketHandler {
     func send(_ message: borrowing OutboundMessage, droppable: Bool, volatile: Bool,
               overflow: () -> OverflowAction) -> Int? {
         guard isOpen else { return nil }
-        let packetCount = message.packetCount
+        if let webSocket, held.isEmpty && webSocket.isWritable {
+            // The common case: straight to the socket.
+            webSocket.send(frames: message.buffer, from: message.frameStart)
+            return isOpen ? 0 : nil
+        }
         let size = message.buffer.count - message.frameStart
         if let webSocket {
-            if held.isEmpty && webSocket.isWritable {
-                webSocket.send(frames: message.buffer, from: message.frameStart)
-                return isOpen ? 0 : nil
-            }
             if volatile { return 1 }
             var dropped = 0
             var action: OverflowAction?
@@ -170,7 +170,7 @@ public final class EngineSocket: WebSocketHandler {
         if volatile && pendingPoll == nil { return 1 }
         var dropped = 0
         var action: OverflowAction?
-        while outbox.count + packetCount > server.options.maxBufferedPackets || outbox.bytes + size > server.options.maxBufferedBytes {
+        while outbox.count + message.packetCount > server.options.maxBufferedPackets || outbox.bytes + size > server.options.maxBufferedBytes {
             if action == nil { action = overflow() }
             switch makeRoom(action!, droppable: droppable, dropOldest: { outbox.dropOldestMessage() }) {
             case .dropped: dropped += 1
@@ -206,7 +206,7 @@ public final class EngineSocket: WebSocketHandler {
         var size: Int { frames.count - offset }
     }
 
-    private var held: [HeldMessage] = []
+    @exclusivity(unchecked) private var held: [HeldMessage] = []
     private var heldHead = 0
     private var heldBytes = 0
 
