@@ -14,9 +14,10 @@ import Glibc
 /// await server.shutdown()
 /// ```
 ///
-/// A graceful shutdown (``shutdown()``, or SIGINT/SIGTERM under ``run()``) stops accepting,
-/// runs the app's shutdown hooks, closes idle connections, lets in-flight responses finish
-/// within ``ServerOptions/shutdownTimeout``, then closes everything.
+/// A graceful shutdown (``shutdown(draining:)``, or SIGTERM under ``run()``) first runs the
+/// app's drain hooks while still serving, then stops accepting, runs the shutdown hooks,
+/// closes idle connections, lets in-flight responses finish within
+/// ``ServerOptions/shutdownTimeout``, then closes everything. SIGINT skips the drain.
 @LoopActor
 public final class Server {
     /// The application.
@@ -77,7 +78,8 @@ public final class Server {
                 signals.append(try SignalWatcher(signal: signal) { [weak self] in
                     guard let self else { return }
                     self.app.logger.info("signal \(signal): shutting down")
-                    Task { await self.shutdown() }
+                    // SIGTERM (a deploy) drains; SIGINT (Ctrl-C) stops without the drain window.
+                    Task { await self.shutdown(draining: signal == SIGTERM) }
                 })
             }
         }
@@ -90,8 +92,10 @@ public final class Server {
         await withCheckedContinuation { finishedWaiters.append($0) }
     }
 
-    /// Shuts down gracefully and returns when every handle is closed.
-    public func shutdown() async {
+    /// Shuts down gracefully and returns when every handle is closed: first the app's drain
+    /// hooks while the server still serves (unless `draining` is `false`), then no more
+    /// connections, in-flight requests finished within ``ServerOptions/shutdownTimeout``.
+    public func shutdown(draining: Bool = true) async {
         if isShuttingDown {
             await waitUntilStopped()
             return
@@ -99,7 +103,7 @@ public final class Server {
         isShuttingDown = true
         // Drain first: the server keeps serving (and accepting) while the hooks run.
         isDraining = true
-        let drains = app.drainHooks.map { hook in Task { await hook() } }
+        let drains = (draining ? app.drainHooks : []).map { hook in Task { await hook() } }
         for drain in drains { await drain.value }
         isDraining = false
         listener?.close()
