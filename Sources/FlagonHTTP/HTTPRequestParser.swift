@@ -145,7 +145,9 @@ public struct HTTPRequestParser: Sendable {
                 state = .chunkSize
             case .trailers(let bytes):
                 guard let lineEnd = findCRLF(from: start) else {
-                    if bytes + pendingLineBytes > limits.maxHeaderBytes { throw .headersTooLarge(max: limits.maxHeaderBytes) }
+                    // Nothing pending may still be the final empty line, which is always allowed.
+                    let pending = pendingLineBytes
+                    if pending > 0 && bytes + pending > limits.maxHeaderBytes { throw .headersTooLarge(max: limits.maxHeaderBytes) }
                     return nil
                 }
                 let length = lineEnd - start

@@ -98,4 +98,19 @@ private func splitInvariant(_ text: String, limits: HTTPLimits = HTTPLimits()) -
         #expect(status(["POST /\u{FF}b HTTP/1.1\r\nHost: h\r\n\r\n"]) == 400)
         #expect(status(["GET /caf%C3%A9 HTTP/1.1\r\nHost: h\r\n\r\n"]) == nil)
     }
+
+    /// Found by the HTTP fuzzer: trailers that fill the limit exactly were accepted whole
+    /// but refused (431) when a read ended just before the final empty line.
+    @Test func trailersUpToTheLimitAreAcceptedHoweverTheyAreSplit() {
+        var limits = HTTPLimits()
+        limits.maxHeaderBytes = 40
+        let request = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
+            + "X: " + String(repeating: "t", count: 35) + "\r\n\r\n"   // a trailer of 38 bytes + CRLF: 40
+        #expect(status([request], limits: limits) == nil)
+        #expect(splitInvariant(request, limits: limits))
+        let over = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
+            + "X: " + String(repeating: "t", count: 38) + "\r\n\r\n"
+        #expect(status([over], limits: limits) == 431)
+        #expect(splitInvariant(over, limits: limits))
+    }
 }
