@@ -71,7 +71,9 @@ public struct SocketIODecoder: Sendable {
             return .array(out)
         case .object(let object):
             if object.count == 2, object["_placeholder"] == .bool(true), let num = object["num"] {
-                guard let index = num.intValue, attachments.indices.contains(index) else { throw .invalidPlaceholder }
+                // Each attachment exactly once: the encoder writes one per binary value, and
+                // an attachment referenced many times would multiply when sent on.
+                guard let index = num.intValue, attachments.indices.contains(index), !used[index] else { throw .invalidPlaceholder }
                 used[index] = true
                 return .binary(attachments[index])
             }

@@ -50,4 +50,13 @@ import FlagonSocketIOCore
         #expect(again.arguments.first?.doubleValue == packet.arguments.first?.doubleValue)
         #expect(text(again) == text(packet))
     }
+
+    /// Found by the Socket.IO fuzzer: one attachment referenced twice decoded into two
+    /// binary values, which re-encode as two attachments (past the limit, and an
+    /// amplification: one upload sent on many times).
+    @Test func anAttachmentReferencedTwiceIsRefused() throws {
+        var decoder = SocketIODecoder()
+        _ = try decoder.receive(text: Array(#"61-7[{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]"#.utf8))
+        #expect(throws: SocketIOProtocolError.invalidPlaceholder) { try decoder.receive(binary: [1, 2]) }
+    }
 }
