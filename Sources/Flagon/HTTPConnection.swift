@@ -25,7 +25,8 @@ final class HTTPConnection {
         self.stream = stream
         self.server = server
         self.parser = HTTPRequestParser(limits: server.options.limits)
-        self.lastActivity = EventLoop.shared.nowMilliseconds
+        // A fresh reading: a connection accepted after a long wait must not look idle already.
+        self.lastActivity = EventLoop.shared.currentMilliseconds
     }
 
     func start() {

@@ -200,6 +200,13 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     /// Loop thread only.
     public var nowMilliseconds: UInt64 { uv_now(uvLoop) }
 
+    /// The loop's clock brought up to date first: I/O callbacks run with the time cached
+    /// before the loop waited, which can be a whole wait behind. Loop thread only.
+    public var currentMilliseconds: UInt64 {
+        uv_update_time(uvLoop)
+        return uv_now(uvLoop)
+    }
+
     // MARK: Introspection
 
     /// The number of libuv handles that are open on the loop, not counting the loop's own.

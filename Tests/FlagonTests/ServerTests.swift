@@ -8,6 +8,9 @@ import Testing
 import Glibc
 #endif
 
+/// How many `/slow` requests have started (tests wait for it instead of guessing a delay).
+@LoopActor private var slowRequestsStarted = 0
+
 @LoopActor
 private func serverApp() -> App {
     let app = App()
@@ -15,6 +18,7 @@ private func serverApp() -> App {
     app.get("/n/<int:n>") { request in Response.text("n=\(request.parameters.int("n")!)") }
     app.post("/echo") { request in Response(body: request.body) }
     app.get("/slow") { _ in
+        slowRequestsStarted += 1
         await LoopTimer.sleep(milliseconds: 1500)
         return Response.text("slow done")
     }
@@ -175,11 +179,14 @@ private func startServer(_ configure: (inout ServerOptions) -> Void = { _ in }) 
     @Test @LoopActor func idleKeepAliveConnectionsAreClosed() async throws {
         let (server, port) = try startServer { $0.keepAliveTimeout = 1000 }
         let connection = try await RawConnection.open(port: port)
+        // Timed from before the request: the server's idle time starts after its response,
+        // so the close cannot come sooner than the keep-alive timeout after this point,
+        // however late this side reads the response.
+        let start = EventLoop.shared.nowMilliseconds
         connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         _ = try await connection.readResponse()
-        let start = EventLoop.shared.nowMilliseconds
         #expect(await connection.waitForClose(timeout: 5000))
-        #expect(EventLoop.shared.nowMilliseconds - start >= 800)
+        #expect(EventLoop.shared.nowMilliseconds - start >= 950)
         await server.shutdown()
     }
 
@@ -215,8 +222,10 @@ private func startServer(_ configure: (inout ServerOptions) -> Void = { _ in }) 
         idle.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         _ = try await idle.readResponse()
         let busy = try await RawConnection.open(port: port)
+        let started = slowRequestsStarted
         busy.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-        await LoopTimer.sleep(milliseconds: 20)
+        // The request must be in flight (read and running) before the shutdown begins.
+        for _ in 0..<500 where slowRequestsStarted == started { await LoopTimer.sleep(milliseconds: 2) }
         #expect(server.handles.openCount >= 4)   // listener, timer, two connections
         let shutdown = Task { await server.shutdown() }
         let response = try await busy.readResponse()
