@@ -16,6 +16,7 @@ final class HTTPConnection {
     private var peerClosed = false
     private var requestStart: UInt64 = 0
     private var lastActivity: UInt64
+    private var idleSeenExpired = false
     private var currentContext: RequestContext?
     /// A parse error met after complete requests: answered once they have been.
     private var deferredFailure: HTTPParseError?
@@ -47,6 +48,7 @@ final class HTTPConnection {
     private func received(_ bytes: UnsafeRawBufferPointer) {
         let now = EventLoop.shared.nowMilliseconds
         lastActivity = now
+        idleSeenExpired = false
         if parser.isIdle { requestStart = now }
         parser.feed(bytes)
         drainParser()
@@ -245,6 +247,12 @@ final class HTTPConnection {
         } else if !parser.isIdle {
             if now - requestStart > options.bodyTimeout { fail(status: 408, message: "request body not received in time") }
         } else if queue.isEmpty && now - lastActivity > options.keepAliveTimeout {
+            // Judged twice, one sweep apart: timers run before the loop reads sockets, so
+            // after a stall a request may be waiting unread. The loop reads in between.
+            if !idleSeenExpired {
+                idleSeenExpired = true
+                return
+            }
             closing = true
             stream.close()
         }

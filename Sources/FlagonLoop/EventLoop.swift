@@ -1,4 +1,7 @@
 import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The process's libuv loop, running on a thread of its own, and the Swift concurrency
 /// executor behind ``LoopActor``.
@@ -40,6 +43,9 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     let readBuffer: UnsafeMutableRawBufferPointer
 
     private init() {
+        // A write to a socket the peer has closed must fail with EPIPE, not kill the
+        // process with SIGPIPE (libuv writes with write(2), which raises it).
+        signal(SIGPIPE, SIG_IGN)
         uvLoop = .allocate(capacity: 1)
         precondition(uv_loop_init(uvLoop) == 0, "uv_loop_init failed")
         wakeup = .allocate(capacity: 1)

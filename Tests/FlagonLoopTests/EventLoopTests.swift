@@ -1,5 +1,8 @@
 import Testing
 @testable import FlagonLoop
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @LoopActor
 private func awaitingHandler() async -> [Bool] {
@@ -78,5 +81,14 @@ final class LoopCounter {
         EventLoop.shared.preconditionInLoop()
         total += 1
         return n + 1
+    }
+
+    /// A peer that closes while the server writes must not kill the process: SIGPIPE is
+    /// ignored once the loop exists (the test process died of it once).
+    @Test func sigpipeIsIgnored() {
+        _ = EventLoop.shared
+        var current = sigaction()
+        sigaction(SIGPIPE, nil, &current)
+        #expect(unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self))
     }
 }
