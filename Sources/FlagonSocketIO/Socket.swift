@@ -43,6 +43,8 @@ public final class Socket {
     private var nextAckID = 0
     @exclusivity(unchecked) private var pendingAcks: [Int: PendingAck] = [:]
     private var connecting = true
+    /// `true` from the CONNECT until the socket is accepted, refused or gone.
+    var isConnecting: Bool { connecting }
     private var buffered: [(OutboundMessage, SocketIOPacket)] = []
     private var ownedTasks: [Task<Void, Never>] = []
 

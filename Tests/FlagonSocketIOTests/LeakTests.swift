@@ -35,6 +35,12 @@ final class Tracked {
     var alive: [String] { references.compactMap { $0.1() == nil ? nil : $0.0 } }
 }
 
+/// A controller whose connect takes a while.
+final class SlowConnectController: NamespaceController, EventController {
+    static let events = EventTable<SlowConnectController> { _ in }
+    override func on_connect(auth: JSONValue?) async throws { await LoopTimer.sleep(milliseconds: 100) }
+}
+
 /// A controller namespace that joins rooms, leaves an ack pending and owns a task.
 final class LeakController: NamespaceController, EventController {
     @LoopActor static var tracked: Tracked?
@@ -154,5 +160,26 @@ final class LeakController: NamespaceController, EventController {
             await LoopTimer.sleep(milliseconds: 20)
         }
         return false
+    }
+
+    @Test @LoopActor func aSocketThatLeavesWhileConnectingIsNotKept() async throws {
+        let sio = SocketIOServer()
+        sio.register(SlowConnectController.self, namespace: "/slow")
+        let app = App()
+        sio.attach(to: app)
+        var options = ServerOptions()
+        options.port = 0
+        options.handleSignals = false
+        let server = try Server(app: app, options: options)
+        let port = try server.start()
+        let ws = try await WebSocketTestClient.connect(port: port, path: "/socket.io/?EIO=4&transport=websocket")
+        #expect(await ws.waitForText { $0.hasPrefix("0{") } != nil)
+        ws.send(text: "40/slow,")
+        ws.send(text: "41/slow,")   // gone before on_connect returns
+        await LoopTimer.sleep(milliseconds: 300)
+        #expect(sio.namespace(named: "/slow")?.sockets.isEmpty == true)
+        #expect(await ws.waitForText(timeout: 100) { $0.hasPrefix("40/slow,") } == nil)   // no CONNECT reply for a socket that left
+        ws.close()
+        await server.shutdown()
     }
 }
