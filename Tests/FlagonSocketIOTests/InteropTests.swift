@@ -6,8 +6,8 @@ import Testing
 @Suite(.serialized) struct InteropTests {
     /// Runs one of the Python check scripts against a fresh server and expects no failure.
     private func runChecks(_ script: String, server executable: String = "conformance-server", extra: [String] = [],
-                           timeout: TimeInterval) async throws {
-        let server = try await ServerProcess.start(executable)
+                           environment: [String: String] = [:], timeout: TimeInterval) async throws {
+        let server = try await ServerProcess.start(executable, environment: environment)
         let outcome = try await ExternalProcess.run(
             ExternalProcess.python, [ExternalProcess.interopScript(script), "http://127.0.0.1:\(server.port)"] + extra, timeout: timeout)
         server.stop()
@@ -20,8 +20,11 @@ import Testing
         try await runChecks("protocol_checks.py", timeout: 240)
     }
 
+    /// The contract's 300 ms pings, but 2 s to answer them: a Python client busy with a burst
+    /// of a thousand events answers a ping queued behind them later than 200 ms on a loaded
+    /// machine (the protocol checks test the 200 ms rule itself with raw clients).
     @Test func pythonSocketIOClientInEveryTransportMode() async throws {
-        try await runChecks("socketio_client_checks.py", timeout: 400)
+        try await runChecks("socketio_client_checks.py", environment: ["PING_TIMEOUT": "2000"], timeout: 400)
     }
 
     @Test func autobahnFuzzingCasesOneToSevenAndTenPass() async throws {

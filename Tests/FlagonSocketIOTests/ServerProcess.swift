@@ -19,7 +19,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts the executable and waits until it accepts connections.
-    static func start(_ name: String = "conformance-server") async throws -> ServerProcess {
+    static func start(_ name: String = "conformance-server", environment extra: [String: String] = [:]) async throws -> ServerProcess {
         let binary = binary(name)
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ExternalProcess.MissingTool(path: binary.path + " (run `swift build` first; scripts/test does)")
@@ -29,6 +29,7 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = binary
         var environment = ProcessInfo.processInfo.environment
         environment["PORT"] = String(port)
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

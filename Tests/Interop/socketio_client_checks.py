@@ -19,6 +19,9 @@ class Recorder:
 
     def __init__(self, client, namespaces=("/",)):
         self.events = []
+        # Events by (namespace, name): waiting on a count stays cheap while a thousand
+        # events arrive (a scan per event kept the client from answering pings in time).
+        self.by_name = {}
         self.condition = threading.Condition()
         for namespace in namespaces:
             client.on("*", self._handler(namespace), namespace=namespace)
@@ -27,6 +30,7 @@ class Recorder:
         def handler(event, *args):
             with self.condition:
                 self.events.append((namespace, event, list(args)))
+                self.by_name.setdefault((namespace, event), []).append(list(args))
                 self.condition.notify_all()
         return handler
 
@@ -40,7 +44,7 @@ class Recorder:
                 self.condition.wait(remaining)
 
     def named(self, event, namespace="/"):
-        return [args for ns, name, args in self.events if name == event and ns == namespace]
+        return self.by_name.get((namespace, event), [])
 
 
 def connect(mode, namespaces=("/",), auth=None):
