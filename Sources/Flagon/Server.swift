@@ -127,7 +127,7 @@ public final class Server {
     }
 
     private func accept(_ stream: TCPStream) {
-        if (isShuttingDown && !isDraining) || connections.count >= options.maxConnections {
+        if isClosingConnections || connections.count >= options.maxConnections {
             stream.close()
             return
         }

@@ -78,17 +78,18 @@ public final class LoopTimer {
 private final class Sleeper: Sendable {
     private var timer: LoopTimer?
     private var continuation: CheckedContinuation<Void, Never>?
-    private var cancelled = false
+    /// Set once the sleep is over (the timer fired, or the task was cancelled, maybe before it began).
+    private var done = false
 
     func begin(_ continuation: CheckedContinuation<Void, Never>, milliseconds: UInt64) {
-        if cancelled || Task.isCancelled { return continuation.resume() }
+        if done || Task.isCancelled { return continuation.resume() }
         self.continuation = continuation
         timer = LoopTimer { [self] in wake() }
         timer?.start(afterMilliseconds: milliseconds)
     }
 
     func wake() {
-        cancelled = true
+        done = true
         timer?.close()
         timer = nil
         continuation?.resume()

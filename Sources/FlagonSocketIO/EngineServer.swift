@@ -98,7 +98,9 @@ public final class EngineServer: HTTPHandler {
         }
         guard request.method == "GET" else { return Self.error(2, "Bad handshake method") }
         if isDraining { return Self.error(4, "Server is shutting down", status: 503) }
-        let address = AddressLimits.address(of: request)
+        // Addresses are only looked at (and counted) when a per-address limit is on.
+        let address = options.handshakeRateLimit != nil || options.maxSessionsPerAddress != nil
+            ? AddressLimits.address(of: request) : nil
         if let address, let refusal = addressLimits.admit(address, options: options, now: EventLoop.shared.nowMilliseconds) {
             return Response.json(["code": 4, "message": .string(refusal)], status: 429)
         }

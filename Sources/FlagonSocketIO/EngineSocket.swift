@@ -142,7 +142,7 @@ public final class EngineSocket: WebSocketHandler {
     func send(_ message: borrowing OutboundMessage, droppable: Bool, volatile: Bool,
               overflow: () -> OverflowAction) -> Int? {
         guard isOpen else { return nil }
-        if let webSocket, held.isEmpty && webSocket.isWritable {
+        if let webSocket, heldCount == 0 && webSocket.isWritable {
             // The common case: straight to the socket.
             webSocket.send(frames: message.buffer, from: message.frameStart)
             return isOpen ? 0 : nil
@@ -150,52 +150,72 @@ public final class EngineSocket: WebSocketHandler {
         let size = message.buffer.count - message.frameStart
         if let webSocket {
             if volatile { return 1 }
-            var dropped = 0
-            var action: OverflowAction?
-            while held.count - heldHead + 1 > server.options.maxBufferedPackets || heldBytes + size > server.options.maxBufferedBytes {
-                if action == nil { action = overflow() }
-                switch makeRoom(action!, droppable: droppable, dropOldest: dropOldestHeld) {
-                case .dropped: dropped += 1
-                case .dropThis: return dropped + 1
-                case .close:
-                    close(reason: .bufferFull)
-                    return nil
-                }
+            let room = makeRoom(droppable: droppable, overflow: overflow, dropOldest: dropOldestHeld) {
+                heldCount + 1 <= server.options.maxBufferedPackets && heldBytes + size <= server.options.maxBufferedBytes
             }
+            guard case .fits(let dropped) = room else { return room.dropped }
             held.append(HeldMessage(frames: message.buffer, offset: message.frameStart, droppable: droppable))
             heldBytes += size
             if webSocket.onWritable == nil { webSocket.onWritable = { [unowned self] in flushHeld() } }
             return dropped
         }
         if volatile && pendingPoll == nil { return 1 }
-        var dropped = 0
-        var action: OverflowAction?
-        while outbox.count + message.packetCount > server.options.maxBufferedPackets || outbox.bytes + size > server.options.maxBufferedBytes {
-            if action == nil { action = overflow() }
-            switch makeRoom(action!, droppable: droppable, dropOldest: { outbox.dropOldestMessage() }) {
-            case .dropped: dropped += 1
-            case .dropThis: return dropped + 1
-            case .close:
-                close(reason: .bufferFull)
-                return nil
-            }
+        if closeWhenFlushed != nil { return 1 }   // the close packet is queued: nothing goes after it
+        let packetCount = message.packetCount
+        let room = makeRoom(droppable: droppable, overflow: overflow, dropOldest: { outbox.dropOldestMessage() }) {
+            outbox.count + packetCount <= server.options.maxBufferedPackets && outbox.bytes + size <= server.options.maxBufferedBytes
         }
-        if closeWhenFlushed != nil { return 1 }
+        guard case .fits(let dropped) = room else { return room.dropped }
         outbox.append(message: message.packets, droppable: droppable)
         schedulePollFlush()
         return dropped
     }
 
-    private enum RoomMade { case dropped, dropThis, close }
+    /// What making room in a full queue came to.
+    private enum Room {
+        /// The message fits, after `dropped` older ones went.
+        case fits(dropped: Int)
+        /// The message itself is dropped, after `dropped` older ones.
+        case dropThis(dropped: Int)
+        /// Nothing could go: the session is closed.
+        case closed
 
-    /// Frees room for one more message as `action` says; a message that is not droppable
-    /// (an ack, a CONNECT reply) is never dropped: when nothing else can go, the session closes.
-    private func makeRoom(_ action: OverflowAction, droppable: Bool, dropOldest: () -> Bool) -> RoomMade {
-        switch action {
-        case .disconnect: return .close
-        case .dropNewest: return droppable ? .dropThis : (dropOldest() ? .dropped : .close)
-        case .dropOldest: return dropOldest() ? .dropped : (droppable ? .dropThis : .close)
+        /// What ``EngineSocket/send(_:droppable:volatile:overflow:)`` returns when the message is not queued.
+        var dropped: Int? {
+            switch self {
+            case .fits(let count): count
+            case .dropThis(let count): count + 1
+            case .closed: nil
+            }
         }
+    }
+
+    /// Frees room for one more message until `fits`, as the overflow action says (asked
+    /// once); a message that is not droppable (an ack, a CONNECT reply) is never dropped:
+    /// when nothing else can go, the session closes.
+    private func makeRoom(droppable: Bool, overflow: () -> OverflowAction, dropOldest: () -> Bool,
+                          fits: () -> Bool) -> Room {
+        var dropped = 0
+        var action: OverflowAction?
+        while !fits() {
+            if action == nil { action = overflow() }
+            let droppedOld: Bool
+            switch action! {
+            case .disconnect: droppedOld = false
+            case .dropNewest:
+                if droppable { return .dropThis(dropped: dropped) }
+                droppedOld = dropOldest()
+            case .dropOldest:
+                droppedOld = dropOldest()
+                if !droppedOld && droppable { return .dropThis(dropped: dropped) }
+            }
+            guard droppedOld else {
+                close(reason: .bufferFull)
+                return .closed
+            }
+            dropped += 1
+        }
+        return .fits(dropped: dropped)
     }
 
     /// A message waiting for a WebSocket whose send buffer is full.
@@ -209,6 +229,8 @@ public final class EngineSocket: WebSocketHandler {
     @exclusivity(unchecked) private var held: [HeldMessage] = []
     private var heldHead = 0
     private var heldBytes = 0
+    /// Messages held and not yet written.
+    private var heldCount: Int { held.count - heldHead }
 
     private func dropOldestHeld() -> Bool {
         guard let index = held[heldHead...].firstIndex(where: \.droppable) else { return false }
@@ -226,7 +248,7 @@ public final class EngineSocket: WebSocketHandler {
             heldBytes -= message.size
             webSocket.send(frames: message.frames, from: message.offset)
         }
-        if heldHead == held.count {
+        if heldCount == 0 {
             held = []
             heldHead = 0
             webSocket.onWritable = nil
@@ -238,7 +260,7 @@ public final class EngineSocket: WebSocketHandler {
 
     /// `true` when a message sent now goes out at once (a volatile one is not dropped).
     public var isWritable: Bool {
-        if let webSocket { return held.isEmpty && webSocket.isWritable }
+        if let webSocket { return heldCount == 0 && webSocket.isWritable }
         return pendingPoll != nil
     }
 

@@ -249,7 +249,7 @@ public final class Namespace {
     private func accept(_ socket: Socket) {
         // A socket that left while its connect handlers ran (its client sent DISCONNECT)
         // must not be registered: nothing would ever remove it.
-        guard socket.client.engine.isOpen, socket.isConnecting else { return }
+        guard socket.client.engine.isOpen, socket.connecting else { return }
         sockets[socket.id] = socket
         adapter.join(socket.id, rooms: [socket.id])
         socket.client.socketConnected(socket)

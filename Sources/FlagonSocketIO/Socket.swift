@@ -42,9 +42,8 @@ public final class Socket {
     let client: SocketIOClient
     private var nextAckID = 0
     @exclusivity(unchecked) private var pendingAcks: [Int: PendingAck] = [:]
-    private var connecting = true
     /// `true` from the CONNECT until the socket is accepted, refused or gone.
-    var isConnecting: Bool { connecting }
+    private(set) var connecting = true
     private var buffered: [(OutboundMessage, SocketIOPacket)] = []
     private var ownedTasks: [Task<Void, Never>] = []
 
