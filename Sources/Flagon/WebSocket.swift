@@ -130,6 +130,21 @@ public final class WebSocket: TCPStreamHandler {
         stream.write { out in out.append(contentsOf: frames[offset...]) }
     }
 
+    /// Writes frames encoded beforehand when the send buffer is below its high-water mark
+    /// (one look at the buffer, for fan-out); `false`, with nothing written, when it is not.
+    public func sendIfWritable(frames: [UInt8], from offset: Int) -> Bool {
+        let pending = stream.pendingWriteBytes
+        guard pending < stream.highWaterMark else { return false }
+        let size = frames.count - offset
+        guard isOpen else { return true }
+        if pending + size > maxBufferedBytes {
+            _ = checkBuffer(adding: size)   // a single message past the limit: closes with 1008
+            return true
+        }
+        stream.write { out in out.append(contentsOf: frames[offset...]) }
+        return true
+    }
+
     /// Sends a text message made of one prefix byte and a body, without joining them first.
     public func send(textPrefix prefix: UInt8, body: [UInt8]) {
         guard isOpen, checkBuffer(adding: body.count + 1) else { return }

@@ -142,10 +142,8 @@ public final class EngineSocket: WebSocketHandler {
     func send(_ message: borrowing OutboundMessage, droppable: Bool, volatile: Bool,
               overflow: () -> OverflowAction) -> Int? {
         guard isOpen else { return nil }
-        if let webSocket, heldCount == 0 && webSocket.isWritable {
-            // The common case: straight to the socket.
-            webSocket.send(frames: message.buffer, from: message.frameStart)
-            return isOpen ? 0 : nil
+        if let webSocket, heldCount == 0, webSocket.sendIfWritable(frames: message.buffer, from: message.frameStart) {
+            return isOpen ? 0 : nil   // the common case: straight to the socket
         }
         let size = message.buffer.count - message.frameStart
         if let webSocket {
