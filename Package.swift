@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import CompilerPluginSupport
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -15,12 +16,14 @@ var package = Package(
         .library(name: "FlagonLoop", targets: ["FlagonLoop"]),
         .library(name: "FlagonTesting", targets: ["FlagonTesting"]),
         .library(name: "FlagonSocketIO", targets: ["FlagonSocketIO", "FlagonSocketIOCore"]),
+        .library(name: "FlagonMacros", targets: ["FlagonMacros"]),
         .executable(name: "demo", targets: ["Demo"]),
         .executable(name: "conformance-server", targets: ["ConformanceServer"]),
         .executable(name: "bench", targets: ["Bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -50,6 +53,19 @@ var package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // @SocketNamespace: the declarations, and the compiler plugin that expands them.
+        // Nothing of the core depends on these.
+        .macro(
+            name: "FlagonMacrosPlugin",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+                .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "FlagonMacros", dependencies: ["FlagonMacrosPlugin", "FlagonSocketIO"], swiftSettings: swiftSettings),
         .target(
             name: "FlagonTesting",
             dependencies: ["Flagon", "FlagonLoop", "FlagonHTTP", "FlagonJSON", "FlagonSocketIOCore"],
@@ -57,7 +73,7 @@ var package = Package(
         ),
         .target(
             name: "DemoApp",
-            dependencies: ["Flagon", "FlagonSocketIO"],
+            dependencies: ["Flagon", "FlagonSocketIO", "FlagonMacros"],
             path: "Examples/DemoApp",
             exclude: ["static"],
             swiftSettings: swiftSettings
@@ -67,11 +83,12 @@ var package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "ConformanceApp", dependencies: ["Flagon", "FlagonSocketIO", "FlagonJSON", "FlagonLoop"],
+            name: "ConformanceApp", dependencies: ["Flagon", "FlagonSocketIO", "FlagonJSON", "FlagonLoop", "FlagonMacros"],
             path: "Examples/ConformanceApp", swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "Bench", dependencies: ["FlagonJSON", "Flagon", "FlagonSocketIO", "FlagonLoop", "FlagonSocketIOCore", "FlagonHTTP"],
+            name: "Bench",
+            dependencies: ["FlagonJSON", "Flagon", "FlagonSocketIO", "FlagonLoop", "FlagonSocketIOCore", "FlagonHTTP", "FlagonMacros"],
             path: "Benchmarks/bench", swiftSettings: swiftSettings
         ),
         .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
@@ -80,7 +97,16 @@ var package = Package(
         .testTarget(name: "FlagonSocketIOCoreTests", dependencies: ["FlagonSocketIOCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FlagonSocketIOTests",
-            dependencies: ["FlagonSocketIO", "FlagonSocketIOCore", "Flagon", "FlagonTesting", "FlagonLoop", "ConformanceApp"],
+            dependencies: ["FlagonSocketIO", "FlagonSocketIOCore", "Flagon", "FlagonTesting", "FlagonLoop", "ConformanceApp", "FlagonMacros"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlagonMacrosTests",
+            dependencies: [
+                "FlagonMacrosPlugin",
+                .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacroExpansion", package: "swift-syntax"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FlagonLoopTests", dependencies: ["FlagonLoop"], swiftSettings: swiftSettings),

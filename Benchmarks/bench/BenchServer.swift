@@ -1,6 +1,7 @@
 import Flagon
 import FlagonJSON
 import FlagonLoop
+import FlagonMacros
 import FlagonSocketIO
 
 /// The bench server contract (Socket.IO v5 on Engine.IO v4 at /socket.io, namespace "/"):
@@ -46,13 +47,9 @@ enum BenchServer {
 }
 
 /// `/ctl`: the bench events served by a controller instance per socket.
-final class BenchController: NamespaceController, EventController {
-    static let events = EventTable<BenchController> { table in
-        table.onRaw("echo", BenchController.on_echo)
-        table.on("join", BenchController.on_join)
-    }
-
-    func on_echo(_ args: [JSONValue]) -> AckArguments { AckArguments(values: args) }
+@SocketNamespace
+final class BenchController: NamespaceController {
+    func on_echo(_ args: RawArguments) -> RawArguments { args }
 
     func on_join() -> Bool {
         socket.join("bench")

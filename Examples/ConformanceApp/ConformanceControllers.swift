@@ -1,78 +1,66 @@
 import FlagonJSON
 import FlagonLoop
+import FlagonMacros
 import FlagonSocketIO
 
 /// `/` and `/custom`: emits `auth` after the CONNECT reply; `/` also echoes, acks, bursts,
 /// disconnects on request and keeps per-socket session values.
-final class MainController: NamespaceController, EventController {
-    static let events = EventTable<MainController> { table in
-        table.onRaw("message", MainController.on_message)
-        table.onRaw("message-with-ack", MainController.on_message_with_ack)
-        table.onRaw("request-ack", MainController.on_request_ack)
-        table.onRaw("burst", MainController.on_burst)
-        table.on("disconnect-me", MainController.on_disconnect_me)
-        table.on("set-session", MainController.on_set_session)
-        table.on("get-session", MainController.on_get_session)
-    }
-
+@SocketNamespace
+final class MainController: NamespaceController {
     override func on_connect(auth: JSONValue?) async throws {
         emit("auth", auth ?? JSONValue.object([:]))
     }
 
-    func on_message(_ args: [JSONValue]) {
-        socket.emit("message-back", arguments: args)
+    func on_message(_ args: RawArguments) {
+        socket.emit("message-back", arguments: args.values)
     }
 
-    func on_message_with_ack(_ args: [JSONValue]) -> AckArguments {
-        AckArguments(values: args)
-    }
+    @Event("message-with-ack")
+    func on_message_with_ack(_ args: RawArguments) -> RawArguments { args }
 
-    func on_request_ack(_ args: [JSONValue]) {
+    @Event("request-ack")
+    func on_request_ack(_ args: RawArguments) {
         let socket = self.socket
-        socket.emit("ack-request", arguments: args, timeout: 10_000) { result in
+        socket.emit("ack-request", arguments: args.values, timeout: 10_000) { result in
             if case .success(let answer) = result { socket.emit("ack-result", arguments: answer) }
         }
     }
 
-    func on_burst(_ args: [JSONValue]) {
-        let count = max(0, min(1000, args.first?.intValue ?? 0))
+    func on_burst(_ args: RawArguments) {
+        let count = max(0, min(1000, args.values.first?.intValue ?? 0))
         for i in 0..<count { emit("burst-item", .int(i)) }
         emit("burst-end", .int(count))
     }
 
+    @Event("disconnect-me")
+    @Event("disconnect-me")
     func on_disconnect_me() {
         socket.disconnect()
     }
 
+    @Event("set-session")
     func on_set_session(_ key: String, _ value: JSONValue?) -> Bool {
         session[key] = value ?? .null
         return true
     }
 
+    @Event("get-session")
     func on_get_session(_ key: String) -> JSONValue {
         session[key] ?? .null
     }
 }
 
 /// `/custom`: the `auth` event only.
-final class CustomController: NamespaceController, EventController {
-    static let events = EventTable<CustomController> { _ in }
-
+@SocketNamespace
+final class CustomController: NamespaceController {
     override func on_connect(auth: JSONValue?) async throws {
         emit("auth", auth ?? JSONValue.object([:]))
     }
 }
 
 /// `/chat`: rooms.
-final class ChatController: NamespaceController, EventController {
-    static let events = EventTable<ChatController> { table in
-        table.on("join", ChatController.on_join)
-        table.on("leave", ChatController.on_leave)
-        table.on("rooms", ChatController.on_rooms)
-        table.on("say", ChatController.on_say)
-        table.on("disconnect-me", ChatController.on_disconnect_me)
-    }
-
+@SocketNamespace
+final class ChatController: NamespaceController {
     private static let invalidRoom: JSONValue = ["ok": false, "error": "invalid room"]
 
     func on_join(_ room: JSONValue?) -> JSONValue {
@@ -104,11 +92,8 @@ final class ChatController: NamespaceController, EventController {
 }
 
 /// `/admin`: only with `{"token":"secret"}`.
-final class AdminController: NamespaceController, EventController {
-    static let events = EventTable<AdminController> { table in
-        table.on("whoami", AdminController.on_whoami)
-    }
-
+@SocketNamespace
+final class AdminController: NamespaceController {
     override func on_connect(auth: JSONValue?) async throws {
         guard auth?["token"] == "secret" else { throw ConnectionRefused("unauthorized") }
     }
@@ -117,23 +102,15 @@ final class AdminController: NamespaceController, EventController {
 }
 
 /// `/acl`: per-event access control, gevent-socketio style.
-final class ACLController: NamespaceController, EventController {
-    override class var initialACL: Set<String>? { ["login"] }
-
-    static let events = EventTable<ACLController> { table in
-        table.on("login", ACLController.on_login)
-        table.on("whoami", ACLController.on_whoami)
-        table.on("secret", ACLController.on_secret)
-        table.on("logout", ACLController.on_logout)
-    }
-
+@SocketNamespace(initialACL: ["login"])
+final class ACLController: NamespaceController {
     private var calls = 0
 
     func on_login(_ credentials: JSONValue?) -> JSONValue {
         guard let user = credentials?["user"]?.stringValue, !user.isEmpty,
               credentials?["password"] == "letmein" else { return ["ok": false, "error": "invalid credentials"] }
         session["user"] = .string(user)
-        for event in ["whoami", "secret", "logout"] { allow(event) }
+        allow(.whoami, .secret, .logout)
         return ["ok": true, "user": .string(user)]
     }
 
@@ -148,7 +125,7 @@ final class ACLController: NamespaceController, EventController {
 
     func on_logout() -> JSONValue {
         session["user"] = nil
-        reset()
+        resetACL()
         return ["ok": true]
     }
 }

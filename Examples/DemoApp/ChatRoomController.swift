@@ -1,21 +1,14 @@
 import Flagon
 import FlagonJSON
 import FlagonLoop
+import FlagonMacros
 import FlagonSocketIO
 
 /// The demo's `/chat` namespace: before login a socket may only `login` or `join` (to read
 /// a room); once the HTTP session (copied at connect) or a `login` event names the user,
 /// `say` and `leave` open up.
-final class ChatRoomController: NamespaceController, EventController {
-    override class var initialACL: Set<String>? { ["login", "join"] }
-
-    static let events = EventTable<ChatRoomController> { table in
-        table.on("login", ChatRoomController.on_login)
-        table.on("join", ChatRoomController.on_join)
-        table.on("leave", ChatRoomController.on_leave)
-        table.on("say", ChatRoomController.on_say)
-    }
-
+@SocketNamespace(initialACL: ["login", "join"])
+final class ChatRoomController: NamespaceController {
     private var room: String?
 
     private var user: String? { session["user"]?.stringValue }
@@ -29,8 +22,7 @@ final class ChatRoomController: NamespaceController, EventController {
     }
 
     private func openUp() {
-        allow("say")
-        allow("leave")
+        allow(.say, .leave)
     }
 
     /// Logs in over the socket (the page logs in over HTTP instead).

@@ -1,5 +1,4 @@
 import FlagonJSON
-import Foundation
 
 /// A type an `on_<event>` method may take as a parameter: decoded from one JSON argument
 /// of the event. Int, Double, Bool, String, UInt8, arrays, `[String: T]` dictionaries,
@@ -17,6 +16,10 @@ public protocol EventArgument: Sendable {
     static var isOptional: Bool { get }
     /// A name for error messages.
     static var argumentTypeName: String { get }
+    /// `true` for a type that takes every remaining argument (``RawArguments``).
+    static var takesRemainingArguments: Bool { get }
+    /// Decodes the argument at `index`, moving `index` past what it took.
+    static func take(from arguments: [JSONValue], at index: inout Int) throws(EventArgumentError) -> Self
 }
 
 /// Why the arguments of an event do not fit the method.
@@ -31,6 +34,12 @@ public struct EventArgumentError: Error, Sendable, Equatable {
 extension EventArgument {
     public static var isOptional: Bool { false }
     public static var argumentTypeName: String { String(describing: Self.self) }
+    public static var takesRemainingArguments: Bool { false }
+
+    public static func take(from arguments: [JSONValue], at index: inout Int) throws(EventArgumentError) -> Self {
+        defer { index += 1 }
+        return try argument(arguments, index)
+    }
 
     /// Decodes argument `index` of `arguments`.
     static func argument(_ arguments: [JSONValue], _ index: Int) throws(EventArgumentError) -> Self {
@@ -49,10 +58,27 @@ extension EventArgument {
 extension EventArgument where Self: Decodable {
     public static func decode(from value: JSONValue) throws(EventArgumentError) -> Self {
         do {
-            return try JSONDecoder().decode(Self.self, from: Data(value.jsonString.utf8))
+            return try JSONValueDecoder().decode(Self.self, from: value)
+        } catch let error as DecodingError {
+            throw EventArgumentError("expected \(argumentTypeName): \(describe(error))")
         } catch {
             throw EventArgumentError("expected \(argumentTypeName): \(error)")
         }
+    }
+}
+
+/// A decoding error in a sentence: where, and what was wrong.
+private func describe(_ error: DecodingError) -> String {
+    func path(_ keys: [any CodingKey]) -> String {
+        keys.isEmpty ? "" : " at " + keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+    }
+    switch error {
+    case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+        return context.debugDescription + path(context.codingPath)
+    case .keyNotFound(let key, let context):
+        return "missing key \"\(key.stringValue)\"" + path(context.codingPath)
+    @unknown default:
+        return "\(error)"
     }
 }
 
@@ -155,53 +181,4 @@ extension Dictionary: EventArgument where Key == String, Value: EventArgument {
         }
         return out
     }
-}
-
-/// Several ack arguments at once (a method's return value is otherwise one argument).
-///
-/// ```swift
-/// func on_divide(_ a: Int, _ b: Int) -> AckArguments { AckArguments(.int(a / b), .int(a % b)) }
-/// ```
-public struct AckArguments: Sendable, Equatable {
-    /// The arguments.
-    public var values: [JSONValue]
-
-    /// Creates the arguments.
-    public init(_ values: JSONValue...) { self.values = values }
-
-    /// Creates the arguments from an array.
-    public init(values: [JSONValue]) { self.values = values }
-}
-
-/// Converts what an `on_<event>` method returned into ack arguments: nothing for `Void`,
-/// several for ``AckArguments``, otherwise one JSON value (Encodable values are encoded).
-enum AckConversion {
-    static func arguments<R>(_ result: R) -> [JSONValue] {
-        if R.self == Void.self { return [] }
-        switch result {
-        case let value as AckArguments: return value.values
-        case let value as JSONValue: return [value]
-        case let value as JSONObject: return [.object(value)]
-        case let value as String: return [.string(value)]
-        case let value as Int: return [.int(value)]
-        case let value as Double: return [.double(value)]
-        case let value as Bool: return [.bool(value)]
-        case let value as [UInt8]: return [.binary(value)]
-        case let value as [JSONValue]: return [.array(value)]
-        case let value as any Encodable:
-            if let data = try? JSONEncoder().encode(value), let json = try? JSONValue.parse(Array(data)) { return [json] }
-            return [.null]
-        default:
-            if let optional = result as? OptionalProtocol, optional.isNil { return [.null] }
-            return [.string(String(describing: result))]
-        }
-    }
-}
-
-private protocol OptionalProtocol {
-    var isNil: Bool { get }
-}
-
-extension Optional: OptionalProtocol {
-    var isNil: Bool { self == nil }
 }

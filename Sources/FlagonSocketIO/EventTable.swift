@@ -1,13 +1,17 @@
 import FlagonJSON
 import FlagonLoop
 
-/// The registration table of a ``NamespaceController`` subclass: event names mapped to its
-/// `on_<event>` methods. Each entry decodes the event's arguments into the method's
-/// parameter types, checks their count (trailing optionals may be left out), calls the
-/// method (sync or async, throwing or not) and turns its result into the ack.
+/// The registration table of a controller class: event names mapped to its `on_<event>`
+/// methods. Each entry decodes the event's arguments into the method's parameter types
+/// (``EventArgument``), checks their count (trailing optionals may be left out; a last
+/// ``RawArguments`` takes any number), calls the method (sync or async, throwing or not,
+/// any number of parameters) and turns its result into the ack (``AckConvertible``).
+///
+/// This is what the `@SocketNamespace` macro (module FlagonMacros) writes for you; write
+/// it by hand if you prefer:
 ///
 /// ```swift
-/// final class Game: NamespaceController, EventController {
+/// final class Game: NamespaceController {
 ///     static let events = EventTable<Game> { table in
 ///         table.on("move", Game.on_move)
 ///         table.on("chat", Game.on_chat)
@@ -17,14 +21,17 @@ import FlagonLoop
 /// }
 /// ```
 @LoopActor
-public struct EventTable<Controller: NamespaceController> {
-    enum Entry {
-        case sync(@LoopActor (Controller, [JSONValue]) throws -> [JSONValue])
-        case async(@LoopActor (Controller, [JSONValue]) async throws -> [JSONValue])
+public struct EventTable<Controller: NamespaceControllerBase> {
+    private(set) var entries: [String: EventBody<Controller>] = [:]
+    private(set) var rateLimits: [String: RateLimit] = [:]
+
+    /// Builds a table.
+    public init(_ build: (inout EventTable) -> Void) {
+        build(&self)
     }
 
-    private(set) var entries: [String: Entry] = [:]
-    private(set) var rateLimits: [String: RateLimit] = [:]
+    /// The events registered.
+    public var events: Set<String> { Set(entries.keys) }
 
     /// Limits how often one socket may send `event` (on top of the namespace's limit).
     ///
@@ -36,112 +43,49 @@ public struct EventTable<Controller: NamespaceController> {
         rateLimits[event] = limit
     }
 
-    /// Builds a table.
-    public init(_ build: (inout EventTable) -> Void) {
-        build(&self)
-    }
-
-    /// The event names registered.
-    public var eventNames: Set<String> { Set(entries.keys) }
-
-    private static func checkCount(_ arguments: [JSONValue], _ types: [any EventArgument.Type]) throws(EventArgumentError) {
-        let required = (types.lastIndex { !$0.isOptional }.map { $0 + 1 }) ?? 0
-        guard arguments.count >= required, arguments.count <= types.count else {
-            let expected = required == types.count ? "\(required)" : "\(required) to \(types.count)"
-            throw EventArgumentError("expected \(expected) argument\(types.count == 1 ? "" : "s"), got \(arguments.count)")
-        }
-    }
-
-    // MARK: No argument
-
-    /// Registers a method without parameters.
-    public mutating func on<R>(_ event: String, _ method: @escaping @LoopActor (Controller) -> () throws -> R) {
-        entries[event] = .sync { controller, args in
-            try Self.checkCount(args, [])
-            return AckConversion.arguments(try method(controller)())
-        }
-    }
-
-    /// Registers an async method without parameters.
-    public mutating func on<R>(_ event: String, _ method: @escaping @LoopActor (Controller) -> () async throws -> R) {
-        entries[event] = .async { controller, args in
-            try Self.checkCount(args, [])
-            return AckConversion.arguments(try await method(controller)())
-        }
-    }
-
-    // MARK: One argument
-
-    /// Registers a method with one parameter.
-    public mutating func on<A: EventArgument, R>(_ event: String, _ method: @escaping @LoopActor (Controller) -> (A) throws -> R) {
-        entries[event] = .sync { controller, args in
-            try Self.checkCount(args, [A.self])
-            return AckConversion.arguments(try method(controller)(try A.argument(args, 0)))
-        }
-    }
-
-    /// Registers an async method with one parameter.
-    public mutating func on<A: EventArgument, R>(_ event: String, _ method: @escaping @LoopActor (Controller) -> (A) async throws -> R) {
-        entries[event] = .async { controller, args in
-            try Self.checkCount(args, [A.self])
-            return AckConversion.arguments(try await method(controller)(try A.argument(args, 0)))
-        }
-    }
-
-    // MARK: Two arguments
-
-    /// Registers a method with two parameters.
-    public mutating func on<A: EventArgument, B: EventArgument, R>(
-        _ event: String, _ method: @escaping @LoopActor (Controller) -> (A, B) throws -> R
+    /// Registers a method whose result is the ack.
+    public mutating func on<each A: EventArgument, R: AckConvertible>(
+        _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) throws -> R
     ) {
+        let signature = ArgumentSignature(repeat (each A).self)
         entries[event] = .sync { controller, args in
-            try Self.checkCount(args, [A.self, B.self])
-            return AckConversion.arguments(try method(controller)(try A.argument(args, 0), try B.argument(args, 1)))
+            let values = try signature.decode(args, as: repeat (each A).self)
+            return try method(controller)(repeat each values).ackArguments()
         }
     }
 
-    /// Registers an async method with two parameters.
-    public mutating func on<A: EventArgument, B: EventArgument, R>(
-        _ event: String, _ method: @escaping @LoopActor (Controller) -> (A, B) async throws -> R
+    /// Registers a method without a result (the ack, when asked for, has no arguments).
+    public mutating func on<each A: EventArgument>(
+        _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) throws -> Void
     ) {
-        entries[event] = .async { controller, args in
-            try Self.checkCount(args, [A.self, B.self])
-            return AckConversion.arguments(try await method(controller)(try A.argument(args, 0), try B.argument(args, 1)))
-        }
-    }
-
-    // MARK: Three arguments
-
-    /// Registers a method with three parameters.
-    public mutating func on<A: EventArgument, B: EventArgument, C: EventArgument, R>(
-        _ event: String, _ method: @escaping @LoopActor (Controller) -> (A, B, C) throws -> R
-    ) {
+        let signature = ArgumentSignature(repeat (each A).self)
         entries[event] = .sync { controller, args in
-            try Self.checkCount(args, [A.self, B.self, C.self])
-            return AckConversion.arguments(try method(controller)(try A.argument(args, 0), try B.argument(args, 1), try C.argument(args, 2)))
+            let values = try signature.decode(args, as: repeat (each A).self)
+            try method(controller)(repeat each values)
+            return []
         }
     }
 
-    /// Registers an async method with three parameters.
-    public mutating func on<A: EventArgument, B: EventArgument, C: EventArgument, R>(
-        _ event: String, _ method: @escaping @LoopActor (Controller) -> (A, B, C) async throws -> R
+    /// Registers an async method whose result is the ack.
+    public mutating func on<each A: EventArgument, R: AckConvertible>(
+        _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) async throws -> R
     ) {
+        let signature = ArgumentSignature(repeat (each A).self)
         entries[event] = .async { controller, args in
-            try Self.checkCount(args, [A.self, B.self, C.self])
-            return AckConversion.arguments(
-                try await method(controller)(try A.argument(args, 0), try B.argument(args, 1), try C.argument(args, 2)))
+            let values = try signature.decode(args, as: repeat (each A).self)
+            return try await method(controller)(repeat each values).ackArguments()
         }
     }
 
-    // MARK: Raw arguments
-
-    /// Registers a method that takes the raw argument list (any count).
-    public mutating func onRaw<R>(_ event: String, _ method: @escaping @LoopActor (Controller) -> ([JSONValue]) throws -> R) {
-        entries[event] = .sync { controller, args in AckConversion.arguments(try method(controller)(args)) }
-    }
-
-    /// Registers an async method that takes the raw argument list (any count).
-    public mutating func onRaw<R>(_ event: String, _ method: @escaping @LoopActor (Controller) -> ([JSONValue]) async throws -> R) {
-        entries[event] = .async { controller, args in AckConversion.arguments(try await method(controller)(args)) }
+    /// Registers an async method without a result.
+    public mutating func on<each A: EventArgument>(
+        _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) async throws -> Void
+    ) {
+        let signature = ArgumentSignature(repeat (each A).self)
+        entries[event] = .async { controller, args in
+            let values = try signature.decode(args, as: repeat (each A).self)
+            try await method(controller)(repeat each values)
+            return []
+        }
     }
 }

@@ -28,11 +28,6 @@ public final class Namespace {
     /// An asynchronous connect handler or middleware.
     public typealias AsyncConnectHandler = @LoopActor @Sendable (Socket, JSONValue?) async throws -> Void
 
-    enum Handler {
-        case sync(EventHandler)
-        case async(AsyncEventHandler)
-    }
-
     enum Connector {
         case sync(ConnectHandler)
         case async(AsyncConnectHandler)
@@ -43,21 +38,18 @@ public final class Namespace {
     /// The server.
     public unowned let server: SocketIOServer
     /// The connected sockets, by id.
-    public private(set) var sockets: [String: Socket] = [:]
+    public internal(set) var sockets: [String: Socket] = [:]
     /// The adapter that keeps rooms and carries broadcasts.
     public private(set) var adapter: (any SocketIOAdapter)!
 
-    private var handlers: [String: Handler] = [:]
-    private var fallback: Handler?
-    private var connectors: [Connector] = []
-    private var connectHandlers: [Connector] = []
-    private var disconnectHandlers: [@LoopActor (Socket, DisconnectReason) -> Void] = []
-    private var incomingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
+    /// Where incoming events go.
+    private(set) lazy var dispatcher = EventDispatcher(namespace: self)
+    var connectors: [Connector] = []
+    var connectHandlers: [Connector] = []
+    var disconnectHandlers: [@LoopActor (Socket, DisconnectReason) -> Void] = []
     private var outgoingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
-    private var errorHandler: (@LoopActor (Socket, String, any Error) -> Void)?
-    private var connectorsAreSync = true
-    private var controllerBinding: ControllerBinding?
-    private var eventRateLimits: [String: RateLimit] = [:]
+    var connectorsAreSync = true
+    var eventRateLimits: [String: RateLimit] = [:]
 
     /// What a full outbound queue does here; `nil` uses the server's
     /// ``SocketIOOptions/slowConsumerPolicy``.
@@ -102,37 +94,86 @@ public final class Namespace {
     }
 
     func setController(_ binding: ControllerBinding) {
-        controllerBinding = binding
+        dispatcher.controllerBinding = binding
         connectorsAreSync = false
     }
 
-    /// `true` when a controller class serves the namespace.
-    public var hasController: Bool { controllerBinding != nil }
+    var controllerBinding: ControllerBinding? { dispatcher.controllerBinding }
 
     // MARK: Declaring
 
-    /// Handles an event synchronously; the returned array is the ack (when the client asked).
+    /// Handles an event with the raw arguments; the returned array is the ack's arguments
+    /// (when the client asked for one).
     public func on(_ event: String, _ handler: @escaping EventHandler) {
-        handlers[event] = .sync(handler)
+        dispatcher.handlers[event] = .sync(handler)
     }
 
-    /// Handles an event asynchronously; events of one client may then complete out of order.
+    /// Handles an event asynchronously with the raw arguments; events of one client may then
+    /// complete out of order.
     public func on(_ event: String, _ handler: @escaping AsyncEventHandler) {
-        handlers[event] = .async(handler)
+        dispatcher.handlers[event] = .async(handler)
     }
 
-    /// Handles events that have no handler of their own (`args[0]` is not the name: see `event`).
-    public func onUnhandled(_ handler: @escaping @LoopActor (Socket, String, [JSONValue]) throws -> [JSONValue]) {
-        fallback = .sync { socket, args in
-            try handler(socket, args.first?.stringValue ?? "", Array(args.dropFirst()))
+    /// Handles an event with typed parameters, decoded as a controller method's are
+    /// (``EventArgument``); the result is the ack (``AckConvertible``).
+    ///
+    /// ```swift
+    /// sio.of("/math").on("add") { (socket: Socket, a: Int, b: Int) -> Int in a + b }
+    /// ```
+    public func on<each A: EventArgument, R: AckConvertible>(
+        _ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> R
+    ) {
+        let signature = ArgumentSignature(repeat (each A).self)
+        dispatcher.handlers[event] = .sync { socket, args in
+            let values = try signature.decode(args, as: repeat (each A).self)
+            return try handler(socket, repeat each values).ackArguments()
         }
     }
 
-    /// Removes the handler of an event.
-    public func off(_ event: String) { handlers[event] = nil }
+    /// Handles an event with typed parameters and no ack value.
+    ///
+    /// ```swift
+    /// sio.on("say") { (socket: Socket, text: String) in socket.broadcast.emit("said", .string(text)) }
+    /// ```
+    public func on<each A: EventArgument>(_ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> Void) {
+        let signature = ArgumentSignature(repeat (each A).self)
+        dispatcher.handlers[event] = .sync { socket, args in
+            let values = try signature.decode(args, as: repeat (each A).self)
+            try handler(socket, repeat each values)
+            return []
+        }
+    }
 
-    /// `true` when the event has a handler.
-    public func hasHandler(for event: String) -> Bool { handlers[event] != nil }
+    /// Handles an event asynchronously with typed parameters; the result is the ack.
+    public func on<each A: EventArgument, R: AckConvertible>(
+        _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> R
+    ) {
+        let signature = ArgumentSignature(repeat (each A).self)
+        dispatcher.handlers[event] = .async { socket, args in
+            let values = try signature.decode(args, as: repeat (each A).self)
+            return try await handler(socket, repeat each values).ackArguments()
+        }
+    }
+
+    /// Handles an event asynchronously with typed parameters and no ack value.
+    public func on<each A: EventArgument>(
+        _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> Void
+    ) {
+        let signature = ArgumentSignature(repeat (each A).self)
+        dispatcher.handlers[event] = .async { socket, args in
+            let values = try signature.decode(args, as: repeat (each A).self)
+            try await handler(socket, repeat each values)
+            return []
+        }
+    }
+
+    /// Handles events that have no handler of their own.
+    public func onUnhandled(_ handler: @escaping @LoopActor (Socket, String, [JSONValue]) throws -> [JSONValue]) {
+        dispatcher.fallback = handler
+    }
+
+    /// Removes the handler of an event.
+    public func off(_ event: String) { dispatcher.handlers[event] = nil }
 
     /// Adds connect middleware, run in order before the connect handlers.
     public func use(_ middleware: @escaping ConnectHandler) { connectors.append(.sync(middleware)) }
@@ -159,7 +200,7 @@ public final class Namespace {
 
     /// Sees every incoming event before its handler.
     public func onAnyIncoming(_ hook: @escaping @LoopActor (Socket, String, [JSONValue]) -> Void) {
-        incomingHooks.append(hook)
+        dispatcher.incomingHooks.append(hook)
     }
 
     /// Sees every event sent to a socket of the namespace.
@@ -169,7 +210,7 @@ public final class Namespace {
 
     /// Handles errors thrown by event handlers (the default logs them).
     public func onError(_ handler: @escaping @LoopActor (Socket, String, any Error) -> Void) {
-        errorHandler = handler
+        dispatcher.errorHandler = handler
     }
 
     // MARK: Emitting
@@ -195,243 +236,6 @@ public final class Namespace {
 
     /// Closes a room: its members leave it.
     public func closeRoom(_ room: String) { all.to(room).socketsLeave(room) }
-
-    // MARK: Connection flow
-
-    func connect(client: SocketIOClient, auth: JSONValue?) {
-        let socket = Socket(namespace: self, client: client, auth: auth)
-        socket.limiter = makeRateLimiter()
-        client.socketJoined(socket)
-        if connectorsAreSync && server.sessions == nil {
-            do {
-                for case .sync(let handler) in connectors + connectHandlers { try handler(socket, auth) }
-                accept(socket)
-            } catch {
-                reject(socket, error)
-            }
-            return
-        }
-        let steps = connectors + connectHandlers
-        let binding = controllerBinding
-        Task {
-            do {
-                try await self.loadHTTPSession(into: socket)
-                for step in steps {
-                    guard client.engine.isOpen else { return }
-                    switch step {
-                    case .sync(let handler): try handler(socket, auth)
-                    case .async(let handler): try await handler(socket, auth)
-                    }
-                }
-                if let binding {
-                    let controller = binding.make(socket)
-                    socket.controller = controller
-                    try await controller.on_connect(auth: auth)
-                }
-                guard client.engine.isOpen else { return }
-                self.accept(socket)
-            } catch {
-                socket.controller = nil
-                self.reject(socket, error)
-            }
-        }
-    }
-
-    /// Gives the socket the HTTP session of its handshake: a copy (`manageSession`), or
-    /// the shared server-side session.
-    private func loadHTTPSession(into socket: Socket) async throws {
-        guard let sessions = server.sessions else { return }
-        let http = await sessions.loadSession(for: socket.handshake)
-        socket.session = http.values
-        if !server.manageSession { socket.sharedSessionID = http.id }
-    }
-
-    private func accept(_ socket: Socket) {
-        // A socket that left while its connect handlers ran (its client sent DISCONNECT)
-        // must not be registered: nothing would ever remove it.
-        guard socket.client.engine.isOpen, socket.connecting else { return }
-        sockets[socket.id] = socket
-        adapter.join(socket.id, rooms: [socket.id])
-        socket.client.socketConnected(socket)
-        socket.didConnect()
-    }
-
-    private func reject(_ socket: Socket, _ error: any Error) {
-        let refusal = (error as? ConnectionRefused) ?? {
-            server.options.logger.error("connect handler of \(name) failed: \(String(describing: error))")
-            return ConnectionRefused("Internal server error")
-        }()
-        socket.refuse(refusal)
-        socket.client.socketLeft(socket)
-    }
-
-    func remove(_ socket: Socket, reason: DisconnectReason, notify: Bool) {
-        sockets[socket.id] = nil
-        adapter.leaveAll(socket.id)
-        if notify {
-            socket.controller?.on_disconnect(reason: reason)
-            for handler in disconnectHandlers { handler(socket, reason) }
-        }
-    }
-
-    /// A handler found for an event, ready to run.
-    private enum Invocation {
-        case sync(@LoopActor () throws -> [JSONValue])
-        case async(@LoopActor () async throws -> [JSONValue])
-    }
-
-    /// The buckets of a new socket, or `nil` when no limit applies here.
-    private func makeRateLimiter() -> EventRateLimiter? {
-        let limit = rateLimit ?? server.options.rateLimit
-        var events = controllerBinding?.rateLimits ?? [:]
-        events.merge(eventRateLimits) { _, own in own }
-        if limit == nil && events.isEmpty { return nil }
-        return EventRateLimiter(limit: limit, eventLimits: events, now: EventLoop.shared.nowMilliseconds)
-    }
-
-    func dispatch(event: String, args: [JSONValue], ackID: Int?, socket: Socket) {
-        if let limiter = socket.limiter, !limiter.allow(event, now: EventLoop.shared.nowMilliseconds) {
-            refuseOverLimit(event, socket: socket, ackID: ackID, violations: limiter.violations)
-            return
-        }
-        for hook in incomingHooks { hook(socket, event, args) }
-        // The common case first: a synchronous closure handler, no ACL, no shared session.
-        if socket.controller == nil && socket.sharedSessionID == nil, case .sync(let body)? = handlers[event] {
-            complete(event: event, ackID: ackID, socket: socket) { () throws -> [JSONValue] in try body(socket, args) }
-            return
-        }
-        if let controller = socket.controller, !controller.isAllowed(event) {
-            deny(event, socket: socket, ackID: ackID)
-            return
-        }
-        guard let invocation = resolve(event: event, args: args, ackID: ackID, socket: socket) else { return }
-        if let sessionID = socket.sharedSessionID, let sessions = server.sessions {
-            Task {
-                socket.session = await sessions.storedValues(id: sessionID) ?? socket.session
-                let before = socket.session
-                await self.run(invocation, event: event, ackID: ackID, socket: socket)
-                if socket.session != before { await sessions.storeValues(socket.session, id: sessionID) }
-            }
-            return
-        }
-        switch invocation {
-        case .sync(let body):
-            complete(event: event, ackID: ackID, socket: socket) { () throws -> [JSONValue] in try body() }
-        case .async:
-            Task { await self.run(invocation, event: event, ackID: ackID, socket: socket) }
-        }
-    }
-
-    private func run(_ invocation: Invocation, event: String, ackID: Int?, socket: Socket) async {
-        switch invocation {
-        case .sync(let body):
-            complete(event: event, ackID: ackID, socket: socket) { () throws -> [JSONValue] in try body() }
-        case .async(let body):
-            do {
-                let result = try await body()
-                if let ackID { socket.sendAck(ackID, result) }
-            } catch {
-                failed(error, event: event, ackID: ackID, socket: socket)
-            }
-        }
-    }
-
-    private func complete(event: String, ackID: Int?, socket: Socket, _ body: () throws -> [JSONValue]) {
-        do {
-            let result = try body()
-            if let ackID { socket.sendAck(ackID, result) }
-        } catch {
-            failed(error, event: event, ackID: ackID, socket: socket)
-        }
-    }
-
-    /// Finds what handles an event: a closure, the controller's method, or a fallback.
-    private func resolve(event: String, args: [JSONValue], ackID: Int?, socket: Socket) -> Invocation? {
-        switch handlers[event] {
-        case .sync(let body)?: return .sync { try body(socket, args) }
-        case .async(let body)?: return .async { try await body(socket, args) }
-        case nil: break
-        }
-        if let controller = socket.controller, let binding = controllerBinding {
-            if let body = binding.syncEntry(event) { return .sync { try body(controller, args) } }
-            if let body = binding.asyncEntry(event) { return .async { try await body(controller, args) } }
-            return .async { [self] in
-                if let answer = try await controller.on_unhandled(event: event, arguments: args) { return answer }
-                server.options.logger.info("no method for event \(event) in \(name)")
-                throw UnknownEvent(event: event)
-            }
-        }
-        switch fallback {
-        case .sync(let body)?: return .sync { try body(socket, [.string(event)] + args) }
-        case .async(let body)?: return .async { try await body(socket, [.string(event)] + args) }
-        case nil:
-            server.options.logger.debug("no handler for event \(event) in \(name)")
-            return nil
-        }
-    }
-
-    private struct UnknownEvent: Error {
-        let event: String
-    }
-
-    /// Tells the client an event was denied: the event `method_access_denied`, and the
-    /// same object as the ack when it asked for one.
-    private func deny(_ event: String, socket: Socket, ackID: Int?) {
-        refuse("method_access_denied", event: event, message: "You do not have access to method \"\(event)\"",
-               socket: socket, ackID: ackID)
-    }
-
-    /// Tells the client an event went over its rate limit (the shape of `method_access_denied`);
-    /// disconnects it after ``SocketIOOptions/maxRateViolations``.
-    private func refuseOverLimit(_ event: String, socket: Socket, ackID: Int?, violations: Int) {
-        refuse("rate_limited", event: event, message: "Too many \"\(event)\" events: slow down",
-               socket: socket, ackID: ackID)
-        if let most = server.options.maxRateViolations, violations >= most {
-            server.options.logger.info("disconnecting \(socket.id) from \(name): \(violations) events over the rate limit")
-            socket.disconnect(reason: .rateLimited)
-        }
-    }
-
-    /// Sends `{"error","event","message"}` as the event `error`, and as the ack when asked.
-    private func refuse(_ error: String, event: String, message: String, socket: Socket, ackID: Int?) {
-        let reply: JSONValue = ["error": .string(error), "event": .string(event), "message": .string(message)]
-        socket.emit(error, reply)
-        if let ackID { socket.sendAck(ackID, [reply]) }
-    }
-
-    private func failed(_ error: any Error, event: String, ackID: Int?, socket: Socket) {
-        if let argumentError = error as? EventArgumentError {
-            let reply: JSONValue = [
-                "error": "invalid_arguments", "event": .string(event),
-                "message": .string("Invalid arguments for \"\(event)\": \(argumentError.message)"),
-            ]
-            socket.emit("invalid_arguments", reply)
-            if let ackID { socket.sendAck(ackID, [reply]) }
-            return
-        }
-        if let unknown = error as? UnknownEvent {
-            if let ackID {
-                socket.sendAck(ackID, [[
-                    "error": "unknown_event", "event": .string(unknown.event),
-                    "message": .string("No handler for event \"\(unknown.event)\""),
-                ]])
-            }
-            return
-        }
-        if let controller = socket.controller {
-            if let answer = controller.on_error(error, event: event), let ackID { socket.sendAck(ackID, [answer]) }
-            return
-        }
-        report(error, event: event, socket: socket)
-    }
-
-    private func report(_ error: any Error, event: String, socket: Socket) {
-        if let errorHandler {
-            errorHandler(socket, event, error)
-        } else {
-            server.options.logger.error("handler of \(event) in \(name) failed: \(String(describing: error))")
-        }
-    }
 
     /// `true` when outgoing hooks are registered (checked before building their arguments).
     var hasOutgoingHooks: Bool { !outgoingHooks.isEmpty }

@@ -4,37 +4,41 @@ import FlagonSocketIOCore
 
 /// A class-based namespace: Flagon creates one instance per connected socket (as
 /// gevent-socketio's `BaseNamespace`), so an instance holds that client's state. Its
-/// `on_<event>` methods are found through the class's ``EventTable`` (see ``EventController``).
+/// `on_<event>` methods are found through the class's ``EventTable``, which the
+/// `@SocketNamespace` macro (module FlagonMacros) generates.
 ///
-/// Access control (gevent-socketio's ACL): ``initialACL`` lists the events a new socket may
-/// send (`nil`: all). ``lift()``, ``allow(_:)``, ``deny(_:)`` and ``reset()`` change it at
-/// run time. A denied event never reaches the method; the client gets the event
-/// `method_access_denied` with `{"error","event","message"}`, and the same object as the
-/// ack when it asked for one. Connect and disconnect are never blocked.
+/// Access control (gevent-socketio's ACL): `initialACL` lists the events a new socket may
+/// send (`nil`: all). ``NamespaceControllerBase/liftACL()``, `allow(...)`, `deny(...)` and
+/// ``NamespaceControllerBase/resetACL()`` change it at run time. A denied event never
+/// reaches the method; the client gets the event `method_access_denied` with
+/// `{"error","event","message"}`, and the same object as the ack when it asked for one.
+/// Connect and disconnect are never blocked.
 ///
 /// ```swift
-/// final class Account: NamespaceController, EventController {
-///     override class var initialACL: Set<String>? { ["login"] }
-///     static let events = EventTable<Account> { t in
-///         t.on("login", Account.on_login)
-///         t.on("balance", Account.on_balance)
-///     }
+/// @SocketNamespace(initialACL: ["login"])
+/// final class Account: NamespaceController {
 ///     func on_login(_ user: String, _ password: String) -> Bool {
 ///         guard password == "letmein" else { return false }
 ///         session["user"] = .string(user)
-///         allow("balance")
+///         allow(.balance)
 ///         return true
 ///     }
 ///     func on_balance() -> Int { 42 }
 /// }
 /// sio.register(Account.self, namespace: "/account")
 /// ```
+public typealias NamespaceController = NamespaceControllerBase & EventTableProvider
+
+/// The class every controller inherits (through ``NamespaceController``): the socket, the
+/// lifecycle methods to override, the access list and conveniences.
 @LoopActor
-open class NamespaceController {
+open class NamespaceControllerBase {
     /// The socket this instance serves.
     public let socket: Socket
     private var allowed: Set<String>?
     private var denied: Set<String> = []
+    /// The events of the class's table, to catch ACL calls that name no event.
+    var knownEvents: Set<String> = []
 
     /// Creates the instance of a newly connecting socket.
     public required init(socket: Socket) {
@@ -45,6 +49,7 @@ open class NamespaceController {
     // MARK: Lifecycle (override these)
 
     /// The events a new socket may send; `nil` (the default) allows everything.
+    /// `@SocketNamespace(initialACL:)` writes it.
     open class var initialACL: Set<String>? { nil }
 
     /// Called before the connection is accepted, with the auth payload; throw
@@ -68,37 +73,52 @@ open class NamespaceController {
 
     // MARK: Access control
 
-    /// Allows every event.
-    public func lift() {
+    /// Allows every event (gevent-socketio's `lift_acl_restrictions`).
+    public func liftACL() {
         allowed = nil
         denied = []
     }
 
-    /// Allows an event.
-    public func allow(_ event: String) {
-        denied.remove(event)
-        allowed?.insert(event)
-    }
+    /// Allows events by name (prefer the generated `allow(.name)`, which the compiler checks).
+    public func allow(_ events: String...) { allow(names: events) }
 
-    /// Denies an event.
-    public func deny(_ event: String) {
-        allowed?.remove(event)
-        denied.insert(event)
-    }
+    /// Denies events by name (prefer the generated `deny(.name)`).
+    public func deny(_ events: String...) { deny(names: events) }
 
-    /// Goes back to ``initialACL``.
-    public func reset() {
+    /// Goes back to the class's `initialACL`.
+    public func resetACL() {
         allowed = Self.initialACL
         denied = []
     }
 
-    /// Whether an event may run.
+    /// Whether an event may run now.
     public func isAllowed(_ event: String) -> Bool {
         !denied.contains(event) && (allowed?.contains(event) ?? true)
     }
 
     /// `true` while some events are restricted.
     public var isRestricted: Bool { allowed != nil || !denied.isEmpty }
+
+    func allow(names: [String]) {
+        for event in names {
+            warnIfUnknown(event, "allow")
+            denied.remove(event)
+            allowed?.insert(event)
+        }
+    }
+
+    func deny(names: [String]) {
+        for event in names {
+            warnIfUnknown(event, "deny")
+            allowed?.remove(event)
+            denied.insert(event)
+        }
+    }
+
+    private func warnIfUnknown(_ event: String, _ call: String) {
+        guard !knownEvents.isEmpty, !knownEvents.contains(event) else { return }
+        socket.server.options.logger.warning("\(type(of: self)).\(call)(\"\(event)\"): the class has no such event")
+    }
 
     // MARK: Conveniences
 
@@ -115,32 +135,64 @@ open class NamespaceController {
     public func spawn(_ operation: @escaping @LoopActor @Sendable () async -> Void) { socket.startTask(operation) }
 }
 
-/// A controller class with its registration table.
+/// What makes a ``NamespaceControllerBase`` subclass a controller: its registration table
+/// and its `Event` enum. `@SocketNamespace` writes both; see ``NamespaceController``.
 @LoopActor
-public protocol EventController: NamespaceController {
+public protocol EventTableProvider: NamespaceControllerBase {
+    /// The names `allow(.x)`, `deny(.x)` and `isAllowed(.x)` take.
+    associatedtype Event: ControllerEvent = NoEvents
     /// The events the class handles and the methods that handle them.
     static var events: EventTable<Self> { get }
+}
+
+extension EventTableProvider {
+    /// Allows events (gevent-socketio's `add_acl_method`).
+    public func allow(_ events: Event...) { allow(names: events.map(\.name)) }
+
+    /// Denies events (gevent-socketio's `del_acl_method`).
+    public func deny(_ events: Event...) { deny(names: events.map(\.name)) }
+
+    /// Whether an event may run now.
+    public func isAllowed(_ event: Event) -> Bool { isAllowed(event.name) }
 }
 
 /// The type-erased table a namespace keeps for its controller class.
 @LoopActor
 struct ControllerBinding {
-    let make: @LoopActor (Socket) -> NamespaceController
-    let syncEntry: @LoopActor (String) -> (@LoopActor (NamespaceController, [JSONValue]) throws -> [JSONValue])?
-    let asyncEntry: @LoopActor (String) -> (@LoopActor (NamespaceController, [JSONValue]) async throws -> [JSONValue])?
+    let make: @LoopActor (Socket) -> NamespaceControllerBase
+    let entries: [String: EventBody<NamespaceControllerBase>]
     let rateLimits: [String: RateLimit]
+    let events: Set<String>
+    let className: String
+    let initialACL: Set<String>?
 
-    init<C: EventController>(_ type: C.Type) {
-        make = { C(socket: $0) }
+    init<C: NamespaceController>(_ type: C.Type) {
         let table = C.events
+        let events = table.events
+        self.events = events
+        className = String(describing: C.self)
+        initialACL = C.initialACL
         rateLimits = table.rateLimits
-        syncEntry = { event in
-            guard case .sync(let body)? = table.entries[event] else { return nil }
-            return { controller, args in try body(controller as! C, args) }
+        make = { socket in
+            let controller = C(socket: socket)
+            controller.knownEvents = events
+            return controller
         }
-        asyncEntry = { event in
-            guard case .async(let body)? = table.entries[event] else { return nil }
-            return { controller, args in try await body(controller as! C, args) }
+        entries = table.entries.mapValues { body in
+            switch body {
+            case .sync(let body): .sync { controller, args in try body(unsafeDowncast(controller, to: C.self), args) }
+            case .async(let body): .async { controller, args in try await body(unsafeDowncast(controller, to: C.self), args) }
+            }
         }
+    }
+
+    /// Why the class cannot serve, or `nil`: an `initialACL` naming an event it does not have.
+    var configurationError: String? {
+        guard let initialACL else { return nil }
+        let unknown = initialACL.subtracting(events).sorted()
+        guard !unknown.isEmpty else { return nil }
+        let known = events.isEmpty ? "it has none" : "its events: " + events.sorted().joined(separator: ", ")
+        return "\(className).initialACL names \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")), "
+            + "which \(unknown.count == 1 ? "is not an event" : "are not events") of the class (\(known))"
     }
 }

@@ -26,7 +26,7 @@ public final class Socket {
     /// (the default) they start as a copy of the HTTP session of the handshake.
     public var session = JSONObject()
     /// The controller instance serving this socket, for class-based namespaces.
-    public internal(set) var controller: NamespaceController?
+    public internal(set) var controller: NamespaceControllerBase?
     /// Events to this client dropped because it read too slowly (see ``SlowConsumerPolicy``)
     /// or because they were volatile and the transport was busy.
     public private(set) var droppedMessages = 0
@@ -194,7 +194,7 @@ public final class Socket {
     func handleEvent(_ packet: SocketIOPacket) {
         guard isConnected, case .array(let items)? = packet.data, let event = items.first?.stringValue else { return }
         let args = Array(items.dropFirst())
-        namespace.dispatch(event: event, args: args, ackID: packet.id, socket: self)
+        namespace.dispatcher.dispatch(event: event, args: args, ackID: packet.id, socket: self)
     }
 
     /// Sends the ack for a client's event.

@@ -63,9 +63,20 @@ public final class SocketIOServer: HTTPHandler {
     /// ```swift
     /// sio.register(ChatController.self, namespace: "/chat")
     /// ```
-    public func register<C: EventController>(_ type: C.Type, namespace name: String = "/") {
-        of(name).setController(ControllerBinding(type))
+    ///
+    /// A class whose `initialACL` names an event it does not have is a configuration error:
+    /// the app refuses to start (``App/build()`` throws) with a message that names it.
+    public func register<C: NamespaceController>(_ type: C.Type, namespace name: String = "/") {
+        let binding = ControllerBinding(type)
+        if let problem = binding.configurationError {
+            options.logger.error("register(\(binding.className).self): \(problem)")
+            configurationErrors.append("register(\(binding.className).self, namespace: \"\(name)\"): \(problem)")
+        }
+        of(name).setController(binding)
     }
+
+    /// Problems found while the server was declared, reported when the app is built.
+    private(set) var configurationErrors: [String] = []
 
     /// The declared namespace of that name, if any.
     public func namespace(named name: String) -> Namespace? { namespaces[name] }
@@ -150,7 +161,8 @@ public final class SocketIOServer: HTTPHandler {
         app.onShutdown { [self] in engine.closeAll() }
         let manageSession = self.manageSession
         let sessions = self.sessions
-        app.addValidator { () throws(AppBuildError) in
+        app.addValidator { [self] () throws(AppBuildError) in
+            if let problem = configurationErrors.first { throw AppBuildError.invalidConfiguration(problem) }
             guard !manageSession else { return }
             guard let sessions, sessions.isServerSide else {
                 throw AppBuildError.invalidConfiguration(

@@ -3,6 +3,7 @@ import FlagonJSON
 import FlagonLoop
 import FlagonTesting
 import Testing
+import FlagonMacros
 @testable import FlagonSocketIO
 
 struct Move: Decodable, EventArgument, Equatable {
@@ -10,26 +11,8 @@ struct Move: Decodable, EventArgument, Equatable {
     let y: Int
 }
 
-final class GameController: NamespaceController, EventController {
-    static let events = EventTable<GameController> { table in
-        table.on("move", GameController.on_move)
-        table.on("moves", GameController.on_moves)
-        table.on("add", GameController.on_add)
-        table.on("scale", GameController.on_scale)
-        table.on("flag", GameController.on_flag)
-        table.on("tags", GameController.on_tags)
-        table.on("scores", GameController.on_scores)
-        table.on("upload", GameController.on_upload)
-        table.on("raw", GameController.on_raw)
-        table.on("greet", GameController.on_greet)
-        table.on("slow", GameController.on_slow)
-        table.on("fail", GameController.on_fail)
-        table.on("count", GameController.on_count)
-        table.on("nothing", GameController.on_nothing)
-        table.on("pair", GameController.on_pair)
-        table.on("ticker", GameController.on_ticker)
-    }
-
+@SocketNamespace
+final class GameController: NamespaceController {
     static var disconnects: [DisconnectReason] = []
     static var ticks = 0
     private var counter = 0
@@ -69,7 +52,7 @@ final class GameController: NamespaceController, EventController {
         return counter
     }
     func on_nothing() {}
-    func on_pair(_ a: String, _ b: Int) -> AckArguments { AckArguments(.string(a), .int(b)) }
+    func on_pair(_ a: String, _ b: Int) -> AckArguments { AckArguments(a, b) }
     func on_ticker() {
         spawn {
             while !Task.isCancelled {
@@ -80,14 +63,8 @@ final class GameController: NamespaceController, EventController {
     }
 }
 
-final class VaultController: NamespaceController, EventController {
-    override class var initialACL: Set<String>? { ["login"] }
-    static let events = EventTable<VaultController> { table in
-        table.on("login", VaultController.on_login)
-        table.on("open", VaultController.on_open)
-        table.on("logout", VaultController.on_logout)
-        table.on("admin", VaultController.on_admin)
-    }
+@SocketNamespace(initialACL: ["login"])
+final class VaultController: NamespaceController {
     static var opened = 0
 
     func on_login(_ password: String) -> Bool {
@@ -100,19 +77,17 @@ final class VaultController: NamespaceController, EventController {
         Self.opened += 1
         return "opened"
     }
-    func on_logout() { reset() }
+    func on_logout() { resetACL() }
     func on_admin() -> String {
-        lift()
+        liftACL()
         deny("logout")
         return "lifted"
     }
 }
 
-final class FaultyController: NamespaceController, EventController {
+@SocketNamespace
+final class FaultyController: NamespaceController {
     struct Boom: Error {}
-    static let events = EventTable<FaultyController> { table in
-        table.on("boom", FaultyController.on_boom)
-    }
     func on_boom() throws -> Int { throw Boom() }
 }
 
@@ -258,11 +233,11 @@ private func deniedObject(_ event: String) -> JSONValue {
         #expect(controller.isAllowed("open"))
         controller.deny("open")
         #expect(!controller.isAllowed("open"))
-        controller.lift()
+        controller.liftACL()
         #expect(controller.isAllowed("anything") && !controller.isRestricted)
         controller.deny("admin")
         #expect(!controller.isAllowed("admin") && controller.isAllowed("open"))
-        controller.reset()
+        controller.resetACL()
         #expect(controller.isAllowed("login") && !controller.isAllowed("open"))
         await client.close()
     }

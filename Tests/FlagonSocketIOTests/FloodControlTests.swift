@@ -5,7 +5,7 @@ import FlagonTesting
 import Testing
 @testable import FlagonSocketIO
 
-final class LimitedController: NamespaceController, EventController {
+final class LimitedController: NamespaceController {
     static let events = EventTable<LimitedController> { table in
         table.on("post", LimitedController.on_post)
         table.on("read", LimitedController.on_read)

@@ -3,6 +3,7 @@ import FlagonJSON
 import FlagonLoop
 import FlagonTesting
 import Testing
+import FlagonMacros
 @testable import FlagonSocketIO
 
 /// Weak references to every per-connection object the server made.
@@ -36,18 +37,15 @@ final class Tracked {
 }
 
 /// A controller whose connect takes a while.
-final class SlowConnectController: NamespaceController, EventController {
-    static let events = EventTable<SlowConnectController> { _ in }
+@SocketNamespace
+final class SlowConnectController: NamespaceController {
     override func on_connect(auth: JSONValue?) async throws { await LoopTimer.sleep(milliseconds: 100) }
 }
 
 /// A controller namespace that joins rooms, leaves an ack pending and owns a task.
-final class LeakController: NamespaceController, EventController {
+@SocketNamespace
+final class LeakController: NamespaceController {
     @LoopActor static var tracked: Tracked?
-    static let events = EventTable<LeakController> { table in
-        table.on("join", LeakController.on_join)
-        table.on("ask", LeakController.on_ask)
-    }
 
     override func on_connect(auth: JSONValue?) async throws {
         spawn { await LoopTimer.sleep(milliseconds: 60_000) }

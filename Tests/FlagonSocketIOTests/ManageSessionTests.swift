@@ -4,14 +4,11 @@ import FlagonJSON
 import FlagonLoop
 import FlagonTesting
 import Testing
+import FlagonMacros
 @testable import FlagonSocketIO
 
-final class ProfileController: NamespaceController, EventController {
-    static let events = EventTable<ProfileController> { table in
-        table.on("whoami", ProfileController.on_whoami)
-        table.on("rename", ProfileController.on_rename)
-    }
-
+@SocketNamespace
+final class ProfileController: NamespaceController {
     func on_whoami() -> JSONValue { session["user"] ?? .null }
 
     func on_rename(_ name: String) -> Bool {

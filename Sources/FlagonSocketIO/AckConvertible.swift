@@ -1,0 +1,125 @@
+import FlagonJSON
+
+/// What a handler may return: it becomes the arguments of the ack. `Void` handlers send an
+/// empty ack; every ``JSONConvertible`` type sends one argument; ``AckArguments`` and
+/// ``RawArguments`` send several. A type that conforms to neither cannot be returned: the
+/// registration does not compile.
+///
+/// ```swift
+/// struct Score: Encodable, JSONConvertible { let points: Int }     // Encodable: declare it
+/// func on_score() -> Score { Score(points: 3) }                  // ack: [{"points":3}]
+/// ```
+public protocol AckConvertible {
+    /// The ack's arguments.
+    func ackArguments() throws -> [JSONValue]
+}
+
+/// A value that becomes one JSON value: the JSON types, `Int`, `Double`, `Bool`, `String`,
+/// `[UInt8]` (binary), arrays, `[String: T]` dictionaries and optionals of them, and
+/// `Encodable` types that declare the conformance.
+public protocol JSONConvertible: AckConvertible {
+    /// The value as JSON.
+    func jsonValue() throws -> JSONValue
+}
+
+extension JSONConvertible {
+    public func ackArguments() throws -> [JSONValue] { [try jsonValue()] }
+}
+
+extension JSONConvertible where Self: Encodable {
+    public func jsonValue() throws -> JSONValue { try JSONValueEncoder().encode(self) }
+}
+
+extension JSONValue: JSONConvertible {
+    public func jsonValue() -> JSONValue { self }
+}
+
+extension JSONObject: JSONConvertible {
+    public func jsonValue() -> JSONValue { .object(self) }
+}
+
+extension String: JSONConvertible {
+    public func jsonValue() -> JSONValue { .string(self) }
+}
+
+extension Int: JSONConvertible {
+    public func jsonValue() -> JSONValue { .int(self) }
+}
+
+extension UInt8: JSONConvertible {
+    public func jsonValue() -> JSONValue { .int(Int(self)) }
+}
+
+extension Double: JSONConvertible {
+    public func jsonValue() -> JSONValue { .double(self) }
+}
+
+extension Bool: JSONConvertible {
+    public func jsonValue() -> JSONValue { .bool(self) }
+}
+
+extension Optional: JSONConvertible, AckConvertible where Wrapped: JSONConvertible {
+    public func jsonValue() throws -> JSONValue { try self?.jsonValue() ?? .null }
+}
+
+extension Array: JSONConvertible, AckConvertible where Element: JSONConvertible {
+    /// An array; `[UInt8]` is binary data.
+    public func jsonValue() throws -> JSONValue {
+        if let bytes = self as? [UInt8] { return .binary(bytes) }
+        return .array(try map { try $0.jsonValue() })
+    }
+}
+
+extension Dictionary: JSONConvertible, AckConvertible where Key == String, Value: JSONConvertible {
+    /// An object, its keys sorted (a dictionary has no order of its own).
+    public func jsonValue() throws -> JSONValue {
+        .object(JSONObject(try keys.sorted().map { (key: $0, value: try self[$0]!.jsonValue()) }))
+    }
+}
+
+/// Several ack arguments at once (a returned value is otherwise one argument).
+///
+/// ```swift
+/// func on_divide(_ a: Int, _ b: Int) -> AckArguments { AckArguments(a / b, a % b) }
+/// ```
+public struct AckArguments: AckConvertible {
+    private let items: [any JSONConvertible]
+
+    /// Creates the arguments from values of any JSON-convertible types.
+    public init<each T: JSONConvertible>(_ value: repeat each T) {
+        var items: [any JSONConvertible] = []
+        for item in repeat each value { items.append(item) }
+        self.items = items
+    }
+
+    /// Creates the arguments from an array.
+    public init(values: [JSONValue]) { self.items = values }
+
+    public func ackArguments() throws -> [JSONValue] { try items.map { try $0.jsonValue() } }
+}
+
+/// Every remaining argument of an event, as sent; as the last parameter of a handler it
+/// accepts any number of arguments, and returned it is the ack's arguments as they are.
+///
+/// ```swift
+/// func on_echo(_ args: RawArguments) -> RawArguments { args }
+/// ```
+public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
+    /// The arguments.
+    public var values: [JSONValue]
+
+    /// Wraps arguments.
+    public init(_ values: [JSONValue]) { self.values = values }
+
+    public static var takesRemainingArguments: Bool { true }
+    public static var argumentTypeName: String { "arguments" }
+
+    public static func decode(from value: JSONValue) throws(EventArgumentError) -> RawArguments { RawArguments([value]) }
+
+    public static func take(from arguments: [JSONValue], at index: inout Int) throws(EventArgumentError) -> RawArguments {
+        defer { index = arguments.count }
+        return RawArguments(index < arguments.count ? Array(arguments[index...]) : [])
+    }
+
+    public func ackArguments() -> [JSONValue] { values }
+}

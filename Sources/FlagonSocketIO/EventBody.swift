@@ -1,0 +1,45 @@
+import FlagonJSON
+import FlagonLoop
+
+/// A registered handler, erased to "receiver and raw arguments in, ack arguments out":
+/// `Receiver` is the controller class for `on_<event>` methods, ``Socket`` for closures.
+enum EventBody<Receiver> {
+    /// Runs to completion on the loop (no task is created).
+    case sync(@LoopActor (Receiver, [JSONValue]) throws -> [JSONValue])
+    /// Runs in a task owned by nobody: events of one client may complete out of order.
+    case async(@LoopActor (Receiver, [JSONValue]) async throws -> [JSONValue])
+}
+
+/// The parameter list of a handler: how many arguments it needs and accepts, checked
+/// before decoding. Built once at registration.
+struct ArgumentSignature: Sendable {
+    let types: [any EventArgument.Type]
+    let required: Int
+    let maximum: Int?
+
+    init<each A: EventArgument>(_ type: repeat (each A).Type) {
+        var types: [any EventArgument.Type] = []
+        for type in repeat each type { types.append(type) }
+        self.types = types
+        self.required = (types.lastIndex { !$0.isOptional && !$0.takesRemainingArguments }.map { $0 + 1 }) ?? 0
+        self.maximum = types.contains { $0.takesRemainingArguments } ? nil : types.count
+    }
+
+    /// Throws when `count` arguments cannot fill the parameters.
+    func check(_ count: Int) throws(EventArgumentError) {
+        if count >= required, maximum.map({ count <= $0 }) ?? true { return }
+        let expected = switch maximum {
+        case nil: "at least \(required)"
+        case let maximum? where maximum == required: "\(required)"
+        case let maximum?: "\(required) to \(maximum)"
+        }
+        throw EventArgumentError("expected \(expected) argument\(types.count == 1 ? "" : "s"), got \(count)")
+    }
+
+    /// Decodes `arguments` into the parameters' types.
+    func decode<each A: EventArgument>(_ arguments: [JSONValue], as type: repeat (each A).Type) throws -> (repeat each A) {
+        try check(arguments.count)
+        var index = 0
+        return (repeat try (each A).take(from: arguments, at: &index))
+    }
+}
