@@ -120,11 +120,10 @@ public struct SocketNamespaceMacro: MemberMacro {
 
     private static let keywords: Set<String> = [
         "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init", "inout",
-        "internal", "let", "open", "operator", "private", "precedencegroup", "protocol", "public", "rethrows", "static",
+        "internal", "let", "operator", "private", "precedencegroup", "protocol", "public", "rethrows", "static",
         "struct", "subscript", "typealias", "var", "break", "case", "catch", "continue", "default", "defer", "do", "else",
         "fallthrough", "for", "guard", "if", "in", "repeat", "return", "throw", "switch", "where", "while", "as", "false",
-        "is", "nil", "self", "Self", "super", "throws", "true", "try", "Any", "await", "consume", "copy", "discard",
-        "each", "borrowing", "consuming",
+        "is", "nil", "self", "Self", "super", "throws", "true", "try", "Any", "await",
     ]
 
     /// An identifier, escaped with backticks when it is a keyword.

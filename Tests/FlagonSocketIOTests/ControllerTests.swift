@@ -69,8 +69,7 @@ final class VaultController: NamespaceController {
 
     func on_login(_ password: String) -> Bool {
         guard password == "letmein" else { return false }
-        allow("open")
-        allow("logout")
+        allow(.open, .logout)
         return true
     }
     func on_open() -> String {
@@ -80,9 +79,34 @@ final class VaultController: NamespaceController {
     func on_logout() { resetACL() }
     func on_admin() -> String {
         liftACL()
-        deny("logout")
+        deny(.logout)
         return "lifted"
     }
+}
+
+struct Score: Codable, Equatable, EventArgument, JSONConvertible {
+    let name: String
+    let points: Int
+    let tags: [String]?
+}
+
+/// Parameter packs, Encodable acks and raw arguments.
+@SocketNamespace
+final class WideController: NamespaceController {
+    func on_six(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ e: Int, _ f: String?) -> String { "\(a + b + c + d + e)\(f ?? "")" }
+    func on_best(_ scores: [Score]) -> Score? { scores.max { $0.points < $1.points } }
+    func on_tail(_ first: String, _ rest: RawArguments) -> AckArguments { AckArguments(first, rest.values.count) }
+    func on_echo(_ args: RawArguments) async -> RawArguments { args }
+    @Event("chat message") func on_chat(_ text: String) -> [String] { [text, text] }
+}
+
+/// A class whose initial access list names an event it does not have.
+final class MisspelledController: NamespaceController {
+    override class var initialACL: Set<String>? { ["login", "opne"] }
+    static let events = EventTable<MisspelledController> { table in
+        table.on("login", MisspelledController.on_login)
+    }
+    func on_login() {}
 }
 
 @SocketNamespace
@@ -97,6 +121,13 @@ private func controllerApp() -> (App, SocketIOServer) {
     sio.register(GameController.self, namespace: "/game")
     sio.register(VaultController.self, namespace: "/vault")
     sio.register(FaultyController.self, namespace: "/faulty")
+    sio.register(WideController.self, namespace: "/wide")
+    sio.of("/math").on("add") { (socket: Socket, a: Int, b: Int) -> Int in a + b }
+    sio.of("/math").on("note") { (socket: Socket, text: String) in socket.emit("noted", .string(text)) }
+    sio.of("/math").on("later") { (socket: Socket, a: Double, scale: Double?) async throws -> Double in
+        await LoopTimer.sleep(milliseconds: 1)
+        return a * (scale ?? 10)
+    }
     sio.onErrorDefault = { _, event, error in ["default": .string(event), "type": .string(String(describing: type(of: error)))] }
     sio.on("plain") { _, args in args }   // a closure handler in the same server
     let app = App()
@@ -241,5 +272,68 @@ private func deniedObject(_ event: String) -> JSONValue {
         #expect(controller.isAllowed("login") && !controller.isAllowed("open"))
         await client.close()
     }
-}
 
+    @Test @LoopActor func theGeneratedEventEnumDrivesTheACL() async throws {
+        let (app, sio) = controllerApp()
+        let client = try await SocketIOTestClient.connect(to: app, namespace: "/vault")
+        let controller = try #require(sio.of("/vault").sockets.values.first?.controller as? VaultController)
+        #expect(VaultController.Event.allCases.map(\.name) == ["login", "open", "logout", "admin"])
+        #expect(controller.isAllowed(.login) && !controller.isAllowed(.open))
+        controller.allow(.open, .admin)
+        #expect(controller.isAllowed(.open) && controller.isAllowed("admin"))
+        controller.deny(.open)
+        #expect(!controller.isAllowed(.open))
+        controller.liftACL()
+        #expect(controller.isAllowed(.open) && !controller.isRestricted)
+        controller.resetACL()
+        #expect(!controller.isAllowed(.open) && controller.isRestricted)
+        await client.close()
+    }
+
+    @Test @LoopActor func anyNumberOfParametersEncodableAcksAndRawArguments() async throws {
+        let (app, _) = controllerApp()
+        let client = try await SocketIOTestClient.connect(to: app, namespace: "/wide")
+        func call(_ event: String, _ args: [JSONValue]) async throws -> [JSONValue] {
+            try await client.emitWithAck(event, args, namespace: "/wide")
+        }
+        #expect(try await call("six", [1, 2, 3, 4, 5, "!"]) == ["15!"])
+        #expect(try await call("six", [1, 2, 3, 4, 5]) == ["15"])
+        #expect(try await call("six", [1, 2, 3, 4]).first?["message"]
+            == "Invalid arguments for \"six\": expected 5 to 6 arguments, got 4")
+        let scores: JSONValue = [["name": "ada", "points": 3], ["name": "bob", "points": 5, "tags": ["x"]]]
+        #expect(try await call("best", [scores]) == [["name": "bob", "points": 5, "tags": ["x"]]])
+        #expect(try await call("best", [[]]) == [nil])
+        #expect(try await call("best", [[["name": "ada"]]]).first?["message"]
+            == "Invalid arguments for \"best\": argument 1: element 0: expected Score: missing key \"points\"")
+        #expect(try await call("tail", ["a", 1, 2, 3]) == ["a", 3])
+        #expect(try await call("tail", []).first?["message"] == "Invalid arguments for \"tail\": expected at least 1 arguments, got 0")
+        #expect(try await call("echo", [1, "two", .binary([3])]) == [1, "two", .binary([3])])
+        #expect(try await call("chat message", ["hi"]) == [["hi", "hi"]])
+        await client.close()
+    }
+
+    @Test @LoopActor func closureHandlersDecodeTypedParameters() async throws {
+        let (app, _) = controllerApp()
+        let client = try await SocketIOTestClient.connect(to: app, namespace: "/math")
+        #expect(try await client.emitWithAck("add", [20, 22], namespace: "/math") == [42])
+        #expect(try await client.emitWithAck("add", [20, "x"], namespace: "/math").first?["message"]
+            == "Invalid arguments for \"add\": argument 2: expected an integer, got a string")
+        #expect(try await client.emitWithAck("note", ["hello"], namespace: "/math") == [])
+        #expect(client.received(namespace: "/math").contains { $0.name == "noted" && $0.arguments == ["hello"] })
+        #expect(try await client.emitWithAck("later", [1.5], namespace: "/math") == [15])
+        #expect(try await client.emitWithAck("later", [1.5, 2], namespace: "/math") == [3])
+        await client.close()
+    }
+
+    @Test @LoopActor func anInitialACLNamingNoEventStopsTheAppFromStarting() async throws {
+        let sio = SocketIOServer()
+        sio.register(MisspelledController.self, namespace: "/typo")
+        let app = App()
+        sio.attach(to: app)
+        #expect(throws: AppBuildError.invalidConfiguration(
+            "register(MisspelledController.self, namespace: \"/typo\"): MisspelledController.initialACL names \"opne\", "
+                + "which is not an event of the class (its events: login)")) {
+            try app.build()
+        }
+    }
+}
