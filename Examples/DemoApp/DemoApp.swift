@@ -42,10 +42,11 @@ public enum DemoApp {
             return Response.redirect(to: "/", status: 303)
         }
         app.get("/hello/<name>") { request in
-            Response.text("Hello, \(request.parameters["name"]!)!")
+            Response.text("Hello, \(try request.parameters.require("name"))!")
         }
         app.get("/users/<int:id>") { request in
-            JSONValue(["id": .int(request.parameters.int("id")!), "name": .string("user \(request.parameters.int("id")!)")])
+            let id = try request.parameters.require("id", as: Int.self)
+            return JSONValue(["id": .int(id), "name": .string("user \(id)")])
         }
         app.post("/api/echo") { request in
             JSONValue(["received": try request.json()])

@@ -7,7 +7,7 @@ import Logging
 /// ```swift
 /// let app = App()
 /// app.get("/") { _ in "<h1>Hello</h1>" }
-/// app.get("/users/<int:id>") { request in JSONValue(["id": .int(request.parameters.int("id")!)]) }
+/// app.get("/users/<int:id>") { request in JSONValue(["id": .int(try request.parameters.require("id", as: Int.self))]) }
 /// app.use(SessionMiddleware(secretKey: key))
 /// app.mount("/socket.io", sio)
 /// try await app.run()                       // 127.0.0.1:5000, or $PORT

@@ -178,3 +178,28 @@ extension App {
         try await server.run()
     }
 }
+
+extension App {
+    /// Builds an app on the loop and serves it until SIGINT or SIGTERM: the shortest way to
+    /// write a server in top-level code, where every call into the loop's actor would
+    /// otherwise need an `await` (top-level code runs on the main actor).
+    ///
+    /// ```swift
+    /// try await App.run { app in
+    ///     app.get("/") { _ in "<h1>Hello</h1>" }
+    /// }
+    /// ```
+    public nonisolated static func run(
+        host: String = "127.0.0.1", port: Int? = nil, _ configure: @escaping @LoopActor @Sendable (App) throws -> Void
+    ) async throws {
+        try await serve(host: host, port: port, configure)
+    }
+
+    @LoopActor
+    private static func serve(host: String, port: Int?, _ configure: @LoopActor (App) throws -> Void) async throws {
+        let app = App()
+        try configure(app)
+        try await app.run(host: host, port: port)
+    }
+}
+

@@ -8,14 +8,16 @@ import Testing
 private func routedApp() -> App {
     let app = App()
     app.get("/") { _ in "home" }
-    app.get("/users/<int:id>") { request in JSONValue(["id": .int(request.parameters.int("id")!)]) }
-    app.get("/users/<name>") { request in Response.text("name \(request.parameters["name"]!)") }
+    app.get("/users/<int:id>") { request in JSONValue(["id": .int(try request.parameters.require("id", as: Int.self))]) }
+    app.get("/users/<name>") { request in Response.text("name \(try request.parameters.require("name"))") }
+    app.get("/wrong/<name>") { request in Response.text("\(try request.parameters.require("name", as: Int.self))") }
+    app.get("/typo/<name>") { request in Response.text(try request.parameters.require("nmae")) }
     app.get("/files/<path:rest>") { request in Response.text(request.parameters["rest"]!) }
     app.get("/items/<uuid:id>") { request in Response.text(request.parameters.uuid("id")!) }
     app.get("/price/<float:value>") { request in Response.text("\(request.parameters.double("value")!)") }
     app.route("/things", methods: ["GET", "POST"]) { request in Response.text(request.method) }
     app.delete("/things/<int:id>") { _ in Response(status: 204) }
-    app.put("/things/<int:id>") { request in Response.text("put \(request.parameters.int("id")!)") }
+    app.put("/things/<int:id>") { request in Response.text("put \(try request.parameters.require("id", as: Int.self))") }
     return app
 }
 
@@ -32,6 +34,9 @@ private func routedApp() -> App {
             #expect(try await client.get("/price/2.5").text == "2.5")
             #expect(try await client.get("/price/2").status == 404)
             #expect(try await client.get("/users/%62ob").text == "name bob")   // percent-decoded
+            #expect(try await client.get("/wrong/x").status == 404)             // require(as:) that cannot convert
+            let typo = try await client.get("/typo/x")
+            #expect(typo.status == 500)
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Interop tests with real peers against the conformance server in its own process, each
-/// bounded in time.
+/// bounded in time. Each runs where its tools exist (see ``InteropTools``).
 @Suite(.serialized) struct InteropTests {
     /// Runs one of the Python check scripts against a fresh server and expects no failure.
     private func runChecks(_ script: String, server executable: String = "conformance-server", extra: [String] = [],
@@ -16,18 +16,24 @@ import Testing
         #expect(outcome.output.contains(" passed, 0 failed"))
     }
 
-    @Test func protocolChecksOfEngineIOAndSocketIO() async throws {
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("conformance-server")),
+                   "needs .venv (scripts/setup-interop) and `swift build`"))
+    func protocolChecksOfEngineIOAndSocketIO() async throws {
         try await runChecks("protocol_checks.py", timeout: 240)
     }
 
     /// The contract's 300 ms pings, but 2 s to answer them: a Python client busy with a burst
     /// of a thousand events answers a ping queued behind them later than 200 ms on a loaded
     /// machine (the protocol checks test the 200 ms rule itself with raw clients).
-    @Test func pythonSocketIOClientInEveryTransportMode() async throws {
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("conformance-server")),
+                   "needs .venv (scripts/setup-interop) and `swift build`"))
+    func pythonSocketIOClientInEveryTransportMode() async throws {
         try await runChecks("socketio_client_checks.py", environment: ["PING_TIMEOUT": "2000"], timeout: 400)
     }
 
-    @Test func autobahnFuzzingCasesOneToSevenAndTenPass() async throws {
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.kosoku, InteropTools.server("conformance-server")),
+                   "needs kosoku in .venv (scripts/setup-interop) and `swift build`"))
+    func autobahnFuzzingCasesOneToSevenAndTenPass() async throws {
         let server = try await ServerProcess.start()
         let port = server.port
         let reports = FileManager.default.temporaryDirectory.appendingPathComponent("flagon-autobahn-\(port)")
@@ -40,7 +46,9 @@ import Testing
         #expect(outcome.output.contains("247 cases passed"), "\(outcome.output.suffix(3000))")
     }
 
-    @Test func sigtermDrainsOneThousandClientsOverTheWindow() async throws {
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("conformance-server")),
+                   "needs .venv (scripts/setup-interop) and `swift build`"))
+    func sigtermDrainsOneThousandClientsOverTheWindow() async throws {
         let outcome = try await ExternalProcess.run(
             ExternalProcess.python,
             [ExternalProcess.interopScript("drain_check.py"), ServerProcess.binary("conformance-server").path, "1000", "3000"],
@@ -50,7 +58,9 @@ import Testing
         #expect(outcome.output.contains("1 passed, 0 failed"))
     }
 
-    @Test func chatDemoInHeadlessChromiumWithAPythonClient() async throws {
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.chromium, InteropTools.server("demo")),
+                   "needs .venv, /usr/bin/chromium (scripts/setup --test) and `swift build`"))
+    func chatDemoInHeadlessChromiumWithAPythonClient() async throws {
         try await runChecks("browser_chat_check.py", server: "demo", extra: ["/usr/bin/chromium"], timeout: 180)
     }
 }
