@@ -14,7 +14,7 @@ struct BenchOptions {
 }
 
 /// Every scenario, in the order they run.
-let allBenchScenarios = ["echo-50", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
+let allBenchScenarios = ["echo-50", "echo-50-controller", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
                          "polling", "http", "churn"]
 
 /// Runs the scenarios against a server and reports.
@@ -33,6 +33,7 @@ struct BenchRunner {
             switch scenario {
             case "echo-50": return try await echo(clients: 50)
             case "echo-500": return try await echo(clients: 500)
+            case "echo-50-controller": return try await echo(clients: 50, namespace: "/ctl")
             case "fanout-steady": return try await fanout(capacity: false)
             case "fanout-capacity": return try await fanout(capacity: true)
             case "connect": return try await connect()
@@ -49,14 +50,15 @@ struct BenchRunner {
         }
     }
 
-    private func echo(clients: Int) async throws -> ScenarioResult {
-        let sockets = try await openSockets(clients, port: port)
-        let load = EchoLoad(window: 8)
+    private func echo(clients: Int, namespace: String = "/") async throws -> ScenarioResult {
+        let sockets = try await openSockets(clients, port: port, namespace: namespace)
+        let load = EchoLoad(window: 8, namespace: namespace)
         load.start(sockets)
         let reps = await measurer.measure(load)
         load.stop()
         for socket in sockets { socket.close() }
-        return ScenarioResult(name: "echo-\(clients) (window 8)", unit: "acks/s", reps: reps)
+        let served = namespace == "/" ? "" : ", a @SocketNamespace controller at \(namespace)"
+        return ScenarioResult(name: "echo-\(clients) (window 8\(served))", unit: "acks/s", reps: reps)
     }
 
     private func fanout(capacity: Bool) async throws -> ScenarioResult {

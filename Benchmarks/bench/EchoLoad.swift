@@ -8,10 +8,13 @@ final class EchoLoad: LoadCounter {
     private var sockets: [BenchSocket] = []
     private var sentAt: [[UInt64]] = []
     private let window: Int
+    /// `42` and the namespace (`42/ctl,`).
+    private let prefix: [UInt8]
     private static let suffix = Array(#"["echo",{"n":1,"s":"hello world"}]"#.utf8)
 
-    init(window: Int) {
+    init(window: Int, namespace: String = "/") {
         self.window = window
+        self.prefix = Array(("42" + (namespace == "/" ? "" : namespace + ",")).utf8)
     }
 
     func reset() {
@@ -39,9 +42,8 @@ final class EchoLoad: LoadCounter {
     private func send(_ index: Int, id rawID: Int) {
         let id = rawID % 1_000_000_000
         sentAt[index][id % window] = ResourceLimits.nowMicros()
-        sockets[index].send(length: 2 + decimalDigits(id) + Self.suffix.count) { out in
-            out.append(UInt8(ascii: "4"))
-            out.append(UInt8(ascii: "2"))
+        sockets[index].send(length: prefix.count + decimalDigits(id) + Self.suffix.count) { [prefix] out in
+            out.append(contentsOf: prefix)
             appendDecimal(id, to: &out)
             out.append(contentsOf: Self.suffix)
         }

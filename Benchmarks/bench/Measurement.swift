@@ -75,7 +75,8 @@ struct Measurer {
 
 /// Opens `count` connections, `parallel` at a time.
 @LoopActor
-func openSockets(_ count: Int, port: Int, parallel: Int = 200, connectNamespace: Bool = true) async throws -> [BenchSocket] {
+func openSockets(_ count: Int, port: Int, parallel: Int = 200, connectNamespace: Bool = true,
+                 namespace: String = "/") async throws -> [BenchSocket] {
     final class Batch {
         var sockets: [BenchSocket] = []
         var failure: (any Error)?
@@ -90,7 +91,7 @@ func openSockets(_ count: Int, port: Int, parallel: Int = 200, connectNamespace:
             for _ in 0..<size {
                 Task { @LoopActor in
                     do {
-                        state.sockets.append(try await BenchSocket.connect(port: port, connectNamespace: connectNamespace))
+                        state.sockets.append(try await BenchSocket.connect(port: port, connectNamespace: connectNamespace, namespace: namespace))
                     } catch {
                         state.failure = error
                     }
@@ -114,6 +115,10 @@ func ackID(_ message: UnsafeBufferPointer<UInt8>) -> Int? {
     var index = 0
     guard index < message.count, message[index] == UInt8(ascii: "3") else { return nil }
     index += 1
+    if index < message.count, message[index] == UInt8(ascii: "/") {   // a namespace: "3/ctl,<id>"
+        while index < message.count, message[index] != UInt8(ascii: ",") { index += 1 }
+        index += 1
+    }
     var value = 0
     var digits = 0
     while index < message.count, message[index] >= 48, message[index] <= 57 {
