@@ -5,9 +5,10 @@ import FlagonLoop
 /// order, so pipelined responses keep their order), writes the responses, and applies
 /// the timeouts and backpressure of ``ServerOptions``.
 @LoopActor
-final class HTTPConnection {
+final class HTTPConnection: TCPStreamHandler {
     private let stream: TCPStream
     private let server: Server
+    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var parser: HTTPRequestParser
     private var queue: [HTTPRequestMessage] = []
     private var busy = false
@@ -31,18 +32,23 @@ final class HTTPConnection {
     }
 
     func start() {
-        stream.onRead = { [unowned self] bytes in received(bytes) }
-        stream.onEndOfFile = { [unowned self] in peerHalfClosed() }
-        stream.onWritable = { [unowned self] in
-            resumeWriters(true)
-            updateReading()
-        }
-        stream.onClose = { [unowned self] _ in
-            resumeWriters(false)
-            currentContext?.connectionClosed()
-            server.connectionClosed(self)
-        }
+        stream.handler = self   // the stream keeps its connection until it closes
         stream.startReading()
+    }
+
+    func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) { received(bytes) }
+
+    func streamEndOfFile(_ stream: TCPStream) { peerHalfClosed() }
+
+    func streamWritable(_ stream: TCPStream) {
+        resumeWriters(true)
+        updateReading()
+    }
+
+    func streamClosed(_ stream: TCPStream, error: UVError?) {
+        resumeWriters(false)
+        currentContext?.connectionClosed()
+        server.connectionClosed(self)
     }
 
     private func received(_ bytes: UnsafeRawBufferPointer) {
@@ -146,10 +152,7 @@ final class HTTPConnection {
                                              date: server.dateHeader, into: &out)
             stream.write(out)
             closing = true
-            stream.onRead = nil
-            stream.onEndOfFile = nil
-            stream.onWritable = nil
-            stream.onClose = nil
+            stream.handler = nil
             server.connectionUpgraded(self, stream: stream)
             upgrade(UpgradedConnection(stream: stream, initialBytes: parser.takeRemainingBytes(), request: request))
             return

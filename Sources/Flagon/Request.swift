@@ -13,7 +13,7 @@ import FlagonLoop
 ///     return JSONValue(["id": .int(id), "page": .int(page), "name": body["name"] ?? nil])
 /// }
 /// ```
-public struct Request: @unchecked Sendable {
+public struct Request: Sendable {
     /// The method, such as `GET`.
     public var method: String
     /// The percent-decoded path, relative to the mount point (``scriptName``).

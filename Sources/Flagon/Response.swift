@@ -136,7 +136,7 @@ public enum BodyWriterError: Error, Sendable {
 }
 
 /// A TCP connection handed over after `101 Switching Protocols`.
-public struct UpgradedConnection: @unchecked Sendable {
+public struct UpgradedConnection: Sendable {
     /// The stream; its `onRead`, `onClose` and writes now belong to the new protocol.
     public let stream: TCPStream
     /// Bytes that arrived after the request head and belong to the new protocol.

@@ -28,15 +28,36 @@ public enum WebSocketMessage: Sendable, Equatable {
 public final class WebSocket: TCPStreamHandler {
     /// The handshake request.
     public let request: Request
-    /// Called for each complete message.
-    public var onMessage: ((WebSocketMessage) -> Void)?
-    /// Called once when the connection ends, with the close code (1006 when it was cut).
-    public var onClose: ((_ code: UInt16, _ reason: String) -> Void)?
-    /// Called when the client's queue has drained after exceeding its high-water mark.
-    public var onWritable: (() -> Void)?
-    /// Receives messages and the close instead of the closures when set (a protocol on top
-    /// uses it: one reference instead of closures per connection).
+    /// Receives the messages, the close and the writable notifications: the one way they
+    /// are delivered. The closures below are a convenience that installs a handler holding them.
     public var handler: (any WebSocketHandler)?
+
+    /// Called for each complete message (sets a closure handler; see ``handler``).
+    public var onMessage: ((WebSocketMessage) -> Void)? {
+        get { (handler as? WebSocketClosures)?.onMessage }
+        set { closures(creating: newValue != nil)?.onMessage = newValue }
+    }
+
+    /// Called once when the connection ends, with the close code (1006 when it was cut).
+    public var onClose: ((_ code: UInt16, _ reason: String) -> Void)? {
+        get { (handler as? WebSocketClosures)?.onClose }
+        set { closures(creating: newValue != nil)?.onClose = newValue }
+    }
+
+    /// Called when the client's queue has drained after exceeding its high-water mark.
+    public var onWritable: (() -> Void)? {
+        get { (handler as? WebSocketClosures)?.onWritable }
+        set { closures(creating: newValue != nil)?.onWritable = newValue }
+    }
+
+    /// The closure handler, installed when `creating` and the handler is not one already.
+    private func closures(creating: Bool) -> WebSocketClosures? {
+        if let closures = handler as? WebSocketClosures { return closures }
+        guard creating else { return nil }
+        let closures = WebSocketClosures()
+        handler = closures
+        return closures
+    }
     /// `true` until a close frame was sent or received, or the connection was cut.
     public private(set) var isOpen = true
     /// Bytes that may wait for a slow client; past this the connection is dropped with
@@ -44,6 +65,7 @@ public final class WebSocket: TCPStreamHandler {
     public var maxBufferedBytes = 16 * 1024 * 1024
 
     let stream: TCPStream
+    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var parser: WebSocketFrameParser
     private var closeNotified = false
     private var closeSent = false
@@ -74,7 +96,7 @@ public final class WebSocket: TCPStreamHandler {
         notifyClose(1006, "connection lost")
     }
 
-    public func streamWritable(_ stream: TCPStream) { onWritable?() }
+    public func streamWritable(_ stream: TCPStream) { handler?.webSocketWritable(self) }
 
     /// Starts reading (call after setting the callbacks; ``Flagon/App/websocket(_:maxMessageBytes:_:)`` does it).
     public func start() {
@@ -199,18 +221,10 @@ public final class WebSocket: TCPStreamHandler {
             switch event {
             case .text(let bytes):
                 guard isOpen else { break }
-                if let handler {
-                    handler.webSocket(self, received: bytes, isText: true)
-                } else {
-                    onMessage?(.text(String(decoding: bytes, as: UTF8.self)))
-                }
+                handler?.webSocket(self, received: bytes, isText: true)
             case .binary(let bytes):
                 guard isOpen else { break }
-                if let handler {
-                    handler.webSocket(self, received: bytes, isText: false)
-                } else {
-                    onMessage?(.binary(Array(bytes)))
-                }
+                handler?.webSocket(self, received: bytes, isText: false)
             case .ping(let payload):
                 if !closeSent { send(opcode: .pong, payload: payload) }
             case .pong:
@@ -236,12 +250,8 @@ public final class WebSocket: TCPStreamHandler {
         isOpen = false
         if closeNotified { return }
         closeNotified = true
-        let callback = onClose
         let handler = self.handler
         self.handler = nil
-        onClose = nil
-        onMessage = nil
-        callback?(code, reason)
         handler?.webSocketClosed(self, code: code, reason: reason)
     }
 
@@ -278,6 +288,35 @@ public protocol WebSocketHandler: AnyObject {
     func webSocket(_ webSocket: WebSocket, received bytes: ArraySlice<UInt8>, isText: Bool)
     /// The connection ended, with its close code.
     func webSocketClosed(_ webSocket: WebSocket, code: UInt16, reason: String)
+    /// The client's queue drained after exceeding its high-water mark (default: nothing).
+    func webSocketWritable(_ webSocket: WebSocket)
+}
+
+extension WebSocketHandler {
+    public func webSocketWritable(_ webSocket: WebSocket) {}
+}
+
+/// The handler behind ``WebSocket/onMessage``, ``WebSocket/onClose`` and ``WebSocket/onWritable``.
+@LoopActor
+final class WebSocketClosures: WebSocketHandler {
+    var onMessage: ((WebSocketMessage) -> Void)?
+    var onClose: ((_ code: UInt16, _ reason: String) -> Void)?
+    var onWritable: (() -> Void)?
+
+    func webSocket(_ webSocket: WebSocket, received bytes: ArraySlice<UInt8>, isText: Bool) {
+        guard let onMessage else { return }
+        onMessage(isText ? .text(String(decoding: bytes, as: UTF8.self)) : .binary(Array(bytes)))
+    }
+
+    func webSocketClosed(_ webSocket: WebSocket, code: UInt16, reason: String) {
+        let callback = onClose
+        onClose = nil
+        onMessage = nil
+        onWritable = nil
+        callback?(code, reason)
+    }
+
+    func webSocketWritable(_ webSocket: WebSocket) { onWritable?() }
 }
 
 extension App {

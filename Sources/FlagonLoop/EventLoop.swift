@@ -212,21 +212,6 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
         uv_update_time(uvLoop)
         return uv_now(uvLoop)
     }
-
-    // MARK: Introspection
-
-    /// The number of libuv handles that are open on the loop, not counting the loop's own.
-    /// Must be called on the loop thread.
-    public func openHandleCount() -> Int {
-        preconditionInLoop()
-        var context = (count: 0, own: [
-            UnsafeMutableRawPointer(wakeup), UnsafeMutableRawPointer(idle), UnsafeMutableRawPointer(check),
-        ])
-        withUnsafeMutablePointer(to: &context) { pointer in
-            uv_walk(uvLoop, loopWalkCallback, pointer)
-        }
-        return context.count
-    }
 }
 
 private func loopThreadEntry(_ argument: UnsafeMutableRawPointer?) {
@@ -245,10 +230,3 @@ private func loopCheckCallback(_ handle: UnsafeMutablePointer<uv_check_t>?) {
     Unmanaged<EventLoop>.fromOpaque(handle!.pointee.data).takeUnretainedValue().drainLocal()
 }
 
-private func loopWalkCallback(_ handle: UnsafeMutablePointer<uv_handle_t>?, _ argument: UnsafeMutableRawPointer?) {
-    guard let handle, let argument else { return }
-    let context = argument.assumingMemoryBound(to: (count: Int, own: [UnsafeMutableRawPointer]).self)
-    if uv_is_closing(handle) != 0 { return }
-    if context.pointee.own.contains(UnsafeMutableRawPointer(handle)) { return }
-    context.pointee.count += 1
-}

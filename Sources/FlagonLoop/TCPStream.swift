@@ -18,17 +18,42 @@ public final class TCPStream {
     nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_tcp_t>
     private let group: HandleGroup?
 
-    /// Called with each chunk read; the bytes are valid only during the call.
-    public var onRead: ((UnsafeRawBufferPointer) -> Void)?
-    /// Called when the peer half-closes. When `nil`, the stream closes itself.
-    public var onEndOfFile: (() -> Void)?
-    /// Called once, after libuv has closed the stream; carries the error that closed it, if any.
-    public var onClose: ((UVError?) -> Void)?
-    /// Called when the write queue has drained after exceeding ``highWaterMark``.
-    public var onWritable: (() -> Void)?
-    /// Receives the stream's events instead of the closures above when set (one reference
-    /// instead of several closures: long-lived connections are many). Dropped at close.
+    /// Receives the stream's events: the one way they are delivered (without one, the stream
+    /// closes itself at end of file). Dropped at close. The closures below are a convenience
+    /// that installs a handler holding them.
     public var handler: (any TCPStreamHandler)?
+
+    /// Called with each chunk read; the bytes are valid only during the call.
+    public var onRead: ((UnsafeRawBufferPointer) -> Void)? {
+        get { (handler as? TCPStreamClosures)?.onRead }
+        set { closures(creating: newValue != nil)?.onRead = newValue }
+    }
+
+    /// Called when the peer half-closes. When `nil`, the stream closes itself.
+    public var onEndOfFile: (() -> Void)? {
+        get { (handler as? TCPStreamClosures)?.onEndOfFile }
+        set { closures(creating: newValue != nil)?.onEndOfFile = newValue }
+    }
+
+    /// Called once, after libuv has closed the stream; carries the error that closed it, if any.
+    public var onClose: ((UVError?) -> Void)? {
+        get { (handler as? TCPStreamClosures)?.onClose }
+        set { closures(creating: newValue != nil)?.onClose = newValue }
+    }
+
+    /// Called when the write queue has drained after exceeding ``highWaterMark``.
+    public var onWritable: (() -> Void)? {
+        get { (handler as? TCPStreamClosures)?.onWritable }
+        set { closures(creating: newValue != nil)?.onWritable = newValue }
+    }
+
+    private func closures(creating: Bool) -> TCPStreamClosures? {
+        if let closures = handler as? TCPStreamClosures { return closures }
+        guard creating else { return nil }
+        let closures = TCPStreamClosures()
+        handler = closures
+        return closures
+    }
     private var lingering = false
 
     /// Queued bytes above which ``isWritable`` turns `false`.
@@ -200,7 +225,7 @@ public final class TCPStream {
         guard pendingWriteBytes == 0 else { return }
         if wasAboveHighWater {
             wasAboveHighWater = false
-            if let handler { handler.streamWritable(self) } else { onWritable?() }
+            handler?.streamWritable(self)
         }
         if shutdownPending && !isClosed {
             let request = ShutdownRequest(stream: self)
@@ -220,9 +245,7 @@ public final class TCPStream {
     /// that would discard the last response on the peer's side.
     public func closeGracefully(lingerMilliseconds: UInt64 = 2000) {
         if isClosed || shutdownPending { return }
-        onRead = nil
-        lingering = true
-        onEndOfFile = { [self] in close() }
+        lingering = true   // reads are dropped and the end of file closes (see didRead); the handler stays for the close
         startReading()
         lingerTimer = LoopTimer(group: group) { [self] in close() }
         lingerTimer?.start(afterMilliseconds: lingerMilliseconds)
@@ -252,26 +275,18 @@ public final class TCPStream {
         if isClosed { return }
         if count > 0 {
             if lingering { return }
-            if let handler { handler.streamRead(self, UnsafeRawBufferPointer(start: base, count: count)) } else {
-                onRead?(UnsafeRawBufferPointer(start: base, count: count))
-            }
+            handler?.streamRead(self, UnsafeRawBufferPointer(start: base, count: count))
         } else if count == Int(UV_EOF.rawValue) {
-            if !lingering, let handler { handler.streamEndOfFile(self) } else if let onEndOfFile { onEndOfFile() } else { close() }
+            if !lingering, let handler { handler.streamEndOfFile(self) } else { close() }
         } else if count < 0 {
             fail(UVError(code: Int32(count), operation: "read"))
         }
     }
 
     fileprivate func didClose() {
-        let callback = onClose
         let handler = self.handler
         self.handler = nil
-        onClose = nil
-        onRead = nil
-        onEndOfFile = nil
-        onWritable = nil
         handler?.streamClosed(self, error: closeError)
-        callback?(closeError)
         group?.closed()
     }
 }
@@ -400,7 +415,7 @@ private func loopStreamCloseCallback(_ handle: UnsafeMutablePointer<uv_handle_t>
     pointer.deallocate()
 }
 
-/// Receives a ``TCPStream``'s events (an alternative to its closures).
+/// Receives a ``TCPStream``'s events.
 @LoopActor
 public protocol TCPStreamHandler: AnyObject {
     /// Bytes arrived; valid only during the call.
@@ -411,4 +426,30 @@ public protocol TCPStreamHandler: AnyObject {
     func streamClosed(_ stream: TCPStream, error: UVError?)
     /// The write queue drained after exceeding the high-water mark.
     func streamWritable(_ stream: TCPStream)
+}
+
+/// The handler behind ``TCPStream/onRead`` and the other closures.
+@LoopActor
+final class TCPStreamClosures: TCPStreamHandler {
+    var onRead: ((UnsafeRawBufferPointer) -> Void)?
+    var onEndOfFile: (() -> Void)?
+    var onClose: ((UVError?) -> Void)?
+    var onWritable: (() -> Void)?
+
+    func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) { onRead?(bytes) }
+
+    func streamEndOfFile(_ stream: TCPStream) {
+        if let onEndOfFile { onEndOfFile() } else { stream.close() }
+    }
+
+    func streamClosed(_ stream: TCPStream, error: UVError?) {
+        let callback = onClose
+        onRead = nil
+        onEndOfFile = nil
+        onClose = nil
+        onWritable = nil
+        callback?(error)
+    }
+
+    func streamWritable(_ stream: TCPStream) { onWritable?() }
 }

@@ -20,8 +20,8 @@ public final class EngineServer: HTTPHandler {
     /// The settings.
     public let options: EngineOptions
     /// Called for each new session, before any of its messages.
-    public var onConnection: ((EngineSocket) -> Void)?
-    private(set) var sessions: [String: EngineSocket] = [:]
+    public var onConnection: ((EngineSession) -> Void)?
+    private(set) var sessions: [String: EngineSession] = [:]
     /// The timers of the sessions (heartbeats, upgrades, connect and ack timeouts): empty
     /// once every session has ended.
     public let handles = HandleGroup()
@@ -38,14 +38,14 @@ public final class EngineServer: HTTPHandler {
     public var sessionCount: Int { sessions.count }
 
     /// The session with this id.
-    public func session(_ id: String) -> EngineSocket? { sessions[id] }
+    public func session(_ id: String) -> EngineSession? { sessions[id] }
 
     /// Closes every session (a shutdown hook).
     public func closeAll(reason: EngineCloseReason = .serverShutdown) {
         for session in Array(sessions.values) { session.close(reason: reason) }
     }
 
-    func remove(_ session: EngineSocket) {
+    func remove(_ session: EngineSession) {
         guard sessions[session.id] === session else { return }
         sessions[session.id] = nil
         if let address = session.address { addressLimits.sessionClosed(address) }
@@ -55,7 +55,7 @@ public final class EngineServer: HTTPHandler {
 
     public func respond(to request: Request) async throws -> Response {
         guard let cors = corsHeaders(for: request) else {
-            return Self.error(3, "Bad request", headers: HTTPHeaders())
+            return Self.error(.badRequest, headers: HTTPHeaders())
         }
         if request.method == "OPTIONS" {
             var headers = cors
@@ -75,41 +75,41 @@ public final class EngineServer: HTTPHandler {
         let query = request.query
         // Each Engine.IO parameter at most once: two values would make the choice arbitrary.
         for name in ["EIO", "transport", "sid"] where query.all(name).count > 1 {
-            return Self.error(3, "Bad request: \(name) given more than once")
+            return Self.error(.badRequest, "Bad request: \(name) given more than once")
         }
-        guard query["EIO"] == "4" else { return Self.error(5, "Unsupported protocol version") }
+        guard query["EIO"] == "4" else { return Self.error(.unsupportedProtocolVersion) }
         guard let transport = query["transport"].flatMap(EngineTransport.init(rawValue:)),
-              options.transports.contains(transport) else { return Self.error(0, "Transport unknown") }
+              options.transports.contains(transport) else { return Self.error(.unknownTransport) }
         if let sid = query["sid"] {
-            guard let session = sessions[sid] else { return Self.error(1, "Session ID unknown") }
+            guard let session = sessions[sid] else { return Self.error(.unknownSessionID) }
             if transport == .websocket {
                 do {
                     return try session.upgradeRequest(request)
                 } catch {
-                    return Self.error(3, "Bad request")
+                    return Self.error(.badRequest)
                 }
             }
-            guard session.transport == .polling else { return Self.error(3, "Bad request") }
+            guard session.transport == .polling else { return Self.error(.badRequest) }
             switch request.method {
             case "GET": return await session.poll(request)
             case "POST": return session.receive(post: request)
-            default: return Self.error(2, "Bad handshake method")
+            default: return Self.error(.badHandshakeMethod)
             }
         }
-        guard request.method == "GET" else { return Self.error(2, "Bad handshake method") }
-        if isDraining { return Self.error(4, "Server is shutting down", status: 503) }
+        guard request.method == "GET" else { return Self.error(.badHandshakeMethod) }
+        if isDraining { return Self.error(.forbidden, "Server is shutting down", status: 503) }
         // Addresses are only looked at (and counted) when a per-address limit is on.
         let address = options.handshakeRateLimit != nil || options.maxSessionsPerAddress != nil
             ? AddressLimits.address(of: request) : nil
         if let address, let refusal = addressLimits.admit(address, options: options, now: EventLoop.shared.nowMilliseconds) {
-            return Response.json(["code": 4, "message": .string(refusal)], status: 429)
+            return Self.error(.forbidden, refusal, status: 429)
         }
         if let allowRequest = options.allowRequest, !(await allowRequest(request)) {
-            return Self.error(4, "Forbidden", status: 403)
+            return Self.error(.forbidden, status: 403)
         }
         switch transport {
         case .polling:
-            let session = EngineSocket(server: self, request: request, transport: .polling)
+            let session = EngineSession(server: self, request: request, transport: .polling)
             session.address = address
             register(session)
             var response = Response(status: 200, headers: ["Content-Type": "text/plain; charset=UTF-8"],
@@ -118,12 +118,12 @@ public final class EngineServer: HTTPHandler {
             session.start()
             return response
         case .websocket:
-            let id = EngineSocket.makeID()
+            let id = EngineSession.makeID()
             var extra = HTTPHeaders()
             addCookie(id: id, to: &extra)
             do {
                 return try WebSocket.upgrade(request, maxMessageBytes: options.maxPayload, extraHeaders: extra) { [self] ws in
-                    let session = EngineSocket(server: self, request: request, transport: .websocket, id: id)
+                    let session = EngineSession(server: self, request: request, transport: .websocket, id: id)
                     session.address = address
                     self.register(session)
                     session.attach(ws)
@@ -131,18 +131,18 @@ public final class EngineServer: HTTPHandler {
                     session.start()
                 }
             } catch {
-                return Self.error(3, "Bad request", status: error.status)
+                return Self.error(.badRequest, status: error.status)
             }
         }
     }
 
-    private func register(_ session: EngineSocket) {
+    private func register(_ session: EngineSession) {
         sessions[session.id] = session
         if let address = session.address { addressLimits.sessionOpened(address) }
         onConnection?(session)
     }
 
-    private func addCookie(_ session: EngineSocket, to headers: inout HTTPHeaders) {
+    private func addCookie(_ session: EngineSession, to headers: inout HTTPHeaders) {
         addCookie(id: session.id, to: &headers)
     }
 
@@ -173,8 +173,9 @@ public final class EngineServer: HTTPHandler {
     }
 
     /// A 400 (or other) answer with the JSON body Node's engine.io sends.
-    static func error(_ code: Int, _ message: String, status: Int = 400, headers: HTTPHeaders = HTTPHeaders()) -> Response {
-        var response = Response.json(["code": .int(code), "message": .string(message)], status: status)
+    static func error(_ code: EngineErrorCode, _ message: String? = nil, status: Int = 400,
+                      headers: HTTPHeaders = HTTPHeaders()) -> Response {
+        var response = Response.json(["code": .int(code.rawValue), "message": .string(message ?? code.message)], status: status)
         for (name, value) in headers { response.headers.add(name, value) }
         return response
     }

@@ -5,10 +5,10 @@ import FlagonLoop
 /// connect handlers (and the controller's `on_connect`), then accepts or refuses it; the
 /// socket leaves through ``remove(_:reason:notify:)``.
 extension Namespace {
-    func connect(client: SocketIOClient, auth: JSONValue?) {
-        let socket = Socket(namespace: self, client: client, auth: auth)
+    func connect(connection: SocketIOConnection, auth: JSONValue?) {
+        let socket = Socket(namespace: self, connection: connection, auth: auth)
         socket.limiter = makeRateLimiter()
-        client.socketJoined(socket)
+        connection.socketJoined(socket)
         if connectorsAreSync && server.sessions == nil {
             do {
                 for case .sync(let handler) in connectors + connectHandlers { try handler(socket, auth) }
@@ -24,7 +24,7 @@ extension Namespace {
             do {
                 try await self.loadHTTPSession(into: socket)
                 for step in steps {
-                    guard client.engine.isOpen else { return }
+                    guard connection.engine.isOpen else { return }
                     switch step {
                     case .sync(let handler): try handler(socket, auth)
                     case .async(let handler): try await handler(socket, auth)
@@ -35,7 +35,7 @@ extension Namespace {
                     socket.controller = controller
                     try await controller.on_connect(auth: auth)
                 }
-                guard client.engine.isOpen else { return }
+                guard connection.engine.isOpen else { return }
                 self.accept(socket)
             } catch {
                 socket.controller = nil
@@ -56,10 +56,10 @@ extension Namespace {
     private func accept(_ socket: Socket) {
         // A socket that left while its connect handlers ran (its client sent DISCONNECT)
         // must not be registered: nothing would ever remove it.
-        guard socket.client.engine.isOpen, socket.connecting else { return }
+        guard socket.connection.engine.isOpen, socket.connecting else { return }
         sockets[socket.id] = socket
         adapter.join(socket.id, rooms: [socket.id])
-        socket.client.socketConnected(socket)
+        socket.connection.socketConnected(socket)
         socket.didConnect()
     }
 
@@ -69,7 +69,7 @@ extension Namespace {
             return ConnectionRefused("Internal server error")
         }()
         socket.refuse(refusal)
-        socket.client.socketLeft(socket)
+        socket.connection.socketLeft(socket)
     }
 
     func remove(_ socket: Socket, reason: DisconnectReason, notify: Bool) {

@@ -39,8 +39,9 @@ public final class Socket {
     /// The reason the socket left, once it has.
     public private(set) var disconnectReason: DisconnectReason?
 
-    let client: SocketIOClient
+    let connection: SocketIOConnection
     private var nextAckID = 0
+    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var pendingAcks: [Int: PendingAck] = [:]
     /// `true` from the CONNECT until the socket is accepted, refused or gone.
     private(set) var connecting = true
@@ -52,19 +53,19 @@ public final class Socket {
         let timer: LoopTimer?
     }
 
-    init(namespace: Namespace, client: SocketIOClient, auth: JSONValue?) {
-        self.id = EngineSocket.makeID()
+    init(namespace: Namespace, connection: SocketIOConnection, auth: JSONValue?) {
+        self.id = EngineSession.makeID()
         self.namespace = namespace
-        self.client = client
+        self.connection = connection
         self.auth = auth
     }
 
     /// The handshake request of the underlying connection.
-    public var handshake: Request { client.engine.request }
+    public var handshake: Request { connection.engine.request }
     /// The Engine.IO session id of the connection.
-    public var connectionID: String { client.engine.id }
+    public var connectionID: String { connection.engine.id }
     /// The transport in use.
-    public var transport: EngineTransport { client.engine.transport }
+    public var transport: EngineTransport { connection.engine.transport }
     /// The server.
     public var server: SocketIOServer { namespace.server }
 
@@ -87,7 +88,7 @@ public final class Socket {
 
     // MARK: Emitting
 
-    /// Emits an event to this client.
+    /// Emits an event to this connection.
     ///
     /// ```swift
     /// socket.emit("welcome", "hello", ["n": 1])
@@ -96,7 +97,7 @@ public final class Socket {
         emit(event, arguments: args)
     }
 
-    /// Emits an event to this client.
+    /// Emits an event to this connection.
     public func emit(_ event: String, arguments: [JSONValue]) {
         sendPacket(SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments)))
     }
@@ -174,7 +175,7 @@ public final class Socket {
         guard isConnected else { return }
         if namespace.hasOutgoingHooks { namespace.notifyOutgoing(self, packet) }
         let droppable = packet.type == .event || packet.type == .binaryEvent
-        let dropped = client.engine.send(message, droppable: droppable, volatile: volatile) { namespace.overflowAction(for: self) }
+        let dropped = connection.engine.send(message, droppable: droppable, volatile: volatile) { namespace.overflowAction(for: self) }
         if let dropped, dropped > 0 {
             droppedMessages += dropped
             namespace.reportDropped(self, dropped)
@@ -227,7 +228,7 @@ public final class Socket {
 
     private func sendPacketNow(_ packet: SocketIOPacket) {
         let message = OutboundMessage(packet)
-        _ = client.engine.send(message)
+        _ = connection.engine.send(message)
     }
 
     func refuse(_ refusal: ConnectionRefused) {
@@ -252,7 +253,7 @@ public final class Socket {
     /// Disconnects from the namespace (`close: true` also closes the whole connection).
     public func disconnect(close: Bool = false) {
         disconnect(reason: .serverNamespaceDisconnect)
-        if close { client.engine.close(reason: .serverClose) }
+        if close { connection.engine.close(reason: .serverClose) }
     }
 
     /// Sends DISCONNECT and leaves the namespace with `reason`.
@@ -273,7 +274,7 @@ public final class Socket {
         for task in ownedTasks { task.cancel() }
         ownedTasks = []
         for ackID in Array(pendingAcks.keys) { failAck(ackID, .disconnected) }
-        client.socketLeft(self)
+        connection.socketLeft(self)
         namespace.remove(self, reason: reason, notify: wasConnected)
         // The controller refers back to its socket: letting go of it here breaks the cycle.
         controller = nil

@@ -44,7 +44,7 @@ public final class SocketIOServer: HTTPHandler {
         self.manageSession = manageSession
         self.engine = EngineServer(options: options.engine)
         self.makeAdapter = adapter ?? { InMemoryAdapter(namespace: $0) }
-        engine.onConnection = { [unowned self] session in _ = SocketIOClient(engine: session, server: self) }
+        engine.onConnection = { [unowned self] session in _ = SocketIOConnection(engine: session, server: self) }
         _ = of("/")
     }
 

@@ -107,5 +107,4 @@ public enum EngineProtocolError: Error, Sendable, Equatable {
     case emptyPacket
     case unknownPacketType(UInt8)
     case invalidBase64
-    case unexpectedPacket(EnginePacketType)
 }

@@ -49,10 +49,9 @@ public enum SocketIOEncoder {
     }
 
     /// Encodes a packet. Non-finite doubles are written as `null`.
-    public static func encode(_ packet: SocketIOPacket, enginePrefix: Bool = false) -> Encoded {
+    public static func encode(_ packet: SocketIOPacket) -> Encoded {
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        if enginePrefix { out.append(UInt8(ascii: "4")) }
         let attachments = encode(packet, into: &out)
         return Encoded(text: out, attachments: attachments)
     }

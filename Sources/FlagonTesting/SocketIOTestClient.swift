@@ -61,7 +61,6 @@ public final class SocketIOTestClient {
     private var nextAckID = 0
     private var pendingAcks: [Int: CheckedContinuation<Result<[JSONValue], ClientError>, Never>] = [:]
     private var connectWaiters: [String: CheckedContinuation<Result<String, ClientError>, Never>] = [:]
-    private var eventWaiters: [() -> Void] = []
     private var pollTask: Task<Void, Never>?
 
     private init(handler: any HTTPHandler, path: String, engineID: String, headers: HTTPHeaders) {

@@ -32,7 +32,16 @@ private func b(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(heartbeat.tick(now: 1600) == .none)
         #expect(heartbeat.tick(now: 1700) == .sendPing)
         #expect(heartbeat.tick(now: 1899) == .none)
-        #expect(heartbeat.tick(now: 1900) == .timedOut)
+        #expect(heartbeat.tick(now: 1900) == .readFirst)   // one read pass before deciding
+        #expect(heartbeat.tick(now: 1901) == .timedOut)
+        // A pong found by the read pass saves the session.
+        var saved = EngineHeartbeat(pingInterval: 300, pingTimeout: 200, now: 0)
+        #expect(saved.tick(now: 300) == .sendPing)
+        #expect(saved.tick(now: 500) == .readFirst)
+        saved.pongReceived(now: 501)
+        #expect(saved.tick(now: 502) == .none && saved.nextDeadline == 801)
+        #expect(saved.tick(now: 801) == .sendPing)
+        #expect(saved.tick(now: 1001) == .readFirst)   // the rule applies to every ping
     }
 
     @Test func outboxPutsPingsFirstAndLimitsPayloads() {

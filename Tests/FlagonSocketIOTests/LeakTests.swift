@@ -21,10 +21,10 @@ final class Tracked {
     func add(socket: Socket) {
         add("socket", socket)
         add("controller", socket.controller)
-        add("client", socket.client)
-        add("engine session", socket.client.engine)
+        add("client", socket.connection)
+        add("engine session", socket.connection.engine)
         add("handshake request", socket.handshake.context)
-        if let ws = socket.client.engine.webSocket {
+        if let ws = socket.connection.engine.webSocket {
             add("websocket", ws)
             add("stream", ws.stream)
         }

@@ -91,7 +91,7 @@ import Testing
         sio.main.volatile.emit("n", .int(2))         // the same for broadcasts
         #expect(socket.droppedMessages == 2)
         let poll = Task { try await client.get("/socket.io/?EIO=4&transport=polling&sid=\(sid)").text }
-        for _ in 0..<100 where !socket.client.engine.isWritable { await LoopTimer.sleep(milliseconds: 5) }
+        for _ in 0..<100 where !socket.connection.engine.isWritable { await LoopTimer.sleep(milliseconds: 5) }
         socket.volatile.emit("n", .int(3))           // a GET waits: sent
         #expect(numbers(try await poll.value) == [3])
         #expect(socket.droppedMessages == 2)

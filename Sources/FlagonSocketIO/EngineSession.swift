@@ -7,43 +7,60 @@ import FlagonSocketIOCore
 /// One Engine.IO session, on long-polling or WebSocket, possibly moving from the first
 /// to the second. Messages arrive through ``onMessage``; ``send(_:)`` queues or writes.
 @LoopActor
-public final class EngineSocket: WebSocketHandler {
+public final class EngineSession: WebSocketHandler {
     /// The session id (160 random bits, URL-safe Base64).
     public let id: String
     /// The handshake request.
     public let request: Request
     /// The transport in use.
     public private(set) var transport: EngineTransport
-    /// Called for each message from the client.
-    public var onMessage: ((EngineData) -> Void)?
-    /// When set, receives the messages and the close instead of ``onMessage`` and
-    /// ``onClose`` (a protocol on top uses it: no closure per session, text as slices).
-    public var handler: (any EngineSocketHandler)?
+    /// Receives the messages and the close: the one way they are delivered. ``onMessage``
+    /// and ``onClose`` are a convenience that installs a handler holding the closures.
+    public var handler: (any EngineSessionHandler)?
+
+    /// Called for each message from the client (sets a closure handler; see ``handler``).
+    public var onMessage: ((EngineData) -> Void)? {
+        get { (handler as? EngineSessionClosures)?.onMessage }
+        set { closures(creating: newValue != nil)?.onMessage = newValue }
+    }
+
     /// Called once when the session ends.
-    public var onClose: ((EngineCloseReason) -> Void)?
+    public var onClose: ((EngineCloseReason) -> Void)? {
+        get { (handler as? EngineSessionClosures)?.onClose }
+        set { closures(creating: newValue != nil)?.onClose = newValue }
+    }
+
+    private func closures(creating: Bool) -> EngineSessionClosures? {
+        if let closures = handler as? EngineSessionClosures { return closures }
+        guard creating else { return nil }
+        let closures = EngineSessionClosures()
+        handler = closures
+        return closures
+    }
     /// `true` until the session ends.
     public private(set) var isOpen = true
     /// The client's IP address, as the per-address limits count it.
     var address: String?
 
     private let server: EngineServer
+    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var heartbeat: EngineHeartbeat
     private var heartbeatTimer: LoopTimer?
-    private var readBeforeTimeout = false
+    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var outbox = EngineOutbox()
     private var pendingPoll: PendingPoll?
     private var pollFlushScheduled = false
     private(set) var webSocket: WebSocket?
+    /// The WebSocket of an upgrade in progress, and where the upgrade stands.
     private var probe: WebSocket?
+    private var upgrade = EngineUpgrade()
     private var upgradeTimer: LoopTimer?
     /// Set while a polling session waits for its last packets (and the close packet) to be
     /// polled before it closes with this reason.
     private var closeWhenFlushed: EngineCloseReason?
     private var flushDeadline: LoopTimer?
-    /// `true` once the probe succeeded and before the client sent `5`.
-    private(set) var isUpgrading = false
 
-    init(server: EngineServer, request: Request, transport: EngineTransport, id: String = EngineSocket.makeID()) {
+    init(server: EngineServer, request: Request, transport: EngineTransport, id: String = EngineSession.makeID()) {
         self.id = id
         self.server = server
         self.request = request
@@ -82,14 +99,10 @@ public final class EngineSocket: WebSocketHandler {
         switch heartbeat.tick(now: EventLoop.shared.nowMilliseconds) {
         case .none: break
         case .sendPing: sendPacket(EnginePacket(.ping))
+        case .readFirst:
+            heartbeatTimer?.start(afterMilliseconds: 1)   // the loop reads sockets before the next timers
+            return
         case .timedOut:
-            if !readBeforeTimeout {
-                // Timers run before the loop reads sockets: a pong may already be waiting.
-                // Let one read pass happen before deciding.
-                readBeforeTimeout = true
-                heartbeatTimer?.start(afterMilliseconds: 1)
-                return
-            }
             close(reason: .pingTimeout)
             return
         }
@@ -146,7 +159,7 @@ public final class EngineSocket: WebSocketHandler {
             return isOpen ? 0 : nil   // the common case: straight to the socket
         }
         let size = message.buffer.count - message.frameStart
-        if let webSocket {
+        if webSocket != nil {
             if volatile { return 1 }
             let room = makeRoom(droppable: droppable, overflow: overflow, dropOldest: dropOldestHeld) {
                 heldCount + 1 <= server.options.maxBufferedPackets && heldBytes + size <= server.options.maxBufferedBytes
@@ -154,7 +167,6 @@ public final class EngineSocket: WebSocketHandler {
             guard case .fits(let dropped) = room else { return room.dropped }
             held.append(HeldMessage(frames: message.buffer, offset: message.frameStart, droppable: droppable))
             heldBytes += size
-            if webSocket.onWritable == nil { webSocket.onWritable = { [unowned self] in flushHeld() } }
             return dropped
         }
         if volatile && pendingPoll == nil { return 1 }
@@ -178,7 +190,7 @@ public final class EngineSocket: WebSocketHandler {
         /// Nothing could go: the session is closed.
         case closed
 
-        /// What ``EngineSocket/send(_:droppable:volatile:overflow:)`` returns when the message is not queued.
+        /// What ``EngineSession/send(_:droppable:volatile:overflow:)`` returns when the message is not queued.
         var dropped: Int? {
             switch self {
             case .fits(let count): count
@@ -224,6 +236,7 @@ public final class EngineSocket: WebSocketHandler {
         var size: Int { frames.count - offset }
     }
 
+    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var held: [HeldMessage] = []
     private var heldHead = 0
     private var heldBytes = 0
@@ -249,7 +262,6 @@ public final class EngineSocket: WebSocketHandler {
         if heldCount == 0 {
             held = []
             heldHead = 0
-            webSocket.onWritable = nil
         } else if heldHead > 256 {
             held.removeFirst(heldHead)
             heldHead = 0
@@ -261,9 +273,6 @@ public final class EngineSocket: WebSocketHandler {
         if let webSocket { return heldCount == 0 && webSocket.isWritable }
         return pendingPoll != nil
     }
-
-    /// Bytes or packets waiting for the client.
-    public var backlog: Int { webSocket.map { $0.bufferedBytes + heldBytes } ?? outbox.count }
 
     // MARK: Long-polling
 
@@ -318,12 +327,12 @@ public final class EngineSocket: WebSocketHandler {
     func poll(_ request: Request) async -> Response {
         // The session may have closed while this request was on its way here: a poll
         // parked on a closed session would never be answered.
-        guard isOpen else { return EngineServer.error(1, "Session ID unknown") }
+        guard isOpen else { return EngineServer.error(.unknownSessionID) }
         if pendingPoll != nil {
             close(reason: .multiplePolls)
-            return EngineServer.error(3, "Bad request")
+            return EngineServer.error(.badRequest)
         }
-        if isUpgrading { return Self.payloadResponse([EnginePacket(.noop)]) }
+        if upgrade.isAnswered { return Self.payloadResponse([EnginePacket(.noop)]) }
         if !outbox.isEmpty {
             let response = Self.payloadResponse(outbox.take(max: server.options.maxPacketsPerPoll))
             closeIfFlushed()
@@ -343,7 +352,7 @@ public final class EngineSocket: WebSocketHandler {
     func receive(post request: Request) -> Response {
         guard request.body.count <= server.options.maxPayload else {
             close(reason: .payloadTooLarge)
-            return Response.json(["code": 3, "message": "Payload too large", "maxPayload": .int(server.options.maxPayload)],
+            return Response.json(["code": .int(EngineErrorCode.badRequest.rawValue), "message": "Payload too large", "maxPayload": .int(server.options.maxPayload)],
                                  status: 413)
         }
         let packets: [EnginePacket]
@@ -351,7 +360,7 @@ public final class EngineSocket: WebSocketHandler {
             packets = try EnginePacket.decodePayload(request.body)
         } catch {
             close(reason: .parseError)
-            return EngineServer.error(3, "Bad request")
+            return EngineServer.error(.badRequest)
         }
         for packet in packets where isOpen { handle(packet) }
         return Response(status: 200, headers: ["Content-Type": "text/html"], body: Array("ok".utf8))
@@ -364,7 +373,6 @@ public final class EngineSocket: WebSocketHandler {
         case .message:
             deliver(packet.data)
         case .pong:
-            readBeforeTimeout = false
             heartbeat.pongReceived(now: EventLoop.shared.nowMilliseconds)
             armHeartbeat()
         case .ping:
@@ -384,17 +392,21 @@ public final class EngineSocket: WebSocketHandler {
         webSocket = ws
         transport = .websocket
         // A strong reference (a weak one would slow every message down); close() drops it.
-        ws.onMessage = nil
-        ws.onClose = nil
         ws.maxBufferedBytes = server.options.maxBufferedBytes
         ws.handler = self
     }
 
     public func webSocket(_ webSocket: WebSocket, received bytes: ArraySlice<UInt8>, isText: Bool) {
+        if webSocket === probe { return probeMessage(bytes, isText: isText) }
         received(isText: isText, bytes)
     }
 
+    public func webSocketWritable(_ webSocket: WebSocket) {
+        if webSocket === self.webSocket, heldCount > 0 { flushHeld() }
+    }
+
     public func webSocketClosed(_ webSocket: WebSocket, code: UInt16, reason: String) {
+        if webSocket === probe { return probeClosed() }
         switch code {
         case 1009: close(reason: .payloadTooLarge)
         case 1008: close(reason: .bufferFull)
@@ -404,13 +416,13 @@ public final class EngineSocket: WebSocketHandler {
     }
 
     private func deliver(_ data: EngineData) {
-        if let handler { handler.engineSocket(self, received: data) } else { onMessage?(data) }
+        handler?.engineSession(self, received: data)
     }
 
     private func received(isText: Bool, _ bytes: ArraySlice<UInt8>) {
         guard isText else { return deliver(.binary(Array(bytes))) }
-        if bytes.first == EnginePacketType.message.digit, let handler {
-            handler.engineSocket(self, receivedText: bytes.dropFirst())
+        if bytes.first == EnginePacketType.message.digit {
+            handler?.engineSession(self, receivedText: bytes.dropFirst())
             return
         }
         do {
@@ -429,45 +441,54 @@ public final class EngineSocket: WebSocketHandler {
     }
 
     private func beginProbe(_ ws: WebSocket) {
+        let now = EventLoop.shared.nowMilliseconds
+        guard upgrade.begin(now: now, timeout: server.options.upgradeTimeout) else { return ws.close() }
         probe = ws
-        upgradeTimer = LoopTimer(group: server.handles) { [self] in abandonProbe() }
-        upgradeTimer?.start(afterMilliseconds: server.options.upgradeTimeout)
-        ws.onMessage = { [self, unowned ws] message in probeMessage(message, ws) }
-        ws.onClose = { [self, unowned ws] _, _ in
-            guard self.probe === ws else { return }
-            self.probe = nil
-            self.isUpgrading = false
-            self.upgradeTimer?.close()
-            self.upgradeTimer = nil
+        ws.handler = self   // the same delivery path as the session's WebSocket, told apart by identity
+        upgradeTimer = LoopTimer(group: server.handles) { [self] in
+            if upgrade.tick(now: EventLoop.shared.nowMilliseconds) == .abandon { abandonProbe() }
         }
+        upgradeTimer?.start(afterMilliseconds: server.options.upgradeTimeout)
+    }
+
+    private func probeMessage(_ bytes: ArraySlice<UInt8>, isText: Bool) {
+        let now = EventLoop.shared.nowMilliseconds
+        switch isText ? upgrade.received(bytes, now: now) : upgrade.receivedBinary() {
+        case .none:
+            break
+        case .answerProbe:
+            probe?.send(text: "3probe")
+            if pendingPoll != nil { answerPoll([EnginePacket(.noop)]) }
+        case .complete:
+            guard let ws = probe else { return }
+            endProbe()
+            if pendingPoll != nil { answerPoll([EnginePacket(.noop)]) }
+            attach(ws)
+            for packet in outbox.takeAll() { sendPacket(packet) }
+        case .abandon:
+            abandonProbe()
+        }
+    }
+
+    /// The probe's WebSocket closed by itself.
+    private func probeClosed() {
+        upgrade.probeClosed()
+        endProbe()
     }
 
     private func abandonProbe() {
         let ws = probe
-        probe = nil
-        isUpgrading = false
-        upgradeTimer?.close()
-        upgradeTimer = nil
+        upgrade.probeClosed()
+        endProbe()
+        ws?.handler = nil
         ws?.close()
     }
 
-    private func probeMessage(_ message: WebSocketMessage, _ ws: WebSocket) {
-        guard case .text(let text) = message else { return abandonProbe() }
-        if text == "2probe" {
-            ws.send(text: "3probe")
-            isUpgrading = true
-            if pendingPoll != nil { answerPoll([EnginePacket(.noop)]) }
-        } else if text == "5" && isUpgrading {
-            upgradeTimer?.close()
-            upgradeTimer = nil
-            probe = nil
-            isUpgrading = false
-            if pendingPoll != nil { answerPoll([EnginePacket(.noop)]) }
-            attach(ws)
-            for packet in outbox.takeAll() { sendPacket(packet) }
-        } else {
-            abandonProbe()
-        }
+    /// Forgets the probe and its timer (the WebSocket itself stays open when it becomes the transport).
+    private func endProbe() {
+        probe = nil
+        upgradeTimer?.close()
+        upgradeTimer = nil
     }
 
     // MARK: Closing
@@ -489,17 +510,15 @@ public final class EngineSocket: WebSocketHandler {
         flushDeadline?.close()
         flushDeadline = nil
         if let probe {
-            probe.onClose = nil
+            probe.handler = nil
             probe.close()
             self.probe = nil
+            upgrade.probeClosed()
         }
         if pendingPoll != nil { answerPoll([EnginePacket(pollAnswer)]) }
         held = []
         heldBytes = 0
         if let webSocket {
-            webSocket.onClose = nil
-            webSocket.onMessage = nil
-            webSocket.onWritable = nil
             webSocket.handler = nil
             if reason == .parseError {
                 webSocket.close(code: 1002, reason: "parse error")
@@ -513,13 +532,9 @@ public final class EngineSocket: WebSocketHandler {
                 webSocket.close(code: 1000)
             }
         }
-        let callback = onClose
         let handler = self.handler
-        onClose = nil
-        onMessage = nil
         self.handler = nil
-        callback?(reason)
-        handler?.engineSocket(self, closedWith: reason)
+        handler?.engineSession(self, closedWith: reason)
     }
 }
 
@@ -533,13 +548,31 @@ public enum OverflowAction: Sendable, Equatable {
     case dropNewest
 }
 
-/// Receives what an ``EngineSocket`` delivers (the Socket.IO layer implements it).
+/// Receives what an ``EngineSession`` delivers (the Socket.IO layer implements it).
 @LoopActor
-public protocol EngineSocketHandler: AnyObject {
+public protocol EngineSessionHandler: AnyObject {
     /// A message (text or binary).
-    func engineSocket(_ socket: EngineSocket, received data: EngineData)
+    func engineSession(_ session: EngineSession, received data: EngineData)
     /// A text message that arrived over WebSocket, as a slice of its frame.
-    func engineSocket(_ socket: EngineSocket, receivedText text: ArraySlice<UInt8>)
+    func engineSession(_ session: EngineSession, receivedText text: ArraySlice<UInt8>)
     /// The session ended.
-    func engineSocket(_ socket: EngineSocket, closedWith reason: EngineCloseReason)
+    func engineSession(_ session: EngineSession, closedWith reason: EngineCloseReason)
+}
+
+/// The handler behind ``EngineSession/onMessage`` and ``EngineSession/onClose``.
+@LoopActor
+final class EngineSessionClosures: EngineSessionHandler {
+    var onMessage: ((EngineData) -> Void)?
+    var onClose: ((EngineCloseReason) -> Void)?
+
+    func engineSession(_ session: EngineSession, received data: EngineData) { onMessage?(data) }
+
+    func engineSession(_ session: EngineSession, receivedText text: ArraySlice<UInt8>) { onMessage?(.text(Array(text))) }
+
+    func engineSession(_ session: EngineSession, closedWith reason: EngineCloseReason) {
+        let callback = onClose
+        onClose = nil
+        onMessage = nil
+        callback?(reason)
+    }
 }

@@ -5,15 +5,16 @@ import FlagonSocketIOCore
 /// One Engine.IO connection seen by Socket.IO: decodes its packets and routes them to
 /// the sockets of its namespaces (multiplexing).
 @LoopActor
-final class SocketIOClient: EngineSocketHandler {
-    let engine: EngineSocket
+final class SocketIOConnection: EngineSessionHandler {
+    let engine: EngineSession
     private let server: SocketIOServer
+    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var decoder: SocketIODecoder
     private var sockets: [String: Socket] = [:]
     private var connectTimer: LoopTimer?
     private var everConnected = false
 
-    init(engine: EngineSocket, server: SocketIOServer) {
+    init(engine: EngineSession, server: SocketIOServer) {
         self.engine = engine
         self.server = server
         decoder = SocketIODecoder(maxAttachments: server.options.maxAttachments)
@@ -28,9 +29,9 @@ final class SocketIOClient: EngineSocketHandler {
         if !everConnected { engine.close(reason: .serverClose) }
     }
 
-    func engineSocket(_ socket: EngineSocket, received data: EngineData) { received(data) }
-    func engineSocket(_ socket: EngineSocket, receivedText text: ArraySlice<UInt8>) { receivedText(text) }
-    func engineSocket(_ socket: EngineSocket, closedWith reason: EngineCloseReason) { closed(reason) }
+    func engineSession(_ session: EngineSession, received data: EngineData) { received(data) }
+    func engineSession(_ session: EngineSession, receivedText text: ArraySlice<UInt8>) { receivedText(text) }
+    func engineSession(_ session: EngineSession, closedWith reason: EngineCloseReason) { closed(reason) }
 
     private func received(_ data: EngineData) {
         switch data {
@@ -70,7 +71,7 @@ final class SocketIOClient: EngineSocketHandler {
                 _ = engine.send(message)
                 return
             }
-            namespace.connect(client: self, auth: packet.data)
+            namespace.connect(connection: self, auth: packet.data)
         case .disconnect:
             sockets[packet.namespace]?.finish(.clientNamespaceDisconnect)
         case .event, .binaryEvent:
