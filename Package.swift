@@ -7,6 +7,16 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
 ]
 
+// The @SocketNamespace macro is expanded by a compiler plugin built on swift-syntax. A
+// release build compiles swift-syntax with optimizations, which takes minutes on a small
+// machine; FLAGON_MACRO_PLUGIN=/absolute/path/to/FlagonMacrosPlugin-tool (a plugin built
+// beforehand, e.g. by `swift build`) makes the targets that use the macro load that plugin
+// instead, so that swift-syntax is not compiled again (scripts/release-build does this).
+let prebuiltMacroPlugin = Context.environment["FLAGON_MACRO_PLUGIN"]
+let macroUserSettings: [SwiftSetting] = prebuiltMacroPlugin.map {
+    swiftSettings + [.unsafeFlags(["-load-plugin-executable", "\($0)#FlagonMacrosPlugin"])]
+} ?? swiftSettings
+
 var package = Package(
     name: "Flagon",
     products: [
@@ -65,7 +75,11 @@ var package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "FlagonMacros", dependencies: ["FlagonMacrosPlugin", "FlagonSocketIO"], swiftSettings: swiftSettings),
+        .target(
+            name: "FlagonMacros",
+            dependencies: (prebuiltMacroPlugin == nil ? ["FlagonMacrosPlugin"] : []) + ["FlagonSocketIO"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlagonTesting",
             dependencies: ["Flagon", "FlagonLoop", "FlagonHTTP", "FlagonJSON", "FlagonSocketIOCore"],
@@ -76,7 +90,7 @@ var package = Package(
             dependencies: ["Flagon", "FlagonSocketIO", "FlagonMacros"],
             path: "Examples/DemoApp",
             exclude: ["static"],
-            swiftSettings: swiftSettings
+            swiftSettings: macroUserSettings
         ),
         .executableTarget(
             name: "ConformanceServer", dependencies: ["ConformanceApp", "Flagon"], path: "Examples/ConformanceServer",
@@ -84,12 +98,12 @@ var package = Package(
         ),
         .target(
             name: "ConformanceApp", dependencies: ["Flagon", "FlagonSocketIO", "FlagonJSON", "FlagonLoop", "FlagonMacros"],
-            path: "Examples/ConformanceApp", swiftSettings: swiftSettings
+            path: "Examples/ConformanceApp", swiftSettings: macroUserSettings
         ),
         .executableTarget(
             name: "Bench",
             dependencies: ["FlagonJSON", "Flagon", "FlagonSocketIO", "FlagonLoop", "FlagonSocketIOCore", "FlagonHTTP", "FlagonMacros"],
-            path: "Benchmarks/bench", swiftSettings: swiftSettings
+            path: "Benchmarks/bench", swiftSettings: macroUserSettings
         ),
         .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
@@ -98,7 +112,7 @@ var package = Package(
         .testTarget(
             name: "FlagonSocketIOTests",
             dependencies: ["FlagonSocketIO", "FlagonSocketIOCore", "Flagon", "FlagonTesting", "FlagonLoop", "ConformanceApp", "FlagonMacros"],
-            swiftSettings: swiftSettings
+            swiftSettings: macroUserSettings
         ),
         .testTarget(
             name: "FlagonMacrosTests",
