@@ -118,6 +118,7 @@ public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
 
     public static func take(from arguments: [JSONValue], at index: inout Int) throws(EventArgumentError) -> RawArguments {
         defer { index = arguments.count }
+        if index == 0 { return RawArguments(arguments) }   // shares the array's storage
         return RawArguments(index < arguments.count ? Array(arguments[index...]) : [])
     }
 

@@ -36,9 +36,17 @@ final class EventDispatcher {
             complete(event: event, ackID: ackID, socket: socket) { () throws -> [JSONValue] in try body(socket, args) }
             return
         }
-        if let controller = socket.controller, !controller.isAllowed(event) {
-            EventErrorReply.accessDenied(event).send(to: socket, ackID: ackID)
-            return
+        if let controller = socket.controller {
+            guard controller.isAllowed(event) else {
+                EventErrorReply.accessDenied(event).send(to: socket, ackID: ackID)
+                return
+            }
+            // A synchronous method of the controller, without a shared session: no task, no closure.
+            if socket.sharedSessionID == nil, handlers.isEmpty || handlers[event] == nil,
+               case .sync(let body)? = controllerBinding?.entries[event] {
+                complete(event: event, ackID: ackID, socket: socket) { () throws -> [JSONValue] in try body(controller, args) }
+                return
+            }
         }
         guard let invocation = resolve(event: event, args: args, socket: socket) else { return }
         if let sessionID = socket.sharedSessionID, let sessions = server.sessions {

@@ -93,7 +93,8 @@ open class NamespaceControllerBase {
 
     /// Whether an event may run now.
     public func isAllowed(_ event: String) -> Bool {
-        !denied.contains(event) && (allowed?.contains(event) ?? true)
+        if let allowed, !allowed.contains(event) { return false }
+        return denied.isEmpty || !denied.contains(event)
     }
 
     /// `true` while some events are restricted.
@@ -156,9 +157,10 @@ extension EventTableProvider {
     public func isAllowed(_ event: Event) -> Bool { isAllowed(event.name) }
 }
 
-/// The type-erased table a namespace keeps for its controller class.
+/// The type-erased table a namespace keeps for its controller class (a class: read per event,
+/// it must not be copied with its references).
 @LoopActor
-struct ControllerBinding {
+final class ControllerBinding {
     let make: @LoopActor (Socket) -> NamespaceControllerBase
     let entries: [String: EventBody<NamespaceControllerBase>]
     let rateLimits: [String: RateLimit]
