@@ -33,7 +33,6 @@ final class MainController: NamespaceController {
     }
 
     @Event("disconnect-me")
-    @Event("disconnect-me")
     func on_disconnect_me() {
         socket.disconnect()
     }
@@ -86,6 +85,7 @@ final class ChatController: NamespaceController {
         return ["ok": true, "delivered": .int(delivered)]
     }
 
+    @Event("disconnect-me")
     func on_disconnect_me() {
         socket.disconnect()
     }

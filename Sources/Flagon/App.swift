@@ -96,7 +96,7 @@ public final class App: HTTPHandler {
         let files = StaticFiles(directory: directory)
         let base = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         route(base + "/<path:file>", methods: ["GET"]) { request in
-            try files.serve(request.parameters["file"] ?? "", request: request)
+            try await files.serve(request.parameters["file"] ?? "", request: request)
         }
     }
 

@@ -175,9 +175,11 @@ final class HTTPConnection: TCPStreamHandler {
                 stream.write(out)
             }
         case .stream(let produce):
-            let chunked = head.minorVersion == 1
+            let length = response.streamLength
+            let chunked = length == nil && head.minorVersion == 1
+            let framing: HTTPResponseSerializer.Framing = length.map { .contentLength($0) } ?? (chunked ? .chunked : .none)
             HTTPResponseSerializer.writeHead(status: response.status, headers: response.headers,
-                                             framing: chunked ? .chunked : .none, keepAlive: keepAlive && chunked,
+                                             framing: framing, keepAlive: keepAlive && (chunked || length != nil),
                                              date: server.dateHeader, into: &out)
             stream.write(out)
             if isHead { return }
@@ -197,6 +199,8 @@ final class HTTPConnection: TCPStreamHandler {
                     var last: [UInt8] = []
                     HTTPResponseSerializer.writeLastChunk(into: &last)
                     stream.write(last)
+                } else if length != nil {
+                    // Framed by its length: the caller keeps the connection or closes it.
                 } else {
                     closing = true
                     stream.closeGracefully()

@@ -24,6 +24,9 @@ public struct Response: Sendable {
     public var headers: HTTPHeaders
     /// The body.
     public var body: Body
+    /// The length of a streamed body, when known beforehand: it is sent with
+    /// `Content-Length` instead of chunked (and the connection stays open for the next request).
+    public var streamLength: Int?
     /// After a `101 Switching Protocols`, takes over the TCP connection.
     public var upgrade: (@LoopActor @Sendable (UpgradedConnection) -> Void)?
 
@@ -46,6 +49,13 @@ public struct Response: Sendable {
         self.status = status
         self.headers = headers
         self.body = .stream(produce)
+    }
+
+    /// Creates a streamed response of a known length (`produce` must write exactly `length` bytes).
+    public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), length: Int,
+                stream produce: @escaping @LoopActor @Sendable (BodyWriter) async throws -> Void) {
+        self.init(status: status, headers: headers, stream: produce)
+        streamLength = length
     }
 
     /// A `101 Switching Protocols` response whose `handler` takes over the connection.

@@ -1,4 +1,5 @@
 import FlagonHTTP
+import FlagonLoop
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,13 +9,13 @@ import Glibc
 ///
 /// ```swift
 /// let files = StaticFiles(directory: "public")
-/// app.get("/assets/<path:file>") { request in try files.serve(request.parameters["file"]!, request: request) }
+/// app.get("/assets/<path:file>") { request in try await files.serve(try request.parameters.require("file"), request: request) }
 /// ```
 public struct StaticFiles: Sendable {
     /// The folder, resolved to its real path.
     public let root: String
-    /// Largest file served (default 64 MiB).
-    public var maxFileBytes = 64 * 1024 * 1024
+    /// Largest file served (default: no limit; large files are streamed, never held whole).
+    public var maxFileBytes = Int.max
 
     /// Serves `directory` (relative paths are taken from the working directory).
     public init(directory: String) {
@@ -27,20 +28,25 @@ public struct StaticFiles: Sendable {
         return String(cString: resolved)
     }
 
-    /// The response for `relativePath`; 404 when it is missing or escapes the folder.
-    public func serve(_ relativePath: String, request: Request) throws(HTTPError) -> Response {
+    /// Files larger than this are streamed in pieces of this size (never held in memory whole).
+    public static let chunkSize = 64 * 1024
+
+    /// The response for `relativePath`; 404 when it is missing or escapes the folder. The
+    /// disk is read through libuv's thread pool (the loop never waits for it) and files
+    /// larger than ``chunkSize`` are streamed.
+    @LoopActor
+    public func serve(_ relativePath: String, request: Request) async throws(HTTPError) -> Response {
         let parts = relativePath.split(separator: "/", omittingEmptySubsequences: true)
         guard !parts.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." || $0.contains("\0") || $0.contains("\\") }) else {
             throw HTTPError(404)
         }
-        guard let resolved = StaticFiles.realPath(root + "/" + parts.joined(separator: "/")),
+        guard let resolved = await LoopFile.realPath(root + "/" + parts.joined(separator: "/")),
               resolved.hasPrefix(root + "/") else { throw HTTPError(404) }
-        var info = stat()
-        guard stat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw HTTPError(404) }
-        let size = Int(info.st_size)
+        guard let info = await LoopFile.status(of: resolved), info.isRegularFile else { throw HTTPError(404) }
+        let size = info.size
         guard size <= maxFileBytes else { throw HTTPError(413, "file too large to serve") }
-        let modified = Int(info.st_mtim.tv_sec)
-        let etag = "\"\(String(size, radix: 16))-\(String(modified, radix: 16))-\(String(Int(info.st_ino), radix: 16))\""
+        let modified = info.modified
+        let etag = "\"\(String(size, radix: 16))-\(String(modified, radix: 16))-\(String(info.inode, radix: 16))\""
 
         var headers: HTTPHeaders = [
             "Content-Type": StaticFiles.contentType(for: resolved),
@@ -66,12 +72,50 @@ public struct StaticFiles: Sendable {
             case .some(.some(let r)): range = r
             }
         }
-        let bytes = try StaticFiles.read(resolved, range: range ?? 0...max(size - 1, 0), size: size)
-        if let range {
-            headers.set("Content-Range", "bytes \(range.lowerBound)-\(range.upperBound)/\(size)")
-            return Response(status: 206, headers: headers, body: bytes)
+        let status = range == nil ? 200 : 206
+        if let range { headers.set("Content-Range", "bytes \(range.lowerBound)-\(range.upperBound)/\(size)") }
+        let span = range ?? 0...max(size - 1, 0)
+        let count = size == 0 ? 0 : span.count
+        if count == 0 { return Response(status: status, headers: headers) }
+        let file: LoopFile
+        do {
+            file = try await LoopFile.open(resolved)
+        } catch {
+            throw HTTPError(404)
         }
-        return Response(status: 200, headers: headers, body: bytes)
+        if count <= Self.chunkSize {
+            defer { file.close() }
+            return Response(status: status, headers: headers, body: try await Self.read(file, from: span.lowerBound, count: count))
+        }
+        return Response(status: status, headers: headers, length: count) { writer in
+            defer { file.close() }
+            var offset = span.lowerBound
+            var left = count
+            while left > 0 {
+                let piece = try await Self.read(file, from: offset, count: min(Self.chunkSize, left))
+                try await writer.write(piece)
+                offset += piece.count
+                left -= piece.count
+            }
+        }
+    }
+
+    /// Reads exactly `count` bytes (a file that shrank meanwhile is an error).
+    @LoopActor
+    private static func read(_ file: LoopFile, from offset: Int, count: Int) async throws(HTTPError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        while bytes.count < count {
+            let piece: [UInt8]
+            do {
+                piece = try await file.read(count: count - bytes.count, at: offset + bytes.count)
+            } catch {
+                throw HTTPError(500, "cannot read file")
+            }
+            if piece.isEmpty { throw HTTPError(500, "cannot read file") }
+            bytes.append(contentsOf: piece)
+        }
+        return bytes
     }
 
     /// Parses a single `bytes=` range. `nil`: ignore the header (serve everything);
@@ -90,24 +134,6 @@ public struct StaticFiles: Sendable {
         let last = sides[1].isEmpty ? size - 1 : (Int(sides[1]) ?? -1)
         guard last >= first, first < size else { return .some(nil) }
         return .some(first...min(last, size - 1))
-    }
-
-    static func read(_ path: String, range: ClosedRange<Int>, size: Int) throws(HTTPError) -> [UInt8] {
-        if size == 0 { return [] }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw HTTPError(404) }
-        defer { close(descriptor) }
-        let count = range.count
-        var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = bytes.withUnsafeMutableBytes { raw in
-                pread(descriptor, raw.baseAddress! + done, count - done, off_t(range.lowerBound + done))
-            }
-            if n <= 0 { throw HTTPError(500, "cannot read file") }
-            done += n
-        }
-        return bytes
     }
 
     /// The content type for a file name's extension.

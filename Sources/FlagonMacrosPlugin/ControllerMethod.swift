@@ -49,6 +49,14 @@ struct ControllerMethod {
     static func read(_ function: FunctionDeclSyntax, diagnose: (Diagnostic) -> Void) -> ControllerMethod? {
         let methodName = function.name.text.trimmingBackticks
         let attribute = eventAttribute(of: function)
+        let attributeCount = function.attributes.filter {
+            if case .attribute(let attribute) = $0 { attribute.attributeName.trimmedDescription == "Event" } else { false }
+        }.count
+        if attributeCount > 1 {
+            diagnose(Diagnostic(node: function.name, message: MacroDiagnostic(
+                "repeatedEventAttribute", "\(methodName) has \(attributeCount) @Event attributes; a method handles one event")))
+            return nil
+        }
         var event: String
         if let attribute {
             guard let name = explicitName(attribute) else { return nil }  // reported by @Event itself

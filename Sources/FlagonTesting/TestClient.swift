@@ -36,6 +36,8 @@ public final class TestClient: HTTPTestClient {
         var responseHeaders = response.headers
         if !HTTPStatus.forbidsBody(response.status), case .bytes = response.body {
             responseHeaders.set("Content-Length", String(bytes.count))
+        } else if let length = response.streamLength {
+            responseHeaders.set("Content-Length", String(length))   // as the server frames it
         }
         if method == "HEAD" { bytes = [] }
         return TestResponse(status: response.status, headers: responseHeaders, body: bytes)

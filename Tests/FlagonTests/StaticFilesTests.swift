@@ -98,4 +98,32 @@ private func staticApp(_ base: String) -> App {
             #expect(try await client.get("/static/hello.txt", headers: ["Range": "bytes=0-1,3-4"]).status == 200)
         }
     }
+
+    /// A file of several chunks is streamed with its length (live and in-process), ranges
+    /// across chunk boundaries are exact, and the loop keeps serving meanwhile.
+    @Test(arguments: TestMode.allCases)
+    @LoopActor func largeFilesAreStreamedWithTheirLength(mode: TestMode) async throws {
+        let base = makeTree()
+        let size = StaticFiles.chunkSize * 3 + 1234
+        let content = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        let file = fopen(base + "/public/big.bin", "w")!
+        _ = content.withUnsafeBytes { fwrite($0.baseAddress, 1, size, file) }
+        fclose(file)
+        let app = staticApp(base)
+        app.get("/ping") { _ in "pong" }
+        try await withTestClient(app, mode: mode) { (client: any HTTPTestClient) async throws in
+            let whole = try await client.get("/static/big.bin")
+            #expect(whole.status == 200)
+            #expect(whole.headers["content-length"] == String(size))
+            #expect(whole.headers["transfer-encoding"] == nil)
+            #expect(whole.body == content)
+            let from = StaticFiles.chunkSize - 10
+            let to = StaticFiles.chunkSize * 2 + 10
+            let part = try await client.get("/static/big.bin", headers: ["Range": "bytes=\(from)-\(to)"])
+            #expect(part.status == 206)
+            #expect(part.headers["content-range"] == "bytes \(from)-\(to)/\(size)")
+            #expect(part.body == Array(content[from...to]))
+            #expect(try await client.get("/ping").text == "pong")   // the same connection, kept alive
+        }
+    }
 }
