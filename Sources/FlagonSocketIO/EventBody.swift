@@ -3,6 +3,7 @@ import FlagonLoop
 
 /// A registered handler, erased to "receiver and raw arguments in, ack arguments out":
 /// `Receiver` is the controller class for `on_<event>` methods, ``Socket`` for closures.
+@usableFromInline
 enum EventBody<Receiver> {
     /// Runs to completion on the loop (no task is created).
     case sync(@LoopActor (Receiver, [JSONValue]) throws -> [JSONValue])
@@ -12,11 +13,13 @@ enum EventBody<Receiver> {
 
 /// The parameter list of a handler: how many arguments it needs and accepts, checked
 /// before decoding. Built once at registration.
+@usableFromInline
 struct ArgumentSignature: Sendable {
-    let types: [any EventArgument.Type]
-    let required: Int
-    let maximum: Int?
+    @usableFromInline let types: [any EventArgument.Type]
+    @usableFromInline let required: Int
+    @usableFromInline let maximum: Int?
 
+    @usableFromInline
     init<each A: EventArgument>(_ type: repeat (each A).Type) {
         var types: [any EventArgument.Type] = []
         for type in repeat each type { types.append(type) }
@@ -26,17 +29,24 @@ struct ArgumentSignature: Sendable {
     }
 
     /// Throws when `count` arguments cannot fill the parameters.
+    @inlinable
     func check(_ count: Int) throws(EventArgumentError) {
         if count >= required, maximum.map({ count <= $0 }) ?? true { return }
+        throw mismatch(count)
+    }
+
+    @usableFromInline
+    func mismatch(_ count: Int) -> EventArgumentError {
         let expected = switch maximum {
         case nil: "at least \(required)"
         case let maximum? where maximum == required: "\(required)"
         case let maximum?: "\(required) to \(maximum)"
         }
-        throw EventArgumentError("expected \(expected) argument\(types.count == 1 ? "" : "s"), got \(count)")
+        return EventArgumentError("expected \(expected) argument\(types.count == 1 ? "" : "s"), got \(count)")
     }
 
     /// Decodes `arguments` into the parameters' types.
+    @inlinable
     func decode<each A: EventArgument>(_ arguments: [JSONValue], as type: repeat (each A).Type) throws -> (repeat each A) {
         try check(arguments.count)
         var index = 0

@@ -22,7 +22,7 @@ import FlagonLoop
 /// ```
 @LoopActor
 public struct EventTable<Controller: NamespaceControllerBase> {
-    private(set) var entries: [String: EventBody<Controller>] = [:]
+    @usableFromInline var entries: [String: EventBody<Controller>] = [:]
     private(set) var rateLimits: [String: RateLimit] = [:]
 
     /// Builds a table.
@@ -44,6 +44,7 @@ public struct EventTable<Controller: NamespaceControllerBase> {
     }
 
     /// Registers a method whose result is the ack.
+    @inlinable
     public mutating func on<each A: EventArgument, R: AckConvertible>(
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) throws -> R
     ) {
@@ -55,6 +56,7 @@ public struct EventTable<Controller: NamespaceControllerBase> {
     }
 
     /// Registers a method without a result (the ack, when asked for, has no arguments).
+    @inlinable
     public mutating func on<each A: EventArgument>(
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) throws -> Void
     ) {
@@ -67,6 +69,7 @@ public struct EventTable<Controller: NamespaceControllerBase> {
     }
 
     /// Registers an async method whose result is the ack.
+    @inlinable
     public mutating func on<each A: EventArgument, R: AckConvertible>(
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) async throws -> R
     ) {
@@ -78,6 +81,7 @@ public struct EventTable<Controller: NamespaceControllerBase> {
     }
 
     /// Registers an async method without a result.
+    @inlinable
     public mutating func on<each A: EventArgument>(
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) async throws -> Void
     ) {
