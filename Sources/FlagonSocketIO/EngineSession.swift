@@ -37,8 +37,10 @@ public final class EngineSession: WebSocketHandler {
         handler = closures
         return closures
     }
+    /// Open, closing once flushed, or closed.
+    private var state = EngineSessionState()
     /// `true` until the session ends.
-    public private(set) var isOpen = true
+    public var isOpen: Bool { state.isOpen }
     /// The client's IP address, as the per-address limits count it.
     var address: String?
 
@@ -55,9 +57,7 @@ public final class EngineSession: WebSocketHandler {
     private var probe: WebSocket?
     private var upgrade = EngineUpgrade()
     private var upgradeTimer: LoopTimer?
-    /// Set while a polling session waits for its last packets (and the close packet) to be
-    /// polled before it closes with this reason.
-    private var closeWhenFlushed: EngineCloseReason?
+    /// Ends a closing polling session whose client does not poll its close packet.
     private var flushDeadline: LoopTimer?
 
     init(server: EngineServer, request: Request, transport: EngineTransport, id: String = EngineSession.makeID()) {
@@ -132,7 +132,7 @@ public final class EngineSession: WebSocketHandler {
             }
             return isOpen
         }
-        if closeWhenFlushed != nil { return false }   // the close packet is queued: nothing goes after it
+        if !state.acceptsPackets { return false }   // the close packet is queued: nothing goes after it
         outbox.append(packet)
         if outbox.count > server.options.maxBufferedPackets {
             close(reason: .bufferFull)
@@ -170,7 +170,7 @@ public final class EngineSession: WebSocketHandler {
             return dropped
         }
         if volatile && pendingPoll == nil { return 1 }
-        if closeWhenFlushed != nil { return 1 }   // the close packet is queued: nothing goes after it
+        if !state.acceptsPackets { return 1 }   // the close packet is queued: nothing goes after it
         let packetCount = message.packetCount
         let room = makeRoom(droppable: droppable, overflow: overflow, dropOldest: { outbox.dropOldestMessage() }) {
             outbox.count + packetCount <= server.options.maxBufferedPackets && outbox.bytes + size <= server.options.maxBufferedBytes
@@ -298,21 +298,31 @@ public final class EngineSession: WebSocketHandler {
 
     /// Ends a session whose close packet has just been taken by a poll.
     private func closeIfFlushed() {
-        if let reason = closeWhenFlushed, outbox.isEmpty { close(reason: reason) }
+        if case .close(let reason) = state.polled(queueIsEmpty: outbox.isEmpty) { close(reason: reason) }
     }
 
     /// Ends the session once what is queued has been sent: over WebSocket at once (the
     /// close frame follows the queued messages), over long-polling when the client has
     /// polled its last packets and a close packet (or after a second, if it does not poll).
     public func closeAfterFlush(reason: EngineCloseReason) {
-        guard isOpen, closeWhenFlushed == nil else { return }
-        guard webSocket == nil else { return close(reason: reason) }
-        outbox.append(EnginePacket(.close))
-        closeWhenFlushed = reason
-        flushDeadline = LoopTimer(group: server.handles) { [self] in close(reason: reason) }
-        flushDeadline?.start(afterMilliseconds: 1000)
-        schedulePollFlush()
+        let now = EventLoop.shared.nowMilliseconds
+        switch state.closeAfterFlush(reason, onWebSocket: webSocket != nil, now: now, flushTimeout: Self.flushTimeout) {
+        case .none:
+            break
+        case .close(let reason):
+            close(reason: reason)
+        case .queueClosePacket:
+            outbox.append(EnginePacket(.close))
+            flushDeadline = LoopTimer(group: server.handles) { [self] in
+                if case .close(let reason) = state.tick(now: EventLoop.shared.nowMilliseconds) { close(reason: reason) }
+            }
+            flushDeadline?.start(afterMilliseconds: Self.flushTimeout)
+            schedulePollFlush()
+        }
     }
+
+    /// How long a closing polling session waits for the poll that takes its close packet.
+    private static let flushTimeout: UInt64 = 1000
 
     private func answerPoll(_ packets: [EnginePacket]) {
         guard let pending = pendingPoll else { return }
@@ -500,8 +510,7 @@ public final class EngineSession: WebSocketHandler {
 
     /// Ends the session with a reason; a pending poll gets a close packet (or `pollAnswer`).
     public func close(reason: EngineCloseReason, pollAnswer: EnginePacketType = .close) {
-        guard isOpen else { return }
-        isOpen = false
+        guard state.close(reason) else { return }
         server.remove(self)
         heartbeatTimer?.close()
         heartbeatTimer = nil
