@@ -1,6 +1,3 @@
-import Flagon
-import FlagonJSON
-import FlagonLoop
 import FlagonSocketIO
 
 /// The conformance server's application: a raw Engine.IO echo endpoint at `/engine.io/`,

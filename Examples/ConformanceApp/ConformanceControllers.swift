@@ -1,5 +1,3 @@
-import FlagonJSON
-import FlagonLoop
 import FlagonMacros
 import FlagonSocketIO
 

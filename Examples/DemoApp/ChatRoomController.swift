@@ -1,6 +1,3 @@
-import Flagon
-import FlagonJSON
-import FlagonLoop
 import FlagonMacros
 import FlagonSocketIO
 

@@ -1,6 +1,3 @@
-import Flagon
-import FlagonJSON
-import FlagonLoop
 import FlagonSocketIO
 #if canImport(Glibc)
 import Glibc
