@@ -90,6 +90,36 @@ public final class SocketIOServer: HTTPHandler {
     /// Handles an event of the main namespace asynchronously.
     public func on(_ event: String, _ handler: @escaping Namespace.AsyncEventHandler) { main.on(event, handler) }
 
+    /// Handles an event of the main namespace with typed parameters (as ``Namespace``'s).
+    ///
+    /// ```swift
+    /// sio.on("add") { (socket: Socket, a: Int, b: Int) -> Int in a + b }
+    /// ```
+    public func on<each A: EventArgument, R: AckConvertible>(
+        _ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> R
+    ) {
+        main.on(event, handler)
+    }
+
+    /// Handles an event of the main namespace with typed parameters and no ack value.
+    public func on<each A: EventArgument>(_ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> Void) {
+        main.on(event, handler)
+    }
+
+    /// Handles an event of the main namespace asynchronously with typed parameters.
+    public func on<each A: EventArgument, R: AckConvertible>(
+        _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> R
+    ) {
+        main.on(event, handler)
+    }
+
+    /// Handles an event of the main namespace asynchronously with typed parameters and no ack value.
+    public func on<each A: EventArgument>(
+        _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> Void
+    ) {
+        main.on(event, handler)
+    }
+
     /// Adds a connect handler to the main namespace.
     public func onConnect(_ handler: @escaping Namespace.ConnectHandler) { main.onConnect(handler) }
 

@@ -130,6 +130,7 @@ private func controllerApp() -> (App, SocketIOServer) {
     }
     sio.onErrorDefault = { _, event, error in ["default": .string(event), "type": .string(String(describing: type(of: error)))] }
     sio.on("plain") { _, args in args }   // a closure handler in the same server
+    sio.on("double") { (socket: Socket, value: Int) -> Int in value * 2 }
     let app = App()
     sio.attach(to: app)
     return (app, sio)
@@ -164,6 +165,7 @@ private func deniedObject(_ event: String) -> JSONValue {
         // A closure handler on "/" beside the controllers, on the same connection.
         try await client.connect(namespace: "/")
         #expect(try await client.emitWithAck("plain", [7]) == [7])
+        #expect(try await client.emitWithAck("double", [21]) == [42])
         await client.close()
     }
 
