@@ -1,0 +1,16 @@
+// expect: nothing (the same flags compile a correct controller, so the errors above are real)
+import FlagonMacros
+import FlagonSocketIO
+
+struct Score: Codable, EventArgument, JSONConvertible { let points: Int }
+
+@SocketNamespace(initialACL: ["login"])
+final class Vault: NamespaceController {
+    func on_login() -> Bool { allow(.open); return true }
+    func on_open(_ score: Score, _ note: String?) async throws -> Score { score }
+}
+
+@LoopActor func declare(_ sio: SocketIOServer) {
+    sio.on("get") { (socket: Socket, id: Int) -> Score in Score(points: id) }
+    sio.register(Vault.self, namespace: "/vault")
+}
