@@ -23,6 +23,7 @@ var package = Package(
         .library(name: "Flagon", targets: ["Flagon"]),
         .library(name: "FlagonHTTP", targets: ["FlagonHTTP"]),
         .library(name: "FlagonJSON", targets: ["FlagonJSON"]),
+        .library(name: "FlagonMessagePack", targets: ["FlagonMessagePack"]),
         .library(name: "FlagonLoop", targets: ["FlagonLoop"]),
         .library(name: "FlagonTesting", targets: ["FlagonTesting"]),
         .library(name: "FlagonSocketIO", targets: ["FlagonSocketIO", "FlagonSocketIOCore"]),
@@ -48,6 +49,7 @@ var package = Package(
         ),
         .target(name: "FlagonLoop", dependencies: ["CLibUV"], swiftSettings: swiftSettings),
         .target(name: "FlagonJSON", swiftSettings: swiftSettings),
+        .target(name: "FlagonMessagePack", swiftSettings: swiftSettings),
         .target(name: "FlagonHTTP", swiftSettings: swiftSettings),
         .target(name: "FlagonSocketIOCore", dependencies: ["FlagonHTTP", "FlagonJSON"], swiftSettings: swiftSettings),
         .target(
@@ -107,6 +109,7 @@ var package = Package(
         ),
         .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlagonMessagePackTests", dependencies: ["FlagonMessagePack"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonHTTPTests", dependencies: ["FlagonHTTP"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonSocketIOCoreTests", dependencies: ["FlagonSocketIOCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -136,7 +139,7 @@ if Context.environment["FLAGON_FUZZ"] != nil {
     package.products.append(.executable(name: "flagon-fuzz", targets: ["FlagonFuzz"]))
     package.targets.append(.executableTarget(
         name: "FlagonFuzz",
-        dependencies: ["Flagon", "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonSocketIOCore"],
+        dependencies: ["Flagon", "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonMessagePack", "FlagonSocketIOCore"],
         path: "Fuzz/Sources/FlagonFuzz",
         swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
     ))

@@ -12,6 +12,8 @@ enum FuzzTarget: String, CaseIterable {
     case socketio
     /// Cookie headers, signed session cookies, query strings and forms.
     case cookies
+    /// The MessagePack reader, with a write → read → write round trip.
+    case msgpack
 
     func run(_ input: [UInt8]) {
         switch self {
@@ -21,6 +23,7 @@ enum FuzzTarget: String, CaseIterable {
         case .engineio: EngineIOFuzz.run(input)
         case .socketio: SocketIOFuzz.run(input)
         case .cookies: CookieFuzz.run(input)
+        case .msgpack: MessagePackFuzz.run(input)
         }
     }
 }
