@@ -51,7 +51,7 @@ var package = Package(
         .target(name: "FlagonJSON", swiftSettings: swiftSettings),
         .target(name: "FlagonMessagePack", swiftSettings: swiftSettings),
         .target(name: "FlagonHTTP", swiftSettings: swiftSettings),
-        .target(name: "FlagonSocketIOCore", dependencies: ["FlagonHTTP", "FlagonJSON"], swiftSettings: swiftSettings),
+        .target(name: "FlagonSocketIOCore", dependencies: ["FlagonHTTP", "FlagonJSON", "FlagonMessagePack"], swiftSettings: swiftSettings),
         .target(
             name: "FlagonSocketIO",
             dependencies: ["Flagon", "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonSocketIOCore"],
@@ -111,7 +111,7 @@ var package = Package(
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonMessagePackTests", dependencies: ["FlagonMessagePack"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonHTTPTests", dependencies: ["FlagonHTTP"], swiftSettings: swiftSettings),
-        .testTarget(name: "FlagonSocketIOCoreTests", dependencies: ["FlagonSocketIOCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlagonSocketIOCoreTests", dependencies: ["FlagonSocketIOCore", "FlagonMessagePack"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FlagonSocketIOTests",
             dependencies: ["FlagonSocketIO", "FlagonSocketIOCore", "Flagon", "FlagonTesting", "FlagonLoop", "ConformanceApp", "FlagonMacros"],
