@@ -28,6 +28,7 @@ var package = Package(
         .library(name: "FlagonTesting", targets: ["FlagonTesting"]),
         .library(name: "FlagonSocketIO", targets: ["FlagonSocketIO", "FlagonSocketIOCore"]),
         .library(name: "FlagonMacros", targets: ["FlagonMacros"]),
+        .library(name: "FlagonRedisAdapter", targets: ["FlagonRedisAdapter"]),
         .executable(name: "demo", targets: ["Demo"]),
         .executable(name: "conformance-server", targets: ["ConformanceServer"]),
         .executable(name: "bench", targets: ["Bench"]),
@@ -82,6 +83,13 @@ var package = Package(
             dependencies: (prebuiltMacroPlugin == nil ? ["FlagonMacrosPlugin"] : []) + ["FlagonSocketIO"],
             swiftSettings: swiftSettings
         ),
+        // The Redis adapter (Adapters/Redis): @socket.io/redis-adapter's protocol. Nothing of the core depends on it.
+        .target(
+            name: "FlagonRedisAdapter",
+            dependencies: ["FlagonJSON", "FlagonMessagePack", "FlagonSocketIOCore", "FlagonSocketIO"],
+            path: "Adapters/Redis/Sources/FlagonRedisAdapter",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlagonTesting",
             dependencies: ["Flagon", "FlagonLoop", "FlagonHTTP", "FlagonJSON", "FlagonSocketIOCore"],
@@ -109,6 +117,11 @@ var package = Package(
         ),
         .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FlagonRedisAdapterTests",
+            dependencies: ["FlagonRedisAdapter", "FlagonJSON", "FlagonMessagePack", "FlagonSocketIOCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FlagonMessagePackTests", dependencies: ["FlagonMessagePack"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonHTTPTests", dependencies: ["FlagonHTTP"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonSocketIOCoreTests", dependencies: ["FlagonSocketIOCore", "FlagonMessagePack"], swiftSettings: swiftSettings),
