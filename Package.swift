@@ -152,7 +152,9 @@ if Context.environment["FLAGON_FUZZ"] != nil {
     package.products.append(.executable(name: "flagon-fuzz", targets: ["FlagonFuzz"]))
     package.targets.append(.executableTarget(
         name: "FlagonFuzz",
-        dependencies: ["Flagon", "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonMessagePack", "FlagonSocketIOCore"],
+        dependencies: [
+            "Flagon", "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonMessagePack", "FlagonRedisAdapter", "FlagonSocketIOCore",
+        ],
         path: "Fuzz/Sources/FlagonFuzz",
         swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
     ))

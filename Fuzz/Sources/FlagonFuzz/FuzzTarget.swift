@@ -14,6 +14,8 @@ enum FuzzTarget: String, CaseIterable {
     case cookies
     /// The MessagePack reader, with a write → read → write round trip.
     case msgpack
+    /// The Redis reply parser, fed in pieces.
+    case resp
 
     func run(_ input: [UInt8]) {
         switch self {
@@ -24,6 +26,7 @@ enum FuzzTarget: String, CaseIterable {
         case .socketio: SocketIOFuzz.run(input)
         case .cookies: CookieFuzz.run(input)
         case .msgpack: MessagePackFuzz.run(input)
+        case .resp: RESPFuzz.run(input)
         }
     }
 }

@@ -1,0 +1,55 @@
+import FlagonRedisAdapter
+import Testing
+
+@Suite struct RESPTests {
+    @Test func commandsAreArraysOfBulkStrings() {
+        #expect(RESPWriter.command("PUBLISH", "ch", "hi") == Array("*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$2\r\nhi\r\n".utf8))
+        #expect(RESPWriter.command([[0, 13, 10]]) == Array("*1\r\n$3\r\n".utf8) + [0, 13, 10] + [13, 10])
+    }
+
+    @Test func repliesOfEveryTypeReadWhateverTheSplit() throws {
+        let wire = Array(("+OK\r\n-ERR wrong\r\n:-42\r\n$5\r\nh\r\nlo\r\n$-1\r\n*-1\r\n"
+            + "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$3\r\nabc\r\n*2\r\n*1\r\n:1\r\n*0\r\n").utf8)
+        let expected: [RESPValue] = [
+            .simpleString("OK"), .error("ERR wrong"), .integer(-42), .bulkString(Array("h\r\nlo".utf8)), .bulkString(nil),
+            .array(nil), .array([.bulkString(Array("message".utf8)), .bulkString(Array("ch".utf8)), .bulkString(Array("abc".utf8))]),
+            .array([.array([.integer(1)]), .array([])]),
+        ]
+        for cut in 0...wire.count {
+            var parser = RESPParser()
+            var replies: [RESPValue] = []
+            parser.append(wire[..<cut])
+            while let reply = try parser.next() { replies.append(reply) }
+            parser.append(wire[cut...])
+            while let reply = try parser.next() { replies.append(reply) }
+            #expect(replies == expected, "cut at \(cut)")
+            #expect(parser.bufferedCount == 0)
+        }
+    }
+
+    @Test(arguments: [
+        ("?x\r\n", RESPParser.Failure.unknownType(UInt8(ascii: "?"))),
+        ("+OK\n", .invalidLine),
+        ("+O\rK\r\n", .invalidLine),
+        (":12a\r\n", .invalidLength),
+        ("$-2\r\n", .invalidLength),
+        ("$\r\n", .invalidLength),
+        ("$3\r\nabcX\r\n", .invalidLine),
+        (":99999999999999999999\r\n", .invalidLength),
+        ("$999999999999\r\n", .tooLarge),
+        ("*2000000\r\n", .tooLarge),
+        (String(repeating: "*1\r\n", count: 17) + ":1\r\n", .tooDeep),
+    ])
+    func malformedRepliesAreErrors(_ fixture: (String, RESPParser.Failure)) {
+        var parser = RESPParser()
+        parser.append(Array(fixture.0.utf8))
+        #expect(throws: fixture.1) { _ = try parser.next() }
+    }
+
+    @Test func aLongLineWithoutAnEndIsRefusedAtTheLimit() {
+        var parser = RESPParser()
+        parser.maxLineBytes = 16
+        parser.append(Array(("+" + String(repeating: "a", count: 17)).utf8))
+        #expect(throws: RESPParser.Failure.tooLarge) { _ = try parser.next() }
+    }
+}
