@@ -14,6 +14,8 @@ enum InteropTools {
     static var kosoku: Bool { isExecutable(ExternalProcess.venvTool("kosoku")) }
     /// Headless Chromium (`scripts/setup --test`).
     static var chromium: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") }
+    /// redis-server (`scripts/setup --test`).
+    static var redis: Bool { FileManager.default.isExecutableFile(atPath: RedisServerProcess.binary) }
     /// A built executable of the package (`swift build`).
     static func server(_ name: String) -> Bool { isExecutable(ServerProcess.binary(name)) }
 

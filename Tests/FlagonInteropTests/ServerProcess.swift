@@ -52,7 +52,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     @LoopActor
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let listener = try TCPListener(host: "127.0.0.1", port: 0) { $0.close() }
         let port = listener.port
         listener.close()
@@ -60,7 +60,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     @LoopActor
-    private static func canConnect(port: Int) async -> Bool {
+    static func canConnect(port: Int) async -> Bool {
         guard let connection = try? await RawConnection.open(port: port) else { return false }
         connection.close()
         return true

@@ -1,0 +1,154 @@
+import FlagonLoop
+
+/// One connection to redis-server over a ``TCPStream`` on the loop, speaking RESP2:
+/// commands with their replies in order, or, once subscribed, pub/sub messages. (Redis keeps
+/// a subscribed connection for pub/sub only, so the adapter uses one of each, as Node does.)
+///
+/// ```swift
+/// let redis = try await RedisConnection.connect(host: "127.0.0.1", port: 6379)
+/// _ = try await redis.command("PUBLISH", "socket.io#/#", payload)
+/// ```
+@LoopActor
+public final class RedisConnection: TCPStreamHandler {
+    /// Why a command did not get its reply.
+    public enum Failure: Error, Sendable, Equatable {
+        /// The connection closed (or was never open).
+        case closed
+        /// Too many commands waiting for replies (see ``maxPendingReplies``).
+        case tooManyPending
+        /// redis-server answered with an error.
+        case server(String)
+        /// The bytes from the server were not RESP.
+        case protocolError
+    }
+
+    /// A pub/sub message: the channel it was published on and its payload (and, for a
+    /// pattern subscription, the pattern that matched).
+    public struct Message: Sendable, Equatable {
+        public var channel: String
+        public var payload: [UInt8]
+        public var pattern: String?
+    }
+
+    /// Commands that may wait for replies at once; more fail at once with `.tooManyPending`.
+    public var maxPendingReplies = 10_000
+    /// Receives pub/sub messages.
+    public var onMessage: (@LoopActor (Message) -> Void)?
+    /// Called once when the connection ends.
+    public var onClose: (@LoopActor () -> Void)?
+    /// `true` until the connection ends.
+    public private(set) var isOpen = true
+
+    private let stream: TCPStream
+    private var parser = RESPParser()
+    private var pending: [CheckedContinuation<Result<RESPValue, Failure>, Never>] = []
+    private var pendingHead = 0
+
+    private init(stream: TCPStream) {
+        self.stream = stream
+    }
+
+    /// Connects to redis-server.
+    public static func connect(host: String, port: Int) async throws(UVError) -> RedisConnection {
+        let stream = try await TCPStream.connect(to: SocketAddress(host: host, port: port))
+        let connection = RedisConnection(stream: stream)
+        stream.handler = connection   // the stream keeps its connection until it closes
+        stream.startReading()
+        return connection
+    }
+
+    /// Sends a command of text arguments and returns its reply.
+    public func command(_ arguments: String...) async throws(Failure) -> RESPValue {
+        try await command(arguments.map { Array($0.utf8) })
+    }
+
+    /// Sends a command whose arguments are bytes and returns its reply (an error reply throws).
+    public func command(_ arguments: [[UInt8]]) async throws(Failure) -> RESPValue {
+        guard isOpen else { throw .closed }
+        guard pending.count - pendingHead < maxPendingReplies else { throw .tooManyPending }
+        let result: Result<RESPValue, Failure> = await withCheckedContinuation { continuation in
+            pending.append(continuation)
+            stream.write(RESPWriter.command(arguments))
+        }
+        let reply = try result.get()
+        if case .error(let message) = reply { throw .server(message) }
+        return reply
+    }
+
+    /// Subscribes to a channel (one per command: each confirmation is one reply). From then
+    /// on the connection carries pub/sub only.
+    public func subscribe(_ channel: String) async throws(Failure) {
+        _ = try await command("SUBSCRIBE", channel)
+    }
+
+    /// Subscribes to a pattern (`socket.io#/chat#*`).
+    public func subscribe(pattern: String) async throws(Failure) {
+        _ = try await command("PSUBSCRIBE", pattern)
+    }
+
+    /// Unsubscribes from a channel.
+    public func unsubscribe(_ channel: String) async throws(Failure) {
+        _ = try await command("UNSUBSCRIBE", channel)
+    }
+
+    /// Closes the connection; commands still waiting fail with `.closed`.
+    public func close() {
+        stream.close()
+    }
+
+    // MARK: Stream events
+
+    public func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
+        parser.append(bytes)
+        do {
+            while let reply = try parser.next() { received(reply) }
+        } catch {
+            fail(.protocolError)
+            stream.close()
+        }
+    }
+
+    public func streamEndOfFile(_ stream: TCPStream) { stream.close() }
+
+    public func streamWritable(_ stream: TCPStream) {}
+
+    public func streamClosed(_ stream: TCPStream, error: UVError?) {
+        fail(.closed)
+    }
+
+    /// A pub/sub message, or the reply to the oldest command waiting.
+    private func received(_ reply: RESPValue) {
+        if let items = reply.elements, let kind = items.first?.text {
+            if kind == "message", items.count == 3, let channel = items[1].text, let payload = items[2].bytes {
+                onMessage?(Message(channel: channel, payload: payload, pattern: nil))
+                return
+            }
+            if kind == "pmessage", items.count == 4, let pattern = items[1].text, let channel = items[2].text,
+               let payload = items[3].bytes {
+                onMessage?(Message(channel: channel, payload: payload, pattern: pattern))
+                return
+            }
+        }
+        guard pendingHead < pending.count else { return }   // an unrequested reply: nothing waits for it
+        let continuation = pending[pendingHead]
+        pendingHead += 1
+        if pendingHead == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            pendingHead = 0
+        }
+        continuation.resume(returning: .success(reply))
+    }
+
+    private func fail(_ failure: Failure) {
+        guard isOpen else { return }
+        isOpen = false
+        let waiting = pending[pendingHead...]
+        pending = []
+        pendingHead = 0
+        for continuation in waiting { continuation.resume(returning: .failure(failure)) }
+        let callback = onClose
+        onClose = nil
+        onMessage = nil
+        callback?()
+    }
+}
