@@ -15,7 +15,7 @@ enum InteropTools {
     /// Headless Chromium (`scripts/setup --test`).
     static var chromium: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") }
     /// redis-server (`scripts/setup --test`).
-    static var redis: Bool { FileManager.default.isExecutableFile(atPath: RedisServerProcess.binary) }
+    static var redis: Bool { FileManager.default.isExecutableFile(atPath: RedisServer.binary) }
     /// A built executable of the package (`swift build`).
     static func server(_ name: String) -> Bool { isExecutable(ServerProcess.binary(name)) }
 

@@ -6,8 +6,8 @@ import Testing
 @Suite(.serialized) struct RedisConnectionTests {
     @Test(.enabled(if: InteropTools.runnable(InteropTools.redis), "needs redis-server (scripts/setup --test)"))
     @LoopActor func commandsPublishAndSubscribe() async throws {
-        let server = try await RedisServerProcess.start()
-        defer { server.stop() }
+        let server = try await RedisServer.start()
+        defer { RedisServer.stop(server) }
         let commands = try await RedisConnection.connect(host: "127.0.0.1", port: server.port)
         let subscriber = try await RedisConnection.connect(host: "127.0.0.1", port: server.port)
         #expect(try await commands.command("PING") == .simpleString("PONG"))
@@ -38,7 +38,7 @@ import Testing
         // A server that goes away fails what waits and tells the owner.
         var closed = false
         commands.onClose = { closed = true }
-        await Task.detached { server.stop() }.value   // waiting for the process must not block the loop
+        await Task.detached { RedisServer.stop(server) }.value   // waiting for the process must not block the loop
         for _ in 0..<200 where !closed { await LoopTimer.sleep(milliseconds: 10) }
         #expect(closed && !commands.isOpen)
         await #expect(throws: RedisConnection.Failure.closed) { try await commands.command("PING") }

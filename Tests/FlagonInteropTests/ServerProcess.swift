@@ -7,9 +7,9 @@ import Foundation
 /// loopback port.
 final class ServerProcess: @unchecked Sendable {
     let port: Int
-    private let process: Process
+    let process: Process
 
-    private init(port: Int, process: Process) {
+    init(port: Int, process: Process) {
         self.port = port
         self.process = process
     }

@@ -1,20 +1,12 @@
 import Foundation
 
 /// A redis-server of the test's own, on a free loopback port (never 6379 blindly), with no
-/// persistence; stopped by ``stop()``.
-final class RedisServerProcess: @unchecked Sendable {
-    let port: Int
-    private let process: Process
-
-    private init(port: Int, process: Process) {
-        self.port = port
-        self.process = process
-    }
-
+/// persistence.
+enum RedisServer {
     static let binary = "/usr/bin/redis-server"
 
     /// Starts redis-server and waits until it accepts connections (at most 5 s).
-    static func start() async throws -> RedisServerProcess {
+    static func start() async throws -> ServerProcess {
         let port = try await ServerProcess.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -22,19 +14,19 @@ final class RedisServerProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let server = RedisServerProcess(port: port, process: process)
+        let server = ServerProcess(port: port, process: process)
         for _ in 0..<100 {
             if await ServerProcess.canConnect(port: port) { return server }
             try await Task.sleep(for: .milliseconds(50))
         }
-        server.stop()
+        stop(server)
         throw ExternalProcess.MissingTool(path: binary + " (did not start on port \(port))")
     }
 
     /// Kills the server (SIGKILL: a child of a process whose threads block SIGTERM inherits
     /// that mask, and redis-server would never see the SIGTERM) and waits for it.
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+    static func stop(_ server: ServerProcess) {
+        if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) }
+        server.process.waitUntilExit()
     }
 }
