@@ -46,7 +46,10 @@ private final class EncodingNode {
     func child(forKey key: String) -> EncodingNode {
         let node = EncodingNode()
         var members: [(String, EncodingNode)] = []
-        if case .object(let existing) = content { members = existing }
+        if case .object(let existing) = content {
+            members = existing
+            content = .empty   // the array has one owner again: appending does not copy it
+        }
         if let index = members.firstIndex(where: { $0.0 == key }) {
             members[index].1 = node
         } else {
@@ -59,7 +62,10 @@ private final class EncodingNode {
     func appendChild() -> EncodingNode {
         let node = EncodingNode()
         var items: [EncodingNode] = []
-        if case .array(let existing) = content { items = existing }
+        if case .array(let existing) = content {
+            items = existing
+            content = .empty   // the array has one owner again: appending does not copy it
+        }
         items.append(node)
         content = .array(items)
         return node

@@ -15,7 +15,7 @@ enum EventBody<Receiver> {
 /// before decoding. Built once at registration.
 @usableFromInline
 struct ArgumentSignature: Sendable {
-    @usableFromInline let types: [any EventArgument.Type]
+    @usableFromInline let parameterCount: Int
     @usableFromInline let required: Int
     @usableFromInline let maximum: Int?
 
@@ -23,7 +23,7 @@ struct ArgumentSignature: Sendable {
     init<each A: EventArgument>(_ type: repeat (each A).Type) {
         var types: [any EventArgument.Type] = []
         for type in repeat each type { types.append(type) }
-        self.types = types
+        self.parameterCount = types.count
         self.required = (types.lastIndex { !$0.isOptional && !$0.takesRemainingArguments }.map { $0 + 1 }) ?? 0
         self.maximum = types.contains { $0.takesRemainingArguments } ? nil : types.count
     }
@@ -42,7 +42,7 @@ struct ArgumentSignature: Sendable {
         case let maximum? where maximum == required: "\(required)"
         case let maximum?: "\(required) to \(maximum)"
         }
-        return EventArgumentError("expected \(expected) argument\(types.count == 1 ? "" : "s"), got \(count)")
+        return EventArgumentError("expected \(expected) argument\(parameterCount == 1 ? "" : "s"), got \(count)")
     }
 
     /// Decodes `arguments` into the parameters' types.

@@ -31,8 +31,9 @@ extension SocketIOPacket {
     /// event's name for EVENT, an array for ACK, an object for CONNECT_ERROR).
     public init(messagePack value: MessagePackValue) throws(SocketIOProtocolError) {
         guard case .map(let map) = value else { throw .invalidPayload("a packet is a map") }
-        guard let rawType = map["type"]?.intValue, let type = SocketIOPacketType(rawValue: UInt8(clamping: rawType)),
-              rawType >= 0, rawType <= 4 else { throw .unknownPacketType }
+        // Types 0 to 4 only: this format has no binary types (no attachments).
+        guard let rawType = map["type"]?.intValue, (0...4).contains(rawType),
+              let type = SocketIOPacketType(rawValue: UInt8(rawType)) else { throw .unknownPacketType }
         guard case .string(let namespace)? = map["nsp"], namespace.hasPrefix("/") else { throw .invalidNamespace }
         var id: Int?
         if let rawID = map["id"], !rawID.isNil {
