@@ -32,6 +32,7 @@ var package = Package(
         .executable(name: "demo", targets: ["Demo"]),
         .executable(name: "conformance-server", targets: ["ConformanceServer"]),
         .executable(name: "bench", targets: ["Bench"]),
+        .executable(name: "flagon-emit", targets: ["FlagonEmit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -90,6 +91,10 @@ var package = Package(
             path: "Adapters/Redis/Sources/FlagonRedisAdapter",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "FlagonEmit", dependencies: ["FlagonRedisAdapter", "FlagonJSON"], path: "Adapters/Redis/Sources/FlagonEmit",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlagonTesting",
             dependencies: ["Flagon", "FlagonLoop", "FlagonHTTP", "FlagonJSON", "FlagonSocketIOCore"],
@@ -103,7 +108,7 @@ var package = Package(
             swiftSettings: macroUserSettings
         ),
         .executableTarget(
-            name: "ConformanceServer", dependencies: ["ConformanceApp", "Flagon"], path: "Examples/ConformanceServer",
+            name: "ConformanceServer", dependencies: ["ConformanceApp", "Flagon", "FlagonRedisAdapter"], path: "Examples/ConformanceServer",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -24,6 +24,8 @@ public enum ConformanceApp {
         /// 300/200 ms (for load tests whose clients cannot answer that fast).
         public var pingInterval: UInt64?
         public var pingTimeout: UInt64?
+        /// `SERVER_ID`: this process's name in cluster mode (section 8).
+        public var serverID = "flagon-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
 
         /// The defaults.
         public init() {}
@@ -35,13 +37,14 @@ public enum ConformanceApp {
             if let drain = environment["DRAIN_MS"].flatMap(UInt64.init) { settings.drainMilliseconds = drain }
             settings.pingInterval = environment["PING_INTERVAL"].flatMap(UInt64.init)
             settings.pingTimeout = environment["PING_TIMEOUT"].flatMap(UInt64.init)
+            if let id = environment["SERVER_ID"], !id.isEmpty { settings.serverID = id }
             return settings
         }
     }
 
-    /// Builds the app.
+    /// Builds the app; `adapter` makes each namespace's adapter (a cluster's, in cluster mode).
     @LoopActor
-    public static func make(_ settings: Settings = Settings()) -> App {
+    public static func make(_ settings: Settings = Settings(), adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil) -> App {
         let app = App()
         app.websocket("/echo") { ws in
             ws.onMessage = { message in
@@ -64,7 +67,7 @@ public enum ConformanceApp {
         if let timeout = settings.pingTimeout { options.engine.pingTimeout = timeout }
         options.connectTimeout = 1000
         options.drainDuration = settings.drainMilliseconds
-        let sio = SocketIOServer(options: options)
+        let sio = SocketIOServer(options: options, adapter: adapter)
         if let rate = settings.rateLimit {
             sio.main.rateLimit = RateLimit(perSecond: rate, burst: max(1, Int(rate)))
         }
@@ -73,6 +76,7 @@ public enum ConformanceApp {
         sio.register(ChatController.self, namespace: "/chat")
         sio.register(AdminController.self, namespace: "/admin")
         sio.register(ACLController.self, namespace: "/acl")
+        ClusterNamespace.serve(sio.of("/cluster"), serverID: settings.serverID)
         sio.attach(to: app)
         return app
     }

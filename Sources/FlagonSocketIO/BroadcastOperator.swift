@@ -38,6 +38,17 @@ public struct BroadcastOperator {
         return BroadcastOperator(namespace: namespace, target: target)
     }
 
+    /// The same target, on this server only, even with a cluster adapter (socket.io's `local`).
+    ///
+    /// ```swift
+    /// sio.of("/chat").local.emit("restarting")
+    /// ```
+    public var local: BroadcastOperator {
+        var target = self.target
+        target.local = true
+        return BroadcastOperator(namespace: namespace, target: target)
+    }
+
     /// Excludes a room's members.
     public func except(_ room: String) -> BroadcastOperator { except([room]) }
 
@@ -59,16 +70,39 @@ public struct BroadcastOperator {
                                     to: target)
     }
 
-    /// Emits an event that every recipient acks; `completion` gets the answers received
-    /// within `timeout` milliseconds, by socket id.
+    /// Emits an event that every recipient acks, on every server; `completion` gets the first
+    /// argument of each ack received within `timeout` milliseconds (socket.io's
+    /// `io.timeout(ms).emit(event, callback)`), once every recipient answered or the time is up.
+    ///
+    /// ```swift
+    /// sio.of("/poll").all.emit("vote", arguments: ["lunch?"], timeout: 5000) { acks in
+    ///     print(acks.responses, acks.timedOut)
+    /// }
+    /// ```
     public func emit(_ event: String, arguments: [JSONValue], timeout: UInt64,
-                     completion: @escaping @LoopActor ([String: [JSONValue]]) -> Void) {
-        var answers: [String: [JSONValue]] = [:]
+                     completion: @escaping @LoopActor (BroadcastAcks) -> Void) {
+        let collector = AckCollector(completion: completion)
+        let timer = LoopTimer(group: namespace.server.engine.handles) { collector.finish(timedOut: true) }
+        collector.timer = timer
+        timer.start(afterMilliseconds: timeout)
         namespace.adapter.broadcastWithAck(
             SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments)),
             to: target, timeout: timeout,
-            onAck: { id, args in answers[id] = args },
-            onDone: { _, _ in completion(answers) })
+            onClientCount: { collector.serverReported(clients: $0) },
+            onAck: { collector.received($0) })
+        if target.local {
+            collector.expectServers(1)
+        } else {
+            let adapter = namespace.adapter!
+            Task { collector.expectServers(await adapter.serverCount()) }
+        }
+    }
+
+    /// Emits an event that every recipient acks, on every server, and returns the answers.
+    public func emitWithAck(_ event: String, arguments: [JSONValue], timeout: UInt64) async -> BroadcastAcks {
+        await withCheckedContinuation { continuation in
+            emit(event, arguments: arguments, timeout: timeout) { continuation.resume(returning: $0) }
+        }
     }
 
     /// The ids of the local sockets targeted.
@@ -83,6 +117,7 @@ public struct BroadcastOperator {
     /// Disconnects the targeted sockets.
     public func disconnectSockets(close: Bool = false) { namespace.adapter.disconnectSockets(target, close: close) }
 
-    /// Describes the targeted sockets, on every server.
-    public func fetchSockets() async -> [SocketSummary] { await namespace.adapter.fetchSockets(target) }
+    /// Describes the targeted sockets, on every server (those that answer within the
+    /// adapter's request timeout).
+    public func fetchSockets() async -> [RemoteSocket] { await namespace.adapter.fetchSockets(target) }
 }

@@ -50,6 +50,7 @@ public final class Namespace {
     private var outgoingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
     var connectorsAreSync = true
     var eventRateLimits: [String: RateLimit] = [:]
+    var serverSideHandlers: [String: ServerSideHandler] = [:]
 
     /// What a full outbound queue does here; `nil` uses the server's
     /// ``SocketIOOptions/slowConsumerPolicy``.
@@ -233,6 +234,21 @@ public final class Namespace {
 
     /// Excludes a room.
     public func except(_ room: String) -> BroadcastOperator { all.except(room) }
+
+    /// Every socket of the namespace on this server only, even with a cluster adapter.
+    public var local: BroadcastOperator { all.local }
+
+    /// Describes every socket of the namespace, on every server.
+    public func fetchSockets() async -> [RemoteSocket] { await all.fetchSockets() }
+
+    /// Makes every socket of the namespace, on every server, join a room.
+    public func socketsJoin(_ room: String) { all.socketsJoin(room) }
+
+    /// Makes every socket of the namespace, on every server, leave a room.
+    public func socketsLeave(_ room: String) { all.socketsLeave(room) }
+
+    /// Disconnects every socket of the namespace, on every server.
+    public func disconnectSockets(close: Bool = false) { all.disconnectSockets(close: close) }
 
     /// Closes a room: its members leave it.
     public func closeRoom(_ room: String) { all.to(room).socketsLeave(room) }

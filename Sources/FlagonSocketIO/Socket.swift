@@ -25,6 +25,11 @@ public final class Socket {
     /// Per-socket session values (python-socketio's `session()`). With `manageSession`
     /// (the default) they start as a copy of the HTTP session of the handshake.
     public var session = JSONObject()
+    /// Anything the app wants to keep with the socket and show to other servers: it travels
+    /// with ``Namespace/fetchSockets()`` (socket.io's `socket.data`).
+    public var data: JSONValue = .null
+    /// When the socket connected, in milliseconds since 1970.
+    public let issued: Int
     /// The controller instance serving this socket, for class-based namespaces.
     public internal(set) var controller: NamespaceControllerBase?
     /// Events to this client dropped because it read too slowly (see ``SlowConsumerPolicy``)
@@ -58,6 +63,30 @@ public final class Socket {
         self.namespace = namespace
         self.connection = connection
         self.auth = auth
+        self.issued = WallClock.milliseconds
+    }
+
+    /// The handshake as socket.io describes it to other servers (`socket.handshake` there).
+    public var handshakeDescription: JSONValue {
+        let request = handshake
+        var headers = JSONObject()
+        for (name, value) in request.headers {
+            let key = name.lowercased()
+            if let earlier = headers[key]?.stringValue { headers[key] = .string(earlier + ", " + value) } else { headers[key] = .string(value) }
+        }
+        var query = JSONObject()
+        for (name, value) in request.query { query[name] = .string(value) }
+        let url = request.fullPath + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
+        return [
+            "headers": .object(headers), "time": .string(HTTPDate.format(issued / 1000)),
+            "address": .string(request.remoteAddress ?? ""), "xdomain": .bool(request.headers["origin"] != nil),
+            "secure": false, "issued": .int(issued), "url": .string(url), "query": .object(query), "auth": auth ?? [:],
+        ]
+    }
+
+    /// The socket as ``BroadcastOperator/fetchSockets()`` describes it.
+    public var remote: RemoteSocket {
+        RemoteSocket(id: id, namespace: namespace, handshake: handshakeDescription, rooms: rooms, data: data)
     }
 
     /// The handshake request of the underlying connection.

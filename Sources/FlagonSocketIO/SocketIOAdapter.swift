@@ -9,25 +9,21 @@ public struct BroadcastTarget: Sendable, Equatable {
     public var except: Set<String>
     /// Dropped for each recipient whose transport cannot write at once (socket.io's `volatile`).
     public var volatile: Bool
+    /// Only the sockets of this process, even with a cluster adapter (socket.io's `local`).
+    public var local: Bool
 
     /// Creates a target.
-    public init(rooms: Set<String> = [], except: Set<String> = [], volatile: Bool = false) {
+    public init(rooms: Set<String> = [], except: Set<String> = [], volatile: Bool = false, local: Bool = false) {
         self.rooms = rooms
         self.except = except
         self.volatile = volatile
+        self.local = local
     }
-}
-
-/// What an adapter reports about a socket (local or on another server).
-public struct SocketSummary: Sendable, Equatable {
-    public var id: String
-    public var rooms: Set<String>
-    public var namespace: String
 }
 
 /// Rooms, broadcasts and operations on many sockets, for one namespace. The in-memory
 /// adapter serves one process; a cluster adapter (Redis) implements the same interface and
-/// also forwards each operation to the other servers.
+/// also forwards each operation to the other servers (unless the target is `local`).
 @LoopActor
 public protocol SocketIOAdapter: AnyObject {
     /// Adds a local socket to rooms.
@@ -46,160 +42,56 @@ public protocol SocketIOAdapter: AnyObject {
     /// local sockets it was sent to.
     @discardableResult
     func broadcast(_ packet: SocketIOPacket, to target: BroadcastTarget) -> Int
-    /// Sends an event asking each recipient for an ack; `onAck` gets each answer,
-    /// `onDone` the number of sockets that were asked, once every answer or the timeout came.
+    /// Sends an event asking each recipient for an ack. Each server that sent it calls
+    /// `onClientCount` once with how many of its sockets were asked; `onAck` gets each answer
+    /// (its first argument, as socket.io passes acks across a cluster). Answers that come
+    /// after `timeout` milliseconds are not reported.
     func broadcastWithAck(_ packet: SocketIOPacket, to target: BroadcastTarget, timeout: UInt64,
-                          onAck: @escaping @LoopActor (String, [JSONValue]) -> Void,
-                          onDone: @escaping @LoopActor (_ asked: Int, _ answered: Int) -> Void)
+                          onClientCount: @escaping @LoopActor (Int) -> Void,
+                          onAck: @escaping @LoopActor (JSONValue) -> Void)
+    /// How many servers serve the namespace (this one included).
+    func serverCount() async -> Int
     /// Makes the sockets of a target join rooms.
     func addSockets(_ target: BroadcastTarget, rooms: [String])
     /// Makes the sockets of a target leave rooms.
     func removeSockets(_ target: BroadcastTarget, rooms: [String])
     /// Disconnects the sockets of a target (and their connections, when `close`).
     func disconnectSockets(_ target: BroadcastTarget, close: Bool)
-    /// Describes the sockets of a target, on every server.
-    func fetchSockets(_ target: BroadcastTarget) async -> [SocketSummary]
+    /// Describes the sockets of a target, on every server; servers that do not answer within
+    /// the adapter's request timeout are left out.
+    func fetchSockets(_ target: BroadcastTarget) async -> [RemoteSocket]
+    /// Sends `[event, args...]` to the namespace's handlers on every other server.
+    func serverSideEmit(_ data: [JSONValue])
+    /// Sends `[event, args...]` to every other server and collects one answer from each.
+    func serverSideEmitWithAck(_ data: [JSONValue], timeout: UInt64?) async -> ServerSideEmitAnswers
+    /// Stops serving (unsubscribes from a cluster).
+    func close()
 }
 
-/// The adapter for one process: rooms are sets of socket ids.
-@LoopActor
-public final class InMemoryAdapter: SocketIOAdapter {
-    /// The namespace served.
-    public unowned let namespace: Namespace
-    private var roomMembers: [String: Set<String>] = [:]
-    private var socketRooms: [String: Set<String>] = [:]
+/// The answers to a ``Namespace/serverSideEmitWithAck(_:arguments:timeout:)``.
+public struct ServerSideEmitAnswers: Sendable, Equatable {
+    /// One answer per server that answered.
+    public var responses: [JSONValue]
+    /// `true` when some server did not answer in time.
+    public var timedOut: Bool
 
-    /// Creates the adapter of a namespace.
-    public init(namespace: Namespace) {
-        self.namespace = namespace
+    /// Answers.
+    public init(responses: [JSONValue], timedOut: Bool) {
+        self.responses = responses
+        self.timedOut = timedOut
     }
+}
 
-    // A socket's own room (its id) is implicit: it costs no set, and resolves through
-    // `namespace.sockets`.
+/// The answers to an event broadcast with acks (``BroadcastOperator/emitWithAck(_:arguments:timeout:)``).
+public struct BroadcastAcks: Sendable, Equatable {
+    /// The first argument of each ack received, from every server.
+    public var responses: [JSONValue]
+    /// `true` when some recipient (or server) did not answer within the timeout.
+    public var timedOut: Bool
 
-    public func join(_ socketID: String, rooms: some Sequence<String>) {
-        for room in rooms where room != socketID {
-            roomMembers[room, default: []].insert(socketID)
-            socketRooms[socketID, default: []].insert(room)
-        }
-    }
-
-    public func leave(_ socketID: String, room: String) {
-        socketRooms[socketID]?.remove(room)
-        if roomMembers[room]?.remove(socketID) != nil, roomMembers[room]?.isEmpty == true { roomMembers[room] = nil }
-    }
-
-    public func leaveAll(_ socketID: String) {
-        for room in socketRooms.removeValue(forKey: socketID) ?? [] {
-            roomMembers[room]?.remove(socketID)
-            if roomMembers[room]?.isEmpty == true { roomMembers[room] = nil }
-        }
-    }
-
-    public func rooms(of socketID: String) -> Set<String> {
-        guard namespace.sockets[socketID] != nil else { return socketRooms[socketID] ?? [] }
-        var rooms = socketRooms[socketID] ?? []
-        rooms.insert(socketID)
-        return rooms
-    }
-
-    /// The members of a room, the implicit own-id rooms included.
-    private func members(of room: String) -> Set<String>? {
-        if let members = roomMembers[room] { return members }
-        return namespace.sockets[room] != nil ? [room] : nil
-    }
-
-    public var allRooms: Set<String> { Set(roomMembers.keys).union(namespace.sockets.keys) }
-
-    public func socketIDs(_ target: BroadcastTarget) -> [String] {
-        var excluded: Set<String> = []
-        for room in target.except { excluded.formUnion(members(of: room) ?? []) }
-        if target.rooms.isEmpty {
-            return namespace.sockets.keys.filter { !excluded.contains($0) }
-        }
-        if target.rooms.count == 1, let members = members(of: target.rooms.first!) {
-            return excluded.isEmpty ? Array(members) : members.filter { !excluded.contains($0) }
-        }
-        var seen: Set<String> = []
-        var ids: [String] = []
-        for room in target.rooms {
-            for id in members(of: room) ?? [] where !excluded.contains(id) && seen.insert(id).inserted { ids.append(id) }
-        }
-        return ids
-    }
-
-    /// Calls `body` for each local socket a target reaches. The common cases (everyone, one
-    /// room) walk the members directly, without building a list of ids.
-    private func forEachSocket(_ target: BroadcastTarget, _ body: (Socket) -> Void) {
-        let sockets = namespace.sockets
-        if target.except.isEmpty && target.rooms.count <= 1 {
-            if target.rooms.isEmpty {
-                for socket in sockets.values { body(socket) }
-            } else {
-                for id in members(of: target.rooms.first!) ?? [] { if let socket = sockets[id] { body(socket) } }
-            }
-            return
-        }
-        for id in socketIDs(target) { if let socket = sockets[id] { body(socket) } }
-    }
-
-    /// The targeted sockets, collected first (for operations that change rooms as they go).
-    private func targetedSockets(_ target: BroadcastTarget) -> [Socket] {
-        var sockets: [Socket] = []
-        forEachSocket(target) { sockets.append($0) }
-        return sockets
-    }
-
-    @discardableResult
-    public func broadcast(_ packet: SocketIOPacket, to target: BroadcastTarget) -> Int {
-        var message: OutboundMessage?
-        var sent = 0
-        forEachSocket(target) { socket in
-            if message == nil { message = OutboundMessage(packet) }   // encoded once, only when someone gets it
-            socket.deliver(message.unsafelyUnwrapped, packet: packet, volatile: target.volatile)
-            sent += 1
-        }
-        return sent
-    }
-
-    public func broadcastWithAck(_ packet: SocketIOPacket, to target: BroadcastTarget, timeout: UInt64,
-                                 onAck: @escaping @LoopActor (String, [JSONValue]) -> Void,
-                                 onDone: @escaping @LoopActor (Int, Int) -> Void) {
-        let sockets = targetedSockets(target)
-        if sockets.isEmpty {
-            onDone(0, 0)
-            return
-        }
-        var waiting = sockets.count
-        var answered = 0
-        for socket in sockets {
-            let id = socket.id
-            socket.emitPacket(packet, timeout: timeout) { result in
-                if case .success(let args) = result {
-                    answered += 1
-                    onAck(id, args)
-                }
-                waiting -= 1
-                if waiting == 0 { onDone(sockets.count, answered) }
-            }
-        }
-    }
-
-    public func addSockets(_ target: BroadcastTarget, rooms: [String]) {
-        for socket in targetedSockets(target) { socket.join(rooms) }
-    }
-
-    public func removeSockets(_ target: BroadcastTarget, rooms: [String]) {
-        for socket in targetedSockets(target) { for room in rooms { socket.leave(room) } }
-    }
-
-    public func disconnectSockets(_ target: BroadcastTarget, close: Bool) {
-        for socket in targetedSockets(target) { socket.disconnect(close: close) }
-    }
-
-    public func fetchSockets(_ target: BroadcastTarget) async -> [SocketSummary] {
-        var summaries: [SocketSummary] = []
-        forEachSocket(target) { summaries.append(SocketSummary(id: $0.id, rooms: $0.rooms, namespace: namespace.name)) }
-        return summaries
+    /// Answers.
+    public init(responses: [JSONValue], timedOut: Bool) {
+        self.responses = responses
+        self.timedOut = timedOut
     }
 }

@@ -106,8 +106,16 @@ private func makeServer(_ configure: (inout SocketIOOptions) -> Void = { _ in })
         #expect(socketA.to("r2").emit("from-a") == 1)   // b only, not the sender
         sio.main.to("r1").socketsJoin("r3")
         #expect(socketA.rooms.contains("r3"))
+        socketA.data = ["user": "ann"]
         let fetched = await sio.main.to("r2").fetchSockets()
         #expect(Set(fetched.map(\.id)) == [a.sids["/"]!, b.sids["/"]!])
+        let fetchedA = try #require(fetched.first { $0.id == socketA.id })
+        #expect(fetchedA.data == ["user": "ann"] && fetchedA.rooms.contains("r2"))
+        #expect(fetchedA.handshake["url"]?.stringValue?.hasPrefix("/socket.io/?EIO=4") == true)
+        #expect(fetchedA.handshake["query"]?["EIO"] == "4")
+        fetchedA.join("r9")
+        #expect(socketA.rooms.contains("r9"))
+        #expect(await sio.main.local.fetchSockets().count == 3)
         sio.main.closeRoom("r2")
         #expect(sio.main.to("r2").emit("nobody") == 0)
         sio.main.to("r1").disconnectSockets()
@@ -241,10 +249,14 @@ private func makeServer(_ configure: (inout SocketIOOptions) -> Void = { _ in })
         clients[0].ackHandlers["vote"] = { _ in ["yes"] }
         clients[1].ackHandlers["vote"] = { _ in ["no"] }
         clients[2].unansweredEvents = ["vote"]
-        let answers: [String: [JSONValue]] = await withCheckedContinuation { continuation in
-            sio.main.all.emit("vote", arguments: ["?"], timeout: 200) { continuation.resume(returning: $0) }
-        }
-        #expect(answers == [clients[0].sids["/"]!: ["yes"], clients[1].sids["/"]!: ["no"]])
+        let acks = await sio.main.all.emitWithAck("vote", arguments: ["?"], timeout: 200)
+        #expect(acks.timedOut)
+        #expect(acks.responses.sorted { $0.stringValue! < $1.stringValue! } == ["no", "yes"])
+        clients[2].unansweredEvents = []
+        clients[2].ackHandlers["vote"] = { _ in ["maybe"] }
+        let all = await sio.main.all.emitWithAck("vote", arguments: ["?"], timeout: 5000)
+        #expect(!all.timedOut)   // complete as soon as the third answer came
+        #expect(Set(all.responses.compactMap(\.stringValue)) == ["yes", "no", "maybe"])
         for client in clients { await client.close() }
     }
 }

@@ -41,8 +41,18 @@ public final class RedisConnection: TCPStreamHandler {
 
     private let stream: TCPStream
     private var parser = RESPParser()
-    private var pending: [CheckedContinuation<Result<RESPValue, Failure>, Never>] = []
+    private var pending: [Waiting] = []
     private var pendingHead = 0
+
+    /// What waits for a reply: a caller, or nothing (a command sent without waiting, whose
+    /// error replies are counted).
+    private enum Waiting {
+        case caller(CheckedContinuation<Result<RESPValue, Failure>, Never>)
+        case nobody
+    }
+
+    /// Error replies to commands sent with ``send(_:)``.
+    public private(set) var unansweredErrors = 0
 
     private init(stream: TCPStream) {
         self.stream = stream
@@ -67,13 +77,27 @@ public final class RedisConnection: TCPStreamHandler {
         guard isOpen else { throw .closed }
         guard pending.count - pendingHead < maxPendingReplies else { throw .tooManyPending }
         let result: Result<RESPValue, Failure> = await withCheckedContinuation { continuation in
-            pending.append(continuation)
+            pending.append(.caller(continuation))
             stream.write(RESPWriter.command(arguments))
         }
         let reply = try result.get()
         if case .error(let message) = reply { throw .server(message) }
         return reply
     }
+
+    /// Sends a command without waiting for its reply (`PUBLISH` of a broadcast); `false` when
+    /// it could not be sent (closed, or too many replies pending). `replies` is how many
+    /// replies the command gets (one per channel for `SUBSCRIBE`/`UNSUBSCRIBE`).
+    @discardableResult
+    public func send(_ arguments: [[UInt8]], replies: Int = 1) -> Bool {
+        guard isOpen, pending.count - pendingHead + replies <= maxPendingReplies else { return false }
+        for _ in 0..<replies { pending.append(.nobody) }
+        stream.write(RESPWriter.command(arguments))
+        return true
+    }
+
+    /// Bytes written but not yet taken by the kernel.
+    public var pendingWriteBytes: Int { stream.pendingWriteBytes }
 
     /// Subscribes to a channel (one per command: each confirmation is one reply). From then
     /// on the connection carries pub/sub only.
@@ -130,13 +154,16 @@ public final class RedisConnection: TCPStreamHandler {
             }
         }
         guard pendingHead < pending.count else { return }   // an unrequested reply: nothing waits for it
-        let continuation = pending[pendingHead]
+        let waiting = pending[pendingHead]
         pendingHead += 1
         if pendingHead == pending.count {
             pending.removeAll(keepingCapacity: true)
             pendingHead = 0
         }
-        continuation.resume(returning: .success(reply))
+        switch waiting {
+        case .caller(let continuation): continuation.resume(returning: .success(reply))
+        case .nobody: if case .error = reply { unansweredErrors += 1 }
+        }
     }
 
     private func fail(_ failure: Failure) {
@@ -145,7 +172,7 @@ public final class RedisConnection: TCPStreamHandler {
         let waiting = pending[pendingHead...]
         pending = []
         pendingHead = 0
-        for continuation in waiting { continuation.resume(returning: .failure(failure)) }
+        for case .caller(let continuation) in waiting { continuation.resume(returning: .failure(failure)) }
         let callback = onClose
         onClose = nil
         onMessage = nil

@@ -1,0 +1,411 @@
+import FlagonJSON
+import FlagonLoop
+import FlagonMessagePack
+import FlagonSocketIO
+import FlagonSocketIOCore
+
+/// The adapter of one namespace in a Redis cluster, speaking `@socket.io/redis-adapter`'s
+/// protocol: its local rooms are an ``InMemoryAdapter``; broadcasts, room operations and
+/// questions about sockets also go to the other servers (Flagon or Node) through Redis,
+/// unless the target is `local`. Made by ``RedisCluster/makeAdapter(_:)``.
+@LoopActor
+public final class RedisAdapter: SocketIOAdapter {
+    /// The namespace served.
+    public unowned let namespace: Namespace
+    /// Its channels.
+    public let channels: RedisAdapterChannels
+    /// The rooms and sockets of this process.
+    public let local: InMemoryAdapter
+    let cluster: RedisCluster
+    private var requests: [String: PendingRequest] = [:]
+    private var ackRequests: [String: AckRequest] = [:]
+
+    init(namespace: Namespace, cluster: RedisCluster) {
+        self.namespace = namespace
+        self.cluster = cluster
+        self.local = InMemoryAdapter(namespace: namespace)
+        self.channels = RedisAdapterChannels(prefix: cluster.options.prefix, namespace: namespace.name)
+        cluster.subscribe(channels.request, for: self)
+        cluster.subscribe(channels.response, for: self)
+        cluster.subscribe(channels.response(for: cluster.serverID), for: self)
+        switch cluster.options.routing {
+        case .targeted: cluster.subscribe(channels.broadcast, for: self)
+        case .pattern: cluster.subscribe(pattern: channels.broadcastPattern, for: self)
+        }
+    }
+
+    private var uid: String { cluster.serverID }
+    private var targeted: Bool { cluster.options.routing == .targeted }
+
+    // MARK: Rooms (local, with the room channels followed while they have members here)
+
+    public func join(_ socketID: String, rooms: some Sequence<String>) {
+        guard targeted else { return local.join(socketID, rooms: rooms) }
+        for room in rooms {
+            let isNew = room == socketID || !local.hasMembers(room)
+            local.join(socketID, rooms: CollectionOfOne(room))
+            if isNew { cluster.subscribe(channels.room(room), for: self) }
+        }
+    }
+
+    public func leave(_ socketID: String, room: String) {
+        local.leave(socketID, room: room)
+        if targeted && room != socketID && !local.hasMembers(room) { cluster.unsubscribe(channels.room(room)) }
+    }
+
+    public func leaveAll(_ socketID: String) {
+        let rooms = local.rooms(of: socketID)
+        local.leaveAll(socketID)
+        guard targeted else { return }
+        cluster.unsubscribe(channels.room(socketID))
+        for room in rooms where room != socketID && !local.hasMembers(room) { cluster.unsubscribe(channels.room(room)) }
+    }
+
+    public func rooms(of socketID: String) -> Set<String> { local.rooms(of: socketID) }
+    public func socketIDs(_ target: BroadcastTarget) -> [String] { local.socketIDs(target) }
+    public var allRooms: Set<String> { local.allRooms }
+
+    // MARK: Broadcasts
+
+    @discardableResult
+    public func broadcast(_ packet: SocketIOPacket, to target: BroadcastTarget) -> Int {
+        if !target.local {
+            var flags: MessagePackMap = [:]
+            if target.volatile { flags["volatile"] = true }
+            let message = RedisBroadcast(uid: uid, packet: packet, rooms: target.rooms.sorted(), except: target.except.sorted(), flags: flags)
+            cluster.publish(message.channel(in: channels), message.encoded())
+        }
+        return local.broadcast(packet, to: target)
+    }
+
+    public func broadcastWithAck(_ packet: SocketIOPacket, to target: BroadcastTarget, timeout: UInt64,
+                                 onClientCount: @escaping @LoopActor (Int) -> Void,
+                                 onAck: @escaping @LoopActor (JSONValue) -> Void) {
+        if !target.local {
+            let requestID = RedisCluster.randomID(length: 8)
+            var request: MessagePackMap = [
+                "uid": .string(uid), "requestId": .string(requestID), "type": .int(Int64(RedisRequestType.broadcast.rawValue)),
+                "packet": packet.messagePackValue,
+                "opts": ["rooms": roomList(target.rooms), "except": roomList(target.except), "flags": ["timeout": .int(Int64(timeout))]],
+            ]
+            if target.volatile { request["opts"]?.setFlag("volatile") }
+            if cluster.publish(channels.request, MessagePackWriter.encode(.map(request))) {
+                ackRequests[requestID] = AckRequest(onClientCount: onClientCount, onAck: onAck)
+                let timer = LoopTimer { [weak self] in self?.ackRequests[requestID] = nil }
+                ackRequests[requestID]?.timer = timer
+                timer.start(afterMilliseconds: timeout)
+            }
+        }
+        local.broadcastWithAck(packet, to: target, timeout: timeout, onClientCount: onClientCount, onAck: onAck)
+    }
+
+    public func serverCount() async -> Int {
+        max(1, await cluster.subscriberCount(channels.request) ?? 1)
+    }
+
+    // MARK: Operations on sockets
+
+    public func addSockets(_ target: BroadcastTarget, rooms: [String]) {
+        local.addSockets(target, rooms: rooms)
+        guard !target.local else { return }
+        publishRequest(.remoteJoin, ["opts": options(target), "rooms": .array(rooms.map(JSONValue.string))])
+    }
+
+    public func removeSockets(_ target: BroadcastTarget, rooms: [String]) {
+        local.removeSockets(target, rooms: rooms)
+        guard !target.local else { return }
+        publishRequest(.remoteLeave, ["opts": options(target), "rooms": .array(rooms.map(JSONValue.string))])
+    }
+
+    public func disconnectSockets(_ target: BroadcastTarget, close: Bool) {
+        // Published first: the local disconnects may change the rooms the target names.
+        if !target.local { publishRequest(.remoteDisconnect, ["opts": options(target), "close": .bool(close)]) }
+        local.disconnectSockets(target, close: close)
+    }
+
+    public func fetchSockets(_ target: BroadcastTarget) async -> [RemoteSocket] {
+        let sockets = local.localSockets(target)
+        guard !target.local else { return sockets }
+        let answers = await ask(.remoteFetch, ["opts": options(target)], othersAnswering: { $0 - 1 })
+        var all = sockets
+        for answer in answers.responses {
+            guard case .array(let items)? = answer["sockets"] else { continue }
+            for item in items { if let socket = RemoteSocket(json: item, namespace: namespace) { all.append(socket) } }
+        }
+        return all
+    }
+
+    /// The ids of the sockets in any of `rooms` (all when empty), on every server
+    /// (socket.io's `adapter.sockets(rooms)`).
+    public func clusterSocketIDs(rooms: Set<String>) async -> Set<String> {
+        var ids = Set(local.socketIDs(BroadcastTarget(rooms: rooms)))
+        let answers = await ask(.sockets, ["rooms": roomList(rooms).json], othersAnswering: { $0 - 1 })
+        for answer in answers.responses {
+            if case .array(let items)? = answer["sockets"] { ids.formUnion(items.compactMap(\.stringValue)) }
+        }
+        return ids
+    }
+
+    /// The rooms with members on any server (socket.io's `adapter.allRooms()`).
+    public func clusterRooms() async -> Set<String> {
+        var rooms = local.allRooms
+        let answers = await ask(.allRooms, [:], othersAnswering: { $0 - 1 })
+        for answer in answers.responses {
+            if case .array(let items)? = answer["rooms"] { rooms.formUnion(items.compactMap(\.stringValue)) }
+        }
+        return rooms
+    }
+
+    public func serverSideEmit(_ data: [JSONValue]) {
+        publishRequest(.serverSideEmit, ["data": .array(data)])
+    }
+
+    public func serverSideEmitWithAck(_ data: [JSONValue], timeout: UInt64?) async -> ServerSideEmitAnswers {
+        let answers = await ask(.serverSideEmit, ["data": .array(data)], timeout: timeout, othersAnswering: { $0 - 1 })
+        return ServerSideEmitAnswers(responses: answers.responses.map { $0["data"] ?? .null }, timedOut: answers.timedOut)
+    }
+
+    public func close() {
+        for channel in [channels.request, channels.response, channels.response(for: uid), channels.broadcast] {
+            cluster.unsubscribe(channel)
+        }
+        for room in local.allRooms { cluster.unsubscribe(channels.room(room)) }
+    }
+
+    // MARK: Requests to the other servers
+
+    private struct PendingRequest {
+        let type: RedisRequestType
+        var expected: Int
+        var responses: [JSONObject] = []
+        let timer: LoopTimer
+        let done: CheckedContinuation<(responses: [JSONObject], timedOut: Bool), Never>
+    }
+
+    private struct AckRequest {
+        let onClientCount: @LoopActor (Int) -> Void
+        let onAck: @LoopActor (JSONValue) -> Void
+        var timer: LoopTimer?
+    }
+
+    private func publishRequest(_ type: RedisRequestType, _ fields: JSONObject, requestID: String? = nil) {
+        var message: JSONObject = ["uid": .string(uid)]
+        if let requestID { message["requestId"] = .string(requestID) }
+        message["type"] = .int(type.rawValue)
+        for member in fields { message[member.key] = member.value }
+        cluster.publish(channels.request, RedisAdapterMessage(message).encodedJSON())
+    }
+
+    /// Publishes a request and waits for the answers of the other servers (how many:
+    /// `othersAnswering(subscribers)`), or for the timeout.
+    private func ask(_ type: RedisRequestType, _ fields: JSONObject, timeout: UInt64? = nil,
+                     othersAnswering: (Int) -> Int) async -> (responses: [JSONObject], timedOut: Bool) {
+        guard let subscribers = await cluster.subscriberCount(channels.request) else { return ([], false) }
+        let expected = othersAnswering(subscribers)
+        guard expected > 0 else { return ([], false) }
+        let requestID = RedisCluster.randomID(length: 8)
+        return await withCheckedContinuation { continuation in
+            let timer = LoopTimer { [weak self] in self?.finishRequest(requestID, timedOut: true) }
+            requests[requestID] = PendingRequest(type: type, expected: expected, timer: timer, done: continuation)
+            timer.start(afterMilliseconds: timeout ?? cluster.options.requestsTimeout)
+            publishRequest(type, fields, requestID: requestID)
+        }
+    }
+
+    private func finishRequest(_ requestID: String, timedOut: Bool) {
+        guard let request = requests.removeValue(forKey: requestID) else { return }
+        request.timer.close()
+        request.done.resume(returning: (request.responses, timedOut))
+    }
+
+    // MARK: Receiving
+
+    /// A message on one of this namespace's channels.
+    func received(_ message: RedisConnection.Message) {
+        switch channels.kind(of: message.channel) {
+        case .broadcast: receivedBroadcast(message, room: nil)
+        case .room(let room): receivedBroadcast(message, room: room)
+        case .request: receivedRequest(message)
+        case .response: receivedResponse(message)
+        case .foreign: cluster.ignored("not a channel of \(namespace.name)", on: message.channel)
+        }
+    }
+
+    private func receivedBroadcast(_ message: RedisConnection.Message, room: String?) {
+        if let room, !local.hasMembers(room) { return }   // a pattern subscription sees every room
+        let broadcast: RedisBroadcast
+        do {
+            broadcast = try RedisBroadcast.decode(message.payload)
+        } catch {
+            return cluster.ignored(error.message, on: message.channel)
+        }
+        guard broadcast.uid != uid else { return }
+        guard broadcast.packet.namespace == namespace.name else {
+            return cluster.ignored("a packet of \(broadcast.packet.namespace)", on: message.channel)
+        }
+        let target = BroadcastTarget(rooms: Set(broadcast.rooms), except: Set(broadcast.except),
+                                     volatile: broadcast.flags["volatile"] == .bool(true), local: true)
+        local.broadcast(broadcast.packet, to: target)
+    }
+
+    private func receivedRequest(_ message: RedisConnection.Message) {
+        let request: RedisAdapterMessage
+        do {
+            request = try RedisAdapterMessage.decode(message.payload)
+        } catch {
+            return cluster.ignored(error.message, on: message.channel)
+        }
+        guard let type = request.type else { return cluster.ignored("no known request type", on: message.channel) }
+        let mine = request.uid == uid
+        let fields = request.fields
+        switch type {
+        case .sockets:
+            guard !mine, let requestID = request.requestId else { return }
+            let rooms = Set(Self.rooms(fields["rooms"]))
+            respond(to: request, ["requestId": .string(requestID),
+                                  "sockets": .array(local.socketIDs(BroadcastTarget(rooms: rooms)).map(JSONValue.string))])
+        case .allRooms:
+            guard !mine, let requestID = request.requestId else { return }
+            respond(to: request, ["requestId": .string(requestID), "rooms": .array(local.allRooms.sorted().map(JSONValue.string))])
+        case .remoteJoin, .remoteLeave, .remoteDisconnect:
+            guard !mine else { return }   // applied here when it was sent
+            receivedRoomOperation(type, request)
+        case .remoteFetch:
+            guard !mine, let requestID = request.requestId else { return }
+            let target = Self.target(fields["opts"])
+            respond(to: request, ["requestId": .string(requestID), "sockets": .array(local.localSockets(target).map(\.json))])
+        case .serverSideEmit:
+            guard !mine, case .array(let data)? = fields["data"] else { return }
+            guard let requestID = request.requestId else { return namespace.receiveServerSideEmit(data, reply: nil) }
+            var answered = false
+            namespace.receiveServerSideEmit(data) { [weak self] answer in
+                guard let self, !answered else { return }
+                answered = true
+                let response: JSONObject = ["type": .int(RedisRequestType.serverSideEmit.rawValue), "requestId": .string(requestID), "data": answer]
+                cluster.publish(channels.response, RedisAdapterMessage(response).encodedJSON())
+            }
+        case .broadcast:
+            guard let requestID = request.requestId, ackRequests[requestID] == nil, !mine else { return }
+            receivedBroadcastWithAck(request, requestID: requestID, on: message.channel)
+        case .broadcastClientCount, .broadcastAck:
+            cluster.ignored("a response on the request channel", on: message.channel)
+        }
+    }
+
+    private func receivedRoomOperation(_ type: RedisRequestType, _ request: RedisAdapterMessage) {
+        let fields = request.fields
+        if fields["opts"] != nil {
+            let target = Self.target(fields["opts"])
+            switch type {
+            case .remoteJoin: local.addSockets(target, rooms: Self.rooms(fields["rooms"]))
+            case .remoteLeave: local.removeSockets(target, rooms: Self.rooms(fields["rooms"]))
+            default: local.disconnectSockets(target, close: fields["close"]?.boolValue == true)
+            }
+            return
+        }
+        // The older form: one socket by id, answered when it is here.
+        guard let sid = fields["sid"]?.stringValue, let socket = namespace.sockets[sid] else { return }
+        switch type {
+        case .remoteJoin: if let room = fields["room"]?.stringValue { socket.join(room) }
+        case .remoteLeave: if let room = fields["room"]?.stringValue { socket.leave(room) }
+        default: socket.disconnect(close: fields["close"]?.boolValue == true)
+        }
+        if let requestID = request.requestId { respond(to: request, ["requestId": .string(requestID)]) }
+    }
+
+    private func receivedBroadcastWithAck(_ request: RedisAdapterMessage, requestID: String, on channel: String) {
+        guard case .object(var packetFields)? = request.fields["packet"] else { return cluster.ignored("no packet", on: channel) }
+        if packetFields["nsp"] == nil { packetFields["nsp"] = .string(namespace.name) }
+        let packet: SocketIOPacket
+        do {
+            packet = try SocketIOPacket(messagePack: MessagePackValue(json: .object(packetFields)))
+        } catch {
+            return cluster.ignored("invalid packet: \(error)", on: channel)
+        }
+        guard packet.namespace == namespace.name else { return cluster.ignored("a packet of \(packet.namespace)", on: channel) }
+        var target = Self.target(request.fields["opts"])
+        target.local = true
+        let timeout = request.fields["opts"]?["flags"]?["timeout"]?.intValue.map { UInt64(max(0, $0)) } ?? cluster.options.requestsTimeout
+        local.broadcastWithAck(
+            packet, to: target, timeout: timeout,
+            onClientCount: { [weak self] count in
+                guard let self else { return }
+                let response: JSONObject = ["type": .int(RedisRequestType.broadcastClientCount.rawValue), "requestId": .string(requestID),
+                                            "clientCount": .int(count)]
+                respond(to: request, response)
+            },
+            onAck: { [weak self] answer in
+                guard let self else { return }
+                let response: JSONObject = ["type": .int(RedisRequestType.broadcastAck.rawValue), "requestId": .string(requestID), "packet": answer]
+                cluster.publish(responseChannel(for: request), RedisAdapterMessage(response).encodedMessagePack())
+            })
+    }
+
+    private func receivedResponse(_ message: RedisConnection.Message) {
+        let response: RedisAdapterMessage
+        do {
+            response = try RedisAdapterMessage.decode(message.payload)
+        } catch {
+            return cluster.ignored(error.message, on: message.channel)
+        }
+        guard let requestID = response.requestId else { return cluster.ignored("a response without requestId", on: message.channel) }
+        if let ackRequest = ackRequests[requestID] {
+            switch response.type {
+            case .broadcastClientCount: ackRequest.onClientCount(response.fields["clientCount"]?.intValue ?? 0)
+            case .broadcastAck: ackRequest.onAck(response.fields["packet"] ?? .null)
+            default: break
+            }
+            return
+        }
+        guard var request = requests[requestID] else { return }   // another server's, or too late
+        request.responses.append(response.fields)
+        requests[requestID] = request
+        if request.responses.count >= request.expected { finishRequest(requestID, timedOut: false) }
+    }
+
+    private func respond(to request: RedisAdapterMessage, _ fields: JSONObject) {
+        cluster.publish(responseChannel(for: request), RedisAdapterMessage(fields).encodedJSON())
+    }
+
+    private func responseChannel(for request: RedisAdapterMessage) -> String {
+        if cluster.options.publishOnSpecificResponseChannel, let requester = request.uid { return channels.response(for: requester) }
+        return channels.response
+    }
+
+    // MARK: Conversions
+
+    private func options(_ target: BroadcastTarget) -> JSONValue {
+        ["rooms": .array(target.rooms.sorted().map(JSONValue.string)), "except": .array(target.except.sorted().map(JSONValue.string))]
+    }
+
+    private func roomList(_ rooms: Set<String>) -> MessagePackValue { .array(rooms.sorted().map(MessagePackValue.string)) }
+
+    /// Room names as Node sends them (numbers allowed, as their decimal text).
+    static func rooms(_ value: JSONValue?) -> [String] {
+        guard case .array(let items)? = value else { return [] }
+        return items.compactMap { item in
+            switch item {
+            case .string(let room): room
+            case .int(let number): String(number)
+            default: nil
+            }
+        }
+    }
+
+    static func target(_ opts: JSONValue?) -> BroadcastTarget {
+        BroadcastTarget(rooms: Set(rooms(opts?["rooms"])), except: Set(rooms(opts?["except"])))
+    }
+}
+
+extension MessagePackValue {
+    /// Sets a flag in an adapter's `opts.flags`.
+    fileprivate mutating func setFlag(_ name: String) {
+        guard case .map(var opts) = self, case .map(var flags)? = opts["flags"] else { return }
+        flags[name] = true
+        opts["flags"] = .map(flags)
+        self = .map(opts)
+    }
+
+    /// The value as JSON (room lists).
+    fileprivate var json: JSONValue { (try? JSONValue(messagePack: self)) ?? .null }
+}

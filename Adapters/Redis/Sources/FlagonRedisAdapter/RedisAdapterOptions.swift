@@ -1,0 +1,110 @@
+import Logging
+
+/// How the Redis adapter reaches Redis and takes part in the cluster.
+///
+/// ```swift
+/// var options = RedisAdapterOptions(url: "redis://127.0.0.1:6379")
+/// options.requestsTimeout = 2000
+/// let cluster = try await RedisCluster.connect(options)
+/// ```
+public struct RedisAdapterOptions: Sendable {
+    /// `redis://[:password@]host[:port][/db]`; `host` is an IPv4 or IPv6 literal or `localhost`.
+    public var url: String
+    /// The key prefix of every channel (`@socket.io/redis-adapter`'s `key`, default `socket.io`).
+    public var prefix = "socket.io"
+    /// Milliseconds to wait for the other servers' answers to a request (default 5,000).
+    public var requestsTimeout: UInt64 = 5000
+    /// Which broadcasts this server receives (default ``RedisRouting/targeted``).
+    public var routing = RedisRouting.targeted
+    /// Answers requests on the requester's own response channel rather than the shared one
+    /// (`publishOnSpecificResponseChannel`; off by default, as Node's, so that every version
+    /// of the Node adapter gets the answers).
+    public var publishOnSpecificResponseChannel = false
+    /// When Redis cannot be reached at start-up: `false` (the default) makes
+    /// ``RedisCluster/connect(_:)`` throw; `true` starts on this process alone and keeps
+    /// trying to join the cluster.
+    public var startWithoutRedis = false
+    /// The first delay before reconnecting after Redis is lost, in milliseconds; it doubles up
+    /// to ``maxReconnectDelay``.
+    public var reconnectDelay: UInt64 = 100
+    /// The longest delay between reconnection attempts (default 5,000 ms).
+    public var maxReconnectDelay: UInt64 = 5000
+    /// Commands that may wait for Redis's replies at once on each connection; a publish over
+    /// it is dropped and counted (default 10,000).
+    public var maxPendingCommands = 10_000
+    /// Bytes written to Redis and not yet sent; a publish over it is dropped and counted
+    /// (default 16 MiB), so that a slow Redis never makes the process grow without bound.
+    public var maxPendingBytes = 16 << 20
+    /// This server's id in the cluster (a random one by default).
+    public var serverID: String?
+    /// Where the adapter logs.
+    public var logger = Logger(label: "flagon.redis")
+
+    /// Options for the Redis at `url`.
+    public init(url: String = "redis://127.0.0.1:6379") {
+        self.url = url
+    }
+}
+
+/// Which broadcasts a server receives from Redis.
+public enum RedisRouting: Sendable, Equatable {
+    /// Subscribes to a room's channel only while this server has a member of the room (and
+    /// to each namespace's channel, which carries broadcasts to everyone or several rooms):
+    /// a server never decodes emits to rooms it has no member of.
+    case targeted
+    /// Subscribes to every broadcast channel of each namespace with a pattern, as Node's
+    /// adapter does.
+    case pattern
+}
+
+/// Where Redis is, read from a `redis://` URL.
+struct RedisEndpoint: Sendable, Equatable {
+    var host: String
+    var port: Int
+    var password: String?
+
+    init(url: String) throws(RedisClusterError) {
+        guard url.hasPrefix("redis://") else { throw .invalidURL(url, "it must start with redis://") }
+        var rest = Substring(url.dropFirst("redis://".count))
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        if let at = rest.lastIndex(of: "@") {
+            let credentials = rest[..<at]
+            let secret = credentials.firstIndex(of: ":").map { credentials[credentials.index(after: $0)...] } ?? credentials
+            password = secret.isEmpty ? nil : String(secret)
+            rest = rest[rest.index(after: at)...]
+        }
+        var hostPart = rest
+        var portText: Substring = "6379"
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { throw .invalidURL(url, "unclosed [") }
+            hostPart = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if after.hasPrefix(":") { portText = after.dropFirst() }
+        } else if let colon = rest.lastIndex(of: ":") {
+            hostPart = rest[..<colon]
+            portText = rest[rest.index(after: colon)...]
+        }
+        guard let port = Int(portText), (1...65535).contains(port) else { throw .invalidURL(url, "invalid port") }
+        guard !hostPart.isEmpty else { throw .invalidURL(url, "no host") }
+        host = hostPart == "localhost" ? "127.0.0.1" : String(hostPart)
+        self.port = port
+    }
+}
+
+/// Why the cluster could not be joined.
+public enum RedisClusterError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The URL is not a `redis://` URL this adapter reads.
+    case invalidURL(String, String)
+    /// Redis did not answer at start-up.
+    case unreachable(String, String)
+    /// Redis refused the password, or answered something else than expected.
+    case refused(String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url, let why): "invalid Redis URL \(url): \(why)"
+        case .unreachable(let url, let why): "cannot reach Redis at \(url): \(why)"
+        case .refused(let why): "Redis refused the connection: \(why)"
+        }
+    }
+}

@@ -1,0 +1,294 @@
+import FlagonLoop
+import FlagonSocketIO
+import Logging
+
+/// This process's link to a Socket.IO cluster on Redis: one connection that publishes and
+/// asks, one that receives (Redis keeps a subscribed connection for pub/sub only), shared by
+/// the adapters of every namespace. It survives Redis restarts: local delivery goes on while
+/// Redis is away, publishes fail and are counted, and it reconnects with backoff and
+/// subscribes again by itself.
+///
+/// ```swift
+/// let cluster = try await RedisCluster.connect(RedisAdapterOptions(url: "redis://127.0.0.1:6379"))
+/// let sio = SocketIOServer(adapter: cluster.makeAdapter)
+/// sio.attach(to: app)
+/// app.onShutdown { cluster.close() }
+/// ```
+@LoopActor
+public final class RedisCluster {
+    /// The settings.
+    public let options: RedisAdapterOptions
+    /// This server's id (`uid` in the adapter's messages).
+    public let serverID: String
+    /// `true` while both connections to Redis are up.
+    public private(set) var isConnected = false
+    /// What went through Redis, and what did not.
+    public private(set) var statistics = RedisClusterStatistics()
+
+    let endpoint: RedisEndpoint
+    private var publisher: RedisConnection?
+    private var subscriber: RedisConnection?
+    /// Who receives the messages of each subscribed channel and pattern.
+    private var channelOwners: [String: WeakAdapter] = [:]
+    private var patternOwners: [String: WeakAdapter] = [:]
+    private var pendingSubscribe: Set<String> = []
+    private var pendingUnsubscribe: Set<String> = []
+    private var flushScheduled = false
+    private var reconnectTimer: LoopTimer?
+    private var nextDelay: UInt64
+    private var closed = false
+    private var connecting = false
+
+    private struct WeakAdapter {
+        weak var adapter: RedisAdapter?
+    }
+
+    private init(options: RedisAdapterOptions, endpoint: RedisEndpoint) {
+        self.options = options
+        self.endpoint = endpoint
+        self.serverID = options.serverID ?? RedisCluster.randomID(length: 6)
+        self.nextDelay = options.reconnectDelay
+    }
+
+    /// Connects to Redis. Throws when it cannot be reached, unless
+    /// ``RedisAdapterOptions/startWithoutRedis`` is set: then the cluster starts alone and
+    /// keeps trying.
+    public static func connect(_ options: RedisAdapterOptions) async throws(RedisClusterError) -> RedisCluster {
+        let cluster = RedisCluster(options: options, endpoint: try RedisEndpoint(url: options.url))
+        do {
+            try await cluster.openConnections()
+        } catch {
+            guard options.startWithoutRedis else { throw error }
+            options.logger.warning("\(error); serving this process alone until Redis answers")
+            cluster.scheduleReconnect()
+        }
+        return cluster
+    }
+
+    /// Makes the adapter of a namespace: pass it to ``SocketIOServer/init(options:sessions:manageSession:adapter:)``.
+    public func makeAdapter(_ namespace: Namespace) -> any SocketIOAdapter {
+        RedisAdapter(namespace: namespace, cluster: self)
+    }
+
+    /// Leaves the cluster: closes both connections and stops reconnecting.
+    public func close() {
+        closed = true
+        reconnectTimer?.close()
+        reconnectTimer = nil
+        isConnected = false
+        publisher?.close()
+        subscriber?.close()
+        publisher = nil
+        subscriber = nil
+    }
+
+    // MARK: Used by the adapters
+
+    /// Publishes a message; `false` (and counted) when Redis is away or too far behind.
+    @discardableResult
+    func publish(_ channel: String, _ payload: [UInt8]) -> Bool {
+        guard let publisher, isConnected, publisher.pendingWriteBytes < options.maxPendingBytes,
+              publisher.send([Array("PUBLISH".utf8), Array(channel.utf8), payload])
+        else {
+            statistics.publishFailures += 1
+            return false
+        }
+        statistics.published += 1
+        return true
+    }
+
+    /// How many connections subscribe to a channel (the number of servers of a namespace);
+    /// `nil` when Redis cannot tell.
+    func subscriberCount(_ channel: String) async -> Int? {
+        guard let publisher, isConnected else { return nil }
+        guard let reply = try? await publisher.command("PUBSUB", "NUMSUB", channel), let items = reply.elements,
+              items.count == 2, let count = items[1].integer
+        else { return nil }
+        return Int(count)
+    }
+
+    /// Starts delivering a channel's messages to an adapter.
+    func subscribe(_ channel: String, for adapter: RedisAdapter) {
+        channelOwners[channel] = WeakAdapter(adapter: adapter)
+        if pendingUnsubscribe.remove(channel) == nil { pendingSubscribe.insert(channel) }
+        scheduleFlush()
+    }
+
+    /// Stops delivering a channel's messages.
+    func unsubscribe(_ channel: String) {
+        guard channelOwners.removeValue(forKey: channel) != nil else { return }
+        if pendingSubscribe.remove(channel) == nil { pendingUnsubscribe.insert(channel) }
+        scheduleFlush()
+    }
+
+    /// Delivers the messages of every channel that matches a pattern to an adapter.
+    func subscribe(pattern: String, for adapter: RedisAdapter) {
+        patternOwners[pattern] = WeakAdapter(adapter: adapter)
+        if isConnected { subscriber?.send([Array("PSUBSCRIBE".utf8), Array(pattern.utf8)]) }
+    }
+
+    /// Whether a channel is subscribed (for tests and statistics).
+    func isSubscribed(_ channel: String) -> Bool { channelOwners[channel] != nil }
+
+    /// How many channels are subscribed.
+    public var subscribedChannelCount: Int { channelOwners.count }
+
+    /// Counts a message that was not understood.
+    func ignored(_ why: String, on channel: String) {
+        statistics.ignoredMessages += 1
+        let count = statistics.ignoredMessages
+        if count <= 10 || count.isMultiple(of: 1000) {
+            options.logger.warning("ignored a message on \(channel): \(why) (\(count) ignored so far)")
+        }
+    }
+
+    // MARK: Subscriptions
+
+    /// Subscription changes of one turn go out as one SUBSCRIBE and one UNSUBSCRIBE.
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        EventLoop.shared.atEndOfTurn { [weak self] in LoopActor.assumeIsolated { self?.flushSubscriptions() } }
+    }
+
+    private func flushSubscriptions() {
+        flushScheduled = false
+        let adding = pendingSubscribe
+        let removing = pendingUnsubscribe
+        pendingSubscribe = []
+        pendingUnsubscribe = []
+        guard isConnected, let subscriber else { return }   // a reconnection subscribes to everything owned
+        sendInChunks("SUBSCRIBE", adding, on: subscriber)
+        sendInChunks("UNSUBSCRIBE", removing, on: subscriber)
+    }
+
+    private func sendInChunks(_ command: String, _ channels: some Collection<String>, on connection: RedisConnection) {
+        var chunk: [[UInt8]] = []
+        for channel in channels {
+            chunk.append(Array(channel.utf8))
+            if chunk.count == 1000 {
+                connection.send([Array(command.utf8)] + chunk, replies: chunk.count)
+                chunk = []
+            }
+        }
+        if !chunk.isEmpty { connection.send([Array(command.utf8)] + chunk, replies: chunk.count) }
+    }
+
+    private func received(_ message: RedisConnection.Message) {
+        statistics.received += 1
+        let owner = message.pattern.map { patternOwners[$0] } ?? channelOwners[message.channel]
+        owner?.adapter?.received(message)
+    }
+
+    // MARK: Connecting
+
+    private func openConnections() async throws(RedisClusterError) {
+        connecting = true
+        defer { connecting = false }
+        let publisher: RedisConnection
+        let subscriber: RedisConnection
+        do {
+            publisher = try await RedisConnection.connect(host: endpoint.host, port: endpoint.port)
+        } catch {
+            throw .unreachable(options.url, "\(error)")
+        }
+        do {
+            subscriber = try await RedisConnection.connect(host: endpoint.host, port: endpoint.port)
+        } catch {
+            publisher.close()
+            throw .unreachable(options.url, "\(error)")
+        }
+        do {
+            if let password = endpoint.password {
+                _ = try await publisher.command("AUTH", password)
+                _ = try await subscriber.command("AUTH", password)
+            }
+            _ = try await publisher.command("PING")
+        } catch {
+            publisher.close()
+            subscriber.close()
+            if case .server(let message) = error { throw .refused(message) }
+            throw .unreachable(options.url, "\(error)")
+        }
+        guard !closed else {
+            publisher.close()
+            subscriber.close()
+            return
+        }
+        publisher.maxPendingReplies = options.maxPendingCommands
+        subscriber.maxPendingReplies = options.maxPendingCommands
+        subscriber.onMessage = { [weak self] message in self?.received(message) }
+        publisher.onClose = { [weak self] in self?.connectionLost() }
+        subscriber.onClose = { [weak self] in self?.connectionLost() }
+        self.publisher = publisher
+        self.subscriber = subscriber
+        isConnected = true
+        channelOwners = channelOwners.filter { $0.value.adapter != nil }
+        pendingSubscribe = []
+        pendingUnsubscribe = []
+        sendInChunks("SUBSCRIBE", channelOwners.keys, on: subscriber)
+        sendInChunks("PSUBSCRIBE", patternOwners.keys, on: subscriber)
+    }
+
+    private func connectionLost() {
+        guard !closed, isConnected else { return }
+        isConnected = false
+        statistics.disconnections += 1
+        options.logger.warning("lost the connection to Redis at \(options.url): delivering on this process only; reconnecting")
+        publisher?.close()
+        subscriber?.close()
+        publisher = nil
+        subscriber = nil
+        nextDelay = options.reconnectDelay
+        scheduleReconnect()
+    }
+
+    private func scheduleReconnect() {
+        guard !closed, reconnectTimer == nil else { return }
+        let timer = LoopTimer { [weak self] in self?.attemptReconnect() }
+        reconnectTimer = timer
+        timer.start(afterMilliseconds: nextDelay)
+        nextDelay = min(nextDelay * 2, options.maxReconnectDelay)
+    }
+
+    private func attemptReconnect() {
+        reconnectTimer?.close()
+        reconnectTimer = nil
+        guard !closed, !connecting else { return }
+        Task { [weak self] in
+            guard let self else { return }
+            do {
+                try await openConnections()
+                guard !closed else { return }
+                statistics.reconnections += 1
+                nextDelay = options.reconnectDelay
+                options.logger.notice("reconnected to Redis at \(options.url); subscribed again to \(channelOwners.count) channels")
+            } catch {
+                options.logger.debug("Redis at \(options.url) still unreachable: \(error)")
+                scheduleReconnect()
+            }
+        }
+    }
+
+    static func randomID(length: Int) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var generator = SystemRandomNumberGenerator()
+        return String(decoding: (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }, as: UTF8.self)
+    }
+}
+
+/// Counters of a ``RedisCluster``.
+public struct RedisClusterStatistics: Sendable, Equatable {
+    /// Messages published.
+    public var published = 0
+    /// Publishes dropped: Redis away, or too far behind.
+    public var publishFailures = 0
+    /// Messages received from Redis.
+    public var received = 0
+    /// Messages received and ignored: malformed, foreign or of unknown type.
+    public var ignoredMessages = 0
+    /// Times the connection to Redis was lost.
+    public var disconnections = 0
+    /// Times it was made again.
+    public var reconnections = 0
+}
