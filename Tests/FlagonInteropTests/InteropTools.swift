@@ -16,6 +16,8 @@ enum InteropTools {
     static var chromium: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") }
     /// redis-server (`scripts/setup --test`).
     static var redis: Bool { FileManager.default.isExecutableFile(atPath: RedisServer.binary) }
+    /// nginx (`scripts/setup --test`).
+    static var nginx: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") }
     /// A built executable of the package (`swift build`).
     static func server(_ name: String) -> Bool { isExecutable(ServerProcess.binary(name)) }
 

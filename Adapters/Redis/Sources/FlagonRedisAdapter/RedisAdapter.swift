@@ -261,18 +261,18 @@ public final class RedisAdapter: SocketIOAdapter {
         switch type {
         case .sockets:
             guard !mine, let requestID = request.requestId else { return }
-            let rooms = Set(Self.rooms(fields["rooms"]))
+            guard let rooms = Self.rooms(fields["rooms"]) else { return cluster.ignored("rooms is not a list", on: message.channel) }
             respond(to: request, ["requestId": .string(requestID),
-                                  "sockets": .array(local.socketIDs(BroadcastTarget(rooms: rooms)).map(JSONValue.string))])
+                                  "sockets": .array(local.socketIDs(BroadcastTarget(rooms: Set(rooms))).map(JSONValue.string))])
         case .allRooms:
             guard !mine, let requestID = request.requestId else { return }
             respond(to: request, ["requestId": .string(requestID), "rooms": .array(local.allRooms.sorted().map(JSONValue.string))])
         case .remoteJoin, .remoteLeave, .remoteDisconnect:
             guard !mine else { return }   // applied here when it was sent
-            receivedRoomOperation(type, request)
+            if !receivedRoomOperation(type, request) { cluster.ignored("malformed \(type) request", on: message.channel) }
         case .remoteFetch:
             guard !mine, let requestID = request.requestId else { return }
-            let target = Self.target(fields["opts"])
+            guard let target = Self.target(fields["opts"]) else { return cluster.ignored("malformed opts", on: message.channel) }
             respond(to: request, ["requestId": .string(requestID), "sockets": .array(local.localSockets(target).map(\.json))])
         case .serverSideEmit:
             guard !mine, case .array(let data)? = fields["data"] else { return }
@@ -292,25 +292,30 @@ public final class RedisAdapter: SocketIOAdapter {
         }
     }
 
-    private func receivedRoomOperation(_ type: RedisRequestType, _ request: RedisAdapterMessage) {
+    /// Applies a REMOTE_JOIN, REMOTE_LEAVE or REMOTE_DISCONNECT; `false` when it is malformed.
+    private func receivedRoomOperation(_ type: RedisRequestType, _ request: RedisAdapterMessage) -> Bool {
         let fields = request.fields
         if fields["opts"] != nil {
-            let target = Self.target(fields["opts"])
+            guard let target = Self.target(fields["opts"]) else { return false }
             switch type {
-            case .remoteJoin: local.addSockets(target, rooms: Self.rooms(fields["rooms"]))
-            case .remoteLeave: local.removeSockets(target, rooms: Self.rooms(fields["rooms"]))
-            default: local.disconnectSockets(target, close: fields["close"]?.boolValue == true)
+            case .remoteJoin, .remoteLeave:
+                guard case .array? = fields["rooms"], let rooms = Self.rooms(fields["rooms"]) else { return false }
+                if type == .remoteJoin { local.addSockets(target, rooms: rooms) } else { local.removeSockets(target, rooms: rooms) }
+            default:
+                local.disconnectSockets(target, close: fields["close"]?.boolValue == true)
             }
-            return
+            return true
         }
         // The older form: one socket by id, answered when it is here.
-        guard let sid = fields["sid"]?.stringValue, let socket = namespace.sockets[sid] else { return }
+        guard let sid = fields["sid"]?.stringValue else { return false }
+        guard let socket = namespace.sockets[sid] else { return true }
         switch type {
         case .remoteJoin: if let room = fields["room"]?.stringValue { socket.join(room) }
         case .remoteLeave: if let room = fields["room"]?.stringValue { socket.leave(room) }
         default: socket.disconnect(close: fields["close"]?.boolValue == true)
         }
         if let requestID = request.requestId { respond(to: request, ["requestId": .string(requestID)]) }
+        return true
     }
 
     private func receivedBroadcastWithAck(_ request: RedisAdapterMessage, requestID: String, on channel: String) {
@@ -323,7 +328,7 @@ public final class RedisAdapter: SocketIOAdapter {
             return cluster.ignored("invalid packet: \(error)", on: channel)
         }
         guard packet.namespace == namespace.name else { return cluster.ignored("a packet of \(packet.namespace)", on: channel) }
-        var target = Self.target(request.fields["opts"])
+        guard var target = Self.target(request.fields["opts"]) else { return cluster.ignored("malformed opts", on: channel) }
         target.local = true
         let timeout = request.fields["opts"]?["flags"]?["timeout"]?.intValue.map { UInt64(max(0, $0)) } ?? cluster.options.requestsTimeout
         local.broadcastWithAck(
@@ -380,20 +385,26 @@ public final class RedisAdapter: SocketIOAdapter {
 
     private func roomList(_ rooms: Set<String>) -> MessagePackValue { .array(rooms.sorted().map(MessagePackValue.string)) }
 
-    /// Room names as Node sends them (numbers allowed, as their decimal text).
-    static func rooms(_ value: JSONValue?) -> [String] {
-        guard case .array(let items)? = value else { return [] }
-        return items.compactMap { item in
+    /// Room names as Node sends them (numbers allowed, as their decimal text); absent is
+    /// none; `nil` when it is not a list of names.
+    static func rooms(_ value: JSONValue?) -> [String]? {
+        guard let value, value != .null else { return [] }
+        guard case .array(let items) = value else { return nil }
+        var rooms: [String] = []
+        for item in items {
             switch item {
-            case .string(let room): room
-            case .int(let number): String(number)
-            default: nil
+            case .string(let room): rooms.append(room)
+            case .int(let number): rooms.append(String(number))
+            default: return nil
             }
         }
+        return rooms
     }
 
-    static func target(_ opts: JSONValue?) -> BroadcastTarget {
-        BroadcastTarget(rooms: Set(rooms(opts?["rooms"])), except: Set(rooms(opts?["except"])))
+    /// The target of a request's `opts`; `nil` when they are not `{rooms, except}` lists.
+    static func target(_ opts: JSONValue?) -> BroadcastTarget? {
+        guard case .object? = opts, let rooms = Self.rooms(opts?["rooms"]), let except = Self.rooms(opts?["except"]) else { return nil }
+        return BroadcastTarget(rooms: Set(rooms), except: Set(except))
     }
 }
 
