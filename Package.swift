@@ -147,7 +147,8 @@ var package = Package(
         // Real peers (Python clients, Autobahn, Chromium) against the built executables;
         // skipped where their tools are missing unless FLAGON_REQUIRE_INTEROP=1.
         .testTarget(
-            name: "FlagonInteropTests", dependencies: ["FlagonLoop", "FlagonTesting", "FlagonRedisAdapter"], swiftSettings: swiftSettings
+            name: "FlagonInteropTests",
+            dependencies: ["FlagonLoop", "FlagonTesting", "FlagonRedisAdapter", "FlagonSocketIO", "Flagon", "FlagonJSON"], swiftSettings: swiftSettings
         ),
         .testTarget(name: "FlagonLoopTests", dependencies: ["FlagonLoop"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonTests", dependencies: ["Flagon", "FlagonTesting", "FlagonLoop", "DemoApp"], swiftSettings: swiftSettings),
