@@ -211,4 +211,57 @@ import Testing
         #expect(weakSocket == nil)
         #expect(a.cluster.subscribedChannelCount == baseline)
     }
+
+    /// What this adapter and the emitter publish, captured on Redis: the Node adapter's and
+    /// the Node emitter's bytes.
+    @Test(.enabled(if: enabled, "needs redis-server (scripts/setup --test)"))
+    @LoopActor func whatFlagonPublishesIsWhatNodePublishes() async throws {
+        let redis = try await RedisServer.start()
+        defer { RedisServer.stop(redis) }
+        let spy = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port)
+        defer { spy.close() }
+        var captured: [(String, String)] = []
+        spy.onMessage = { message in
+            let text = message.payload.first == UInt8(ascii: "{")
+                ? String(decoding: message.payload, as: UTF8.self) : message.payload.map { String($0, radix: 16).leftPadded(2) }.joined()
+            captured.append((message.channel, text))
+        }
+        try await spy.subscribe(pattern: "socket.io*")
+        let a = try await Node.start(redisPort: redis.port, id: "Fz3Ch9")
+        defer { a.cluster.close() }
+        let chat = a.sio.of("/chat")
+        chat.to("lobby").except("muted").emit("news", "hi")
+        chat.to("lobby").socketsJoin("b")
+        chat.to("lobby").socketsLeave("b")
+        chat.to("lobby").disconnectSockets(close: true)
+        chat.serverSideEmit("hello", ["n": 1])
+        let emitter = try await RedisEmitter.connect(url: "redis://127.0.0.1:\(redis.port)")
+        emitter.of("/chat").to("lobby").except("muted").emit("news", "hi")
+        emitter.of("/chat").to("lobby").socketsJoin("b")
+        await emitter.flush()
+        emitter.close()
+        for _ in 0..<100 where captured.count < 7 { await LoopTimer.sleep(milliseconds: 10) }
+        let expected: [(String, String)] = [
+            ("socket.io#/chat#lobby#",
+             "93a6467a3343683983a47479706502a46461746192a46e657773a26869a36e7370a52f6368617483a5726f6f6d7391a56c6f626279"
+                + "a665786365707491a56d75746564a5666c61677380"),
+            ("socket.io-request#/chat#", #"{"uid":"Fz3Ch9","type":2,"opts":{"rooms":["lobby"],"except":[]},"rooms":["b"]}"#),
+            ("socket.io-request#/chat#", #"{"uid":"Fz3Ch9","type":3,"opts":{"rooms":["lobby"],"except":[]},"rooms":["b"]}"#),
+            ("socket.io-request#/chat#", #"{"uid":"Fz3Ch9","type":4,"opts":{"rooms":["lobby"],"except":[]},"close":true}"#),
+            ("socket.io-request#/chat#", #"{"uid":"Fz3Ch9","type":6,"data":["hello",{"n":1}]}"#),
+            ("socket.io#/chat#lobby#",
+             "93a7656d697474657283a47479706502a46461746192a46e657773a26869a36e7370a52f6368617483a5726f6f6d7391a56c6f626279"
+                + "a5666c61677380a665786365707491a56d75746564"),
+            ("socket.io-request#/chat#", #"{"type":2,"opts":{"rooms":["lobby"],"except":[]},"rooms":["b"]}"#),
+        ]
+        #expect(captured.count == expected.count)
+        for (got, want) in zip(captured, expected) {
+            #expect(got.0 == want.0)
+            #expect(got.1 == want.1)
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -92,4 +92,52 @@ private func hex(_ text: String) -> [UInt8] {
         #expect(throws: RedisMessageError.self) { try RedisAdapterMessage.decode(Array("{nope".utf8)) }
         #expect(throws: RedisMessageError.self) { try RedisAdapterMessage.decode([0x92, 0x01, 0x02]) }
     }
+
+    /// Every JSON request and response of the Node adapter (and emitter), as `JSON.stringify`
+    /// writes them: read with its type, written back to the same text.
+    @Test(arguments: [
+        (#"{"uid":"Fz3Ch9","requestId":"a1b2c3","type":0,"rooms":["lobby"]}"#, RedisRequestType.sockets),
+        (#"{"uid":"Fz3Ch9","requestId":"a1b2c3","type":1}"#, .allRooms),
+        (#"{"uid":"Fz3Ch9","type":2,"opts":{"rooms":["a"],"except":["x"]},"rooms":["b","c"]}"#, .remoteJoin),
+        (#"{"uid":"Fz3Ch9","requestId":"a1b2c3","type":2,"sid":"s1","room":"b"}"#, .remoteJoin),
+        (#"{"type":2,"opts":{"rooms":[],"except":[]},"rooms":["b"]}"#, .remoteJoin),
+        (#"{"uid":"Fz3Ch9","type":3,"opts":{"rooms":["a"],"except":[]},"rooms":["b"]}"#, .remoteLeave),
+        (#"{"uid":"Fz3Ch9","type":4,"opts":{"rooms":["a"],"except":[]},"close":true}"#, .remoteDisconnect),
+        (#"{"uid":"Fz3Ch9","requestId":"a1b2c3","type":5,"opts":{"rooms":["a"],"except":[]}}"#, .remoteFetch),
+        (#"{"uid":"Fz3Ch9","type":6,"data":["hello",{"n":1}]}"#, .serverSideEmit),
+        (#"{"uid":"Fz3Ch9","requestId":"a1b2c3","type":6,"data":["hello",1]}"#, .serverSideEmit),
+        (#"{"uid":"emitter","type":6,"data":["hello"]}"#, .serverSideEmit),
+        (#"{"type":6,"requestId":"a1b2c3","data":"answer"}"#, .serverSideEmit),
+        (#"{"type":8,"requestId":"a1b2c3","clientCount":3}"#, .broadcastClientCount),
+    ] as [(String, RedisRequestType)])
+    func everyJSONRequestReadsAndWritesTheSameText(_ text: String, _ type: RedisRequestType) throws {
+        let message = try RedisAdapterMessage.decode(Array(text.utf8))
+        #expect(message.type == type)
+        #expect(String(decoding: message.encodedJSON(), as: UTF8.self) == text)
+    }
+
+    /// Responses without a type: found by their request id.
+    @Test(arguments: [
+        #"{"requestId":"a1b2c3","sockets":["s1","s2"]}"#,
+        #"{"requestId":"a1b2c3","rooms":["lobby","s1"]}"#,
+        #"{"requestId":"a1b2c3"}"#,
+        #"{"requestId":"a1b2c3","sockets":[{"id":"s1","handshake":{"headers":{"host":"x"},"time":"t","address":"::1","xdomain":false,"secure":false,"issued":1,"url":"/socket.io/?EIO=4","query":{"EIO":"4"},"auth":{}},"rooms":["s1","a"],"data":{"user":"bob"}}]}"#,
+    ])
+    func everyJSONResponseReadsAndWritesTheSameText(_ text: String) throws {
+        let message = try RedisAdapterMessage.decode(Array(text.utf8))
+        #expect(message.type == nil && message.requestId == "a1b2c3")
+        #expect(String(decoding: message.encodedJSON(), as: UTF8.self) == text)
+    }
+
+    /// What `@socket.io/redis-emitter` publishes: `["emitter", packet, {rooms, flags, except}]`
+    /// (its own key order), read as a broadcast.
+    @Test func theEmittersBroadcastReadsAsABroadcast() throws {
+        // ["emitter", {type: 2, data: ["news", "hi"], nsp: "/chat"}, {rooms: ["lobby"], flags: {}, except: ["muted"]}]
+        let bytes = hex(
+            "93a7656d697474657283a47479706502a46461746192a46e657773a26869a36e7370a52f6368617483a5726f6f6d7391a56c6f626279"
+                + "a5666c61677380a665786365707491a56d75746564")
+        let broadcast = try RedisBroadcast.decode(bytes)
+        #expect(broadcast == RedisBroadcast(uid: "emitter", packet: SocketIOPacket(type: .event, namespace: "/chat", data: ["news", "hi"]),
+                                            rooms: ["lobby"], except: ["muted"]))
+    }
 }
