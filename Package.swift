@@ -120,7 +120,9 @@ var package = Package(
             dependencies: ["FlagonJSON", "Flagon", "FlagonSocketIO", "FlagonLoop", "FlagonSocketIOCore", "FlagonHTTP", "FlagonMacros"],
             path: "Benchmarks/bench", swiftSettings: macroUserSettings
         ),
-        .executableTarget(name: "Demo", dependencies: ["DemoApp", "Flagon"], path: "Examples/Demo", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "Demo", dependencies: ["DemoApp", "Flagon", "FlagonRedisAdapter"], path: "Examples/Demo", swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FlagonRedisAdapterTests",

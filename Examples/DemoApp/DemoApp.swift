@@ -14,14 +14,16 @@ public enum DemoApp {
         return path + "static"
     }()
 
-    /// Builds the app. `secretKey` signs the session cookie (random when not given).
+    /// Builds the app. `secretKey` signs the session cookie (random when not given; the
+    /// processes of a cluster share `FLAGON_SECRET_KEY`); `adapter` makes each namespace's
+    /// adapter (a Redis cluster's, to run several processes).
     @LoopActor
-    public static func make(secretKey: [UInt8]? = nil) -> App {
+    public static func make(secretKey: [UInt8]? = nil, adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil) -> App {
         let app = App()
         let key = secretKey ?? getenv("FLAGON_SECRET_KEY").map { Array(String(cString: $0).utf8) } ?? Crypto.randomBytes(32)
         let sessions = SessionMiddleware(secretKey: key)
         app.use(sessions)
-        let sio = SocketIOServer(sessions: sessions)
+        let sio = SocketIOServer(sessions: sessions, adapter: adapter)
         sio.register(ChatRoomController.self, namespace: "/chat")
         sio.attach(to: app)
 

@@ -6,17 +6,19 @@ import Testing
 /// front of both (Tests/Interop/cluster_checks.py).
 @Suite struct ClusterTests {
     @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.redis, InteropTools.nginx,
-                                             InteropTools.server("conformance-server"), InteropTools.server("flagon-emit")),
+                                             InteropTools.server("conformance-server"), InteropTools.server("flagon-emit"),
+                                             InteropTools.server("demo")),
                    "needs .venv (scripts/setup-interop), redis-server and nginx (scripts/setup --test) and `swift build`"))
     func twoServersShareRoomsBroadcastsAndRequestsThroughRedis() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let outcome = try await ExternalProcess.run(
             ExternalProcess.python,
             [ExternalProcess.interopScript("cluster_checks.py"), ServerProcess.binary("conformance-server").path, RedisServer.binary,
-             ServerProcess.binary("flagon-emit").path, "/usr/sbin/nginx", root.appendingPathComponent("Adapters/Redis/deploy/nginx.conf").path],
+             ServerProcess.binary("flagon-emit").path, "/usr/sbin/nginx", root.appendingPathComponent("Adapters/Redis/deploy/nginx.conf").path,
+             ServerProcess.binary("demo").path],
             timeout: 300)
         #expect(!outcome.timedOut)
         #expect(outcome.status == 0, "\(outcome.output.suffix(4000))")
-        #expect(outcome.output.contains("16 passed, 0 failed"))
+        #expect(outcome.output.contains("17 passed, 0 failed"))
     }
 }

@@ -4,7 +4,7 @@ the contract), driven by python-socketio clients over WebSocket and long-polling
 flagon-emit; garbage on every channel; redis-server killed and restarted; Redis absent at
 start; and, when nginx is given, two processes behind nginx.
 
-Usage: cluster_checks.py SERVER_BINARY REDIS_SERVER FLAGON_EMIT [NGINX NGINX_CONF]
+Usage: cluster_checks.py SERVER_BINARY REDIS_SERVER FLAGON_EMIT [NGINX NGINX_CONF [DEMO_BINARY]]
 Prints 'N passed, M failed'.
 """
 import asyncio
@@ -26,6 +26,7 @@ from checklib import check, expect, expect_equal, run
 SERVER, REDIS_SERVER, FLAGON_EMIT = sys.argv[1:4]
 NGINX = sys.argv[4] if len(sys.argv) > 4 else None
 NGINX_CONF = sys.argv[5] if len(sys.argv) > 5 else None
+DEMO = sys.argv[6] if len(sys.argv) > 6 else None
 NSP = "/cluster"
 
 
@@ -462,6 +463,39 @@ async def behind_nginx_polling_and_websocket_clients_chat_across_processes():
             nginx.wait(5)
         except subprocess.TimeoutExpired:
             nginx.kill()
+
+
+@check
+def the_demo_chat_runs_unchanged_as_a_cluster():
+    if not DEMO:
+        raise AssertionError("demo not given")
+    ports = [free_port(), free_port()]
+    env = dict(os.environ, REDIS_URL=REDIS.url, FLAGON_SECRET_KEY="cluster-check")
+    demos = [subprocess.Popen([DEMO], env=dict(env, PORT=str(port)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for port in ports]
+    try:
+        for port in ports:
+            wait_for_port(port)
+        said = []
+        ann, bob = socketio.Client(reconnection=False), socketio.Client(reconnection=False)
+        bob.on("said", lambda data: said.append(data), namespace="/chat")
+        ann.connect(f"http://127.0.0.1:{ports[0]}", namespaces=["/chat"], transports=["websocket"], wait_timeout=5)
+        bob.connect(f"http://127.0.0.1:{ports[1]}", namespaces=["/chat"], transports=["polling"], wait_timeout=5)
+        for client, name in ((ann, "ann"), (bob, "bob")):
+            expect_equal(client.call("login", name, namespace="/chat", timeout=5)["ok"], True)
+            expect_equal(client.call("join", "general", namespace="/chat", timeout=5)["ok"], True)
+        time.sleep(0.3)
+        expect_equal(ann.call("say", "hi bob", namespace="/chat", timeout=5)["ok"], True)
+        deadline = time.time() + 5
+        while not said and time.time() < deadline:
+            time.sleep(0.05)
+        expect_equal(said, [{"room": "general", "user": "ann", "text": "hi bob"}])
+        ann.disconnect()
+        bob.disconnect()
+    finally:
+        for demo in demos:
+            demo.kill()
+            demo.wait()
 
 
 try:
