@@ -117,7 +117,8 @@ var package = Package(
         ),
         .executableTarget(
             name: "Bench",
-            dependencies: ["FlagonJSON", "Flagon", "FlagonSocketIO", "FlagonLoop", "FlagonSocketIOCore", "FlagonHTTP", "FlagonMacros"],
+            dependencies: ["FlagonJSON", "Flagon", "FlagonSocketIO", "FlagonLoop", "FlagonSocketIOCore", "FlagonHTTP", "FlagonMacros",
+                           "FlagonRedisAdapter"],
             path: "Benchmarks/bench", swiftSettings: macroUserSettings
         ),
         .executableTarget(

@@ -15,7 +15,7 @@ struct BenchOptions {
 
 /// Every scenario, in the order they run.
 let allBenchScenarios = ["echo-50", "echo-50-controller", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
-                         "polling", "http", "churn"]
+                         "polling", "http", "churn"] + (ClusterBench.available ? ["cluster"] : [])
 
 /// Runs the scenarios against a server and reports.
 @LoopActor

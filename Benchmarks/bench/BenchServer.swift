@@ -2,6 +2,7 @@ import Flagon
 import FlagonJSON
 import FlagonLoop
 import FlagonMacros
+import FlagonRedisAdapter
 import FlagonSocketIO
 
 /// The bench server contract (Socket.IO v5 on Engine.IO v4 at /socket.io, namespace "/"):
@@ -10,14 +11,14 @@ import FlagonSocketIO
 /// a controller class. `GET /plain` answers "Hello, World!".
 enum BenchServer {
     @LoopActor
-    static func makeApp() -> App {
+    static func makeApp(adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil) -> App {
         let app = App()
         app.get("/plain") { _ in Response.text("Hello, World!") }
         var options = SocketIOOptions()
         options.engine.cors = .any
         options.engine.maxBufferedPackets = 100_000
         options.engine.maxBufferedBytes = 64 * 1024 * 1024
-        let sio = SocketIOServer(options: options)
+        let sio = SocketIOServer(options: options, adapter: adapter)
         sio.on("echo") { _, args in args }
         sio.on("join") { socket, _ in
             socket.join("bench")
@@ -33,15 +34,22 @@ enum BenchServer {
         return app
     }
 
-    /// Serves until SIGINT or SIGTERM.
+    /// Serves until SIGINT or SIGTERM; with `redisURL`, as a member of that cluster.
     @LoopActor
-    static func serve(port: Int) async throws {
+    static func serve(port: Int, redisURL: String? = nil, routing: RedisRouting = .targeted) async throws {
         ResourceLimits.raiseOpenFiles()
+        var cluster: RedisCluster?
+        if let redisURL {
+            var clusterOptions = RedisAdapterOptions(url: redisURL)
+            clusterOptions.routing = routing
+            clusterOptions.maxPendingBytes = 256 << 20
+            cluster = try await RedisCluster.connect(clusterOptions)
+        }
         var options = ServerOptions()
         options.port = port
         options.maxConnections = 100_000
         options.keepAliveTimeout = 60_000
-        let server = try Server(app: makeApp(), options: options)
+        let server = try Server(app: makeApp(adapter: cluster?.makeAdapter), options: options)
         try await server.run()
     }
 }

@@ -95,6 +95,18 @@ final class FanoutLoad: LoadCounter {
         for _ in 0..<window { fanout(sender) }
     }
 
+    /// Keeps `window` fanouts in flight end to end: each is sent when the pacer (a receiver,
+    /// on another server of a cluster) gets one, so that no server falls behind unboundedly.
+    func startCapacity(_ sender: BenchSocket, window: Int, pacer: BenchSocket) {
+        self.sender = sender
+        let counting = pacer.onMessage
+        pacer.onMessage = { [unowned self] message in
+            counting?(message)
+            fanout(sender)
+        }
+        for _ in 0..<window { fanout(sender) }
+    }
+
     func stop() {
         timer?.close()
         timer = nil

@@ -43,13 +43,21 @@ struct Measurer {
     let duration: Double
     let reps: Int
     let warmup: Double
+    /// Other server processes whose CPU time counts too (a cluster's).
+    var otherPIDs: [Int32] = []
+
+    private func serverCPU() -> Double? {
+        guard let serverPID, var total = ResourceLimits.cpuSeconds(pid: serverPID) else { return nil }
+        for pid in otherPIDs { total += ResourceLimits.cpuSeconds(pid: pid) ?? 0 }
+        return total
+    }
 
     func measure(_ load: any LoadCounter, latency: Bool = true) async -> [RepResult] {
         await LoopTimer.sleep(milliseconds: UInt64(warmup * 1000))
         var results: [RepResult] = []
         for _ in 0..<reps {
             load.reset()
-            let serverStart = serverPID.flatMap { ResourceLimits.cpuSeconds(pid: $0) }
+            let serverStart = serverCPU()
             let selfStart = ResourceLimits.selfCPUSeconds()
             let wallStart = ResourceLimits.nowMicros()
             await LoopTimer.sleep(milliseconds: UInt64(duration * 1000))
@@ -57,7 +65,7 @@ struct Measurer {
             let units = Double(load.completed)
             let selfCPU = ResourceLimits.selfCPUSeconds() - selfStart
             var serverPer100k: Double?
-            if let serverStart, let serverEnd = serverPID.flatMap({ ResourceLimits.cpuSeconds(pid: $0) }), units > 0 {
+            if let serverStart, let serverEnd = serverCPU(), units > 0 {
                 serverPer100k = (serverEnd - serverStart) / units * 100_000
             }
             let histogram = load.histogram

@@ -1,13 +1,15 @@
 // `swift run -c release bench`: Flagon's Socket.IO benchmark.
 //
 //   bench                                  start the bench server in a child process, run every scenario
-//   bench serve --port N                   only the bench server
+//   bench serve --port N [--redis URL [--routing pattern]]
+//                                          only the bench server (a cluster member with --redis)
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
 //   bench soak [--clients N] [--duration S] [--warmup S] [--server PATH]
 //                                          long run against the conformance server (release build)
 //   options: --scenario NAME (repeatable), --duration SECONDS, --reps N, --json PATH,
 //            --url http://127.0.0.1:PORT (measure another server), --server-pid PID, --no-pin
 import FlagonLoop
+import FlagonRedisAdapter
 import Foundation
 
 #if DEBUG
@@ -43,7 +45,10 @@ if arguments.first == "soak" {
 if arguments.first == "serve" {
     var port = 3000
     if let index = arguments.firstIndex(of: "--port"), index + 1 < arguments.count { port = Int(arguments[index + 1]) ?? port }
-    try await BenchServer.serve(port: port)
+    let redis = arguments.firstIndex(of: "--redis").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+    let routingIndex = arguments.firstIndex(of: "--routing")
+    let routing: RedisRouting = routingIndex.map { $0 + 1 < arguments.count && arguments[$0 + 1] == "pattern" } == true ? .pattern : .targeted
+    try await BenchServer.serve(port: port, redisURL: redis, routing: routing)
     exit(0)
 }
 
@@ -118,6 +123,14 @@ let header = "bench against \(target): \(options.reps) reps x \(options.duration
 print(header)
 var results: [ScenarioResult] = []
 for scenario in options.scenarios {
+    if scenario == "cluster" {
+        for result in await ClusterBench(options: options).run() {
+            let median = result.median { $0.throughput }.map { String(format: "%.1f", $0) } ?? (result.error ?? "–")
+            print("  \(result.name): \(median) \(result.unit)")
+            results.append(result)
+        }
+        continue
+    }
     if scenario.hasPrefix("idle"), let running = child {
         // Memory per connection is only meaningful from a fresh process: freed memory is reused.
         running.terminate()

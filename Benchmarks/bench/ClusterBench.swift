@@ -1,0 +1,135 @@
+import FlagonLoop
+import Foundation
+
+/// `cluster`: two bench servers in child processes sharing a redis-server of the bench's
+/// own. 1,000 receivers in room "bench", half on each server, one sender on the first:
+/// fan-out at capacity (window 8, paced end to end by a receiver on the second server, so
+/// that neither server falls behind unboundedly) and at 100 fanouts/s (delivery latency over
+/// every receiver). Then the CPU of a server with no client at all while the other floods a
+/// room at capacity: with targeted routing (it does not even receive the room's messages)
+/// and with Node's pattern routing.
+@LoopActor
+struct ClusterBench {
+    nonisolated static let redisBinary = "/usr/bin/redis-server"
+    nonisolated static var available: Bool { FileManager.default.isExecutableFile(atPath: redisBinary) }
+
+    let options: BenchOptions
+
+    func run() async -> [ScenarioResult] {
+        guard Self.available else { return [ScenarioResult(name: "cluster", unit: "", reps: [], error: "needs \(Self.redisBinary)")] }
+        var children: [Process] = []
+        defer {
+            for child in children where child.isRunning {
+                child.terminate()
+                child.waitUntilExit()
+            }
+        }
+        do {
+            let redisPort = Int.random(in: 40_000..<50_000)
+            let redis = Process()
+            redis.executableURL = URL(fileURLWithPath: Self.redisBinary)
+            redis.arguments = ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            redis.standardOutput = FileHandle.nullDevice
+            try redis.run()
+            children.append(redis)
+            try await Self.waitForPort(redisPort)
+            let url = "redis://127.0.0.1:\(redisPort)"
+            let (a, aPort) = try await Self.startServer(redis: url)
+            children.append(a)
+            let (b, bPort) = try await Self.startServer(redis: url)
+            children.append(b)
+            var results = [try await fanout(aPort: aPort, bPort: bPort, pids: [a.processIdentifier, b.processIdentifier], capacity: true),
+                           try await fanout(aPort: aPort, bPort: bPort, pids: [a.processIdentifier, b.processIdentifier], capacity: false)]
+            b.terminate()
+            b.waitUntilExit()
+            for routing in ["targeted", "pattern"] {
+                let (idle, _) = try await Self.startServer(redis: url, routing: routing)
+                children.append(idle)
+                results.append(try await idleServerCPU(floodPort: aPort, idlePID: idle.processIdentifier, routing: routing))
+                idle.terminate()
+                idle.waitUntilExit()
+            }
+            return results
+        } catch {
+            return [ScenarioResult(name: "cluster", unit: "", reps: [], error: String(describing: error))]
+        }
+    }
+
+    private func fanout(aPort: Int, bPort: Int, pids: [Int32], capacity: Bool) async throws -> ScenarioResult {
+        let onA = try await openSockets(500, port: aPort)
+        let onB = try await openSockets(500, port: bPort)
+        let sender = try await BenchSocket.connect(port: aPort)
+        let load = FanoutLoad()
+        await load.join(onA + onB)
+        await LoopTimer.sleep(milliseconds: 300)   // the room's subscriptions reach Redis
+        load.listen(onA + onB, measureLatency: !capacity)
+        if capacity {
+            load.startCapacity(sender, window: 8, pacer: onB[0])
+        } else {
+            load.startSteady(sender, rate: 100)
+        }
+        var measurer = Measurer(serverPID: pids[0], duration: options.duration, reps: options.reps, warmup: options.warmup)
+        measurer.otherPIDs = Array(pids.dropFirst())
+        let reps = await measurer.measure(load, latency: !capacity)
+        load.stop()
+        sender.close()
+        for receiver in onA + onB { receiver.close() }
+        await LoopTimer.sleep(milliseconds: 500)
+        let name = capacity ? "cluster fanout-capacity (2 servers + Redis, 500 + 500 receivers, window 8 end to end; CPU of both servers)"
+            : "cluster fanout-steady (2 servers + Redis, 500 + 500 receivers, 100 msg/s)"
+        return ScenarioResult(name: name, unit: "deliveries/s", reps: reps)
+    }
+
+    /// The idle server's CPU share while the other floods room "bench" (its 500 members are
+    /// all on the flooding server).
+    private func idleServerCPU(floodPort: Int, idlePID: Int32, routing: String) async throws -> ScenarioResult {
+        let receivers = try await openSockets(500, port: floodPort)
+        let sender = try await BenchSocket.connect(port: floodPort)
+        let load = FanoutLoad()
+        await load.join(receivers)
+        load.listen(receivers, measureLatency: false)
+        load.startCapacity(sender, window: 8)
+        await LoopTimer.sleep(milliseconds: UInt64(options.warmup * 1000))
+        var reps: [RepResult] = []
+        for _ in 0..<options.reps {
+            load.reset()
+            let cpuStart = ResourceLimits.cpuSeconds(pid: idlePID) ?? 0
+            let wallStart = ResourceLimits.nowMicros()
+            await LoopTimer.sleep(milliseconds: UInt64(options.duration * 1000))
+            let wall = Double(ResourceLimits.nowMicros() - wallStart) / 1e6
+            let cpu = (ResourceLimits.cpuSeconds(pid: idlePID) ?? 0) - cpuStart
+            let floods = Double(load.completed) / 500 / wall
+            reps.append(RepResult(throughput: cpu / wall * 100, generatorCPUShare: 0,
+                                  note: String(format: "%.0f room emits/s published by the other server", floods)))
+        }
+        load.stop()
+        sender.close()
+        for receiver in receivers { receiver.close() }
+        await LoopTimer.sleep(milliseconds: 500)
+        return ScenarioResult(name: "cluster idle server, \(routing) routing, while another floods a room it has no member of",
+                              unit: "% of a core", reps: reps)
+    }
+
+    static func startServer(redis: String, routing: String = "targeted") async throws -> (Process, Int) {
+        let port = Int.random(in: 20_000..<40_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["serve", "--port", String(port), "--redis", redis, "--routing", routing]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try await waitForPort(port)
+        return (process, port)
+    }
+
+    static func waitForPort(_ port: Int) async throws {
+        for _ in 0..<300 {
+            if let stream = try? await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port)) {
+                stream.close()
+                return
+            }
+            await LoopTimer.sleep(milliseconds: 20)
+        }
+        throw BenchSocket.Failure.handshake("nothing listens on \(port)")
+    }
+}
