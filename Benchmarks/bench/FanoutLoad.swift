@@ -72,15 +72,17 @@ final class FanoutLoad: LoadCounter {
         sender.send(payload)
     }
 
-    /// Sends `rate` fanouts per second, in ticks of 10 ms.
+    /// Sends `rate` fanouts per second, in ticks of 10 ms; what a late tick owes is sent with
+    /// it (the count follows the clock, not the number of ticks).
     func startSteady(_ sender: BenchSocket, rate: Int) {
         self.sender = sender
-        var owed = 0.0
+        let started = ResourceLimits.nowMicros()
+        var sent = 0
         timer = LoopTimer { [unowned self] in
-            owed += Double(rate) / 100
-            while owed >= 1 {
+            let due = Int((ResourceLimits.nowMicros() - started) * UInt64(rate) / 1_000_000)
+            while sent < due {
                 fanout(sender)
-                owed -= 1
+                sent += 1
             }
         }
         timer?.start(afterMilliseconds: 10, repeatMilliseconds: 10)

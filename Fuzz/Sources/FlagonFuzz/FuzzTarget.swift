@@ -16,6 +16,8 @@ enum FuzzTarget: String, CaseIterable {
     case msgpack
     /// The Redis reply parser, fed in pieces.
     case resp
+    /// Broadcasts, requests and responses of the Redis adapter, with a re-encode round trip.
+    case redis
 
     func run(_ input: [UInt8]) {
         switch self {
@@ -27,6 +29,7 @@ enum FuzzTarget: String, CaseIterable {
         case .cookies: CookieFuzz.run(input)
         case .msgpack: MessagePackFuzz.run(input)
         case .resp: RESPFuzz.run(input)
+        case .redis: RedisMessageFuzz.run(input)
         }
     }
 }
