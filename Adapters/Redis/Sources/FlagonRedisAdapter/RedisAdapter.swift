@@ -91,7 +91,8 @@ public final class RedisAdapter: SocketIOAdapter {
             if target.volatile { request["opts"]?.setFlag("volatile") }
             if cluster.publish(channels.request, MessagePackWriter.encode(.map(request))) {
                 ackRequests[requestID] = AckRequest(onClientCount: onClientCount, onAck: onAck)
-                let timer = LoopTimer { [weak self] in self?.ackRequests[requestID] = nil }
+                // Node's adapter forgets the request after the timeout: answers after it are dropped.
+                let timer = LoopTimer { [weak self] in self?.ackRequests.removeValue(forKey: requestID)?.timer?.close() }
                 ackRequests[requestID]?.timer = timer
                 timer.start(afterMilliseconds: timeout)
             }
