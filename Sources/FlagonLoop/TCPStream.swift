@@ -79,9 +79,22 @@ public final class TCPStream {
         group?.opened()
     }
 
-    /// Opens a connection to `address`.
-    public static func connect(to address: SocketAddress, group: HandleGroup? = nil) async throws(UVError) -> TCPStream {
+    /// Opens a connection to `address`; with `timeoutMilliseconds`, gives up after that long
+    /// (`ETIMEDOUT`): a peer that drops packets would otherwise keep the caller waiting for
+    /// the kernel's own timeout, minutes.
+    public static func connect(to address: SocketAddress, group: HandleGroup? = nil,
+                               timeoutMilliseconds: UInt64? = nil) async throws(UVError) -> TCPStream {
         let stream = TCPStream(group: group)
+        var timedOut = false
+        let timer = timeoutMilliseconds.map { timeout in
+            let timer = LoopTimer { [weak stream] in
+                timedOut = true
+                stream?.close()   // cancels the connect request
+            }
+            timer.start(afterMilliseconds: timeout)
+            return timer
+        }
+        defer { timer?.close() }
         let request = ConnectRequest()
         let result: Result<Void, UVError> = await withCheckedContinuation { continuation in
             request.continuation = continuation
@@ -98,6 +111,7 @@ public final class TCPStream {
             return stream
         case .failure(let error):
             stream.close()
+            if timedOut { throw UVError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "connect \(address)") }
             throw error
         }
     }

@@ -212,6 +212,29 @@ import Testing
         #expect(a.cluster.subscribedChannelCount == baseline)
     }
 
+    @Test(.enabled(if: enabled, "needs redis-server (scripts/setup --test)"))
+    @LoopActor func malformedMessagesAreCountedAndIgnored() async throws {
+        let redis = try await RedisServer.start()
+        defer { RedisServer.stop(redis) }
+        let a = try await Node.start(redisPort: redis.port, id: "A")
+        defer { a.cluster.close() }
+        let client = try await a.client()
+        #expect(try await client.emitWithAck("join", ["room"]) == [true])
+        await LoopTimer.sleep(milliseconds: 50)
+        let publisher = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port)
+        defer { publisher.close() }
+        let channels = RedisAdapterChannels(namespace: "/")
+        let garbage: [[UInt8]] = [[0xc1], Array("{nope".utf8), Array(#"{"type":4,"opts":{"rooms":7}}"#.utf8), [0x93, 0x01, 0x80, 0x80],
+                                  Array(#"{"type":99}"#.utf8)]
+        for channel in [channels.broadcast, channels.room("room"), channels.request, channels.response] {
+            for payload in garbage { _ = try await publisher.command([Array("PUBLISH".utf8), Array(channel.utf8), payload]) }
+        }
+        for _ in 0..<100 where a.cluster.statistics.ignoredMessages < 20 { await LoopTimer.sleep(milliseconds: 10) }
+        #expect(a.cluster.statistics.ignoredMessages == 20)
+        #expect(a.sio.main.sockets.count == 1 && client.received().isEmpty && !client.isClosed)
+        await client.close()
+    }
+
     /// What this adapter and the emitter publish, captured on Redis: the Node adapter's and
     /// the Node emitter's bytes.
     @Test(.enabled(if: enabled, "needs redis-server (scripts/setup --test)"))

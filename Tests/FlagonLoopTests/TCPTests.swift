@@ -121,4 +121,22 @@ private func readExactly(_ stream: TCPStream, count: Int) async -> [UInt8] {
         #expect(sawEOF)
         listener.close()
     }
+
+    /// A connect that has not completed when its timeout fires gives up with ETIMEDOUT (a
+    /// timeout of 0 fires before the loop polls for the connection's completion); with time
+    /// enough, the same connect succeeds.
+    @Test @LoopActor func aConnectGivesUpAtItsTimeout() async throws {
+        let listener = try TCPListener(host: "127.0.0.1", port: 0) { $0.close() }
+        defer { listener.close() }
+        let address = try SocketAddress(host: "127.0.0.1", port: listener.port)
+        do {
+            let stream = try await TCPStream.connect(to: address, timeoutMilliseconds: 0)
+            stream.close()
+            Issue.record("connected within a zero timeout")
+        } catch {
+            #expect(error.name == "ETIMEDOUT")
+        }
+        let stream = try await TCPStream.connect(to: address, timeoutMilliseconds: 2000)
+        stream.close()
+    }
 }

@@ -167,11 +167,17 @@ public final class RedisCluster {
         for channel in channels {
             chunk.append(Array(channel.utf8))
             if chunk.count == 1000 {
-                connection.send([Array(command.utf8)] + chunk, replies: chunk.count)
+                send(chunk)
                 chunk = []
             }
         }
-        if !chunk.isEmpty { connection.send([Array(command.utf8)] + chunk, replies: chunk.count) }
+        if !chunk.isEmpty { send(chunk) }
+
+        func send(_ chunk: [[UInt8]]) {
+            if !connection.send([Array(command.utf8)] + chunk, replies: chunk.count) {
+                options.logger.error("could not send \(command) for \(chunk.count) channels to Redis")
+            }
+        }
     }
 
     private func received(_ message: RedisConnection.Message) {
@@ -216,7 +222,9 @@ public final class RedisCluster {
             return
         }
         publisher.maxPendingReplies = options.maxPendingCommands
-        subscriber.maxPendingReplies = options.maxPendingCommands
+        // The subscribed connection waits only for subscription confirmations, one per channel:
+        // as many as rooms with local members, which the sockets' own limits bound.
+        subscriber.maxPendingReplies = 1 << 24
         subscriber.onMessage = { [weak self] message in self?.received(message) }
         publisher.onClose = { [weak self] in self?.connectionLost() }
         subscriber.onClose = { [weak self] in self?.connectionLost() }

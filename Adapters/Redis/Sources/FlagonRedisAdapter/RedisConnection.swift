@@ -58,9 +58,9 @@ public final class RedisConnection: TCPStreamHandler {
         self.stream = stream
     }
 
-    /// Connects to redis-server.
-    public static func connect(host: String, port: Int) async throws(UVError) -> RedisConnection {
-        let stream = try await TCPStream.connect(to: SocketAddress(host: host, port: port))
+    /// Connects to redis-server, giving up after `timeoutMilliseconds` (default 5 s).
+    public static func connect(host: String, port: Int, timeoutMilliseconds: UInt64 = 5000) async throws(UVError) -> RedisConnection {
+        let stream = try await TCPStream.connect(to: SocketAddress(host: host, port: port), timeoutMilliseconds: timeoutMilliseconds)
         let connection = RedisConnection(stream: stream)
         stream.handler = connection   // the stream keeps its connection until it closes
         stream.startReading()
