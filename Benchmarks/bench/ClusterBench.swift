@@ -25,7 +25,7 @@ struct ClusterBench {
             }
         }
         do {
-            let redisPort = Int.random(in: 40_000..<50_000)
+            let redisPort = try Self.freePort()
             let redis = Process()
             redis.executableURL = URL(fileURLWithPath: Self.redisBinary)
             redis.arguments = ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
@@ -123,7 +123,7 @@ struct ClusterBench {
     }
 
     static func startServer(redis: String, routing: String = "targeted") async throws -> (Process, Int) {
-        let port = Int.random(in: 20_000..<40_000)
+        let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         process.arguments = ["serve", "--port", String(port), "--redis", redis, "--routing", routing]
@@ -132,6 +132,13 @@ struct ClusterBench {
         try process.run()
         try await waitForPort(port)
         return (process, port)
+    }
+
+    /// A port nothing listens on now (the kernel's choice).
+    static func freePort() throws -> Int {
+        let listener = try TCPListener(host: "127.0.0.1", port: 0) { $0.close() }
+        defer { listener.close() }
+        return listener.port
     }
 
     static func waitForPort(_ port: Int) async throws {
