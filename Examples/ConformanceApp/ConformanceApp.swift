@@ -24,6 +24,8 @@ public enum ConformanceApp {
         /// 300/200 ms (for load tests whose clients cannot answer that fast).
         public var pingInterval: UInt64?
         public var pingTimeout: UInt64?
+        /// `RECOVERY_MS`: connection state recovery with this window (section 9).
+        public var recoveryMilliseconds: UInt64?
         /// `SERVER_ID`: this process's name in cluster mode (section 8).
         public var serverID = "flagon-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
 
@@ -38,13 +40,15 @@ public enum ConformanceApp {
             settings.pingInterval = environment["PING_INTERVAL"].flatMap(UInt64.init)
             settings.pingTimeout = environment["PING_TIMEOUT"].flatMap(UInt64.init)
             if let id = environment["SERVER_ID"], !id.isEmpty { settings.serverID = id }
+            settings.recoveryMilliseconds = environment["RECOVERY_MS"].flatMap(UInt64.init).flatMap { $0 > 0 ? $0 : nil }
             return settings
         }
     }
 
     /// Builds the app; `adapter` makes each namespace's adapter (a cluster's, in cluster mode).
     @LoopActor
-    public static func make(_ settings: Settings = Settings(), adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil) -> App {
+    public static func make(_ settings: Settings = Settings(), adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil,
+                            stateStore: (any ConnectionStateStore)? = nil) -> App {
         let app = App()
         app.websocket("/echo") { ws in
             ws.onMessage = { message in
@@ -67,7 +71,10 @@ public enum ConformanceApp {
         if let timeout = settings.pingTimeout { options.engine.pingTimeout = timeout }
         options.connectTimeout = 1000
         options.drainDuration = settings.drainMilliseconds
-        let sio = SocketIOServer(options: options, adapter: adapter)
+        if let window = settings.recoveryMilliseconds {
+            options.connectionStateRecovery = ConnectionStateRecovery(maxDisconnectionDuration: window)
+        }
+        let sio = SocketIOServer(options: options, adapter: adapter, stateStore: stateStore)
         if let rate = settings.rateLimit {
             sio.main.rateLimit = RateLimit(perSecond: rate, burst: max(1, Int(rate)))
         }

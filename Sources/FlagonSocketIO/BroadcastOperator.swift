@@ -66,8 +66,14 @@ public struct BroadcastOperator {
     /// Emits an event; returns how many local sockets it was sent to.
     @discardableResult
     public func emit(_ event: String, arguments: [JSONValue]) -> Int {
-        namespace.adapter.broadcast(SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments)),
-                                    to: target)
+        let packet = SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments))
+        guard let store = namespace.server.stateStore, !target.volatile else { return namespace.adapter.broadcast(packet, to: target) }
+        // Recorded for replay: it carries its offset as the last argument.
+        var sent = 0
+        let adapter = namespace.adapter!
+        let target = self.target
+        store.record(packet, target: target) { recorded in sent = adapter.broadcast(recorded, to: target) }
+        return sent
     }
 
     /// Emits an event that every recipient acks, on every server; `completion` gets the first

@@ -9,7 +9,12 @@ extension Namespace {
         let socket = Socket(namespace: self, connection: connection, auth: auth)
         socket.limiter = makeRateLimiter()
         connection.socketJoined(socket)
-        if connectorsAreSync && server.sessions == nil {
+        var recovering: (pid: String, offset: String)?
+        if server.options.connectionStateRecovery != nil {
+            socket.pid = EngineSession.makeID()
+            if let pid = auth?["pid"]?.stringValue, let offset = auth?["offset"]?.stringValue { recovering = (pid, offset) }
+        }
+        if recovering == nil && connectorsAreSync && server.sessions == nil {
             do {
                 for case .sync(let handler) in connectors + connectHandlers { try handler(socket, auth) }
                 accept(socket)
@@ -18,9 +23,22 @@ extension Namespace {
             }
             return
         }
-        let steps = connectors + connectHandlers
         let binding = controllerBinding
         Task {
+            var missed: [SocketIOPacket] = []
+            var rooms: Set<String> = []
+            if let recovering, let store = self.server.stateStore,
+               let restored = await store.restore(pid: recovering.pid, offset: recovering.offset, namespace: self.name),
+               self.sockets[restored.state.id] == nil {
+                socket.id = restored.state.id
+                socket.pid = restored.state.pid
+                socket.data = restored.state.data
+                socket.recovered = true
+                rooms = restored.state.rooms
+                missed = restored.missedPackets
+            }
+            let skipMiddleware = socket.recovered && self.server.options.connectionStateRecovery?.skipMiddlewares == true
+            let steps = skipMiddleware ? self.connectHandlers : self.connectors + self.connectHandlers
             do {
                 try await self.loadHTTPSession(into: socket)
                 for step in steps {
@@ -36,7 +54,7 @@ extension Namespace {
                     try await controller.on_connect(auth: auth)
                 }
                 guard connection.engine.isOpen else { return }
-                self.accept(socket)
+                self.accept(socket, rooms: rooms, missed: missed)
             } catch {
                 socket.controller = nil
                 self.reject(socket, error)
@@ -53,14 +71,17 @@ extension Namespace {
         if !server.manageSession { socket.sharedSessionID = http.id }
     }
 
-    private func accept(_ socket: Socket) {
+    /// Registers the socket in the namespace and its rooms (a recovered socket's rooms too),
+    /// answers the CONNECT, then sends what a recovered socket missed.
+    private func accept(_ socket: Socket, rooms: Set<String> = [], missed: [SocketIOPacket] = []) {
         // A socket that left while its connect handlers ran (its client sent DISCONNECT)
         // must not be registered: nothing would ever remove it.
         guard socket.connection.engine.isOpen, socket.connecting else { return }
         sockets[socket.id] = socket
         adapter.join(socket.id, rooms: [socket.id])
+        if !rooms.isEmpty { adapter.join(socket.id, rooms: rooms) }
         socket.connection.socketConnected(socket)
-        socket.didConnect()
+        socket.didConnect(missed: missed)
     }
 
     private func reject(_ socket: Socket, _ error: any Error) {

@@ -17,7 +17,14 @@ import FlagonSocketIOCore
 @LoopActor
 public final class Socket {
     /// The Socket.IO id (distinct per namespace connection; also the name of its own room).
-    public let id: String
+    /// A recovered socket has its previous id again.
+    public internal(set) var id: String
+    /// The private id that lets this client recover the socket after losing its connection
+    /// (``ConnectionStateRecovery``); `nil` when recovery is off.
+    public internal(set) var pid: String?
+    /// `true` when the socket was recovered: same id, rooms and ``data`` as before the client
+    /// lost its connection, and the broadcasts it missed were sent after the CONNECT reply.
+    public internal(set) var recovered = false
     /// The namespace.
     public let namespace: Namespace
     /// The auth payload the client sent with CONNECT.
@@ -241,10 +248,11 @@ public final class Socket {
 
     // MARK: Lifecycle
 
-    func didConnect() {
+    func didConnect(missed: [SocketIOPacket] = []) {
         connecting = false
         isConnected = true
         sendConnectReply()
+        for packet in missed { deliver(OutboundMessage(packet), packet: packet) }
         let held = buffered
         buffered = []
         for (message, packet) in held { deliver(message, packet: packet) }
@@ -252,7 +260,9 @@ public final class Socket {
 
     /// Sends the CONNECT reply with the socket's id.
     func sendConnectReply() {
-        sendPacketNow(SocketIOPacket(type: .connect, namespace: namespace.name, data: ["sid": .string(id)]))
+        var reply: JSONObject = ["sid": .string(id)]
+        if let pid { reply["pid"] = .string(pid) }
+        sendPacketNow(SocketIOPacket(type: .connect, namespace: namespace.name, data: .object(reply)))
     }
 
     private func sendPacketNow(_ packet: SocketIOPacket) {
@@ -303,6 +313,11 @@ public final class Socket {
         for task in ownedTasks { task.cancel() }
         ownedTasks = []
         for ackID in Array(pendingAcks.keys) { failAck(ackID, .disconnected) }
+        if wasConnected, reason.isRecoverable, let pid, let store = server.stateStore {
+            var rooms = self.rooms
+            rooms.remove(id)
+            store.save(SocketState(id: id, pid: pid, namespace: namespace.name, rooms: rooms, data: data))
+        }
         connection.socketLeft(self)
         namespace.remove(self, reason: reason, notify: wasConnected)
         // The controller refers back to its socket: letting go of it here breaks the cycle.

@@ -34,12 +34,19 @@ public final class SocketIOServer: HTTPHandler {
     /// result, when not `nil`, is sent as the ack.
     public var onErrorDefault: (@LoopActor (Socket, String, any Error) -> JSONValue?)?
     private let makeAdapter: @LoopActor (Namespace) -> any SocketIOAdapter
+    /// Where connection state recovery keeps its state (`nil` when recovery is off).
+    public let stateStore: (any ConnectionStateStore)?
 
     /// Creates a server; `adapter` makes the adapter of each namespace (in-memory by default);
-    /// `sessions` is the app's session middleware, when sockets should see the HTTP session.
+    /// `sessions` is the app's session middleware, when sockets should see the HTTP session;
+    /// `stateStore` keeps what ``SocketIOOptions/connectionStateRecovery`` needs (in this
+    /// process by default; a cluster's store to recover on any of its servers).
     public init(options: SocketIOOptions = SocketIOOptions(), sessions: SessionMiddleware? = nil, manageSession: Bool = true,
-                adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil) {
+                adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil, stateStore: (any ConnectionStateStore)? = nil) {
         self.options = options
+        self.stateStore = options.connectionStateRecovery.map { settings in
+            stateStore ?? InMemoryConnectionStateStore(settings: settings)
+        }
         self.sessions = sessions
         self.manageSession = manageSession
         self.engine = EngineServer(options: options.engine)

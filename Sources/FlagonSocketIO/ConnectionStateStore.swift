@@ -1,0 +1,59 @@
+import FlagonJSON
+import FlagonLoop
+import FlagonSocketIOCore
+
+/// What is kept of a socket that lost its connection, for ``ConnectionStateRecovery``.
+public struct SocketState: Sendable, Equatable {
+    /// Its Socket.IO id, given back on recovery.
+    public var id: String
+    /// The private id the client presents to recover it.
+    public var pid: String
+    /// Its namespace.
+    public var namespace: String
+    /// Its rooms, its own id left out.
+    public var rooms: Set<String>
+    /// Its ``Socket/data``.
+    public var data: JSONValue
+
+    /// A state.
+    public init(id: String, pid: String, namespace: String, rooms: Set<String>, data: JSONValue) {
+        self.id = id
+        self.pid = pid
+        self.namespace = namespace
+        self.rooms = rooms
+        self.data = data
+    }
+}
+
+/// A restored socket state and the broadcasts it missed, oldest first.
+public struct RecoveredSocketState: Sendable {
+    /// The state saved when the socket lost its connection.
+    public var state: SocketState
+    /// The broadcasts the socket's rooms received since its offset, each with its offset
+    /// as the last argument.
+    public var missedPackets: [SocketIOPacket]
+
+    /// A recovered state.
+    public init(state: SocketState, missedPackets: [SocketIOPacket]) {
+        self.state = state
+        self.missedPackets = missedPackets
+    }
+}
+
+/// Where connection state recovery keeps its sessions and the broadcasts to replay: in this
+/// process (``InMemoryConnectionStateStore``), or somewhere every server of a cluster reaches
+/// (the Redis adapter's store), so that a client recovers on any of them.
+@LoopActor
+public protocol ConnectionStateStore: AnyObject {
+    /// Records a broadcast for replay and hands back the packet with its offset appended as
+    /// the last argument, to be sent; or the packet unchanged when it could not be recorded.
+    /// `send` may run at once or later (a store across the network), but runs exactly once,
+    /// and in the order of the calls.
+    func record(_ packet: SocketIOPacket, target: BroadcastTarget, send: @escaping @LoopActor (SocketIOPacket) -> Void)
+    /// Keeps the state of a socket that lost its connection.
+    func save(_ state: SocketState)
+    /// Takes the state saved under `pid` in `namespace` with the broadcasts its rooms
+    /// missed after `offset`; `nil` when the pid is unknown or expired, or when `offset`
+    /// is no longer in the log (never a partial replay). A state is restored at most once.
+    func restore(pid: String, offset: String, namespace: String) async -> RecoveredSocketState?
+}
