@@ -1,10 +1,11 @@
 import ConformanceApp
 import Flagon
 import FlagonRedisAdapter
+import FlagonSocketIO
 import Foundation
 
 // The conformance server: 127.0.0.1, port $PORT (default 3000); RATE_LIMIT, DRAIN_MS,
-// REDIS_URL and SERVER_ID as the contract describes.
+// REDIS_URL, SERVER_ID and RECOVERY_MS as the contract describes.
 let environment = ProcessInfo.processInfo.environment
 let settings = ConformanceApp.Settings.fromEnvironment(environment)
 var cluster: RedisCluster?
@@ -14,6 +15,11 @@ if let url = environment["REDIS_URL"], !url.isEmpty {
     if environment["REDIS_ROUTING"] == "pattern" { options.routing = .pattern }
     cluster = try await RedisCluster.connect(options)
 }
-let app = await ConformanceApp.make(settings, adapter: cluster?.makeAdapter)
-if let cluster { await app.onShutdown { cluster.close() } }
+// In cluster mode, recovery keeps its state in Redis: a client recovers on any process.
+var store: (any ConnectionStateStore)?
+if let cluster, let window = settings.recoveryMilliseconds {
+    store = await RedisConnectionStateStore(cluster: cluster, settings: ConnectionStateRecovery(maxDisconnectionDuration: window))
+}
+let app = await ConformanceApp.make(settings, adapter: cluster?.makeAdapter, stateStore: store)
+if let cluster { await app.onShutdown { cluster.close() } }   // after the sessions closed: their states go out first
 try await app.run(host: "127.0.0.1", port: environment["PORT"].flatMap { Int($0) } ?? 3000)

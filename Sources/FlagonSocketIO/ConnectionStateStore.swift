@@ -50,8 +50,14 @@ public protocol ConnectionStateStore: AnyObject {
     /// `send` may run at once or later (a store across the network), but runs exactly once,
     /// and in the order of the calls.
     func record(_ packet: SocketIOPacket, target: BroadcastTarget, send: @escaping @LoopActor (SocketIOPacket) -> Void)
-    /// Keeps the state of a socket that lost its connection.
-    func save(_ state: SocketState)
+    /// Keeps the state of a socket: one that lost its connection (`connected: false`), or,
+    /// when ``keepsConnectedStates``, a connected one (at connect, when its rooms change, and
+    /// periodically), so that it can be recovered even if its process dies without a word.
+    func save(_ state: SocketState, connected: Bool)
+    /// Forgets the state of a socket that left explicitly: it is never recovered.
+    func discard(pid: String)
+    /// Whether connected sockets' states are saved too (a store that outlives the process).
+    var keepsConnectedStates: Bool { get }
     /// Takes the state saved under `pid` in `namespace` with the broadcasts its rooms
     /// missed after `offset`; `nil` when the pid is unknown or expired, or when `offset`
     /// is no longer in the log (never a partial replay). A state is restored at most once.

@@ -63,12 +63,18 @@ public final class InMemoryConnectionStateStore: ConnectionStateStore {
         send(recorded)
     }
 
-    public func save(_ state: SocketState) {
+    /// Dies with the process: only disconnected sockets are kept.
+    public var keepsConnectedStates: Bool { false }
+
+    public func save(_ state: SocketState, connected: Bool) {
+        guard !connected else { return }
         let at = now()
         sessions[state.pid] = Saved(state: state, at: at)
         sessionOrder.append((state.pid, at))
         trimSessions()
     }
+
+    public func discard(pid: String) {}
 
     public func restore(pid: String, offset: String, namespace: String) async -> RecoveredSocketState? {
         trimLog()

@@ -82,6 +82,7 @@ extension Namespace {
         if !rooms.isEmpty { adapter.join(socket.id, rooms: rooms) }
         socket.connection.socketConnected(socket)
         socket.didConnect(missed: missed)
+        socket.saveConnectedState()
     }
 
     private func reject(_ socket: Socket, _ error: any Error) {

@@ -91,6 +91,19 @@ public final class Socket {
         ]
     }
 
+    /// What connection state recovery keeps of the socket.
+    func state(pid: String) -> SocketState {
+        var rooms = self.rooms
+        rooms.remove(id)
+        return SocketState(id: id, pid: pid, namespace: namespace.name, rooms: rooms, data: data)
+    }
+
+    /// Saves the state of a connected socket, when the store keeps those.
+    func saveConnectedState() {
+        guard isConnected, let pid, let store = server.stateStore, store.keepsConnectedStates else { return }
+        store.save(state(pid: pid), connected: true)
+    }
+
     /// The socket as ``BroadcastOperator/fetchSockets()`` describes it.
     public var remote: RemoteSocket {
         RemoteSocket(id: id, namespace: namespace, handshake: handshakeDescription, rooms: rooms, data: data)
@@ -117,10 +130,14 @@ public final class Socket {
     public func join(_ rooms: [String]) {
         guard isConnected || connecting else { return }
         namespace.adapter.join(id, rooms: rooms)
+        saveConnectedState()
     }
 
     /// Leaves a room.
-    public func leave(_ room: String) { namespace.adapter.leave(id, room: room) }
+    public func leave(_ room: String) {
+        namespace.adapter.leave(id, room: room)
+        saveConnectedState()
+    }
 
     // MARK: Emitting
 
@@ -313,10 +330,12 @@ public final class Socket {
         for task in ownedTasks { task.cancel() }
         ownedTasks = []
         for ackID in Array(pendingAcks.keys) { failAck(ackID, .disconnected) }
-        if wasConnected, reason.isRecoverable, let pid, let store = server.stateStore {
-            var rooms = self.rooms
-            rooms.remove(id)
-            store.save(SocketState(id: id, pid: pid, namespace: namespace.name, rooms: rooms, data: data))
+        if wasConnected, let pid, let store = server.stateStore {
+            if reason.isRecoverable {
+                store.save(state(pid: pid), connected: false)
+            } else if store.keepsConnectedStates {
+                store.discard(pid: pid)
+            }
         }
         connection.socketLeft(self)
         namespace.remove(self, reason: reason, notify: wasConnected)

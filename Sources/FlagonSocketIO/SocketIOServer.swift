@@ -82,6 +82,23 @@ public final class SocketIOServer: HTTPHandler {
         of(name).setController(binding)
     }
 
+    private var stateRefresh: LoopTimer?
+
+    /// A store that keeps connected sockets' states (to recover them after their process
+    /// dies) gets them again every half recovery window: `data` changes and expiry times.
+    private func startStateRefresh() {
+        guard stateRefresh == nil, let store = stateStore, store.keepsConnectedStates,
+              let window = options.connectionStateRecovery?.maxDisconnectionDuration else { return }
+        let timer = LoopTimer { [unowned self] in
+            for namespace in namespaces.values {
+                for socket in namespace.sockets.values { socket.saveConnectedState() }
+            }
+        }
+        timer.start(afterMilliseconds: max(1000, window / 2), repeatMilliseconds: max(1000, window / 2))
+        timer.unref()
+        stateRefresh = timer
+    }
+
     /// Problems found while the server was declared, reported when the app is built.
     private(set) var configurationErrors: [String] = []
 
@@ -195,7 +212,11 @@ public final class SocketIOServer: HTTPHandler {
     public func attach(to app: App, at path: String = "/socket.io") {
         app.mount(path, self)
         app.onDrain { [self] in await drain() }
-        app.onShutdown { [self] in engine.closeAll() }
+        app.onShutdown { [self] in
+            engine.closeAll()
+            stateRefresh?.close()
+        }
+        startStateRefresh()
         let manageSession = self.manageSession
         let sessions = self.sessions
         app.addValidator { [self] () throws(AppBuildError) in

@@ -172,7 +172,7 @@ import Testing
         let clock = ManualClock()
         let store = InMemoryConnectionStateStore(settings: ConnectionStateRecovery()) { clock.now }
         let start = record(store, 0)
-        store.save(SocketState(id: "s1", pid: "p1", namespace: "/", rooms: ["a"], data: ["k": 1]))
+        store.save(SocketState(id: "s1", pid: "p1", namespace: "/", rooms: ["a"], data: ["k": 1]), connected: false)
         _ = record(store, 1, rooms: ["a"])
         _ = record(store, 2, rooms: ["b"])
         _ = record(store, 3)
@@ -184,6 +184,8 @@ import Testing
         #expect(restored?.state == SocketState(id: "s1", pid: "p1", namespace: "/", rooms: ["a"], data: ["k": 1]))
         #expect(restored?.missedPackets.map { $0.arguments.first } == [1, 3, 5, 7])
         #expect(await store.restore(pid: "p1", offset: start, namespace: "/") == nil)   // at most once
+        store.save(SocketState(id: "s2", pid: "p2", namespace: "/", rooms: [], data: nil), connected: true)
+        #expect(store.sessionCount == 0)   // a connected socket's state dies with the process here
     }
 
     @Test @LoopActor func theStoreForgetsWhatIsExpiredOrOverItsBounds() async {
@@ -192,7 +194,7 @@ import Testing
                                                                                      maxBytes: 1 << 20, maxSessions: 2)) { clock.now }
         // Expiry of sessions.
         let offset = record(store, 0)
-        store.save(SocketState(id: "s1", pid: "p1", namespace: "/", rooms: [], data: nil))
+        store.save(SocketState(id: "s1", pid: "p1", namespace: "/", rooms: [], data: nil), connected: false)
         clock.now += 1001
         #expect(await store.restore(pid: "p1", offset: offset, namespace: "/") == nil)
         // Packets: at most 3 kept, and none older than the window.
@@ -200,18 +202,18 @@ import Testing
         let second = record(store, 2)
         for n in 3...5 { _ = record(store, n) }
         #expect(store.packetCount == 3)
-        store.save(SocketState(id: "s2", pid: "p2", namespace: "/", rooms: [], data: nil))
+        store.save(SocketState(id: "s2", pid: "p2", namespace: "/", rooms: [], data: nil), connected: false)
         #expect(await store.restore(pid: "p2", offset: first, namespace: "/") == nil)   // 2 fell off the log
-        store.save(SocketState(id: "s2", pid: "p2", namespace: "/", rooms: [], data: nil))
+        store.save(SocketState(id: "s2", pid: "p2", namespace: "/", rooms: [], data: nil), connected: false)
         #expect(await store.restore(pid: "p2", offset: second, namespace: "/")?.missedPackets.map { $0.arguments.first } == [3, 4, 5])
-        store.save(SocketState(id: "s3", pid: "p3", namespace: "/", rooms: [], data: nil))
+        store.save(SocketState(id: "s3", pid: "p3", namespace: "/", rooms: [], data: nil), connected: false)
         let last = record(store, 5)
         #expect(await store.restore(pid: "p3", offset: last, namespace: "/")?.missedPackets.isEmpty == true)
         clock.now += 1001
         _ = record(store, 6)
         #expect(store.packetCount == 1)
         // Sessions: at most 2, the oldest goes first.
-        for n in 1...3 { store.save(SocketState(id: "s\(n)", pid: "q\(n)", namespace: "/", rooms: [], data: nil)) }
+        for n in 1...3 { store.save(SocketState(id: "s\(n)", pid: "q\(n)", namespace: "/", rooms: [], data: nil), connected: false) }
         #expect(store.sessionCount == 2)
         let now = record(store, 7)
         #expect(await store.restore(pid: "q1", offset: now, namespace: "/") == nil)
@@ -221,7 +223,7 @@ import Testing
         for n in 0..<100 { _ = record(small, n) }
         #expect(small.byteCount <= 1000 && small.packetCount < 100 && small.packetCount > 0)
         // An offset of another store (another process, an earlier run) is not in this log.
-        store.save(SocketState(id: "s9", pid: "p9", namespace: "/", rooms: [], data: nil))
+        store.save(SocketState(id: "s9", pid: "p9", namespace: "/", rooms: [], data: nil), connected: false)
         #expect(await store.restore(pid: "p9", offset: record(small, 1), namespace: "/") == nil)
     }
 }

@@ -70,13 +70,14 @@ public final class RedisCluster {
         RedisAdapter(namespace: namespace, cluster: self)
     }
 
-    /// Leaves the cluster: closes both connections and stops reconnecting.
+    /// Leaves the cluster: closes both connections (what is queued for Redis is sent first)
+    /// and stops reconnecting.
     public func close() {
         closed = true
         reconnectTimer?.close()
         reconnectTimer = nil
         isConnected = false
-        publisher?.close()
+        publisher?.closeAfterFlush()
         subscriber?.close()
         publisher = nil
         subscriber = nil
@@ -95,6 +96,34 @@ public final class RedisCluster {
         }
         statistics.published += 1
         return true
+    }
+
+    /// Sends a command without waiting for its reply; `false` when Redis is away or too far behind.
+    @discardableResult
+    func sendCommand(_ arguments: [[UInt8]]) -> Bool {
+        guard let publisher, isConnected, publisher.pendingWriteBytes < options.maxPendingBytes else { return false }
+        return publisher.send(arguments)
+    }
+
+    /// Sends a command; `reply` gets its reply, in order. `false` (and no reply) when Redis is
+    /// away or too far behind.
+    @discardableResult
+    func sendCommand(_ arguments: [[UInt8]], reply: @escaping @LoopActor (Result<RESPValue, RedisConnection.Failure>) -> Void) -> Bool {
+        guard let publisher, isConnected, publisher.pendingWriteBytes < options.maxPendingBytes else { return false }
+        return publisher.send(arguments, reply: reply)
+    }
+
+    /// Sends a command and waits for its reply; `nil` when Redis is away or answered an error.
+    func command(_ arguments: [[UInt8]]) async -> RESPValue? {
+        guard let publisher, isConnected else { return nil }
+        return try? await publisher.command(arguments)
+    }
+
+    /// Waits until Redis has handled every command sent so far (before a shutdown: the
+    /// states of the sockets it closed are saved). `false` when Redis is away.
+    @discardableResult
+    public func flush() async -> Bool {
+        await command([Array("PING".utf8)]) != nil
     }
 
     /// How many connections subscribe to a channel (the number of servers of a namespace);

@@ -48,6 +48,7 @@ public final class RedisConnection: TCPStreamHandler {
     /// error replies are counted).
     private enum Waiting {
         case caller(CheckedContinuation<Result<RESPValue, Failure>, Never>)
+        case callback(@LoopActor (Result<RESPValue, Failure>) -> Void)
         case nobody
     }
 
@@ -96,6 +97,16 @@ public final class RedisConnection: TCPStreamHandler {
         return true
     }
 
+    /// Sends a command and calls `reply` with its reply (an error reply as `.server`), in the
+    /// order the commands were sent; `false` (and `reply` never called) when it could not be sent.
+    @discardableResult
+    public func send(_ arguments: [[UInt8]], reply: @escaping @LoopActor (Result<RESPValue, Failure>) -> Void) -> Bool {
+        guard isOpen, pending.count - pendingHead < maxPendingReplies else { return false }
+        pending.append(.callback(reply))
+        stream.write(RESPWriter.command(arguments))
+        return true
+    }
+
     /// Bytes written but not yet taken by the kernel.
     public var pendingWriteBytes: Int { stream.pendingWriteBytes }
 
@@ -118,6 +129,11 @@ public final class RedisConnection: TCPStreamHandler {
     /// Closes the connection; commands still waiting fail with `.closed`.
     public func close() {
         stream.close()
+    }
+
+    /// Sends what is queued, then closes (what Redis answers meanwhile is dropped).
+    public func closeAfterFlush() {
+        stream.closeGracefully(lingerMilliseconds: 1000)
     }
 
     // MARK: Stream events
@@ -162,6 +178,8 @@ public final class RedisConnection: TCPStreamHandler {
         }
         switch waiting {
         case .caller(let continuation): continuation.resume(returning: .success(reply))
+        case .callback(let callback):
+            if case .error(let message) = reply { callback(.failure(.server(message))) } else { callback(.success(reply)) }
         case .nobody: if case .error = reply { unansweredErrors += 1 }
         }
     }
@@ -172,7 +190,13 @@ public final class RedisConnection: TCPStreamHandler {
         let waiting = pending[pendingHead...]
         pending = []
         pendingHead = 0
-        for case .caller(let continuation) in waiting { continuation.resume(returning: .failure(failure)) }
+        for item in waiting {
+            switch item {
+            case .caller(let continuation): continuation.resume(returning: .failure(failure))
+            case .callback(let callback): callback(.failure(failure))
+            case .nobody: break
+            }
+        }
         let callback = onClose
         onClose = nil
         onMessage = nil
