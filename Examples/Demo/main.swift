@@ -1,6 +1,7 @@
 import DemoApp
 import Flagon
 import FlagonRedisAdapter
+import FlagonSocketIO
 import Foundation
 
 // Serves the demo on 127.0.0.1:5000 ($PORT overrides) until SIGINT or SIGTERM. With
@@ -12,6 +13,8 @@ if let url = environment["REDIS_URL"], !url.isEmpty {
     options.serverID = environment["SERVER_ID"]
     cluster = try await RedisCluster.connect(options)
 }
-let app = await DemoApp.make(adapter: cluster?.makeAdapter)
+var store: (any ConnectionStateStore)?
+if let cluster { store = await RedisConnectionStateStore(cluster: cluster, settings: ConnectionStateRecovery()) }
+let app = await DemoApp.make(adapter: cluster?.makeAdapter, stateStore: store)
 if let cluster { await app.onShutdown { cluster.close() } }
 try await app.run()

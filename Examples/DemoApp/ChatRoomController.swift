@@ -12,6 +12,8 @@ final class ChatRoomController: NamespaceController {
 
     override func on_connect(auth: JSONValue?) async throws {
         if user != nil { openUp() }
+        // A recovered socket is back in its room; this new controller learns which.
+        if socket.recovered { room = socket.rooms.first { $0 != socket.id } }
     }
 
     override func on_disconnect(reason: DisconnectReason) {

@@ -16,14 +16,21 @@ public enum DemoApp {
 
     /// Builds the app. `secretKey` signs the session cookie (random when not given; the
     /// processes of a cluster share `FLAGON_SECRET_KEY`); `adapter` makes each namespace's
-    /// adapter (a Redis cluster's, to run several processes).
+    /// adapter (a Redis cluster's, to run several processes); `stateStore` keeps what
+    /// connection state recovery needs (in the process by default; the cluster's Redis to
+    /// recover on any process).
     @LoopActor
-    public static func make(secretKey: [UInt8]? = nil, adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil) -> App {
+    public static func make(secretKey: [UInt8]? = nil, adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil,
+                            stateStore: (any ConnectionStateStore)? = nil) -> App {
         let app = App()
         let key = secretKey ?? getenv("FLAGON_SECRET_KEY").map { Array(String(cString: $0).utf8) } ?? Crypto.randomBytes(32)
         let sessions = SessionMiddleware(secretKey: key)
         app.use(sessions)
-        let sio = SocketIOServer(sessions: sessions, adapter: adapter)
+        var options = SocketIOOptions()
+        // A client that loses its connection for up to two minutes gets its socket, its room
+        // and the messages it missed back (the page says "reconnected (recovered)").
+        options.connectionStateRecovery = ConnectionStateRecovery(maxDisconnectionDuration: 120_000)
+        let sio = SocketIOServer(options: options, sessions: sessions, adapter: adapter, stateStore: stateStore)
         sio.register(ChatRoomController.self, namespace: "/chat")
         sio.attach(to: app)
 

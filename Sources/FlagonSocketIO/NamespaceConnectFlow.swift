@@ -26,7 +26,6 @@ extension Namespace {
         let binding = controllerBinding
         Task {
             var missed: [SocketIOPacket] = []
-            var rooms: Set<String> = []
             if let recovering, let store = self.server.stateStore,
                let restored = await store.restore(pid: recovering.pid, offset: recovering.offset, namespace: self.name),
                self.sockets[restored.state.id] == nil {
@@ -34,8 +33,13 @@ extension Namespace {
                 socket.pid = restored.state.pid
                 socket.data = restored.state.data
                 socket.recovered = true
-                rooms = restored.state.rooms
                 missed = restored.missedPackets
+                // Back in its rooms before the connect handlers run (they may look).
+                self.adapter.join(socket.id, rooms: restored.state.rooms)
+            }
+            defer {
+                // Refused or gone before it was accepted: out of the rooms it was restored to.
+                if socket.recovered && self.sockets[socket.id] !== socket { self.adapter.leaveAll(socket.id) }
             }
             let skipMiddleware = socket.recovered && self.server.options.connectionStateRecovery?.skipMiddlewares == true
             let steps = skipMiddleware ? self.connectHandlers : self.connectors + self.connectHandlers
@@ -54,7 +58,7 @@ extension Namespace {
                     try await controller.on_connect(auth: auth)
                 }
                 guard connection.engine.isOpen else { return }
-                self.accept(socket, rooms: rooms, missed: missed)
+                self.accept(socket, missed: missed)
             } catch {
                 socket.controller = nil
                 self.reject(socket, error)
@@ -71,15 +75,14 @@ extension Namespace {
         if !server.manageSession { socket.sharedSessionID = http.id }
     }
 
-    /// Registers the socket in the namespace and its rooms (a recovered socket's rooms too),
-    /// answers the CONNECT, then sends what a recovered socket missed.
-    private func accept(_ socket: Socket, rooms: Set<String> = [], missed: [SocketIOPacket] = []) {
+    /// Registers the socket in the namespace and its own room, answers the CONNECT, then
+    /// sends what a recovered socket missed.
+    private func accept(_ socket: Socket, missed: [SocketIOPacket] = []) {
         // A socket that left while its connect handlers ran (its client sent DISCONNECT)
         // must not be registered: nothing would ever remove it.
         guard socket.connection.engine.isOpen, socket.connecting else { return }
         sockets[socket.id] = socket
         adapter.join(socket.id, rooms: [socket.id])
-        if !rooms.isEmpty { adapter.join(socket.id, rooms: rooms) }
         socket.connection.socketConnected(socket)
         socket.didConnect(missed: missed)
         socket.saveConnectedState()

@@ -1,6 +1,8 @@
 """Browser test of the chat demo: headless Chromium (driven through its remote-debugging
 protocol, waiting in real time) logs in, joins a room and says something; a python-socketio
-client in the same room receives it.
+client in the same room receives it. Then the browser's connection is cut, the Python
+client says two things meanwhile, and the official client recovers its session
+(`socket.recovered`) with both messages, in order.
 Usage: python browser_chat_check.py http://127.0.0.1:PORT /usr/bin/chromium"""
 import json
 import os
@@ -95,7 +97,7 @@ def a_browser_user_chats_with_a_python_client():
     watcher = socketio.Client(reconnection=False)
 
     @watcher.on("said", namespace="/chat")
-    def on_said(message):
+    def on_said(message, *offset):   # broadcasts carry their offset last (connection state recovery)
         said.append(message)
         arrived.set()
 
@@ -123,6 +125,45 @@ def a_browser_user_chats_with_a_python_client():
         expect_equal(said[0], {"room": "lobby", "user": "Ada", "text": "hello from chromium"})
         browser.wait_for("document.getElementById('log').innerText.includes('Ada: hello from chromium')")
         expect_equal(browser.evaluate("document.body.dataset.state"), "said:2")
+    finally:
+        browser.close()
+        watcher.disconnect()
+
+
+@check
+def a_browser_whose_connection_is_cut_recovers_what_it_missed():
+    watcher = socketio.Client(reconnection=False)
+    watcher.connect(BASE, namespaces=["/chat"], wait_timeout=10)
+    expect_equal(watcher.call("login", "Bob", namespace="/chat", timeout=5)["ok"], True)
+    expect_equal(watcher.call("join", "lobby", namespace="/chat", timeout=5)["ok"], True)
+    browser = Browser()
+    try:
+        browser.call("Page.enable")
+        browser.call("Page.navigate", url=BASE + "/")
+        browser.wait_for("document.readyState === 'complete' && !!document.getElementById('login-form')")
+        browser.evaluate("document.getElementById('name').value = 'Ada'; document.getElementById('login-form').submit(); true")
+        browser.wait_for("document.readyState === 'complete' && document.body.dataset.state === 'connected'")
+        browser.evaluate("chat.join('lobby'); true")
+        browser.wait_for("document.body.dataset.state === 'joined:lobby'")
+        browser.evaluate("chat.say('before the cut'); true")
+        browser.wait_for("document.body.dataset.state.startsWith('said:')")
+        sid = browser.evaluate("chat.socket.id")
+        # Cut the connection under the client (no DISCONNECT packet); it reconnects after 2 s.
+        browser.evaluate("chat.socket.io.reconnectionDelay(2000); chat.socket.io.reconnectionDelayMax(2000); "
+                         "chat.socket.io.engine.close(); true")
+        browser.wait_for("document.body.dataset.state === 'disconnected'")
+        for text in ("first while away", "second while away"):
+            expect_equal(watcher.call("say", text, namespace="/chat", timeout=5)["ok"], True)
+        browser.wait_for("document.body.dataset.state === 'recovered'", timeout=20)
+        expect_equal(browser.evaluate("chat.socket.recovered"), True)
+        expect_equal(browser.evaluate("chat.socket.id"), sid)
+        browser.wait_for("document.getElementById('log').innerText.includes('Bob: second while away')")
+        lines = browser.evaluate("document.getElementById('log').innerText").split("\n")
+        recovered_at = lines.index("reconnected (recovered)")
+        expect_equal([line for line in lines[recovered_at:] if line.startswith("Bob:")], ["Bob: first while away", "Bob: second while away"])
+        # Still in the room, and allowed to speak: the recovered socket's controller knows its room.
+        browser.evaluate("chat.say('after the cut'); true")
+        browser.wait_for("document.getElementById('log').innerText.includes('Ada: after the cut')")
     finally:
         browser.close()
         watcher.disconnect()

@@ -478,7 +478,7 @@ def the_demo_chat_runs_unchanged_as_a_cluster():
             wait_for_port(port)
         said = []
         ann, bob = socketio.Client(reconnection=False), socketio.Client(reconnection=False)
-        bob.on("said", lambda data: said.append(data), namespace="/chat")
+        bob.on("said", lambda data, *offset: said.append(data), namespace="/chat")
         ann.connect(f"http://127.0.0.1:{ports[0]}", namespaces=["/chat"], transports=["websocket"], wait_timeout=5)
         bob.connect(f"http://127.0.0.1:{ports[1]}", namespaces=["/chat"], transports=["polling"], wait_timeout=5)
         for client, name in ((ann, "ann"), (bob, "bob")):

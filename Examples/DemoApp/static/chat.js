@@ -14,7 +14,16 @@
     return;
   }
   const socket = io("/chat");
-  socket.on("connect", () => { state("connected"); write("connected"); });
+  let connectedBefore = false;
+  socket.on("connect", () => {
+    // Connection state recovery: after a short loss of connection the server gives back the
+    // same socket, its room, and the messages sent meanwhile (they follow this event).
+    if (socket.recovered) { state("recovered"); write("reconnected (recovered)"); }
+    else if (connectedBefore) { state("connected"); write("reconnected (a new session: join a room again)"); }
+    else { state("connected"); write("connected"); }
+    connectedBefore = true;
+  });
+  socket.on("disconnect", (reason) => { state("disconnected"); write("disconnected (" + reason + ")"); });
   socket.on("connect_error", (error) => { state("error"); write("connection failed: " + error.message); });
   socket.on("joined", (m) => write(m.user + " joined " + m.room));
   socket.on("left", (m) => write(m.user + " left " + m.room));
@@ -33,6 +42,7 @@
       });
     },
   };
+  chat.socket = socket;
   window.chat = chat;
   document.getElementById("join-form").addEventListener("submit", (event) => {
     event.preventDefault();
