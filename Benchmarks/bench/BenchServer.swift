@@ -8,17 +8,20 @@ import FlagonSocketIO
 /// The bench server contract (Socket.IO v5 on Engine.IO v4 at /socket.io, namespace "/"):
 /// `echo` acks its arguments, `join` joins room "bench" and acks true, `fanout` emits its
 /// payload to room "bench" and acks true. Namespace `/ctl` offers `echo` and `join` through
-/// a controller class. `GET /plain` answers "Hello, World!".
+/// a controller class. `GET /plain` answers "Hello, World!". With `--recovery`, connection
+/// state recovery is on (in memory, or in Redis with `--redis`).
 enum BenchServer {
     @LoopActor
-    static func makeApp(adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil) -> App {
+    static func makeApp(adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil, recovery: Bool = false,
+                        stateStore: (any ConnectionStateStore)? = nil) -> App {
         let app = App()
         app.get("/plain") { _ in Response.text("Hello, World!") }
         var options = SocketIOOptions()
         options.engine.cors = .any
         options.engine.maxBufferedPackets = 100_000
         options.engine.maxBufferedBytes = 64 * 1024 * 1024
-        let sio = SocketIOServer(options: options, adapter: adapter)
+        if recovery { options.connectionStateRecovery = ConnectionStateRecovery() }
+        let sio = SocketIOServer(options: options, adapter: adapter, stateStore: stateStore)
         sio.on("echo") { _, args in args }
         sio.on("join") { socket, _ in
             socket.join("bench")
@@ -36,7 +39,7 @@ enum BenchServer {
 
     /// Serves until SIGINT or SIGTERM; with `redisURL`, as a member of that cluster.
     @LoopActor
-    static func serve(port: Int, redisURL: String? = nil, routing: RedisRouting = .targeted) async throws {
+    static func serve(port: Int, redisURL: String? = nil, routing: RedisRouting = .targeted, recovery: Bool = false) async throws {
         ResourceLimits.raiseOpenFiles()
         var cluster: RedisCluster?
         if let redisURL {
@@ -49,7 +52,8 @@ enum BenchServer {
         options.port = port
         options.maxConnections = 100_000
         options.keepAliveTimeout = 60_000
-        let server = try Server(app: makeApp(adapter: cluster?.makeAdapter), options: options)
+        let store = recovery ? cluster.map { RedisConnectionStateStore(cluster: $0, settings: ConnectionStateRecovery()) } : nil
+        let server = try Server(app: makeApp(adapter: cluster?.makeAdapter, recovery: recovery, stateStore: store), options: options)
         try await server.run()
     }
 }

@@ -32,7 +32,8 @@ final class BenchSocket {
 
     /// Connects and joins `namespace` (`connectNamespace: false` stops after the Engine.IO open packet).
     static func connect(port: Int, path: String = "/socket.io/", connectNamespace: Bool = true,
-                        namespace: String = "/") async throws -> BenchSocket {
+                        namespace: String = "/", auth: String? = nil,
+                        onMessage: ((UnsafeBufferPointer<UInt8>) -> Void)? = nil) async throws -> BenchSocket {
         let stream = try await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port))
         let socket = BenchSocket(stream: stream)
         let request = "GET \(path)?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
@@ -41,6 +42,8 @@ final class BenchSocket {
             socket.handshakeWaiter = continuation
             socket.connectNamespace = connectNamespace
             socket.namespace = namespace
+            socket.auth = auth
+            socket.onMessage = onMessage   // what follows the CONNECT reply in the same read
             stream.write(Array(request.utf8))
         }
         try result.get()
@@ -49,6 +52,9 @@ final class BenchSocket {
 
     private var connectNamespace = true
     private var namespace = "/"
+    private var auth: String?
+    /// The CONNECT reply (`0{"sid":…}` after the `4`), once connected.
+    private(set) var connectReply = ""
 
     /// Sends a text message (a whole Engine.IO packet, e.g. `42["echo",1]`).
     @inline(__always)
@@ -189,7 +195,7 @@ final class BenchSocket {
         case UInt8(ascii: "0") where stage == 1:
             if connectNamespace {
                 stage = 2
-                send(Array(("40" + (namespace == "/" ? "" : namespace + ",")).utf8))
+                send(Array(("40" + (namespace == "/" ? "" : namespace + ",") + (auth ?? "")).utf8))
             } else {
                 stage = 3
                 finishHandshake(.success(()))
@@ -199,6 +205,7 @@ final class BenchSocket {
             if stage == 2 {
                 if message.first == UInt8(ascii: "0") {
                     stage = 3
+                    connectReply = String(decoding: message, as: UTF8.self)
                     finishHandshake(.success(()))
                 } else {
                     finishHandshake(.failure(.handshake(String(decoding: message, as: UTF8.self))))

@@ -122,11 +122,11 @@ struct ClusterBench {
                               unit: "CPU ms/s", reps: reps)
     }
 
-    static func startServer(redis: String, routing: String = "targeted") async throws -> (Process, Int) {
+    static func startServer(redis: String, routing: String = "targeted", extra: [String] = []) async throws -> (Process, Int) {
         let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["serve", "--port", String(port), "--redis", redis, "--routing", routing]
+        process.arguments = ["serve", "--port", String(port), "--redis", redis, "--routing", routing] + extra
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

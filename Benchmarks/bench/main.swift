@@ -1,7 +1,7 @@
 // `swift run -c release bench`: Flagon's Socket.IO benchmark.
 //
 //   bench                                  start the bench server in a child process, run every scenario
-//   bench serve --port N [--redis URL [--routing pattern]]
+//   bench serve --port N [--recovery] [--redis URL [--routing pattern]]
 //                                          only the bench server (a cluster member with --redis)
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
 //   bench soak [--clients N] [--duration S] [--warmup S] [--server PATH]
@@ -48,7 +48,7 @@ if arguments.first == "serve" {
     let redis = arguments.firstIndex(of: "--redis").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
     let routingIndex = arguments.firstIndex(of: "--routing")
     let routing: RedisRouting = routingIndex.map { $0 + 1 < arguments.count && arguments[$0 + 1] == "pattern" } == true ? .pattern : .targeted
-    try await BenchServer.serve(port: port, redisURL: redis, routing: routing)
+    try await BenchServer.serve(port: port, redisURL: redis, routing: routing, recovery: arguments.contains("--recovery"))
     exit(0)
 }
 
@@ -76,11 +76,11 @@ if !chosen.isEmpty { options.scenarios = chosen }
 ResourceLimits.raiseOpenFiles()
 
 /// Starts the bench server in a child process on a free port and waits until it listens.
-func startChildServer(pin: Bool) async throws -> (Process, Int) {
-    let port = Int.random(in: 20_000..<40_000)
+func startChildServer(pin: Bool, arguments extra: [String] = []) async throws -> (Process, Int) {
+    let port = try await ClusterBench.freePort()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    process.arguments = ["serve", "--port", String(port)]
+    process.arguments = ["serve", "--port", String(port)] + extra
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
@@ -123,8 +123,9 @@ let header = "bench against \(target): \(options.reps) reps x \(options.duration
 print(header)
 var results: [ScenarioResult] = []
 for scenario in options.scenarios {
-    if scenario == "cluster" {
-        for result in await ClusterBench(options: options).run() {
+    if scenario == "cluster" || scenario == "recovery" {
+        let group = scenario == "cluster" ? await ClusterBench(options: options).run() : await RecoveryBench(options: options).run()
+        for result in group {
             let median = result.median { $0.throughput }.map { String(format: "%.1f", $0) } ?? (result.error ?? "–")
             print("  \(result.name): \(median) \(result.unit)")
             results.append(result)
