@@ -56,7 +56,7 @@ var package = Package(
         .target(name: "FlagonSocketIOCore", dependencies: ["FlagonHTTP", "FlagonJSON", "FlagonMessagePack"], swiftSettings: swiftSettings),
         .target(
             name: "FlagonSocketIO",
-            dependencies: ["Flagon", "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonSocketIOCore"],
+            dependencies: ["Flagon", "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonMessagePack", "FlagonSocketIOCore"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -24,6 +24,8 @@ public enum ConformanceApp {
         /// 300/200 ms (for load tests whose clients cannot answer that fast).
         public var pingInterval: UInt64?
         public var pingTimeout: UInt64?
+        /// `PARSER=msgpack`: the msgpack parser on `/socket.io/` (section 10).
+        public var parser = SocketIOParser.json
         /// `RECOVERY_MS`: connection state recovery with this window (section 9).
         public var recoveryMilliseconds: UInt64?
         /// `SERVER_ID`: this process's name in cluster mode (section 8).
@@ -40,6 +42,7 @@ public enum ConformanceApp {
             settings.pingInterval = environment["PING_INTERVAL"].flatMap(UInt64.init)
             settings.pingTimeout = environment["PING_TIMEOUT"].flatMap(UInt64.init)
             if let id = environment["SERVER_ID"], !id.isEmpty { settings.serverID = id }
+            if environment["PARSER"] == "msgpack" { settings.parser = .msgpack }
             settings.recoveryMilliseconds = environment["RECOVERY_MS"].flatMap(UInt64.init).flatMap { $0 > 0 ? $0 : nil }
             return settings
         }
@@ -71,6 +74,7 @@ public enum ConformanceApp {
         if let timeout = settings.pingTimeout { options.engine.pingTimeout = timeout }
         options.connectTimeout = 1000
         options.drainDuration = settings.drainMilliseconds
+        options.parser = settings.parser
         if let window = settings.recoveryMilliseconds {
             options.connectionStateRecovery = ConnectionStateRecovery(maxDisconnectionDuration: window)
         }

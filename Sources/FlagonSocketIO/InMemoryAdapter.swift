@@ -95,9 +95,10 @@ public final class InMemoryAdapter: SocketIOAdapter {
     @discardableResult
     public func broadcast(_ packet: SocketIOPacket, to target: BroadcastTarget) -> Int {
         var message: OutboundMessage?
+        let parser = namespace.server.options.parser
         var sent = 0
         forEachSocket(target) { socket in
-            if message == nil { message = OutboundMessage(packet) }   // encoded once, only when someone gets it
+            if message == nil { message = OutboundMessage(packet, parser: parser) }   // encoded once, only when someone gets it
             socket.deliver(message.unsafelyUnwrapped, packet: packet, volatile: target.volatile)
             sent += 1
         }

@@ -1,5 +1,6 @@
 import FlagonHTTP
 import FlagonLoop
+import FlagonMessagePack
 import FlagonSocketIOCore
 
 /// A Socket.IO packet encoded once for any number of recipients: its WebSocket frames
@@ -17,8 +18,38 @@ struct OutboundMessage {
     let frameStart: Int
     private let textRange: Range<Int>
     private let attachments: [[UInt8]]
+    /// The packet is one binary message (the msgpack parser) rather than text and attachments.
+    private let isBinary: Bool
 
     private static let reserved = 10
+
+    /// Encodes a packet with the server's parser.
+    @LoopActor
+    init(_ packet: SocketIOPacket, parser: SocketIOParser) {
+        switch parser {
+        case .json: self.init(packet)
+        case .msgpack: self.init(messagePack: packet)
+        }
+    }
+
+    /// The packet as one MessagePack map in one binary message.
+    @LoopActor
+    private init(messagePack packet: SocketIOPacket) {
+        #if DEBUG
+        OutboundMessage.encodings &+= 1
+        #endif
+        let payload = MessagePackWriter.encode(packet.messagePackValue)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(payload.count + 10)
+        WebSocketFrame.writeHeader(opcode: .binary, length: payload.count, into: &buffer)
+        let start = buffer.count
+        buffer.append(contentsOf: payload)
+        self.buffer = buffer
+        self.frameStart = 0
+        self.textRange = start..<buffer.count
+        self.attachments = []
+        self.isBinary = true
+    }
 
     @LoopActor
     init(_ packet: SocketIOPacket) {
@@ -55,6 +86,7 @@ struct OutboundMessage {
         self.frameStart = start
         self.textRange = (Self.reserved + 1)..<(Self.reserved + payloadLength)
         self.attachments = attachments
+        self.isBinary = false
     }
 
     /// The number of Engine.IO packets: the text and one per attachment.
@@ -62,6 +94,7 @@ struct OutboundMessage {
 
     /// The same message as Engine.IO packets, for long-polling.
     var packets: [EnginePacket] {
-        [EnginePacket(.message, .text(Array(buffer[textRange])))] + attachments.map { EnginePacket(.message, .binary($0)) }
+        if isBinary { return [EnginePacket(.message, .binary(Array(buffer[textRange])))] }
+        return [EnginePacket(.message, .text(Array(buffer[textRange])))] + attachments.map { EnginePacket(.message, .binary($0)) }
     }
 }

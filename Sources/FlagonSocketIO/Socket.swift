@@ -215,7 +215,7 @@ public final class Socket {
     public func except(_ room: String) -> BroadcastOperator { broadcast.except(room) }
 
     func sendPacket(_ packet: SocketIOPacket) {
-        deliver(OutboundMessage(packet), packet: packet)
+        deliver(OutboundMessage(packet, parser: server.options.parser), packet: packet)
     }
 
     /// Hands an encoded packet to the connection (held back while the socket is connecting).
@@ -269,7 +269,7 @@ public final class Socket {
         connecting = false
         isConnected = true
         sendConnectReply()
-        for packet in missed { deliver(OutboundMessage(packet), packet: packet) }
+        for packet in missed { deliver(OutboundMessage(packet, parser: server.options.parser), packet: packet) }
         let held = buffered
         buffered = []
         for (message, packet) in held { deliver(message, packet: packet) }
@@ -283,7 +283,7 @@ public final class Socket {
     }
 
     private func sendPacketNow(_ packet: SocketIOPacket) {
-        let message = OutboundMessage(packet)
+        let message = OutboundMessage(packet, parser: server.options.parser)
         _ = connection.engine.send(message)
     }
 
@@ -355,6 +355,6 @@ public struct VolatileEmitter {
     /// Emits an event, or drops it when the transport cannot write at once.
     public func emit(_ event: String, arguments: [JSONValue]) {
         let packet = SocketIOPacket(type: .event, namespace: socket.namespace.name, data: .array([.string(event)] + arguments))
-        socket.deliver(OutboundMessage(packet), packet: packet, volatile: true)
+        socket.deliver(OutboundMessage(packet, parser: socket.server.options.parser), packet: packet, volatile: true)
     }
 }

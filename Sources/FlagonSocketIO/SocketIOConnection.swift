@@ -1,5 +1,6 @@
 import FlagonJSON
 import FlagonLoop
+import FlagonMessagePack
 import FlagonSocketIOCore
 
 /// One Engine.IO connection seen by Socket.IO: decodes its packets and routes them to
@@ -36,12 +37,29 @@ final class SocketIOConnection: EngineSessionHandler {
     private func received(_ data: EngineData) {
         switch data {
         case .text(let bytes): receivedText(bytes[...])
-        case .binary(let bytes): decode { () throws(SocketIOProtocolError) in try decoder.receive(binary: bytes) }
+        case .binary(let bytes):
+            if server.options.parser == .msgpack { return decode { () throws(SocketIOProtocolError) in try Self.messagePackPacket(bytes) } }
+            decode { () throws(SocketIOProtocolError) in try decoder.receive(binary: bytes) }
         }
     }
 
     private func receivedText(_ text: ArraySlice<UInt8>) {
+        if server.options.parser == .msgpack {
+            // socket.io-msgpack-parser sends every packet as binary: text is a protocol error.
+            return decode { () throws(SocketIOProtocolError) in throw .invalidPayload("text message with the msgpack parser") }
+        }
         decode { () throws(SocketIOProtocolError) in try decoder.receive(text: text) }
+    }
+
+    /// A packet of the msgpack parser: one MessagePack map, checked as socket.io-msgpack-parser checks it.
+    private static func messagePackPacket(_ bytes: [UInt8]) throws(SocketIOProtocolError) -> SocketIOPacket {
+        let value: MessagePackValue
+        do {
+            value = try MessagePackReader.decode(bytes)
+        } catch {
+            throw .invalidPayload("not MessagePack: \(error.message)")
+        }
+        return try SocketIOPacket(messagePack: value)
     }
 
     private func decode(_ step: () throws(SocketIOProtocolError) -> SocketIOPacket?) {
@@ -67,7 +85,7 @@ final class SocketIOConnection: EngineSessionHandler {
             }
             guard let namespace = server.namespace(named: packet.namespace) else {
                 let error = SocketIOPacket(type: .connectError, namespace: packet.namespace, data: ["message": "Invalid namespace"])
-                let message = OutboundMessage(error)
+                let message = OutboundMessage(error, parser: server.options.parser)
                 _ = engine.send(message)
                 return
             }

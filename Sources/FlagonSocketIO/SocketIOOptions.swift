@@ -31,6 +31,8 @@ public struct SocketIOOptions: Sendable {
     /// Milliseconds over which a graceful shutdown closes the sessions, each at a random
     /// moment, so that clients reconnect to other servers gradually (default 10,000).
     public var drainDuration: UInt64 = 10_000
+    /// How packets are written: JSON text (the default) or MessagePack.
+    public var parser = SocketIOParser.json
     /// socket.io's connection state recovery; `nil` (the default): off.
     public var connectionStateRecovery: ConnectionStateRecovery?
     /// Where the server logs.

@@ -31,6 +31,14 @@ import Testing
         try await runChecks("socketio_client_checks.py", environment: ["PING_TIMEOUT": "2000"], timeout: 400)
     }
 
+    /// The msgpack parser (PARSER=msgpack): python-socketio with serializer='msgpack' over both
+    /// transports, literal packets and garbage on the wire.
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("conformance-server")),
+                   "needs .venv (scripts/setup-interop) and `swift build`"))
+    func pythonSocketIOClientWithTheMsgpackParser() async throws {
+        try await runChecks("msgpack_checks.py", environment: ["PARSER": "msgpack", "PING_TIMEOUT": "2000"], timeout: 120)
+    }
+
     @Test(.enabled(if: InteropTools.runnable(InteropTools.kosoku, InteropTools.server("conformance-server")),
                    "needs kosoku in .venv (scripts/setup-interop) and `swift build`"))
     func autobahnFuzzingCasesOneToSevenAndTenPass() async throws {
