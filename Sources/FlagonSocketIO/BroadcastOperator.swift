@@ -66,6 +66,10 @@ public struct BroadcastOperator {
     /// Emits an event; returns how many local sockets it was sent to.
     @discardableResult
     public func emit(_ event: String, arguments: [JSONValue]) -> Int {
+        if namespace.isParent {
+            // A parent namespace: every child's sockets.
+            return namespace.children.values.reduce(0) { $0 + BroadcastOperator(namespace: $1, target: self.target).emit(event, arguments: arguments) }
+        }
         let packet = SocketIOPacket(type: .event, namespace: namespace.name, data: .array([.string(event)] + arguments))
         guard let store = namespace.server.stateStore, !target.volatile else { return namespace.adapter.broadcast(packet, to: target) }
         // Recorded for replay: it carries its offset as the last argument.

@@ -85,9 +85,39 @@ public final class Namespace {
     /// Limits how often one socket may send `event` (on top of the namespace's limit).
     public func rateLimit(event: String, _ limit: RateLimit) { eventRateLimits[event] = limit }
 
+    /// The parent namespace this one was created from (``SocketIOServer/of(matching:)``).
+    public internal(set) weak var parent: Namespace?
+    /// For a parent namespace: what names it creates children for.
+    var childMatcher: NamespaceMatcher?
+    /// For a parent namespace: its children, by name.
+    public internal(set) var children: [String: Namespace] = [:]
+    /// `true` for a namespace declared with a pattern or a function (it has children, no sockets).
+    public var isParent: Bool { childMatcher != nil }
+
     init(name: String, server: SocketIOServer) {
         self.name = name
         self.server = server
+    }
+
+    /// Takes the declarations of a parent: middleware, handlers, hooks, limits and the
+    /// controller class (as socket.io copies them when it creates a child).
+    func inherit(from parent: Namespace) {
+        self.parent = parent
+        connectors = parent.connectors
+        connectHandlers = parent.connectHandlers
+        disconnectHandlers = parent.disconnectHandlers
+        outgoingHooks = parent.outgoingHooks
+        connectorsAreSync = parent.connectorsAreSync
+        eventRateLimits = parent.eventRateLimits
+        serverSideHandlers = parent.serverSideHandlers
+        slowConsumerPolicy = parent.slowConsumerPolicy
+        dropHandlers = parent.dropHandlers
+        rateLimit = parent.rateLimit
+        dispatcher.handlers = parent.dispatcher.handlers
+        dispatcher.fallback = parent.dispatcher.fallback
+        dispatcher.incomingHooks = parent.dispatcher.incomingHooks
+        dispatcher.errorHandler = parent.dispatcher.errorHandler
+        dispatcher.controllerBinding = parent.dispatcher.controllerBinding
     }
 
     func installAdapter(_ adapter: any SocketIOAdapter) {

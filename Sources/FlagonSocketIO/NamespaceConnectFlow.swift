@@ -104,6 +104,7 @@ extension Namespace {
             socket.controller?.on_disconnect(reason: reason)
             for handler in disconnectHandlers { handler(socket, reason) }
         }
+        if sockets.isEmpty && parent != nil { server.removeEmptyChild(self) }
     }
 
     /// The buckets of a new socket, or `nil` when no limit applies here.

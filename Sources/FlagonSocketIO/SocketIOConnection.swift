@@ -83,13 +83,19 @@ final class SocketIOConnection: EngineSessionHandler {
                 if existing.isConnected { existing.sendConnectReply() }
                 return
             }
-            guard let namespace = server.namespace(named: packet.namespace) else {
-                let error = SocketIOPacket(type: .connectError, namespace: packet.namespace, data: ["message": "Invalid namespace"])
-                let message = OutboundMessage(error, parser: server.options.parser)
-                _ = engine.send(message)
-                return
+            if let namespace = server.namespace(named: packet.namespace) {
+                namespace.connect(connection: self, auth: packet.data)
+            } else if server.hasParents {
+                // A parent namespace may accept the name (and may take its time to decide).
+                Task {
+                    let namespace = await server.resolveNamespace(packet.namespace, auth: packet.data)
+                    guard engine.isOpen, sockets[packet.namespace] == nil else { return }
+                    guard let namespace else { return refuseNamespace(packet.namespace) }
+                    namespace.connect(connection: self, auth: packet.data)
+                }
+            } else {
+                refuseNamespace(packet.namespace)
             }
-            namespace.connect(connection: self, auth: packet.data)
         case .disconnect:
             sockets[packet.namespace]?.finish(.clientNamespaceDisconnect)
         case .event, .binaryEvent:
@@ -99,6 +105,11 @@ final class SocketIOConnection: EngineSessionHandler {
         case .connectError:
             engine.close(reason: .parseError)
         }
+    }
+
+    private func refuseNamespace(_ name: String) {
+        let error = SocketIOPacket(type: .connectError, namespace: name, data: ["message": "Invalid namespace"])
+        _ = engine.send(OutboundMessage(error, parser: server.options.parser))
     }
 
     func socketJoined(_ socket: Socket) {

@@ -31,6 +31,9 @@ public struct SocketIOOptions: Sendable {
     /// Milliseconds over which a graceful shutdown closes the sessions, each at a random
     /// moment, so that clients reconnect to other servers gradually (default 10,000).
     public var drainDuration: UInt64 = 10_000
+    /// Removes a child namespace of a parent (``SocketIOServer/of(matching:)``) when its last
+    /// socket leaves (socket.io's `cleanupEmptyChildNamespaces`; default `false`).
+    public var cleanupEmptyChildNamespaces = false
     /// How packets are written: JSON text (the default) or MessagePack.
     public var parser = SocketIOParser.json
     /// socket.io's connection state recovery; `nil` (the default): off.

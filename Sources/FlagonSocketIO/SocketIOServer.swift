@@ -65,6 +65,73 @@ public final class SocketIOServer: HTTPHandler {
         return namespace
     }
 
+    /// Parent namespaces, in the order they were declared.
+    private var parents: [Namespace] = []
+
+    /// A parent namespace for every name that matches `pattern` as a whole (socket.io's
+    /// `io.of(/^\/workspace-\d+$/)`): a child namespace of that name is created on its first
+    /// connection and gets the parent's middleware, handlers and controller class;
+    /// `parent.emit` reaches the sockets of every child.
+    ///
+    /// ```swift
+    /// let workspaces = sio.of(matching: /\/workspace-\d+/)
+    /// workspaces.onConnect { socket, _ in socket.emit("hello", .string(socket.namespace.name)) }
+    /// ```
+    public func of(matching pattern: some RegexComponent) -> Namespace {
+        let regex = Regex(pattern.regex)
+        return parent(named: "/(pattern \(parents.count + 1))", .sync { name, _ in (try? regex.wholeMatch(in: name)) != nil })
+    }
+
+    /// A parent namespace for the names (and CONNECT auth payloads) that `accept` allows.
+    ///
+    /// ```swift
+    /// let rooms = sio.of { name, auth in name.hasPrefix("/room-") && auth?["token"] != nil }
+    /// ```
+    public func of(_ accept: @escaping @LoopActor (String, JSONValue?) -> Bool) -> Namespace {
+        parent(named: "/(function \(parents.count + 1))", .sync(accept))
+    }
+
+    /// A parent namespace whose `accept` may wait (a database lookup).
+    public func of(_ accept: @escaping @LoopActor @Sendable (String, JSONValue?) async -> Bool) -> Namespace {
+        parent(named: "/(function \(parents.count + 1))", .async(accept))
+    }
+
+    private func parent(named name: String, _ matcher: NamespaceMatcher) -> Namespace {
+        let parent = Namespace(name: name, server: self)
+        parent.childMatcher = matcher
+        parent.installAdapter(InMemoryAdapter(namespace: parent))   // never holds sockets
+        parents.append(parent)
+        return parent
+    }
+
+    /// The namespace of `name`: a declared one, or a child of the first parent that accepts
+    /// it (created now); `nil` when none does.
+    func resolveNamespace(_ name: String, auth: JSONValue?) async -> Namespace? {
+        if let declared = namespaces[name] { return declared }
+        for parent in parents where await parent.childMatcher?.matches(name, auth: auth) == true {
+            if let created = namespaces[name] { return created }   // made while this one waited
+            let child = Namespace(name: name, server: self)
+            child.inherit(from: parent)
+            child.installAdapter(makeAdapter(child))
+            namespaces[name] = child
+            parent.children[name] = child
+            return child
+        }
+        return nil
+    }
+
+    /// Whether any parent namespace is declared (a CONNECT to an unknown name must ask them).
+    var hasParents: Bool { !parents.isEmpty }
+
+    /// Removes a child namespace whose last socket left (``SocketIOOptions/cleanupEmptyChildNamespaces``).
+    func removeEmptyChild(_ child: Namespace) {
+        guard options.cleanupEmptyChildNamespaces, let parent = child.parent, child.sockets.isEmpty,
+              namespaces[child.name] === child else { return }
+        namespaces[child.name] = nil
+        parent.children[child.name] = nil
+        child.adapter.close()
+    }
+
     /// Serves a namespace with a controller class: one instance per connected socket.
     ///
     /// ```swift
@@ -74,12 +141,21 @@ public final class SocketIOServer: HTTPHandler {
     /// A class whose `initialACL` names an event it does not have is a configuration error:
     /// the app refuses to start (``App/build()`` throws) with a message that names it.
     public func register<C: NamespaceController>(_ type: C.Type, namespace name: String = "/") {
+        register(type, in: of(name))
+    }
+
+    /// Serves a namespace (a parent namespace too: every child) with a controller class.
+    ///
+    /// ```swift
+    /// sio.register(WorkspaceController.self, in: sio.of(matching: /\/workspace-\d+/))
+    /// ```
+    public func register<C: NamespaceController>(_ type: C.Type, in namespace: Namespace) {
         let binding = ControllerBinding(type)
         if let problem = binding.configurationError {
             options.logger.error("register(\(binding.className).self): \(problem)")
-            configurationErrors.append("register(\(binding.className).self, namespace: \"\(name)\"): \(problem)")
+            configurationErrors.append("register(\(binding.className).self, namespace: \"\(namespace.name)\"): \(problem)")
         }
-        of(name).setController(binding)
+        namespace.setController(binding)
     }
 
     private var stateRefresh: LoopTimer?

@@ -1,0 +1,80 @@
+import Flagon
+import FlagonJSON
+import FlagonLoop
+import FlagonMacros
+import FlagonTesting
+import Testing
+@testable import FlagonSocketIO
+
+/// A controller served on every child of a parent namespace.
+@SocketNamespace
+final class WorkspaceController: NamespaceController {
+    func on_where() -> String { socket.namespace.name }
+}
+
+/// Parent namespaces (socket.io's dynamic namespaces): a pattern or a function decides,
+/// children are created on first connection with the parent's declarations.
+@Suite struct DynamicNamespaceTests {
+    @LoopActor private func makeServer(cleanup: Bool = false) -> (App, SocketIOServer) {
+        var options = SocketIOOptions()
+        options.engine.pingInterval = 60_000
+        options.cleanupEmptyChildNamespaces = cleanup
+        let sio = SocketIOServer(options: options)
+        let app = App()
+        sio.attach(to: app)
+        return (app, sio)
+    }
+
+    @Test @LoopActor func aPatternCreatesChildrenWithTheParentsDeclarations() async throws {
+        let (app, sio) = makeServer()
+        let workspaces = sio.of(matching: /\/workspace-\d+/)
+        workspaces.use { socket, _ in socket.data = ["checked": true] }
+        workspaces.on("whoami") { (socket: Socket) -> JSONValue in
+            ["namespace": .string(socket.namespace.name), "data": socket.data]
+        }
+        let client = try await SocketIOTestClient.connect(to: app)
+        try await client.connect(namespace: "/workspace-42")
+        try await client.connect(namespace: "/workspace-7")
+        #expect(try await client.emitWithAck("whoami", [], namespace: "/workspace-42") == [["namespace": "/workspace-42", "data": ["checked": true]]])
+        let child = try #require(sio.namespace(named: "/workspace-42"))
+        #expect(child.parent === workspaces && workspaces.children.count == 2)
+        // Not a match (the whole name must match): refused as an unknown namespace.
+        await #expect(throws: SocketIOTestClient.ClientError.refused(namespace: "/workspace-x", ["message": "Invalid namespace"])) {
+            try await client.connect(namespace: "/workspace-x")
+        }
+        await #expect(throws: SocketIOTestClient.ClientError.self) { try await client.connect(namespace: "/workspace-42/more") }
+        // The parent's emit reaches every child.
+        #expect(workspaces.emit("all", arguments: ["hi"]) == 2)
+        #expect(await client.waitFor { events in events.filter { $0.name == "all" }.count == 2 })
+        await client.close()
+    }
+
+    @Test @LoopActor func aFunctionDecidesWithTheAuthAndMayWait() async throws {
+        let (app, sio) = makeServer()
+        let rooms = sio.of { (name: String, auth: JSONValue?) async -> Bool in
+            await LoopTimer.sleep(milliseconds: 5)
+            return name.hasPrefix("/room-") && auth?["token"] == "ok"
+        }
+        rooms.on("ping") { (_: Socket) -> String in "pong" }
+        let client = try await SocketIOTestClient.connect(to: app)
+        await #expect(throws: SocketIOTestClient.ClientError.self) { try await client.connect(namespace: "/room-1", auth: ["token": "no"]) }
+        try await client.connect(namespace: "/room-1", auth: ["token": "ok"])
+        #expect(try await client.emitWithAck("ping", [], namespace: "/room-1") == ["pong"])
+        await client.close()
+    }
+
+    @Test @LoopActor func controllersServeEveryChildAndEmptyChildrenAreRemoved() async throws {
+        let (app, sio) = makeServer(cleanup: true)
+        sio.register(WorkspaceController.self, in: sio.of(matching: /\/team-[a-z]+/))
+        let client = try await SocketIOTestClient.connect(to: app)
+        try await client.connect(namespace: "/team-red")
+        #expect(try await client.emitWithAck("where", [], namespace: "/team-red") == ["/team-red"])
+        #expect(sio.namespace(named: "/team-red") != nil)
+        client.disconnect(namespace: "/team-red")
+        for _ in 0..<100 where sio.namespace(named: "/team-red") != nil { await LoopTimer.sleep(milliseconds: 5) }
+        #expect(sio.namespace(named: "/team-red") == nil)   // cleanupEmptyChildNamespaces
+        try await client.connect(namespace: "/team-red")    // created again
+        #expect(try await client.emitWithAck("where", [], namespace: "/team-red") == ["/team-red"])
+        await client.close()
+    }
+}
