@@ -21,5 +21,8 @@ if let cluster, let window = settings.recoveryMilliseconds {
     store = await RedisConnectionStateStore(cluster: cluster, settings: ConnectionStateRecovery(maxDisconnectionDuration: window))
 }
 let app = await ConformanceApp.make(settings, adapter: cluster?.makeAdapter, stateStore: store)
-if let cluster { await app.onShutdown { cluster.close() } }   // after the sessions closed: their states go out first
+if let cluster {
+    await app.addMetrics { cluster.writeMetrics(into: &$0) }
+    await app.onShutdown { cluster.close() }
+}   // after the sessions closed: their states go out first
 try await app.run(host: "127.0.0.1", port: environment["PORT"].flatMap { Int($0) } ?? 3000)

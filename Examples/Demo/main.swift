@@ -16,5 +16,8 @@ if let url = environment["REDIS_URL"], !url.isEmpty {
 var store: (any ConnectionStateStore)?
 if let cluster { store = await RedisConnectionStateStore(cluster: cluster, settings: ConnectionStateRecovery()) }
 let app = await DemoApp.make(adapter: cluster?.makeAdapter, stateStore: store)
-if let cluster { await app.onShutdown { cluster.close() } }
+if let cluster {
+    await app.addMetrics { cluster.writeMetrics(into: &$0) }
+    await app.onShutdown { cluster.close() }
+}
 try await app.run()

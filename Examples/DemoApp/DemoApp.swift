@@ -68,6 +68,8 @@ public enum DemoApp {
         }
         app.get("/plain") { _ in Response.text("Hello, World!") }
         app.static("/static", directory: staticDirectory)
+        app.serveMetrics()          // GET /metrics, in the Prometheus text format
+        app.logRequests(.keyValue)  // one line per request (FLAGON_LOG_LEVEL=warning silences them)
         return app
     }
 }

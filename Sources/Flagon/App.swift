@@ -23,7 +23,7 @@ public final class App: HTTPHandler {
     public typealias ErrorHandler = @LoopActor @Sendable (Request, any Error) async throws -> Response
 
     /// Where the app logs (uncaught errors, server start and stop).
-    public var logger = Logger(label: "flagon")
+    public var logger = Logger.flagon("flagon")
     /// Called when the server begins a graceful shutdown (close long-lived connections here).
     public private(set) var shutdownHooks: [@LoopActor () -> Void] = []
     /// Work run first when a graceful shutdown begins, while the server still serves (a
@@ -39,8 +39,23 @@ public final class App: HTTPHandler {
     private var validators: [@LoopActor () throws(AppBuildError) -> Void] = []
     private var chain: (any HTTPHandler)?
 
+    /// The app's own metrics, once ``serveMetrics(at:)`` was called.
+    var appMetrics: AppMetrics?
+    /// Collectors added before metrics were served.
+    var metricsCollectors: [@LoopActor (inout PrometheusWriter) -> Void] = []
+    /// One line per request, when ``logRequests(_:)`` was called.
+    var requestLog: RequestLog?
+
     /// Creates an empty app.
     public init() {}
+
+    func enableMetrics() -> AppMetrics {
+        if let appMetrics { return appMetrics }
+        let metrics = AppMetrics()
+        metrics.collectors = metricsCollectors
+        appMetrics = metrics
+        return metrics
+    }
 
     // MARK: Routes
 
@@ -187,6 +202,15 @@ public final class App: HTTPHandler {
 
     /// Answers one request through mounts, middleware, router and error handlers.
     public func respond(to request: Request) async throws -> Response {
+        guard appMetrics != nil || requestLog != nil else { return try await dispatch(request) }
+        let started = EventLoop.shared.currentMilliseconds
+        let response = try await dispatch(request)
+        appMetrics?.responsesByStatus[response.status, default: 0] += 1
+        requestLog?.log(request, response, milliseconds: EventLoop.shared.currentMilliseconds - started)
+        return response
+    }
+
+    private func dispatch(_ request: Request) async throws -> Response {
         for (prefix, handler) in mounts where request.path == prefix || request.path.hasPrefix(prefix + "/") {
             var inner = request
             inner.scriptName = request.scriptName + prefix

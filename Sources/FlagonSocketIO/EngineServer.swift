@@ -136,7 +136,11 @@ public final class EngineServer: HTTPHandler {
         }
     }
 
+    /// Counters since the server started.
+    public internal(set) var statistics = EngineStatistics()
+
     private func register(_ session: EngineSession) {
+        statistics.handshakes += 1
         sessions[session.id] = session
         if let address = session.address { addressLimits.sessionOpened(address) }
         onConnection?(session)

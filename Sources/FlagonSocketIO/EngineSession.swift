@@ -155,6 +155,7 @@ public final class EngineSession: WebSocketHandler {
     func send(_ message: borrowing OutboundMessage, droppable: Bool, volatile: Bool,
               overflow: () -> OverflowAction) -> Int? {
         guard isOpen else { return nil }
+        server.statistics.bytesSent &+= message.buffer.count &- message.frameStart
         if let webSocket, heldCount == 0, webSocket.sendIfWritable(frames: message.buffer, from: message.frameStart) {
             return isOpen ? 0 : nil   // the common case: straight to the socket
         }
@@ -365,6 +366,7 @@ public final class EngineSession: WebSocketHandler {
             return Response.json(["code": .int(EngineErrorCode.badRequest.rawValue), "message": "Payload too large", "maxPayload": .int(server.options.maxPayload)],
                                  status: 413)
         }
+        server.statistics.bytesReceived &+= request.body.count
         let packets: [EnginePacket]
         do {
             packets = try EnginePacket.decodePayload(request.body)
@@ -430,6 +432,7 @@ public final class EngineSession: WebSocketHandler {
     }
 
     private func received(isText: Bool, _ bytes: ArraySlice<UInt8>) {
+        server.statistics.bytesReceived &+= bytes.count
         guard isText else { return deliver(.binary(Array(bytes))) }
         if bytes.first == EnginePacketType.message.digit {
             handler?.engineSession(self, receivedText: bytes.dropFirst())
@@ -473,6 +476,7 @@ public final class EngineSession: WebSocketHandler {
             guard let ws = probe else { return }
             endProbe()
             if pendingPoll != nil { answerPoll([EnginePacket(.noop)]) }
+            server.statistics.upgrades += 1
             attach(ws)
             for packet in outbox.takeAll() { sendPacket(packet) }
         case .abandon:

@@ -49,6 +49,7 @@ struct EventErrorReply {
     /// Tells the client.
     @LoopActor
     func send(to socket: Socket, ackID: Int?) {
+        socket.namespace.statistics.refusedEvents[kind.rawValue, default: 0] += 1
         let value = self.value
         if isEmitted { socket.emit(kind.rawValue, value) }
         if let ackID { socket.sendAck(ackID, [value]) }

@@ -51,6 +51,8 @@ public final class Namespace {
     var connectorsAreSync = true
     var eventRateLimits: [String: RateLimit] = [:]
     var serverSideHandlers: [String: ServerSideHandler] = [:]
+    /// Counters since the namespace was declared (``SocketIOServer/writeMetrics(into:)``).
+    public internal(set) var statistics = NamespaceStatistics()
 
     /// What a full outbound queue does here; `nil` uses the server's
     /// ``SocketIOOptions/slowConsumerPolicy``.
@@ -71,6 +73,7 @@ public final class Namespace {
     }
 
     func reportDropped(_ socket: Socket, _ count: Int) {
+        statistics.droppedMessages += count
         for handler in dropHandlers { handler(socket, count) }
     }
 

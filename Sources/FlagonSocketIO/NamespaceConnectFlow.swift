@@ -41,6 +41,9 @@ extension Namespace {
                 // Refused or gone before it was accepted: out of the rooms it was restored to.
                 if socket.recovered && self.sockets[socket.id] !== socket { self.adapter.leaveAll(socket.id) }
             }
+            if recovering != nil {
+                if socket.recovered { self.statistics.recoveries += 1 } else { self.statistics.recoveryMisses += 1 }
+            }
             let skipMiddleware = socket.recovered && self.server.options.connectionStateRecovery?.skipMiddlewares == true
             let steps = skipMiddleware ? self.connectHandlers : self.connectors + self.connectHandlers
             do {
@@ -99,6 +102,7 @@ extension Namespace {
 
     func remove(_ socket: Socket, reason: DisconnectReason, notify: Bool) {
         sockets[socket.id] = nil
+        if notify { statistics.disconnects[reason.rawValue, default: 0] += 1 }
         adapter.leaveAll(socket.id)
         if notify {
             socket.controller?.on_disconnect(reason: reason)

@@ -196,6 +196,7 @@ public final class Socket {
 
     private func failAck(_ ackID: Int, _ error: AckError) {
         guard let pending = pendingAcks.removeValue(forKey: ackID) else { return }
+        if error == .timeout { namespace.statistics.ackTimeouts += 1 }
         pending.timer?.close()
         pending.callback(.failure(error))
     }
@@ -226,6 +227,7 @@ public final class Socket {
             return
         }
         guard isConnected else { return }
+        namespace.statistics.packetsSent &+= 1
         if namespace.hasOutgoingHooks { namespace.notifyOutgoing(self, packet) }
         let droppable = packet.type == .event || packet.type == .binaryEvent
         let dropped = connection.engine.send(message, droppable: droppable, volatile: volatile) { namespace.overflowAction(for: self) }
@@ -245,8 +247,12 @@ public final class Socket {
 
     // MARK: Incoming
 
+    /// Acks this socket waits for.
+    var pendingAckCount: Int { pendingAcks.count }
+
     func handleEvent(_ packet: SocketIOPacket) {
         guard isConnected, case .array(let items)? = packet.data, let event = items.first?.stringValue else { return }
+        namespace.statistics.eventsReceived &+= 1
         let args = Array(items.dropFirst())
         namespace.dispatcher.dispatch(event: event, args: args, ackID: packet.id, socket: self)
     }

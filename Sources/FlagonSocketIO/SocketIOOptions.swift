@@ -1,3 +1,4 @@
+import Flagon
 import Logging
 
 /// Settings of a ``SocketIOServer``.
@@ -39,7 +40,7 @@ public struct SocketIOOptions: Sendable {
     /// socket.io's connection state recovery; `nil` (the default): off.
     public var connectionStateRecovery: ConnectionStateRecovery?
     /// Where the server logs.
-    public var logger = Logger(label: "flagon.socketio")
+    public var logger = Logger.flagon("flagon.socketio")
 
     /// The defaults.
     public init() {}

@@ -178,6 +178,9 @@ public final class SocketIOServer: HTTPHandler {
     /// Problems found while the server was declared, reported when the app is built.
     private(set) var configurationErrors: [String] = []
 
+    /// Every namespace: declared ones, children of parents, and the parents.
+    public var allNamespaces: [Namespace] { Array(namespaces.values) + parents }
+
     /// The declared namespace of that name, if any.
     public func namespace(named name: String) -> Namespace? { namespaces[name] }
 
@@ -288,6 +291,7 @@ public final class SocketIOServer: HTTPHandler {
     public func attach(to app: App, at path: String = "/socket.io") {
         app.mount(path, self)
         app.onDrain { [self] in await drain() }
+        app.addMetrics { [unowned self] out in writeMetrics(into: &out) }
         app.onShutdown { [self] in
             engine.closeAll()
             stateRefresh?.close()

@@ -31,6 +31,13 @@ import Testing
         try await runChecks("socketio_client_checks.py", environment: ["PING_TIMEOUT": "2000"], timeout: 400)
     }
 
+    /// The demo's /metrics after a scripted session, parsed by prometheus_client.
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("demo")),
+                   "needs .venv (scripts/setup-interop) and `swift build`"))
+    func metricsCountAScriptedSessionExactly() async throws {
+        try await runChecks("metrics_check.py", server: "demo", timeout: 120)
+    }
+
     /// The msgpack parser (PARSER=msgpack): python-socketio with serializer='msgpack' over both
     /// transports, literal packets and garbage on the wire.
     @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("conformance-server")),

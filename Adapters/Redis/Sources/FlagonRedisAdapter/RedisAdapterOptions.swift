@@ -1,3 +1,4 @@
+import Flagon
 import Logging
 
 /// How the Redis adapter reaches Redis and takes part in the cluster.
@@ -38,7 +39,7 @@ public struct RedisAdapterOptions: Sendable {
     /// This server's id in the cluster (a random one by default).
     public var serverID: String?
     /// Where the adapter logs.
-    public var logger = Logger(label: "flagon.redis")
+    public var logger = Logger.flagon("flagon.redis")
 
     /// Options for the Redis at `url`.
     public init(url: String = "redis://127.0.0.1:6379") {

@@ -1,3 +1,4 @@
+import Flagon
 import FlagonLoop
 import FlagonSocketIO
 import Logging
@@ -305,6 +306,18 @@ public final class RedisCluster {
                 scheduleReconnect()
             }
         }
+    }
+
+    /// Writes the link's counters in the Prometheus format (`app.addMetrics { cluster.writeMetrics(into: &$0) }`).
+    public func writeMetrics(into out: inout PrometheusWriter) {
+        out.gauge("flagon_redis_connected", help: "1 while both connections to Redis are up.", value: isConnected ? 1 : 0)
+        out.counter("flagon_redis_published_total", help: "Messages published to Redis.", value: statistics.published)
+        out.counter("flagon_redis_publish_failures_total", help: "Publishes dropped: Redis away or too far behind.", value: statistics.publishFailures)
+        out.counter("flagon_redis_received_total", help: "Messages received from Redis.", value: statistics.received)
+        out.counter("flagon_redis_ignored_messages_total", help: "Messages from Redis ignored: malformed, foreign or of unknown type.",
+                    value: statistics.ignoredMessages)
+        out.counter("flagon_redis_disconnections_total", help: "Times the connection to Redis was lost.", value: statistics.disconnections)
+        out.gauge("flagon_redis_subscribed_channels", help: "Channels subscribed.", value: channelOwners.count)
     }
 
     static func randomID(length: Int) -> String {

@@ -1,0 +1,85 @@
+import Flagon
+import FlagonLoop
+
+/// Counters of an ``EngineServer``, since it started.
+public struct EngineStatistics: Sendable, Equatable {
+    /// Sessions opened (handshakes answered).
+    public var handshakes = 0
+    /// Sessions moved from long-polling to WebSocket.
+    public var upgrades = 0
+    /// Bytes received from clients (WebSocket frames' payloads and polling bodies).
+    public var bytesReceived = 0
+    /// Bytes of messages sent to clients (Socket.IO packets, encoded).
+    public var bytesSent = 0
+}
+
+/// Counters of a ``Namespace``, since it was declared.
+public struct NamespaceStatistics: Sendable, Equatable {
+    /// Events received from clients.
+    public var eventsReceived = 0
+    /// Packets delivered to clients (events, acks of broadcasts, each recipient counted).
+    public var packetsSent = 0
+    /// Events to slow clients dropped.
+    public var droppedMessages = 0
+    /// Client events refused, by kind: `method_access_denied`, `invalid_arguments`,
+    /// `rate_limited`, `unknown_event`.
+    public var refusedEvents: [String: Int] = [:]
+    /// Sockets that left, by reason.
+    public var disconnects: [String: Int] = [:]
+    /// Acks that never came (the client did not answer in time).
+    public var ackTimeouts = 0
+    /// Connections that asked to recover a session and got it back.
+    public var recoveries = 0
+    /// Connections that asked to recover a session and got a fresh one.
+    public var recoveryMisses = 0
+}
+
+extension SocketIOServer {
+    /// Writes the server's metrics in the Prometheus format (``App/serveMetrics(at:)``
+    /// collects them from every server attached to the app).
+    public func writeMetrics(into out: inout PrometheusWriter) {
+        let engineStats = engine.statistics
+        out.counter("flagon_engineio_handshakes_total", help: "Engine.IO sessions opened.", value: engineStats.handshakes)
+        out.counter("flagon_engineio_upgrades_total", help: "Sessions upgraded from long-polling to WebSocket.", value: engineStats.upgrades)
+        out.counter("flagon_engineio_received_bytes_total", help: "Bytes received from clients.", value: engineStats.bytesReceived)
+        out.counter("flagon_engineio_sent_bytes_total", help: "Bytes of messages sent to clients.", value: engineStats.bytesSent)
+        let all = allNamespaces.filter { !$0.isParent }.sorted { $0.name < $1.name }
+        out.family("flagon_socketio_connected_clients", type: .gauge, help: "Connected sockets, by namespace and transport.")
+        for namespace in all {
+            var polling = 0
+            var websocket = 0
+            for socket in namespace.sockets.values { if socket.transport == .websocket { websocket += 1 } else { polling += 1 } }
+            out.sample("flagon_socketio_connected_clients", labels: [("namespace", namespace.name), ("transport", "polling")], value: polling)
+            out.sample("flagon_socketio_connected_clients", labels: [("namespace", namespace.name), ("transport", "websocket")], value: websocket)
+        }
+        func perNamespace(_ name: String, _ help: String, _ type: PrometheusWriter.MetricType = .counter, _ value: (Namespace) -> Int) {
+            out.family(name, type: type, help: help)
+            for namespace in all { out.sample(name, labels: [("namespace", namespace.name)], value: value(namespace)) }
+        }
+        perNamespace("flagon_socketio_events_received_total", "Events received from clients.") { $0.statistics.eventsReceived }
+        perNamespace("flagon_socketio_packets_sent_total", "Packets delivered to clients, each recipient counted.") { $0.statistics.packetsSent }
+        perNamespace("flagon_socketio_dropped_messages_total", "Events to slow clients dropped.") { $0.statistics.droppedMessages }
+        perNamespace("flagon_socketio_acks_pending", "Acks the server waits for.", .gauge) { $0.sockets.values.reduce(0) { $0 + $1.pendingAckCount } }
+        perNamespace("flagon_socketio_ack_timeouts_total", "Acks that did not come in time.") { $0.statistics.ackTimeouts }
+        out.family("flagon_socketio_refused_events_total", type: .counter, help: "Client events refused, by namespace and kind.")
+        for namespace in all {
+            for kind in ["invalid_arguments", "method_access_denied", "rate_limited", "unknown_event"] {
+                out.sample("flagon_socketio_refused_events_total", labels: [("namespace", namespace.name), ("kind", kind)],
+                           value: namespace.statistics.refusedEvents[kind] ?? 0)
+            }
+        }
+        out.family("flagon_socketio_disconnects_total", type: .counter, help: "Sockets that left, by namespace and reason.")
+        for namespace in all {
+            for (reason, count) in namespace.statistics.disconnects.sorted(by: { $0.key < $1.key }) {
+                out.sample("flagon_socketio_disconnects_total", labels: [("namespace", namespace.name), ("reason", reason)], value: count)
+            }
+        }
+        out.family("flagon_socketio_recoveries_total", type: .counter, help: "Connection state recoveries asked for, by result.")
+        for namespace in all {
+            out.sample("flagon_socketio_recoveries_total", labels: [("namespace", namespace.name), ("result", "recovered")],
+                       value: namespace.statistics.recoveries)
+            out.sample("flagon_socketio_recoveries_total", labels: [("namespace", namespace.name), ("result", "fresh")],
+                       value: namespace.statistics.recoveryMisses)
+        }
+    }
+}
