@@ -25,6 +25,7 @@ var package = Package(
         .library(name: "FlagonJSON", targets: ["FlagonJSON"]),
         .library(name: "FlagonMessagePack", targets: ["FlagonMessagePack"]),
         .library(name: "FlagonLoop", targets: ["FlagonLoop"]),
+        .library(name: "FlagonCompression", targets: ["FlagonCompression"]),
         .library(name: "FlagonTesting", targets: ["FlagonTesting"]),
         .library(name: "FlagonSocketIO", targets: ["FlagonSocketIO", "FlagonSocketIOCore"]),
         .library(name: "FlagonMacros", targets: ["FlagonMacros"]),
@@ -49,7 +50,13 @@ var package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "FlagonLoop", dependencies: ["CLibUV"], swiftSettings: swiftSettings),
+        .target(name: "FlagonCompression", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         .target(name: "FlagonJSON", swiftSettings: swiftSettings),
         .target(name: "FlagonMessagePack", swiftSettings: swiftSettings),
         .target(name: "FlagonHTTP", swiftSettings: swiftSettings),
@@ -62,7 +69,7 @@ var package = Package(
         .target(
             name: "Flagon",
             dependencies: [
-                "FlagonHTTP", "FlagonJSON", "FlagonLoop", "CCrypto",
+                "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonCompression", "CCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -125,6 +132,7 @@ var package = Package(
             name: "Demo", dependencies: ["DemoApp", "Flagon", "FlagonRedisAdapter"], path: "Examples/Demo", swiftSettings: swiftSettings
         ),
         .testTarget(name: "FlagonJSONTests", dependencies: ["FlagonJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlagonCompressionTests", dependencies: ["FlagonCompression"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FlagonRedisAdapterTests",
             dependencies: ["FlagonRedisAdapter", "FlagonJSON", "FlagonMessagePack", "FlagonSocketIOCore"],
@@ -135,7 +143,10 @@ var package = Package(
         .testTarget(name: "FlagonSocketIOCoreTests", dependencies: ["FlagonSocketIOCore", "FlagonMessagePack"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FlagonSocketIOTests",
-            dependencies: ["FlagonSocketIO", "FlagonSocketIOCore", "Flagon", "FlagonTesting", "FlagonLoop", "ConformanceApp", "FlagonMacros"],
+            dependencies: [
+                "FlagonSocketIO", "FlagonSocketIOCore", "Flagon", "FlagonTesting", "FlagonLoop", "ConformanceApp", "FlagonMacros",
+                "FlagonCompression",
+            ],
             swiftSettings: macroUserSettings
         ),
         .testTarget(

@@ -39,7 +39,8 @@ enum BenchServer {
 
     /// Serves until SIGINT or SIGTERM; with `redisURL`, as a member of that cluster.
     @LoopActor
-    static func serve(port: Int, redisURL: String? = nil, routing: RedisRouting = .targeted, recovery: Bool = false) async throws {
+    static func serve(port: Int, redisURL: String? = nil, routing: RedisRouting = .targeted, recovery: Bool = false,
+                      metrics: Bool = false) async throws {
         ResourceLimits.raiseOpenFiles()
         var cluster: RedisCluster?
         if let redisURL {
@@ -53,7 +54,9 @@ enum BenchServer {
         options.maxConnections = 100_000
         options.keepAliveTimeout = 60_000
         let store = recovery ? cluster.map { RedisConnectionStateStore(cluster: $0, settings: ConnectionStateRecovery()) } : nil
-        let server = try Server(app: makeApp(adapter: cluster?.makeAdapter, recovery: recovery, stateStore: store), options: options)
+        let app = makeApp(adapter: cluster?.makeAdapter, recovery: recovery, stateStore: store)
+        if metrics { app.serveMetrics() }
+        let server = try Server(app: app, options: options)
         try await server.run()
     }
 }

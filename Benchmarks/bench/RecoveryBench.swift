@@ -15,17 +15,7 @@ struct RecoveryBench {
     func run() async -> [ScenarioResult] {
         var results: [ScenarioResult] = []
         do {
-            for (label, arguments) in [("off", [String]()), ("on", ["--recovery"]), ("off", []), ("on", ["--recovery"])] {
-                let (server, port) = try await startChildServer(pin: options.pin, arguments: arguments)
-                let runner = BenchRunner(options: options, port: port, serverPID: server.processIdentifier)
-                for scenario in ["echo-50", "fanout-capacity"] {
-                    var result = await runner.run(scenario)
-                    result.name += ", recovery \(label)"
-                    results.append(result)
-                }
-                server.terminate()
-                server.waitUntilExit()
-            }
+            results += try await OnOffBench(options: options, flag: "--recovery", label: "recovery").run()
             if ClusterBench.available { results.append(try await recoverOnAnotherServer(clients: 1000)) }
         } catch {
             results.append(ScenarioResult(name: "recovery", unit: "", reps: [], error: String(describing: error)))

@@ -1,7 +1,7 @@
 // `swift run -c release bench`: Flagon's Socket.IO benchmark.
 //
 //   bench                                  start the bench server in a child process, run every scenario
-//   bench serve --port N [--recovery] [--redis URL [--routing pattern]]
+//   bench serve --port N [--recovery] [--metrics] [--redis URL [--routing pattern]]
 //                                          only the bench server (a cluster member with --redis)
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
 //   bench soak [--clients N] [--duration S] [--warmup S] [--server PATH]
@@ -48,7 +48,8 @@ if arguments.first == "serve" {
     let redis = arguments.firstIndex(of: "--redis").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
     let routingIndex = arguments.firstIndex(of: "--routing")
     let routing: RedisRouting = routingIndex.map { $0 + 1 < arguments.count && arguments[$0 + 1] == "pattern" } == true ? .pattern : .targeted
-    try await BenchServer.serve(port: port, redisURL: redis, routing: routing, recovery: arguments.contains("--recovery"))
+    try await BenchServer.serve(port: port, redisURL: redis, routing: routing, recovery: arguments.contains("--recovery"),
+                                metrics: arguments.contains("--metrics"))
     exit(0)
 }
 
@@ -123,8 +124,12 @@ let header = "bench against \(target): \(options.reps) reps x \(options.duration
 print(header)
 var results: [ScenarioResult] = []
 for scenario in options.scenarios {
-    if scenario == "cluster" || scenario == "recovery" {
-        let group = scenario == "cluster" ? await ClusterBench(options: options).run() : await RecoveryBench(options: options).run()
+    if scenario == "cluster" || scenario == "recovery" || scenario == "metrics" {
+        let group = switch scenario {
+        case "cluster": await ClusterBench(options: options).run()
+        case "recovery": await RecoveryBench(options: options).run()
+        default: (try? await OnOffBench(options: options, flag: "--metrics", label: "metrics").run()) ?? []
+        }
         for result in group {
             let median = result.median { $0.throughput }.map { String(format: "%.1f", $0) } ?? (result.error ?? "–")
             print("  \(result.name): \(median) \(result.unit)")

@@ -26,6 +26,7 @@ public enum DemoApp {
         let key = secretKey ?? getenv("FLAGON_SECRET_KEY").map { Array(String(cString: $0).utf8) } ?? Crypto.randomBytes(32)
         let sessions = SessionMiddleware(secretKey: key)
         app.use(sessions)
+        app.use(Compression())      // gzip or deflate above 1 KB (long-polling has its own, on by default)
         var options = SocketIOOptions()
         // A client that loses its connection for up to two minutes gets its socket, its room
         // and the messages it missed back (the page says "reconnected (recovered)").

@@ -36,6 +36,9 @@ public struct EngineOptions: Sendable {
     public var transports: Set<EngineTransport> = [.polling, .websocket]
     /// Whether polling sessions may upgrade to WebSocket.
     public var allowUpgrades = true
+    /// Long-polling responses of at least this many bytes are compressed (gzip or deflate)
+    /// for clients that accept it (engine.io's `httpCompression`; default 1,024; `nil`: never).
+    public var httpCompression: Int? = 1024
     /// Cross-origin policy for HTTP requests and WebSocket handshakes.
     public var cors: CORSPolicy = .sameOrigin
     /// Sends `Access-Control-Allow-Credentials: true` to allowed origins.

@@ -67,6 +67,10 @@ public final class EngineServer: HTTPHandler {
         var response = try await route(request)
         if response.status != 101 {
             for (name, value) in cors { response.headers.add(name, value) }
+            // Long-polling payloads above the threshold, for clients that accept gzip or deflate.
+            if let threshold = options.httpCompression, request.method == "GET" {
+                response = Compression.compress(response, for: request, threshold: threshold)
+            }
         }
         return response
     }

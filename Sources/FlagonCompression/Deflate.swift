@@ -1,0 +1,85 @@
+import CZlib
+
+/// One-shot compression with zlib, in the three framings HTTP and WebSocket use.
+///
+/// ```swift
+/// let body = Deflate.compress(bytes, format: .gzip)
+/// ```
+public enum Deflate {
+    /// How the compressed bytes are framed.
+    public enum Format: Sendable {
+        /// RFC 1952 (`Content-Encoding: gzip`).
+        case gzip
+        /// RFC 1950, a zlib stream (`Content-Encoding: deflate`).
+        case zlib
+        /// RFC 1951, bare deflate (permessage-deflate).
+        case raw
+
+        var windowBits: Int32 {
+            switch self {
+            case .gzip: 15 + 16
+            case .zlib: 15
+            case .raw: -15
+            }
+        }
+    }
+
+    /// Compresses `input` whole; `nil` only if zlib fails (out of memory).
+    public static func compress(_ input: [UInt8], format: Format, level: Int32 = 6) -> [UInt8]? {
+        var stream = z_stream()
+        // memLevel 8 is zlib's default; the state lives only for this call.
+        guard flagon_deflate_init(&stream, level, format.windowBits, 8) == Z_OK else { return nil }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 16)
+        let status: Int32 = input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                stream.avail_in = uInt(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = uInt(target.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { return nil }
+        output.removeLast(output.count - Int(stream.total_out))
+        return output
+    }
+
+    /// Decompresses `input` whole, refusing to produce more than `limit` bytes.
+    public static func decompress(_ input: [UInt8], format: Format, limit: Int) throws(InflateError) -> [UInt8] {
+        var stream = z_stream()
+        guard flagon_inflate_init(&stream, format == .gzip ? 15 + 32 : format.windowBits) == Z_OK else { throw .failed }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        var status: Int32 = Z_OK
+        try input.withUnsafeBufferPointer { (source) throws(InflateError) in
+            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+            stream.avail_in = uInt(source.count)
+            repeat {
+                let produced: Int = chunk.withUnsafeMutableBufferPointer { target in
+                    stream.next_out = target.baseAddress
+                    stream.avail_out = uInt(target.count)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    return target.count - Int(stream.avail_out)
+                }
+                guard status == Z_OK || status == Z_STREAM_END || (status == Z_BUF_ERROR && produced > 0) else { throw .corrupt }
+                guard output.count + produced <= limit else { throw .tooLarge(limit: limit) }
+                output.append(contentsOf: chunk[..<produced])
+                if status == Z_BUF_ERROR && stream.avail_in == 0 { break }
+            } while status != Z_STREAM_END && (stream.avail_in > 0 || stream.avail_out == 0)
+        }
+        guard status == Z_STREAM_END || format == .raw else { throw .corrupt }
+        return output
+    }
+}
+
+/// Why decompressing failed.
+public enum InflateError: Error, Sendable, Equatable {
+    /// The data is not a valid stream.
+    case corrupt
+    /// It would inflate past the limit (a compression bomb).
+    case tooLarge(limit: Int)
+    /// zlib could not start (out of memory).
+    case failed
+}
