@@ -104,7 +104,7 @@ var package = Package(
         ),
         .target(
             name: "FlagonTesting",
-            dependencies: ["Flagon", "FlagonLoop", "FlagonHTTP", "FlagonJSON", "FlagonSocketIOCore"],
+            dependencies: ["Flagon", "FlagonLoop", "FlagonHTTP", "FlagonJSON", "FlagonSocketIOCore", "FlagonCompression"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -11,6 +11,7 @@ public enum ConformanceApp {
         options.pingTimeout = 200
         options.maxPayload = 1_000_000
         options.cors = .any
+        options.perMessageDeflate = WebSocketCompression()   // for clients that offer it (browsers)
         return options
     }
 
@@ -53,7 +54,7 @@ public enum ConformanceApp {
     public static func make(_ settings: Settings = Settings(), adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil,
                             stateStore: (any ConnectionStateStore)? = nil) -> App {
         let app = App()
-        app.websocket("/echo") { ws in
+        app.websocket("/echo", compression: WebSocketCompression()) { ws in
             ws.onMessage = { message in
                 switch message {
                 case .text(let text): ws.send(text: text)

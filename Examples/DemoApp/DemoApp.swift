@@ -28,6 +28,7 @@ public enum DemoApp {
         app.use(sessions)
         app.use(Compression())      // gzip or deflate above 1 KB (long-polling has its own, on by default)
         var options = SocketIOOptions()
+        options.engine.perMessageDeflate = WebSocketCompression()   // browsers offer it; 1 KB and more
         // A client that loses its connection for up to two minutes gets its socket, its room
         // and the messages it missed back (the page says "reconnected (recovered)").
         options.connectionStateRecovery = ConnectionStateRecovery(maxDisconnectionDuration: 120_000)

@@ -1,3 +1,4 @@
+import FlagonCompression
 import FlagonHTTP
 import FlagonLoop
 
@@ -70,12 +71,27 @@ public final class WebSocket: TCPStreamHandler {
     private var closeNotified = false
     private var closeSent = false
     private var closeTimer: LoopTimer?
+    /// permessage-deflate, when the handshake agreed to it.
+    var deflate: NegotiatedDeflate?
+    private let maxMessageBytes: Int
+
+    /// `true` when permessage-deflate was negotiated.
+    public var isCompressing: Bool { deflate != nil }
+    /// Messages of at least this many bytes are compressed (`nil` when not compressing).
+    public var compressionThreshold: Int? { deflate?.settings.threshold }
 
     /// Takes over an upgraded connection.
-    public init(connection: UpgradedConnection, maxMessageBytes: Int) {
+    public convenience init(connection: UpgradedConnection, maxMessageBytes: Int) {
+        self.init(connection: connection, maxMessageBytes: maxMessageBytes, deflate: nil)
+    }
+
+    init(connection: UpgradedConnection, maxMessageBytes: Int, deflate: NegotiatedDeflate?) {
         request = connection.request
         stream = connection.stream
         parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
+        parser.acceptsCompressed = deflate != nil
+        self.deflate = deflate
+        self.maxMessageBytes = maxMessageBytes
         // The stream keeps the WebSocket (its handler) alive until it closes.
         stream.handler = self
         if !connection.initialBytes.isEmpty {
@@ -127,7 +143,19 @@ public final class WebSocket: TCPStreamHandler {
     /// Sends a frame; the header and the payload join the stream's batched writes.
     public func send(opcode: WebSocketFrame.Opcode, payload: [UInt8]) {
         guard isOpen, checkBuffer(adding: payload.count) else { return }
+        if let deflate, opcode == .text || opcode == .binary, payload.count >= deflate.settings.threshold,
+           let frame = deflate.frame(opcode: opcode, payload: payload) {
+            stream.write(frame)
+            return
+        }
         writeFrame(opcode: opcode, prefix: nil, body: payload)
+    }
+
+    /// The frame of a message compressed for this connection, when it compresses and the
+    /// message is at least its threshold; `nil` to send it as it is.
+    public func compressedFrame(opcode: WebSocketFrame.Opcode, payload: some Collection<UInt8>) -> [UInt8]? {
+        guard let deflate, payload.count >= deflate.settings.threshold else { return nil }
+        return deflate.frame(opcode: opcode, payload: payload)
     }
 
     /// Writes a header, an optional first payload byte and the body into the batched writes.
@@ -229,6 +257,33 @@ public final class WebSocket: TCPStreamHandler {
                 if !closeSent { send(opcode: .pong, payload: payload) }
             case .pong:
                 break
+            case .compressed(let isText, let bytes):
+                guard isOpen else { break }
+                let inflated: [UInt8]
+                do {
+                    inflated = try Deflate.decompressMessage(bytes, limit: maxMessageBytes)
+                } catch {
+                    let failure: WebSocketError = if case .tooLarge = error { .messageTooBig(max: maxMessageBytes) } else {
+                        .protocolError("invalid compressed data")
+                    }
+                    // 1007 for data that does not inflate (as Node's ws), 1009 past the limit.
+                    let code: UInt16 = failure == .messageTooBig(max: maxMessageBytes) ? 1009 : 1007
+                    sendClose(code: code, reason: failure.message)
+                    notifyClose(code, failure.message)
+                    stream.closeGracefully(lingerMilliseconds: 1000)
+                    return
+                }
+                if isText {
+                    var validator = UTF8Validator()
+                    let valid = inflated.withUnsafeBytes { validator.feed($0) } && validator.isComplete
+                    guard valid else {
+                        sendClose(code: 1007, reason: WebSocketError.invalidUTF8.message)
+                        notifyClose(1007, WebSocketError.invalidUTF8.message)
+                        stream.closeGracefully(lingerMilliseconds: 1000)
+                        return
+                    }
+                }
+                handler?.webSocket(self, received: inflated[...], isText: isText)
             case .close(let code, let reason):
                 if !closeSent {
                     closeSent = true
@@ -259,7 +314,7 @@ public final class WebSocket: TCPStreamHandler {
     /// the WebSocket once the connection is handed over. Throws 400 or 426 for bad handshakes.
     public static func upgrade(
         _ request: Request, maxMessageBytes: Int = 16 * 1024 * 1024,
-        extraHeaders: HTTPHeaders = HTTPHeaders(),
+        extraHeaders: HTTPHeaders = HTTPHeaders(), compression: WebSocketCompression? = nil,
         open: @escaping @LoopActor @Sendable (WebSocket) -> Void
     ) throws(HTTPError) -> Response {
         let key: String
@@ -273,8 +328,13 @@ public final class WebSocket: TCPStreamHandler {
         let accept = Base64.encode(Crypto.sha1(Array((key + WebSocketFrame.acceptGUID).utf8)))
         var headers: HTTPHeaders = ["Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Accept": accept]
         for (name, value) in extraHeaders { headers.add(name, value) }
+        var deflate: NegotiatedDeflate?
+        if let compression, let agreement = PerMessageDeflateNegotiation.response(to: request.headers.values(for: "Sec-WebSocket-Extensions")) {
+            headers.add("Sec-WebSocket-Extensions", agreement.header)
+            deflate = NegotiatedDeflate(settings: compression, windowBits: agreement.serverWindowBits)
+        }
         return Response.switchingProtocols(headers: headers) { connection in
-            let socket = WebSocket(connection: connection, maxMessageBytes: maxMessageBytes)
+            let socket = WebSocket(connection: connection, maxMessageBytes: maxMessageBytes, deflate: deflate)
             open(socket)
             socket.start()
         }
@@ -301,10 +361,10 @@ extension App {
     /// ```swift
     /// app.websocket("/echo") { ws in ws.onMessage = { if case .text(let t) = $0 { ws.send(text: t) } } }
     /// ```
-    public func websocket(_ pattern: String, maxMessageBytes: Int = 16 * 1024 * 1024,
+    public func websocket(_ pattern: String, maxMessageBytes: Int = 16 * 1024 * 1024, compression: WebSocketCompression? = nil,
                           _ open: @escaping @LoopActor @Sendable (WebSocket) -> Void) {
         get(pattern) { request in
-            try WebSocket.upgrade(request, maxMessageBytes: maxMessageBytes, open: open)
+            try WebSocket.upgrade(request, maxMessageBytes: maxMessageBytes, compression: compression, open: open)
         }
     }
 }

@@ -52,25 +52,64 @@ public enum Deflate {
         defer { inflateEnd(&stream) }
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16_384)
-        var status: Int32 = Z_OK
+        var ended = false
         try input.withUnsafeBufferPointer { (source) throws(InflateError) in
             stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
             stream.avail_in = uInt(source.count)
-            repeat {
+            while true {
+                var status: Int32 = Z_OK
                 let produced: Int = chunk.withUnsafeMutableBufferPointer { target in
                     stream.next_out = target.baseAddress
                     stream.avail_out = uInt(target.count)
                     status = inflate(&stream, Z_NO_FLUSH)
                     return target.count - Int(stream.avail_out)
                 }
-                guard status == Z_OK || status == Z_STREAM_END || (status == Z_BUF_ERROR && produced > 0) else { throw .corrupt }
+                switch status {
+                case Z_OK, Z_STREAM_END, Z_BUF_ERROR: break   // Z_BUF_ERROR: no progress possible (input used up)
+                default: throw .corrupt
+                }
                 guard output.count + produced <= limit else { throw .tooLarge(limit: limit) }
                 output.append(contentsOf: chunk[..<produced])
-                if status == Z_BUF_ERROR && stream.avail_in == 0 { break }
-            } while status != Z_STREAM_END && (stream.avail_in > 0 || stream.avail_out == 0)
+                if status == Z_STREAM_END { ended = true; return }
+                if produced == 0 && stream.avail_in == 0 { return }
+                if produced == 0 && status == Z_BUF_ERROR { throw .corrupt }
+            }
         }
-        guard status == Z_STREAM_END || format == .raw else { throw .corrupt }
+        guard ended || format == .raw else { throw .corrupt }
         return output
+    }
+
+    /// Compresses one WebSocket message for permessage-deflate (RFC 7692, section 7.2.1):
+    /// raw deflate with a window of `windowBits`, flushed, without the final `00 00 ff ff`.
+    public static func compressMessage(_ input: some Collection<UInt8>, windowBits: Int = 15, level: Int32 = 6) -> [UInt8]? {
+        var stream = z_stream()
+        // windowBits 9...15; memLevel 8 (zlib's default); the state lives only for this call.
+        guard flagon_deflate_init(&stream, level, -Int32(max(9, min(15, windowBits))), 8) == Z_OK else { return nil }
+        defer { deflateEnd(&stream) }
+        let bytes = Array(input)
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 16)
+        let status: Int32 = bytes.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                stream.avail_in = uInt(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = uInt(target.count)
+                return deflate(&stream, Z_SYNC_FLUSH)
+            }
+        }
+        guard status == Z_OK, stream.avail_in == 0 else { return nil }
+        output.removeLast(output.count - Int(stream.total_out))
+        guard output.count >= 4, output.suffix(4) == [0, 0, 0xff, 0xff] else { return nil }
+        output.removeLast(4)
+        return output
+    }
+
+    /// Inflates one permessage-deflate message (the final `00 00 ff ff` added back),
+    /// refusing to produce more than `limit` bytes.
+    public static func decompressMessage(_ input: some Collection<UInt8>, limit: Int) throws(InflateError) -> [UInt8] {
+        var bytes = Array(input)
+        bytes.append(contentsOf: [0, 0, 0xff, 0xff])
+        return try decompress(bytes, format: .raw, limit: limit)
     }
 }
 

@@ -25,7 +25,15 @@ public struct WebSocketFrameParser: Sendable {
         case pong([UInt8])
         /// A close frame: code (nil when absent) and reason.
         case close(code: UInt16?, reason: String)
+        /// A complete message compressed with permessage-deflate (RSV1 on its first frame;
+        /// only when ``acceptsCompressed``): the caller inflates it, then checks text as UTF-8.
+        case compressed(isText: Bool, ArraySlice<UInt8>)
     }
+
+    /// Whether messages may be compressed (permessage-deflate was negotiated): RSV1 is then
+    /// allowed on the first frame of a message.
+    public var acceptsCompressed = false
+    private var messageCompressed = false
 
     /// The limit on one message (all fragments); above it the connection closes with 1009.
     public let maxMessageBytes: Int
@@ -87,6 +95,7 @@ public struct WebSocketFrameParser: Sendable {
         let fin: Bool
         let opcode: UInt8
         let payload: ArraySlice<UInt8>
+        let compressed: Bool
     }
 
     private mutating func nextFrame() throws(WebSocketError) -> Frame? {
@@ -94,8 +103,11 @@ public struct WebSocketFrameParser: Sendable {
         guard available >= 2 else { return nil }
         let b0 = buffer[start], b1 = buffer[start + 1]
         let fin = b0 & 0x80 != 0
-        guard b0 & 0x70 == 0 else { throw .protocolError("reserved bits set") }
         let opcode = b0 & 0x0F
+        let rsv1 = b0 & 0x40 != 0
+        guard b0 & 0x30 == 0, !rsv1 || (acceptsCompressed && (opcode == 1 || opcode == 2)) else {
+            throw .protocolError("reserved bits set")
+        }
         guard [0, 1, 2, 8, 9, 10].contains(opcode) else { throw .protocolError("unknown opcode \(opcode)") }
         guard b1 & 0x80 != 0 else { throw .protocolError("client frames must be masked") }
         let isControl = opcode >= 8
@@ -129,7 +141,7 @@ public struct WebSocketFrameParser: Sendable {
         }
         let payload = buffer[payloadStart..<payloadStart + length]
         start = payloadStart + length
-        return Frame(fin: fin, opcode: opcode, payload: payload)
+        return Frame(fin: fin, opcode: opcode, payload: payload, compressed: rsv1)
     }
 
     /// XORs the payload with the 4-byte mask, eight bytes at a time.
@@ -173,6 +185,8 @@ public struct WebSocketFrameParser: Sendable {
         default:
             guard messageOpcode == nil else { throw .protocolError("new message inside a fragmented one") }
             validator = UTF8Validator()
+            messageCompressed = frame.compressed
+            if frame.compressed && frame.fin { return .compressed(isText: frame.opcode == 1, frame.payload) }
             if frame.fin {
                 // A whole message in one frame: hand on the slice, no copy.
                 if frame.opcode == 1 {
@@ -189,7 +203,7 @@ public struct WebSocketFrameParser: Sendable {
     }
 
     private mutating func append(_ payload: ArraySlice<UInt8>, opcode: UInt8) throws(WebSocketError) {
-        if opcode == 1 {
+        if opcode == 1 && !messageCompressed {
             let valid = payload.withUnsafeBytes { validator.feed($0) }
             guard valid else { throw .invalidUTF8 }
         }
@@ -204,6 +218,10 @@ public struct WebSocketFrameParser: Sendable {
         let complete = message
         message = []
         messageOpcode = nil
+        if messageCompressed {
+            messageCompressed = false
+            return .compressed(isText: opcode == 1, complete[...])
+        }
         if opcode == 1 {
             guard validator.isComplete else { throw .invalidUTF8 }
             return .text(complete[...])

@@ -36,6 +36,10 @@ public struct EngineOptions: Sendable {
     public var transports: Set<EngineTransport> = [.polling, .websocket]
     /// Whether polling sessions may upgrade to WebSocket.
     public var allowUpgrades = true
+    /// permessage-deflate for WebSocket clients that offer it (browsers do); `nil` (the
+    /// default, as engine.io's): off. ``WebSocketCompression`` compresses messages of 1 KB
+    /// or more, each on its own (a broadcast once for all its recipients).
+    public var perMessageDeflate: WebSocketCompression?
     /// Long-polling responses of at least this many bytes are compressed (gzip or deflate)
     /// for clients that accept it (engine.io's `httpCompression`; default 1,024; `nil`: never).
     public var httpCompression: Int? = 1024

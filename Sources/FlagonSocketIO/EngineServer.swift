@@ -126,7 +126,8 @@ public final class EngineServer: HTTPHandler {
             var extra = HTTPHeaders()
             addCookie(id: id, to: &extra)
             do {
-                return try WebSocket.upgrade(request, maxMessageBytes: options.maxPayload, extraHeaders: extra) { [self] ws in
+                return try WebSocket.upgrade(request, maxMessageBytes: options.maxPayload, extraHeaders: extra,
+                                             compression: options.perMessageDeflate) { [self] ws in
                     let session = EngineSession(server: self, request: request, transport: .websocket, id: id)
                     session.address = address
                     self.register(session)

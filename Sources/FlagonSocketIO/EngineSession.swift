@@ -155,18 +155,24 @@ public final class EngineSession: WebSocketHandler {
     func send(_ message: borrowing OutboundMessage, droppable: Bool, volatile: Bool,
               overflow: () -> OverflowAction) -> Int? {
         guard isOpen else { return nil }
-        server.statistics.bytesSent &+= message.buffer.count &- message.frameStart
-        if let webSocket, heldCount == 0, webSocket.sendIfWritable(frames: message.buffer, from: message.frameStart) {
+        var frames = message.buffer
+        var offset = message.frameStart
+        if let webSocket, webSocket.isCompressing, let compressed = message.compressedFrames(for: webSocket) {
+            frames = compressed
+            offset = 0
+        }
+        server.statistics.bytesSent &+= frames.count &- offset
+        if let webSocket, heldCount == 0, webSocket.sendIfWritable(frames: frames, from: offset) {
             return isOpen ? 0 : nil   // the common case: straight to the socket
         }
-        let size = message.buffer.count - message.frameStart
+        let size = frames.count - offset
         if webSocket != nil {
             if volatile { return 1 }
             let room = makeRoom(droppable: droppable, overflow: overflow, dropOldest: dropOldestHeld) {
                 heldCount + 1 <= server.options.maxBufferedPackets && heldBytes + size <= server.options.maxBufferedBytes
             }
             guard case .fits(let dropped) = room else { return room.dropped }
-            held.append(HeldMessage(frames: message.buffer, offset: message.frameStart, droppable: droppable))
+            held.append(HeldMessage(frames: frames, offset: offset, droppable: droppable))
             heldBytes += size
             return dropped
         }
@@ -447,7 +453,7 @@ public final class EngineSession: WebSocketHandler {
 
     func upgradeRequest(_ request: Request) throws(HTTPError) -> Response {
         guard isOpen, transport == .polling, probe == nil, server.options.allowUpgrades else { throw HTTPError(400) }
-        return try WebSocket.upgrade(request, maxMessageBytes: server.options.maxPayload) { [self] ws in
+        return try WebSocket.upgrade(request, maxMessageBytes: server.options.maxPayload, compression: server.options.perMessageDeflate) { [self] ws in
             guard self.isOpen, self.transport == .polling, self.probe == nil else { return ws.close() }
             self.beginProbe(ws)
         }

@@ -20,6 +20,32 @@ struct OutboundMessage {
     private let attachments: [[UInt8]]
     /// The packet is one binary message (the msgpack parser) rather than text and attachments.
     private let isBinary: Bool
+    /// The permessage-deflate frames, made once for every recipient that compresses
+    /// (allocated only for messages long enough to be worth it).
+    private let compressed: CompressedFrames?
+
+    /// Messages shorter than this are never compressed (no box is allocated for them).
+    static let compressibleSize = 128
+
+    /// The frames of this message for a WebSocket that compresses, or `nil` to send
+    /// ``buffer`` as it is (too short for the connection's threshold, or not compressing).
+    @LoopActor
+    func compressedFrames(for webSocket: WebSocket) -> [UInt8]? {
+        guard let compressed, let threshold = webSocket.compressionThreshold, textRange.count + 1 >= threshold else { return nil }
+        if let frames = compressed.frames { return frames }
+        // The frame's payload: the Engine.IO `4` and the text, or the msgpack parser's bytes.
+        let payload = isBinary ? textRange : (textRange.lowerBound - 1)..<textRange.upperBound
+        var frames = webSocket.compressedFrame(opcode: isBinary ? .binary : .text, payload: buffer[payload])
+            ?? Array(buffer[frameStart..<textRange.upperBound])
+        var position = textRange.upperBound
+        for attachment in attachments {   // binary attachments follow as they are
+            let headerLength = attachment.count < 126 ? 2 : attachment.count <= 0xFFFF ? 4 : 10
+            frames.append(contentsOf: buffer[position..<(position + headerLength + attachment.count)])
+            position += headerLength + attachment.count
+        }
+        compressed.frames = frames
+        return frames
+    }
 
     private static let reserved = 10
 
@@ -49,6 +75,7 @@ struct OutboundMessage {
         self.textRange = start..<buffer.count
         self.attachments = []
         self.isBinary = true
+        self.compressed = payload.count >= Self.compressibleSize ? CompressedFrames() : nil
     }
 
     @LoopActor
@@ -87,6 +114,7 @@ struct OutboundMessage {
         self.textRange = (Self.reserved + 1)..<(Self.reserved + payloadLength)
         self.attachments = attachments
         self.isBinary = false
+        self.compressed = payloadLength >= Self.compressibleSize ? CompressedFrames() : nil
     }
 
     /// The number of Engine.IO packets: the text and one per attachment.
@@ -97,4 +125,10 @@ struct OutboundMessage {
         if isBinary { return [EnginePacket(.message, .binary(Array(buffer[textRange])))] }
         return [EnginePacket(.message, .text(Array(buffer[textRange])))] + attachments.map { EnginePacket(.message, .binary($0)) }
     }
+}
+
+/// The compressed frames of one ``OutboundMessage``, shared by its copies.
+@LoopActor
+final class CompressedFrames {
+    var frames: [UInt8]?
 }

@@ -1,3 +1,4 @@
+import FlagonCompression
 import FlagonHTTP
 import FlagonLoop
 
@@ -16,6 +17,10 @@ public final class WebSocketTestClient {
         case text(String)
         case binary([UInt8])
     }
+
+    /// Messages that came compressed (permessage-deflate), inflated into ``messages``.
+    public private(set) var compressedMessages = 0
+    private var fragmentCompressed = false
 
     /// Every message received, in order.
     public private(set) var messages: [Message] = []
@@ -103,9 +108,13 @@ public final class WebSocketTestClient {
             let fin = first & 0x80 != 0
             switch opcode {
             case 0, 1, 2:
-                if opcode != 0 { fragmentOpcode = opcode; fragments = [] }
+                if opcode != 0 { fragmentOpcode = opcode; fragments = []; fragmentCompressed = first & 0x40 != 0 }
                 fragments += payload
                 guard fin else { continue }
+                if fragmentCompressed {
+                    compressedMessages += 1
+                    fragments = (try? Deflate.decompressMessage(fragments, limit: 1 << 26)) ?? []
+                }
                 messages.append(fragmentOpcode == 1 ? .text(String(decoding: fragments, as: UTF8.self)) : .binary(fragments))
                 fragments = []
             case 8:
