@@ -17,7 +17,8 @@ final class AppMetrics {
     func startLagProbe() {
         guard lagTimer == nil else { return }
         expected = EventLoop.shared.currentMilliseconds + 10
-        let timer = LoopTimer { [unowned self] in
+        let timer = LoopTimer { [weak self] in
+            guard let self else { return }
             let now = EventLoop.shared.currentMilliseconds
             let late = Double(now > expected ? now - expected : 0) / 1000
             expected = now + 10
@@ -33,6 +34,11 @@ final class AppMetrics {
     func stop() {
         lagTimer?.close()
         lagTimer = nil
+    }
+
+    // An app dropped without a shutdown (an in-process test client's) stops its probe here.
+    isolated deinit {
+        lagTimer?.close()
     }
 
     func write(into out: inout PrometheusWriter) {

@@ -165,7 +165,8 @@ public final class SocketIOServer: HTTPHandler {
     private func startStateRefresh() {
         guard stateRefresh == nil, let store = stateStore, store.keepsConnectedStates,
               let window = options.connectionStateRecovery?.maxDisconnectionDuration else { return }
-        let timer = LoopTimer { [unowned self] in
+        let timer = LoopTimer { [weak self] in
+            guard let self else { return }
             for namespace in namespaces.values {
                 for socket in namespace.sockets.values { socket.saveConnectedState() }
             }
@@ -291,7 +292,7 @@ public final class SocketIOServer: HTTPHandler {
     public func attach(to app: App, at path: String = "/socket.io") {
         app.mount(path, self)
         app.onDrain { [self] in await drain() }
-        app.addMetrics { [unowned self] out in writeMetrics(into: &out) }
+        app.addMetrics { [weak self] out in self?.writeMetrics(into: &out) }
         app.onShutdown { [self] in
             engine.closeAll()
             stateRefresh?.close()

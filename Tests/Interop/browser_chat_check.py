@@ -52,12 +52,15 @@ class Browser:
         expect(target is not None, "Chromium did not start")
         self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=10, suppress_origin=True)
         self.next_id = 0
+        self.events = []   # DevTools events that arrived while waiting for answers
 
     def call(self, method, **params):
         self.next_id += 1
         self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
         while True:
             message = json.loads(self.ws.recv())
+            if "method" in message:
+                self.events.append(message)
             if message.get("id") == self.next_id:
                 expect("error" not in message, f"{method}: {message.get('error')}")
                 return message.get("result", {})
@@ -109,12 +112,21 @@ def a_browser_user_chats_with_a_python_client():
 
     browser = Browser()
     try:
+        browser.call("Network.enable")
         browser.call("Page.enable")
         browser.call("Page.navigate", url=BASE + "/")
         browser.wait_for("document.readyState === 'complete' && !!document.getElementById('login-form')")
         browser.evaluate("document.getElementById('name').value = 'Ada'; document.getElementById('login-form').submit(); true")
         browser.wait_for("document.readyState === 'complete' && document.body.dataset.state === 'connected'")
         expect_equal(browser.evaluate("document.getElementById('user').textContent"), "Ada")
+        # Chromium offers permessage-deflate and the demo accepts it (checked in the handshake response).
+        browser.wait_for("chat.socket.io.engine.transport.name === 'websocket'")
+        browser.evaluate("1")   # collects the DevTools events that came meanwhile
+        handshakes = [event["params"]["response"] for event in browser.events
+                      if event["method"] == "Network.webSocketHandshakeResponseReceived"]
+        expect(handshakes, "no WebSocket handshake seen")
+        extensions = [{k.lower(): v for k, v in response["headers"].items()}.get("sec-websocket-extensions", "") for response in handshakes]
+        expect(any(value.startswith("permessage-deflate") for value in extensions), f"no permessage-deflate: {extensions}")
         browser.evaluate("document.getElementById('room').value = 'lobby'; "
                          "document.getElementById('join-form').requestSubmit(); true")
         browser.wait_for("document.body.dataset.state === 'joined:lobby'")
