@@ -125,7 +125,7 @@ var package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: ["FlagonJSON", "Flagon", "FlagonSocketIO", "FlagonLoop", "FlagonSocketIOCore", "FlagonHTTP", "FlagonMacros",
-                           "FlagonRedisAdapter"],
+                           "FlagonRedisAdapter", "FlagonCompression"],
             path: "Benchmarks/bench", swiftSettings: macroUserSettings
         ),
         .executableTarget(

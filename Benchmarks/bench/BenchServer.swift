@@ -13,7 +13,7 @@ import FlagonSocketIO
 enum BenchServer {
     @LoopActor
     static func makeApp(adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil, recovery: Bool = false,
-                        stateStore: (any ConnectionStateStore)? = nil) -> App {
+                        stateStore: (any ConnectionStateStore)? = nil, deflate: Bool = false) -> App {
         let app = App()
         app.get("/plain") { _ in Response.text("Hello, World!") }
         var options = SocketIOOptions()
@@ -21,6 +21,7 @@ enum BenchServer {
         options.engine.maxBufferedPackets = 100_000
         options.engine.maxBufferedBytes = 64 * 1024 * 1024
         if recovery { options.connectionStateRecovery = ConnectionStateRecovery() }
+        if deflate { options.engine.perMessageDeflate = WebSocketCompression() }
         let sio = SocketIOServer(options: options, adapter: adapter, stateStore: stateStore)
         sio.on("echo") { _, args in args }
         sio.on("join") { socket, _ in
@@ -40,7 +41,7 @@ enum BenchServer {
     /// Serves until SIGINT or SIGTERM; with `redisURL`, as a member of that cluster.
     @LoopActor
     static func serve(port: Int, redisURL: String? = nil, routing: RedisRouting = .targeted, recovery: Bool = false,
-                      metrics: Bool = false) async throws {
+                      metrics: Bool = false, deflate: Bool = false) async throws {
         ResourceLimits.raiseOpenFiles()
         var cluster: RedisCluster?
         if let redisURL {
@@ -54,7 +55,7 @@ enum BenchServer {
         options.maxConnections = 100_000
         options.keepAliveTimeout = 60_000
         let store = recovery ? cluster.map { RedisConnectionStateStore(cluster: $0, settings: ConnectionStateRecovery()) } : nil
-        let app = makeApp(adapter: cluster?.makeAdapter, recovery: recovery, stateStore: store)
+        let app = makeApp(adapter: cluster?.makeAdapter, recovery: recovery, stateStore: store, deflate: deflate)
         if metrics { app.serveMetrics() }
         let server = try Server(app: app, options: options)
         try await server.run()

@@ -1,3 +1,4 @@
+import FlagonCompression
 import FlagonLoop
 
 /// A lean Socket.IO client over WebSocket for the load generator: the Engine.IO and
@@ -32,12 +33,13 @@ final class BenchSocket {
 
     /// Connects and joins `namespace` (`connectNamespace: false` stops after the Engine.IO open packet).
     static func connect(port: Int, path: String = "/socket.io/", connectNamespace: Bool = true,
-                        namespace: String = "/", auth: String? = nil,
+                        namespace: String = "/", auth: String? = nil, offerDeflate: Bool = false,
                         onMessage: ((UnsafeBufferPointer<UInt8>) -> Void)? = nil) async throws -> BenchSocket {
         let stream = try await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port))
         let socket = BenchSocket(stream: stream)
         let request = "GET \(path)?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
-            + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            + (offerDeflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "") + "\r\n"
         let result: Result<Void, Failure> = await withCheckedContinuation { continuation in
             socket.handshakeWaiter = continuation
             socket.connectNamespace = connectNamespace
@@ -50,6 +52,11 @@ final class BenchSocket {
         return socket
     }
 
+    /// `true` when the server agreed to permessage-deflate: messages of 1 KB or more go
+    /// compressed both ways.
+    private(set) var deflates = false
+    /// Bytes received on the wire (frames), for the compression figures.
+    private(set) var wireBytesReceived = 0
     private var connectNamespace = true
     private var namespace = "/"
     private var auth: String?
@@ -59,6 +66,14 @@ final class BenchSocket {
     /// Sends a text message (a whole Engine.IO packet, e.g. `42["echo",1]`).
     @inline(__always)
     func send(_ payload: [UInt8]) {
+        if deflates && payload.count >= 1024, let compressed = Deflate.compressMessage(payload) {
+            stream.write { out in
+                Self.appendHeader(length: compressed.count, to: &out)
+                out[out.count - 6 - (compressed.count < 126 ? 0 : 2)] |= 0x40   // RSV1: compressed
+                out.append(contentsOf: compressed)
+            }
+            return
+        }
         stream.write { out in
             Self.appendHeader(length: payload.count, to: &out)
             out.append(contentsOf: payload)
@@ -129,6 +144,7 @@ final class BenchSocket {
                 return
             }
             upgraded = true
+            deflates = String(decoding: buffer[..<end], as: UTF8.self).lowercased().contains("sec-websocket-extensions: permessage-deflate")
             stage = 1
             start = end + 4
         }
@@ -171,8 +187,13 @@ final class BenchSocket {
             }
             guard count - position >= header + length else { break }
             let payload = UnsafeBufferPointer(rebasing: bytes[(position + header)..<(position + header + length)])
+            let compressed = bytes[position] & 0x40 != 0
             position += header + length
+            wireBytesReceived += header + length
             switch opcode {
+            case 1 where compressed:
+                guard let inflated = try? Deflate.decompressMessage(payload, limit: 1 << 24) else { break }
+                inflated.withUnsafeBufferPointer { text($0) }
             case 1: text(payload)
             case 8:
                 stream.close()

@@ -10,10 +10,11 @@ final class EchoLoad: LoadCounter {
     private let window: Int
     /// `42` and the namespace (`42/ctl,`).
     private let prefix: [UInt8]
-    private static let suffix = Array(#"["echo",{"n":1,"s":"hello world"}]"#.utf8)
+    private let suffix: [UInt8]
 
-    init(window: Int, namespace: String = "/") {
+    init(window: Int, namespace: String = "/", payload: String = #"{"n":1,"s":"hello world"}"#) {
         self.window = window
+        self.suffix = Array(("[\"echo\"," + payload + "]").utf8)
         self.prefix = Array(("42" + (namespace == "/" ? "" : namespace + ",")).utf8)
     }
 
@@ -42,10 +43,17 @@ final class EchoLoad: LoadCounter {
     private func send(_ index: Int, id rawID: Int) {
         let id = rawID % 1_000_000_000
         sentAt[index][id % window] = ResourceLimits.nowMicros()
-        sockets[index].send(length: prefix.count + decimalDigits(id) + Self.suffix.count) { [prefix] out in
+        if sockets[index].deflates && suffix.count >= 1024 {
+            var message = prefix
+            appendDecimal(id, to: &message)
+            message.append(contentsOf: suffix)
+            sockets[index].send(message)
+            return
+        }
+        sockets[index].send(length: prefix.count + decimalDigits(id) + suffix.count) { [prefix, suffix] out in
             out.append(contentsOf: prefix)
             appendDecimal(id, to: &out)
-            out.append(contentsOf: Self.suffix)
+            out.append(contentsOf: suffix)
         }
     }
 

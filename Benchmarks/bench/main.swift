@@ -1,7 +1,7 @@
 // `swift run -c release bench`: Flagon's Socket.IO benchmark.
 //
 //   bench                                  start the bench server in a child process, run every scenario
-//   bench serve --port N [--recovery] [--metrics] [--redis URL [--routing pattern]]
+//   bench serve --port N [--recovery] [--metrics] [--deflate] [--redis URL [--routing pattern]]
 //                                          only the bench server (a cluster member with --redis)
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
 //   bench soak [--clients N] [--duration S] [--warmup S] [--server PATH]
@@ -49,7 +49,7 @@ if arguments.first == "serve" {
     let routingIndex = arguments.firstIndex(of: "--routing")
     let routing: RedisRouting = routingIndex.map { $0 + 1 < arguments.count && arguments[$0 + 1] == "pattern" } == true ? .pattern : .targeted
     try await BenchServer.serve(port: port, redisURL: redis, routing: routing, recovery: arguments.contains("--recovery"),
-                                metrics: arguments.contains("--metrics"))
+                                metrics: arguments.contains("--metrics"), deflate: arguments.contains("--deflate"))
     exit(0)
 }
 
@@ -124,10 +124,11 @@ let header = "bench against \(target): \(options.reps) reps x \(options.duration
 print(header)
 var results: [ScenarioResult] = []
 for scenario in options.scenarios {
-    if scenario == "cluster" || scenario == "recovery" || scenario == "metrics" {
+    if ["cluster", "recovery", "metrics", "compression"].contains(scenario) {
         let group = switch scenario {
         case "cluster": await ClusterBench(options: options).run()
         case "recovery": await RecoveryBench(options: options).run()
+        case "compression": await CompressionBench(options: options).run()
         default: (try? await OnOffBench(options: options, flag: "--metrics", label: "metrics").run()) ?? []
         }
         for result in group {
