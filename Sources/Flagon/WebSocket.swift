@@ -261,7 +261,7 @@ public final class WebSocket: TCPStreamHandler {
                 guard isOpen else { break }
                 let inflated: [UInt8]
                 do {
-                    inflated = try Deflate.decompressMessage(bytes, limit: maxMessageBytes)
+                    inflated = try MessageCodecs.inflater.decompress(bytes, limit: maxMessageBytes)
                 } catch {
                     let failure: WebSocketError = if case .tooLarge = error { .messageTooBig(max: maxMessageBytes) } else {
                         .protocolError("invalid compressed data")

@@ -29,13 +29,30 @@ struct NegotiatedDeflate: Sendable {
     let windowBits: Int
 
     /// A frame (header and payload) of a compressed message: RSV1 set on its only frame.
+    @LoopActor
     func frame(opcode: WebSocketFrame.Opcode, payload: some Collection<UInt8>) -> [UInt8]? {
-        guard let compressed = Deflate.compressMessage(payload, windowBits: windowBits, level: settings.level) else { return nil }
+        guard let compressed = MessageCodecs.deflater(windowBits: windowBits, level: settings.level).compress(payload) else { return nil }
         var frame: [UInt8] = []
         frame.reserveCapacity(compressed.count + 10)
         WebSocketFrame.writeHeader(opcode: opcode, length: compressed.count, into: &frame)
         frame[0] |= 0x40
         frame.append(contentsOf: compressed)
         return frame
+    }
+}
+
+/// The loop's compressor and decompressor, reused for every message (starting a zlib
+/// stream costs more than compressing a chat message).
+@LoopActor
+enum MessageCodecs {
+    private static var deflaters: [Int: MessageDeflater] = [:]
+    static let inflater = MessageInflater()
+
+    static func deflater(windowBits: Int, level: Int32) -> MessageDeflater {
+        let key = windowBits << 8 | Int(level)
+        if let deflater = deflaters[key] { return deflater }
+        let deflater = MessageDeflater(windowBits: windowBits, level: level)
+        deflaters[key] = deflater
+        return deflater
     }
 }

@@ -42,4 +42,22 @@ import Testing
     func acceptEncodingChoosesByQuality(_ header: String, _ expected: ContentCoding?) {
         #expect(ContentCoding.preferred(header) == expected)
     }
+
+    /// The reusable codecs: many messages through one zlib state each, the same bytes as the
+    /// one-shot functions, bombs stopped, exact multiples of the chunk size.
+    @Test func reusableCodecsCompressManyMessages() throws {
+        let deflater = MessageDeflater()
+        let inflater = MessageInflater()
+        for size in [0, 1, 100, 16_384, 32_768, 100_000] {
+            let message = (0..<size).map { UInt8(truncatingIfNeeded: $0 % 7 &* 31) }
+            let compressed = try #require(deflater.compress(message))
+            #expect(compressed == Deflate.compressMessage(message))
+            #expect(try inflater.decompress(compressed, limit: 1 << 20) == message)
+            #expect(try Deflate.decompressMessage(compressed, limit: 1 << 20) == message)
+        }
+        let bomb = try #require(deflater.compress([UInt8](repeating: 0, count: 5_000_000)))
+        #expect(throws: InflateError.tooLarge(limit: 1_000_000)) { try inflater.decompress(bomb, limit: 1_000_000) }
+        #expect(throws: InflateError.self) { try inflater.decompress([0xff, 0xff, 0xff], limit: 1000) }
+        #expect(try inflater.decompress(try #require(deflater.compress(Array("after".utf8))), limit: 100) == Array("after".utf8))
+    }
 }

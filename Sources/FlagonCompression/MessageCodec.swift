@@ -1,0 +1,94 @@
+import CZlib
+
+/// A permessage-deflate compressor that keeps its zlib state between messages and resets it
+/// for each one (no context takeover): starting a zlib stream allocates and clears about
+/// 256 KB, which costs more than compressing a chat message. Not thread-safe: one per thread.
+public final class MessageDeflater {
+    private var stream = z_stream()
+    private let ready: Bool
+    /// The window (9...15) and level it compresses with.
+    public let windowBits: Int
+    public let level: Int32
+
+    /// A compressor with this window and level.
+    public init(windowBits: Int = 15, level: Int32 = 6) {
+        self.windowBits = max(9, min(15, windowBits))
+        self.level = level
+        ready = flagon_deflate_init(&stream, level, -Int32(self.windowBits), 8) == Z_OK
+    }
+
+    deinit {
+        if ready { deflateEnd(&stream) }
+    }
+
+    /// One message, flushed, without the final `00 00 ff ff` (RFC 7692, section 7.2.1).
+    public func compress(_ input: some Collection<UInt8>) -> [UInt8]? {
+        guard ready, deflateReset(&stream) == Z_OK else { return nil }
+        let bytes = Array(input)
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 16)
+        let status: Int32 = bytes.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                stream.avail_in = uInt(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = uInt(target.count)
+                return deflate(&stream, Z_SYNC_FLUSH)
+            }
+        }
+        guard status == Z_OK, stream.avail_in == 0 else { return nil }
+        let produced = output.count - Int(stream.avail_out)
+        guard produced >= 4, output[produced - 4..<produced] == [0, 0, 0xff, 0xff] else { return nil }
+        output.removeLast(output.count - produced + 4)
+        return output
+    }
+}
+
+/// A permessage-deflate decompressor that keeps its zlib state between messages and resets
+/// it for each one. Not thread-safe: one per thread.
+public final class MessageInflater {
+    private var stream = z_stream()
+    private let ready: Bool
+    private var chunk = [UInt8](repeating: 0, count: 16_384)
+
+    /// A decompressor (any window up to 15 bits).
+    public init() {
+        ready = flagon_inflate_init(&stream, -15) == Z_OK
+    }
+
+    deinit {
+        if ready { inflateEnd(&stream) }
+    }
+
+    /// One message (the final `00 00 ff ff` added back), refusing to produce more than `limit` bytes.
+    public func decompress(_ input: some Collection<UInt8>, limit: Int) throws(InflateError) -> [UInt8] {
+        guard ready, inflateReset(&stream) == Z_OK else { throw .failed }
+        var bytes = Array(input)
+        bytes.append(contentsOf: [0, 0, 0xff, 0xff])
+        var output: [UInt8] = []
+        try bytes.withUnsafeBufferPointer { (source) throws(InflateError) in
+            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+            stream.avail_in = uInt(source.count)
+            while true {
+                var status: Int32 = Z_OK
+                let produced: Int = chunk.withUnsafeMutableBufferPointer { target in
+                    stream.next_out = target.baseAddress
+                    stream.avail_out = uInt(target.count)
+                    status = inflate(&stream, Z_SYNC_FLUSH)
+                    return target.count - Int(stream.avail_out)
+                }
+                switch status {
+                case Z_OK, Z_STREAM_END, Z_BUF_ERROR: break
+                default: throw .corrupt
+                }
+                guard output.count + produced <= limit else { throw .tooLarge(limit: limit) }
+                output.append(contentsOf: chunk[..<produced])
+                if status == Z_STREAM_END || (stream.avail_in == 0 && produced < chunk.count) { return }
+                if produced == 0 && status == Z_BUF_ERROR {
+                    if stream.avail_in == 0 { return }   // all of it read: the output filled the last chunk exactly
+                    throw .corrupt
+                }
+            }
+        }
+        return output
+    }
+}
