@@ -82,5 +82,23 @@ def a_scripted_session_is_counted_exactly():
     expect(value(after, "flagon_loop_lag_seconds_bucket", le="+Inf") == value(after, "flagon_loop_lag_seconds_count"), "histogram")
 
 
+@check
+def the_grafana_dashboard_names_only_metrics_that_exist():
+    import json
+    import os
+    import re
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "Examples", "grafana", "flagon-dashboard.json")
+    with open(path) as f:
+        dashboard = json.load(f)
+    used = set()
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            used.update(re.findall(r"flagon_[a-z_]+", target["expr"]))
+    text = requests.get(BASE + "/metrics", timeout=5).text
+    served = {sample.name for family in text_string_to_metric_families(text) for sample in family.samples}
+    missing = sorted(name for name in used if name not in served and not name.startswith("flagon_redis_"))
+    expect(not missing, f"the dashboard names metrics the demo does not serve: {missing}")
+
+
 if __name__ == "__main__":
     run(per_check_timeout=60)
