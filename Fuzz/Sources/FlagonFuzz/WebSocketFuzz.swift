@@ -6,11 +6,13 @@ enum WebSocketFuzz {
     static let maxMessageBytes = 512
 
     enum Event: Equatable {
-        case text([UInt8]), binary([UInt8]), ping([UInt8]), pong([UInt8]), close(UInt16?, String)
+        case text([UInt8]), binary([UInt8]), ping([UInt8]), pong([UInt8]), close(UInt16?, String), compressed(Bool, [UInt8])
     }
 
-    static func parse(_ chunks: [[UInt8]]) -> ([Event], WebSocketError?) {
+    /// `compressed`: permessage-deflate negotiated (RSV1 allowed on a message's first frame).
+    static func parse(_ chunks: [[UInt8]], compressed: Bool) -> ([Event], WebSocketError?) {
         var parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
+        parser.acceptsCompressed = compressed
         var events: [Event] = []
         do {
             for chunk in chunks {
@@ -32,6 +34,10 @@ enum WebSocketFuzz {
                         events.append(.pong(bytes))
                     case .close(let code, let reason):
                         events.append(.close(code, reason))
+                    case .compressed(let isText, let bytes):
+                        check(compressed, "a compressed message without the extension")
+                        check(bytes.count <= maxMessageBytes, "compressed message over the limit")
+                        events.append(.compressed(isText, Array(bytes)))
                     }
                 }
             }
@@ -44,9 +50,11 @@ enum WebSocketFuzz {
 
     static func run(_ input: [UInt8]) {
         let split = pieces(input)
-        let whole = parse([split.flatMap { $0 }])
-        let pieced = parse(split)
-        check(whole.0 == pieced.0 && whole.1?.closeCode == pieced.1?.closeCode, "split-dependent frames")
+        for compressed in [false, true] {
+            let whole = parse([split.flatMap { $0 }], compressed: compressed)
+            let pieced = parse(split, compressed: compressed)
+            check(whole.0 == pieced.0 && whole.1?.closeCode == pieced.1?.closeCode, "split-dependent frames")
+        }
         // The incremental validator, fed in pieces, agrees with the standard library.
         var validator = UTF8Validator()
         var valid = true
