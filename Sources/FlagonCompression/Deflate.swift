@@ -50,8 +50,17 @@ public enum Deflate {
         var stream = z_stream()
         guard flagon_inflate_init(&stream, format == .gzip ? 15 + 32 : format.windowBits) == Z_OK else { throw .failed }
         defer { inflateEnd(&stream) }
-        var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16_384)
+        let (output, ended) = try inflateAll(&stream, input, limit: limit, chunk: &chunk)
+        guard ended || format == .raw else { throw .corrupt }
+        return output
+    }
+
+    /// Runs an inflate stream over `input` until it is used up or the stream ends; `ended`
+    /// tells which. Throws past `limit` bytes of output or on data that does not inflate.
+    static func inflateAll(_ stream: inout z_stream, _ input: [UInt8], limit: Int,
+                           chunk: inout [UInt8]) throws(InflateError) -> (output: [UInt8], ended: Bool) {
+        var output: [UInt8] = []
         var ended = false
         try input.withUnsafeBufferPointer { (source) throws(InflateError) in
             stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
@@ -75,41 +84,20 @@ public enum Deflate {
                 if produced == 0 && status == Z_BUF_ERROR { throw .corrupt }
             }
         }
-        guard ended || format == .raw else { throw .corrupt }
-        return output
+        return (output, ended)
     }
 
     /// Compresses one WebSocket message for permessage-deflate (RFC 7692, section 7.2.1):
     /// raw deflate with a window of `windowBits`, flushed, without the final `00 00 ff ff`.
+    /// (A loop that compresses many messages keeps one ``MessageDeflater`` instead.)
     public static func compressMessage(_ input: some Collection<UInt8>, windowBits: Int = 15, level: Int32 = 6) -> [UInt8]? {
-        var stream = z_stream()
-        // windowBits 9...15; memLevel 8 (zlib's default); the state lives only for this call.
-        guard flagon_deflate_init(&stream, level, -Int32(max(9, min(15, windowBits))), 8) == Z_OK else { return nil }
-        defer { deflateEnd(&stream) }
-        let bytes = Array(input)
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 16)
-        let status: Int32 = bytes.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-                stream.avail_in = uInt(source.count)
-                stream.next_out = target.baseAddress
-                stream.avail_out = uInt(target.count)
-                return deflate(&stream, Z_SYNC_FLUSH)
-            }
-        }
-        guard status == Z_OK, stream.avail_in == 0 else { return nil }
-        output.removeLast(output.count - Int(stream.total_out))
-        guard output.count >= 4, output.suffix(4) == [0, 0, 0xff, 0xff] else { return nil }
-        output.removeLast(4)
-        return output
+        MessageDeflater(windowBits: windowBits, level: level).compress(input)
     }
 
     /// Inflates one permessage-deflate message (the final `00 00 ff ff` added back),
     /// refusing to produce more than `limit` bytes.
     public static func decompressMessage(_ input: some Collection<UInt8>, limit: Int) throws(InflateError) -> [UInt8] {
-        var bytes = Array(input)
-        bytes.append(contentsOf: [0, 0, 0xff, 0xff])
-        return try decompress(bytes, format: .raw, limit: limit)
+        try MessageInflater().decompress(input, limit: limit)
     }
 }
 

@@ -64,31 +64,6 @@ public final class MessageInflater {
         guard ready, inflateReset(&stream) == Z_OK else { throw .failed }
         var bytes = Array(input)
         bytes.append(contentsOf: [0, 0, 0xff, 0xff])
-        var output: [UInt8] = []
-        try bytes.withUnsafeBufferPointer { (source) throws(InflateError) in
-            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-            stream.avail_in = uInt(source.count)
-            while true {
-                var status: Int32 = Z_OK
-                let produced: Int = chunk.withUnsafeMutableBufferPointer { target in
-                    stream.next_out = target.baseAddress
-                    stream.avail_out = uInt(target.count)
-                    status = inflate(&stream, Z_SYNC_FLUSH)
-                    return target.count - Int(stream.avail_out)
-                }
-                switch status {
-                case Z_OK, Z_STREAM_END, Z_BUF_ERROR: break
-                default: throw .corrupt
-                }
-                guard output.count + produced <= limit else { throw .tooLarge(limit: limit) }
-                output.append(contentsOf: chunk[..<produced])
-                if status == Z_STREAM_END || (stream.avail_in == 0 && produced < chunk.count) { return }
-                if produced == 0 && status == Z_BUF_ERROR {
-                    if stream.avail_in == 0 { return }   // all of it read: the output filled the last chunk exactly
-                    throw .corrupt
-                }
-            }
-        }
-        return output
+        return try Deflate.inflateAll(&stream, bytes, limit: limit, chunk: &chunk).output
     }
 }
