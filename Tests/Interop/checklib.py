@@ -1,6 +1,7 @@
 """A tiny runner for the interop checks: each check is a function; failures are collected,
 every check is bounded in time, and the summary line is 'N passed, M failed'."""
 import json
+import socket
 import sys
 import threading
 import time
@@ -22,6 +23,25 @@ def expect(condition, message="expectation failed"):
 def expect_equal(actual, expected):
     if actual != expected:
         raise AssertionError(f"expected {expected!r}, got {actual!r}")
+
+
+def free_port():
+    """A loopback port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=10.0):
+    """Waits until something accepts connections on the loopback port."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
 
 
 def run(selected=None, per_check_timeout=20):

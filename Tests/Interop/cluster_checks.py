@@ -10,7 +10,6 @@ Prints 'N passed, M failed'.
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,30 +20,13 @@ import msgpack
 import redis
 import socketio
 
-from checklib import check, expect, expect_equal, run
+from checklib import check, expect, expect_equal, free_port, run, wait_for_port
 
 SERVER, REDIS_SERVER, FLAGON_EMIT = sys.argv[1:4]
 NGINX = sys.argv[4] if len(sys.argv) > 4 else None
 NGINX_CONF = sys.argv[5] if len(sys.argv) > 5 else None
 DEMO = sys.argv[6] if len(sys.argv) > 6 else None
 NSP = "/cluster"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 class Redis:

@@ -12,7 +12,6 @@ Prints 'N passed, M failed'.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,27 +19,10 @@ import time
 
 import websocket
 
-from checklib import check, expect, expect_equal, run
+from checklib import check, expect, expect_equal, free_port, run, wait_for_port
 
 SERVER, REDIS_SERVER = sys.argv[1:3]
 NSP = "/cluster"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 REDIS_PORT = free_port()
