@@ -25,15 +25,8 @@ struct ClusterBench {
             }
         }
         do {
-            let redisPort = try Self.freePort()
-            let redis = Process()
-            redis.executableURL = URL(fileURLWithPath: Self.redisBinary)
-            redis.arguments = ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-            redis.standardOutput = FileHandle.nullDevice
-            try redis.run()
+            let (redis, url) = try await Self.startRedis()
             children.append(redis)
-            try await Self.waitForPort(redisPort)
-            let url = "redis://127.0.0.1:\(redisPort)"
             let (a, aPort) = try await Self.startServer(redis: url)
             children.append(a)
             let (b, bPort) = try await Self.startServer(redis: url)
@@ -132,6 +125,23 @@ struct ClusterBench {
         try process.run()
         try await waitForPort(port)
         return (process, port)
+    }
+
+    /// A redis-server of the bench's own on a free port, without persistence; its URL.
+    static func startRedis() async throws -> (Process, String) {
+        let port = try freePort()
+        let redis = Process()
+        redis.executableURL = URL(fileURLWithPath: redisBinary)
+        redis.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        redis.standardOutput = FileHandle.nullDevice
+        try redis.run()
+        do {
+            try await waitForPort(port)
+        } catch {
+            redis.terminate()
+            throw error
+        }
+        return (redis, "redis://127.0.0.1:\(port)")
     }
 
     /// A port nothing listens on now (the kernel's choice).

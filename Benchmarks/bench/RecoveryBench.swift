@@ -31,15 +31,8 @@ struct RecoveryBench {
                 child.waitUntilExit()
             }
         }
-        let redisPort = try ClusterBench.freePort()
-        let redis = Process()
-        redis.executableURL = URL(fileURLWithPath: ClusterBench.redisBinary)
-        redis.arguments = ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        redis.standardOutput = FileHandle.nullDevice
-        try redis.run()
+        let (redis, url) = try await ClusterBench.startRedis()
         children.append(redis)
-        try await ClusterBench.waitForPort(redisPort)
-        let url = "redis://127.0.0.1:\(redisPort)"
         var reps: [RepResult] = []
         for _ in 0..<options.reps {
             let (a, aPort) = try await ClusterBench.startServer(redis: url, extra: ["--recovery"])
