@@ -155,27 +155,15 @@ public final class EngineSession: WebSocketHandler {
     func send(_ message: borrowing OutboundMessage, droppable: Bool, volatile: Bool,
               overflow: () -> OverflowAction) -> Int? {
         guard isOpen else { return nil }
-        var frames = message.buffer
-        var offset = message.frameStart
-        if let webSocket, webSocket.isCompressing, let compressed = message.compressedFrames(for: webSocket) {
-            frames = compressed
-            offset = 0
-        }
-        server.statistics.bytesSent &+= frames.count &- offset
-        if let webSocket, heldCount == 0, webSocket.sendIfWritable(frames: frames, from: offset) {
-            return isOpen ? 0 : nil   // the common case: straight to the socket
-        }
-        let size = frames.count - offset
-        if webSocket != nil {
-            if volatile { return 1 }
-            let room = makeRoom(droppable: droppable, overflow: overflow, dropOldest: dropOldestHeld) {
-                heldCount + 1 <= server.options.maxBufferedPackets && heldBytes + size <= server.options.maxBufferedBytes
+        if let webSocket {
+            if webSocket.isCompressing, let compressed = message.compressedFrames(for: webSocket) {
+                return send(frames: compressed, from: 0, on: webSocket, droppable: droppable, volatile: volatile, overflow: overflow)
             }
-            guard case .fits(let dropped) = room else { return room.dropped }
-            held.append(HeldMessage(frames: frames, offset: offset, droppable: droppable))
-            heldBytes += size
-            return dropped
+            return send(frames: message.buffer, from: message.frameStart, on: webSocket, droppable: droppable, volatile: volatile,
+                        overflow: overflow)
         }
+        let size = message.buffer.count - message.frameStart
+        server.statistics.bytesSent &+= size
         if volatile && pendingPoll == nil { return 1 }
         if !state.acceptsPackets { return 1 }   // the close packet is queued: nothing goes after it
         let packetCount = message.packetCount
@@ -185,6 +173,24 @@ public final class EngineSession: WebSocketHandler {
         guard case .fits(let dropped) = room else { return room.dropped }
         outbox.append(message: message.packets, droppable: droppable)
         schedulePollFlush()
+        return dropped
+    }
+
+    /// Sends WebSocket frames encoded beforehand, or holds them while the socket is busy.
+    private func send(frames: [UInt8], from offset: Int, on webSocket: WebSocket, droppable: Bool, volatile: Bool,
+                      overflow: () -> OverflowAction) -> Int? {
+        let size = frames.count - offset
+        server.statistics.bytesSent &+= size
+        if heldCount == 0, webSocket.sendIfWritable(frames: frames, from: offset) {
+            return isOpen ? 0 : nil   // the common case: straight to the socket
+        }
+        if volatile { return 1 }
+        let room = makeRoom(droppable: droppable, overflow: overflow, dropOldest: dropOldestHeld) {
+            heldCount + 1 <= server.options.maxBufferedPackets && heldBytes + size <= server.options.maxBufferedBytes
+        }
+        guard case .fits(let dropped) = room else { return room.dropped }
+        held.append(HeldMessage(frames: frames, offset: offset, droppable: droppable))
+        heldBytes += size
         return dropped
     }
 

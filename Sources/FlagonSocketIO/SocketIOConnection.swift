@@ -14,11 +14,14 @@ final class SocketIOConnection: EngineSessionHandler {
     private var sockets: [String: Socket] = [:]
     private var connectTimer: LoopTimer?
     private var everConnected = false
+    /// The server's parser is the msgpack one (read once: every message asks).
+    private let usesMessagePack: Bool
 
     init(engine: EngineSession, server: SocketIOServer) {
         self.engine = engine
         self.server = server
         decoder = SocketIODecoder(maxAttachments: server.options.maxAttachments)
+        usesMessagePack = server.options.parser == .msgpack
         engine.handler = self   // the session keeps the client until it closes
         connectTimer = LoopTimer(group: server.engine.handles) { [self] in connectTimeout() }   // closed in connectTimeout() or closed()
         connectTimer?.start(afterMilliseconds: server.options.connectTimeout)
@@ -38,13 +41,13 @@ final class SocketIOConnection: EngineSessionHandler {
         switch data {
         case .text(let bytes): receivedText(bytes[...])
         case .binary(let bytes):
-            if server.options.parser == .msgpack { return decode { () throws(SocketIOProtocolError) in try Self.messagePackPacket(bytes) } }
+            if usesMessagePack { return decode { () throws(SocketIOProtocolError) in try Self.messagePackPacket(bytes) } }
             decode { () throws(SocketIOProtocolError) in try decoder.receive(binary: bytes) }
         }
     }
 
     private func receivedText(_ text: ArraySlice<UInt8>) {
-        if server.options.parser == .msgpack {
+        if usesMessagePack {
             // socket.io-msgpack-parser sends every packet as binary: text is a protocol error.
             return decode { () throws(SocketIOProtocolError) in throw .invalidPayload("text message with the msgpack parser") }
         }
