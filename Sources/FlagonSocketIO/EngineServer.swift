@@ -142,7 +142,8 @@ public final class EngineServer: HTTPHandler {
     }
 
     /// Counters since the server started.
-    public internal(set) var statistics = EngineStatistics()
+    // Loop-confined and bumped per message: no dynamic exclusivity check.
+    @exclusivity(unchecked) public internal(set) var statistics = EngineStatistics()
 
     private func register(_ session: EngineSession) {
         statistics.handshakes += 1

@@ -52,7 +52,8 @@ public final class Namespace {
     var eventRateLimits: [String: RateLimit] = [:]
     var serverSideHandlers: [String: ServerSideHandler] = [:]
     /// Counters since the namespace was declared (``SocketIOServer/writeMetrics(into:)``).
-    public internal(set) var statistics = NamespaceStatistics()
+    // Loop-confined and bumped per message: no dynamic exclusivity check.
+    @exclusivity(unchecked) public internal(set) var statistics = NamespaceStatistics()
 
     /// What a full outbound queue does here; `nil` uses the server's
     /// ``SocketIOOptions/slowConsumerPolicy``.
