@@ -8,6 +8,10 @@ enum ClusterNamespace {
         cluster.on("whoami") { (socket: Socket) -> JSONValue in
             ["server": .string(serverID), "sid": .string(socket.id)]
         }
+        cluster.on("set-data") { (socket: Socket, data: JSONValue) -> Bool in
+            socket.data = data
+            return true
+        }
         cluster.on("join") { (socket: Socket, room: String) -> Bool in
             socket.join(room)
             return true

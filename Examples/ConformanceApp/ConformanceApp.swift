@@ -31,6 +31,13 @@ public enum ConformanceApp {
         public var recoveryMilliseconds: UInt64?
         /// `SERVER_ID`: this process's name in cluster mode (section 8).
         public var serverID = "flagon-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        /// `ADMIN_AUTH` (`none` or `user:password`): the admin UI's instrumentation, on
+        /// `ADMIN_NAMESPACE` (`/admin-ui`: the contract's `/admin` is taken), in `ADMIN_MODE`
+        /// (`development` or `production`), read-only with `ADMIN_READONLY=1`.
+        public var admin: AdminAuthentication?
+        public var adminMode = AdminMode.development
+        public var adminReadOnly = false
+        public var adminNamespace = "/admin-ui"
 
         /// The defaults.
         public init() {}
@@ -45,6 +52,16 @@ public enum ConformanceApp {
             if let id = environment["SERVER_ID"], !id.isEmpty { settings.serverID = id }
             if environment["PARSER"] == "msgpack" { settings.parser = .msgpack }
             settings.recoveryMilliseconds = environment["RECOVERY_MS"].flatMap(UInt64.init).flatMap { $0 > 0 ? $0 : nil }
+            if let auth = environment["ADMIN_AUTH"], !auth.isEmpty {
+                if auth == "none" {
+                    settings.admin = AdminAuthentication.disabled
+                } else if let colon = auth.firstIndex(of: ":") {
+                    settings.admin = .basic(username: String(auth[..<colon]), password: String(auth[auth.index(after: colon)...]))
+                }
+            }
+            if environment["ADMIN_MODE"] == "production" { settings.adminMode = .production }
+            settings.adminReadOnly = environment["ADMIN_READONLY"] == "1"
+            if let name = environment["ADMIN_NAMESPACE"], name.hasPrefix("/") { settings.adminNamespace = name }
             return settings
         }
     }
@@ -89,6 +106,10 @@ public enum ConformanceApp {
         sio.register(AdminController.self, namespace: "/admin")
         sio.register(ACLController.self, namespace: "/acl")
         ClusterNamespace.serve(sio.of("/cluster"), serverID: settings.serverID)
+        if let auth = settings.admin {
+            sio.instrument(auth: auth, mode: settings.adminMode, readOnly: settings.adminReadOnly, serverID: settings.serverID,
+                           namespace: settings.adminNamespace)
+        }
         sio.attach(to: app)
         return app
     }

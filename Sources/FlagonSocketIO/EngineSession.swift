@@ -164,6 +164,7 @@ public final class EngineSession: WebSocketHandler {
         }
         let size = message.buffer.count - message.frameStart
         server.statistics.bytesSent &+= size
+        server.statistics.messagesSent &+= 1
         if volatile && pendingPoll == nil { return 1 }
         if !state.acceptsPackets { return 1 }   // the close packet is queued: nothing goes after it
         let packetCount = message.packetCount
@@ -181,6 +182,7 @@ public final class EngineSession: WebSocketHandler {
                       overflow: () -> OverflowAction) -> Int? {
         let size = frames.count - offset
         server.statistics.bytesSent &+= size
+        server.statistics.messagesSent &+= 1
         if heldCount == 0, webSocket.sendIfWritable(frames: frames, from: offset) {
             return isOpen ? 0 : nil   // the common case: straight to the socket
         }
@@ -440,6 +442,7 @@ public final class EngineSession: WebSocketHandler {
     }
 
     private func deliver(_ data: EngineData) {
+        server.statistics.messagesReceived &+= 1
         handler?.engineSession(self, received: data)
     }
 
@@ -447,6 +450,7 @@ public final class EngineSession: WebSocketHandler {
         server.statistics.bytesReceived &+= bytes.count
         guard isText else { return deliver(.binary(Array(bytes))) }
         if bytes.first == EnginePacketType.message.digit {
+            server.statistics.messagesReceived &+= 1
             handler?.engineSession(self, receivedText: bytes.dropFirst())
             return
         }
@@ -491,6 +495,7 @@ public final class EngineSession: WebSocketHandler {
             server.statistics.upgrades += 1
             attach(ws)
             for packet in outbox.takeAll() { sendPacket(packet) }
+            handler?.engineSessionUpgraded(self)
         case .abandon:
             abandonProbe()
         }
@@ -528,6 +533,7 @@ public final class EngineSession: WebSocketHandler {
     public func close(reason: EngineCloseReason, pollAnswer: EnginePacketType = .close) {
         guard state.close(reason) else { return }
         server.remove(self)
+        server.statistics.closes[reason.rawValue, default: 0] += 1
         heartbeatTimer?.close()
         heartbeatTimer = nil
         upgradeTimer?.close()

@@ -10,6 +10,13 @@ public protocol EngineSessionHandler: AnyObject {
     func engineSession(_ session: EngineSession, receivedText text: ArraySlice<UInt8>)
     /// The session ended.
     func engineSession(_ session: EngineSession, closedWith reason: EngineCloseReason)
+    /// The session moved from long-polling to WebSocket.
+    func engineSessionUpgraded(_ session: EngineSession)
+}
+
+extension EngineSessionHandler {
+    /// Nothing to do by default.
+    public func engineSessionUpgraded(_ session: EngineSession) {}
 }
 
 /// The handler behind ``EngineSession/onMessage`` and ``EngineSession/onClose``.

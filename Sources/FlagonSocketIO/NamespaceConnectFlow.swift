@@ -89,6 +89,7 @@ extension Namespace {
         socket.connection.socketConnected(socket)
         socket.didConnect(missed: missed)
         socket.saveConnectedState()
+        server.instrumentation?.socketConnected(socket)
     }
 
     private func reject(_ socket: Socket, _ error: any Error) {
@@ -103,7 +104,10 @@ extension Namespace {
     func remove(_ socket: Socket, reason: DisconnectReason, notify: Bool) {
         sockets[socket.id] = nil
         if notify { statistics.disconnects[reason.rawValue, default: 0] += 1 }
+        let admin = notify ? server.instrumentation : nil
+        let rooms = admin?.reportsSockets == true ? adapter.rooms(of: socket.id).union([socket.id]) : []
         adapter.leaveAll(socket.id)
+        admin?.socketDisconnected(socket, reason: reason, rooms: rooms)
         if notify {
             socket.controller?.on_disconnect(reason: reason)
             for handler in disconnectHandlers { handler(socket, reason) }

@@ -34,7 +34,9 @@ public final class Socket {
     public var session = JSONObject()
     /// Anything the app wants to keep with the socket and show to other servers: it travels
     /// with ``Namespace/fetchSockets()`` (socket.io's `socket.data`).
-    public var data: JSONValue = .null
+    public var data: JSONValue = .null {
+        didSet { if isConnected { server.instrumentation?.dataChanged(self) } }
+    }
     /// When the socket connected, in milliseconds since 1970.
     public let issued: Int
     /// The controller instance serving this socket, for class-based namespaces.
@@ -86,7 +88,7 @@ public final class Socket {
         let url = request.fullPath + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
         return [
             "headers": .object(headers), "time": .string(HTTPDate.format(issued / 1000)),
-            "address": .string(request.remoteAddress ?? ""), "xdomain": .bool(request.headers["origin"] != nil),
+            "address": .string(AddressLimits.address(of: request) ?? ""), "xdomain": .bool(request.headers["origin"] != nil),
             "secure": false, "issued": .int(issued), "url": .string(url), "query": .object(query), "auth": auth ?? [:],
         ]
     }
@@ -106,7 +108,9 @@ public final class Socket {
 
     /// The socket as ``BroadcastOperator/fetchSockets()`` describes it.
     public var remote: RemoteSocket {
-        RemoteSocket(id: id, namespace: namespace, handshake: handshakeDescription, rooms: rooms, data: data)
+        // Instrumented for the admin UI, `data` carries `_admin` (its connection and transport) to other servers.
+        let shown = server.instrumentation == nil ? data : AdminInstrumentation.withAdminFields(data, of: self)
+        return RemoteSocket(id: id, namespace: namespace, handshake: handshakeDescription, rooms: rooms, data: shown)
     }
 
     /// The handshake request of the underlying connection.
@@ -129,13 +133,22 @@ public final class Socket {
     /// Joins rooms.
     public func join(_ rooms: [String]) {
         guard isConnected || connecting else { return }
-        namespace.adapter.join(id, rooms: rooms)
+        if let admin = server.instrumentation, admin.reportsSockets {
+            let before = self.rooms
+            namespace.adapter.join(id, rooms: rooms)
+            for room in Set(rooms) where !before.contains(room) { admin.roomJoined(self, room) }
+        } else {
+            namespace.adapter.join(id, rooms: rooms)
+        }
         saveConnectedState()
     }
 
     /// Leaves a room.
     public func leave(_ room: String) {
+        let admin = server.instrumentation
+        let wasIn = admin?.reportsSockets == true && rooms.contains(room)
         namespace.adapter.leave(id, room: room)
+        if wasIn { admin?.roomLeft(self, room) }
         saveConnectedState()
     }
 

@@ -37,6 +37,11 @@ final class SocketIOConnection: EngineSessionHandler {
     func engineSession(_ session: EngineSession, receivedText text: ArraySlice<UInt8>) { receivedText(text) }
     func engineSession(_ session: EngineSession, closedWith reason: EngineCloseReason) { closed(reason) }
 
+    func engineSessionUpgraded(_ session: EngineSession) {
+        guard let admin = server.instrumentation else { return }
+        for socket in sockets.values where socket.isConnected { admin.transportChanged(socket) }
+    }
+
     private func received(_ data: EngineData) {
         switch data {
         case .text(let bytes): receivedText(bytes[...])

@@ -62,6 +62,7 @@ public final class SocketIOServer: HTTPHandler {
         let namespace = Namespace(name: key, server: self)
         namespace.installAdapter(makeAdapter(namespace))
         namespaces[key] = namespace
+        instrumentation?.watch(namespace)
         return namespace
     }
 
@@ -115,6 +116,7 @@ public final class SocketIOServer: HTTPHandler {
             child.installAdapter(makeAdapter(child))
             namespaces[name] = child
             parent.children[name] = child
+            instrumentation?.watch(child)
             return child
         }
         return nil
@@ -159,6 +161,34 @@ public final class SocketIOServer: HTTPHandler {
     }
 
     private var stateRefresh: LoopTimer?
+
+    /// The admin UI's instrumentation, once ``instrument(auth:mode:readOnly:serverID:namespace:)`` ran.
+    public private(set) var instrumentation: AdminInstrumentation?
+
+    /// Serves the official Socket.IO admin UI (`@socket.io/admin-ui`, hosted at
+    /// admin.socket.io or self-hosted) and python-socketio's admin clients: an admin
+    /// namespace (`namespace`, `/admin` by default) where they log in with `auth`, get
+    /// `server_stats` every 2 s and, in `.development` mode, every socket, room change and
+    /// event; unless `readOnly`, they may make sockets join, leave, disconnect or receive
+    /// an event. `serverID` names this server in the UI (the host name by default).
+    ///
+    /// ```swift
+    /// sio.instrument(auth: .basic(username: "admin", password: adminPassword), mode: .production)
+    /// ```
+    ///
+    /// The UI runs in a browser on another origin: allow it in ``EngineOptions/cors``
+    /// (`https://admin.socket.io` for the hosted one). Calling it again returns the first
+    /// instrumentation unchanged.
+    @discardableResult
+    public func instrument(auth: AdminAuthentication, mode: AdminMode = .development, readOnly: Bool = false,
+                           serverID: String? = nil, namespace name: String = "/admin") -> AdminInstrumentation {
+        if let instrumentation { return instrumentation }
+        let created = AdminInstrumentation(server: self, auth: auth, mode: mode, readOnly: readOnly, serverID: serverID,
+                                           namespaceName: name)
+        instrumentation = created
+        created.start()
+        return created
+    }
 
     /// A store that keeps connected sockets' states (to recover them after their process
     /// dies) gets them again every half recovery window: `data` changes and expiry times.
@@ -296,6 +326,7 @@ public final class SocketIOServer: HTTPHandler {
         app.onShutdown { [self] in
             engine.closeAll()
             stateRefresh?.close()
+            instrumentation?.stop()
         }
         startStateRefresh()
         let manageSession = self.manageSession

@@ -11,6 +11,12 @@ public struct EngineStatistics: Sendable, Equatable {
     public var bytesReceived = 0
     /// Bytes of messages sent to clients (Socket.IO packets, encoded).
     public var bytesSent = 0
+    /// Messages received from clients (Engine.IO message packets).
+    public var messagesReceived = 0
+    /// Messages sent to clients (each recipient counted).
+    public var messagesSent = 0
+    /// Sessions that ended, by reason (``EngineCloseReason``'s strings).
+    public var closes: [String: Int] = [:]
 }
 
 /// Counters of a ``Namespace``, since it was declared.
@@ -43,6 +49,13 @@ extension SocketIOServer {
         out.counter("flagon_engineio_upgrades_total", help: "Sessions upgraded from long-polling to WebSocket.", value: engineStats.upgrades)
         out.counter("flagon_engineio_received_bytes_total", help: "Bytes received from clients.", value: engineStats.bytesReceived)
         out.counter("flagon_engineio_sent_bytes_total", help: "Bytes of messages sent to clients.", value: engineStats.bytesSent)
+        out.counter("flagon_engineio_received_messages_total", help: "Messages received from clients.", value: engineStats.messagesReceived)
+        out.counter("flagon_engineio_sent_messages_total", help: "Messages sent to clients, each recipient counted.",
+                    value: engineStats.messagesSent)
+        out.family("flagon_engineio_closes_total", type: .counter, help: "Engine.IO sessions that ended, by reason.")
+        for (reason, count) in engineStats.closes.sorted(by: { $0.key < $1.key }) {
+            out.sample("flagon_engineio_closes_total", labels: [("reason", reason)], value: count)
+        }
         let all = allNamespaces.filter { !$0.isParent }.sorted { $0.name < $1.name }
         out.family("flagon_socketio_connected_clients", type: .gauge, help: "Connected sockets, by namespace and transport.")
         for namespace in all {
