@@ -22,11 +22,12 @@ extension AdminInstrumentation {
     /// Starts reporting a namespace's events (every namespace but the admin one itself).
     func watch(_ watched: Namespace) {
         guard reportsSockets, watched !== namespace else { return }
+        // The hooks live in the namespace: they name it through the socket, never capture it.
         watched.onAnyIncoming { [unowned self] socket, event, args in
-            tell("event_received", [.string(watched.name), .string(socket.id), .array([.string(event)] + args)])
+            tell("event_received", [.string(socket.namespace.name), .string(socket.id), .array([.string(event)] + args)])
         }
         watched.onAnyOutgoing { [unowned self] socket, event, args in
-            tell("event_sent", [.string(watched.name), .string(socket.id), .array([.string(event)] + args)])
+            tell("event_sent", [.string(socket.namespace.name), .string(socket.id), .array([.string(event)] + args)])
         }
     }
 
@@ -96,7 +97,7 @@ extension AdminInstrumentation {
     }
 
     /// `data` without the `_admin` fields (an empty object when the socket has none).
-    static func userData(_ data: JSONValue) -> JSONValue {
+    nonisolated static func userData(_ data: JSONValue) -> JSONValue {
         guard case .object(var object) = data else { return data == .null ? [:] : data }
         object["_admin"] = nil
         return .object(object)
@@ -121,12 +122,12 @@ extension AdminInstrumentation {
     }
 
     /// A socket's rooms in the order socket.io lists them: its own first.
-    static func ordered(_ rooms: Set<String>, ownID: String) -> [String] {
+    nonisolated static func ordered(_ rooms: Set<String>, ownID: String) -> [String] {
         (rooms.contains(ownID) ? [ownID] : []) + rooms.filter { $0 != ownID }.sorted()
     }
 
     /// `2026-11-30T19:20:00.123Z`, as `JSON.stringify(new Date())` writes a date.
-    static func timestamp(_ milliseconds: Int) -> String {
+    nonisolated static func timestamp(_ milliseconds: Int) -> String {
         var seconds = time_t(milliseconds / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)

@@ -176,6 +176,41 @@ async def login_sends_session_config_and_every_socket():
 
 
 @async_check
+async def the_login_on_the_wire_byte_for_byte():
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(f"ws://127.0.0.1:{DEV}/socket.io/?EIO=4&transport=websocket")
+        expect((await ws.receive(timeout=5)).data.startswith('0{"sid":'), "no open packet")
+        await ws.send_str('40/admin-ui,{"username":"admin","password":"s3cret"}')
+        frames = []
+        while len(frames) < 5:
+            message = await ws.receive(timeout=5)
+            if message.data != "2":
+                frames.append(message.data)
+        connect = re.fullmatch(r'40/admin-ui,\{"sid":"([A-Za-z0-9_-]{27,})"\}', frames[0])
+        expect(connect is not None, frames[0])
+        sid = connect.group(1)
+        expect(re.fullmatch(r'42/admin-ui,\["session","[0-9a-f]{16}"\]', frames[1]) is not None, frames[1])
+        expect_equal(frames[2], '42/admin-ui,["config",{"supportedFeatures":["EMIT","JOIN","LEAVE","DISCONNECT","MJOIN",'
+                                '"MLEAVE","MDISCONNECT","AGGREGATED_EVENTS","ALL_EVENTS"]}]')
+        timestamp = r'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"'
+        expect(re.fullmatch(rf'42/admin-ui,\["room_joined","/admin-ui","{sid}","{sid}",{timestamp}\]', frames[3]) is not None,
+               frames[3])
+        expect(re.fullmatch(rf'42/admin-ui,\["socket_connected",\{{"id":"{sid}","clientId":"[A-Za-z0-9_-]{{12}}",'
+                            rf'"transport":"websocket","nsp":"/admin-ui","data":\{{\}},"handshake":\{{"address":"127.0.0.1",'
+                            rf'"headers":\{{.*\}},"query":\{{.*\}},"issued":\d+,"secure":false,"time":"[^"]+","url":"/socket.io/\?[^"]*",'
+                            rf'"xdomain":(true|false)\}},"rooms":\["{sid}"\]\}},{timestamp}\]', frames[4]) is not None, frames[4])
+        stats = None
+        while stats is None:
+            message = await ws.receive(timeout=5)
+            if message.data.startswith('42/admin-ui,["server_stats"'):
+                stats = message.data
+        expect(re.fullmatch(r'42/admin-ui,\["server_stats",\{"serverId":"dev-1","hostname":"[^"]+","pid":\d+,"uptime":[\d.]+,'
+                            r'"clientsCount":\d+,"pollingClientsCount":\d+,"aggregatedEvents":\[.*\],'
+                            r'"namespaces":\[\{"name":"/","socketsCount":\d+\},.*\]\}\]', stats) is not None, stats)
+        await ws.close()
+
+
+@async_check
 async def server_stats_every_two_seconds_with_every_namespace():
     ui = await admin(DEV)
     await ui.wait_for(lambda: len(ui.named("server_stats")) >= 2, timeout=7)
