@@ -32,8 +32,15 @@ public enum DemoApp {
         // A client that loses its connection for up to two minutes gets its socket, its room
         // and the messages it missed back (the page says "reconnected (recovered)").
         options.connectionStateRecovery = ConnectionStateRecovery(maxDisconnectionDuration: 120_000)
+        // FLAGON_ADMIN_PASSWORD turns on the Socket.IO admin UI (https://admin.socket.io, user "admin").
+        let adminPassword = getenv("FLAGON_ADMIN_PASSWORD").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        if adminPassword != nil {
+            options.engine.cors = .origins(["https://admin.socket.io"])
+            options.engine.corsCredentials = true
+        }
         let sio = SocketIOServer(options: options, sessions: sessions, adapter: adapter, stateStore: stateStore)
         sio.register(ChatRoomController.self, namespace: "/chat")
+        if let adminPassword { sio.instrument(auth: .basic(username: "admin", password: adminPassword), mode: .development) }
         sio.attach(to: app)
 
         app.get("/") { request in
