@@ -6,20 +6,25 @@
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
 //   bench soak [--clients N] [--duration S] [--warmup S] [--server PATH]
 //                                          long run against the conformance server (release build)
+//   `swift run bench` builds the release product and runs it (--debug-build keeps the debug binary)
 //   options: --scenario NAME (repeatable), --duration SECONDS, --reps N, --json PATH,
 //            --url http://127.0.0.1:PORT (measure another server), --server-pid PID, --no-pin
 import FlagonLoop
 import FlagonRedisAdapter
 import Foundation
 
-#if DEBUG
-let buildWarning = "WARNING: debug build, the figures are meaningless. Run `swift run -c release bench`."
-print(String(repeating: "!", count: buildWarning.count))
-print(buildWarning)
-print(String(repeating: "!", count: buildWarning.count))
-#endif
-
 var arguments = Array(CommandLine.arguments.dropFirst())
+#if DEBUG
+if let keep = arguments.firstIndex(of: ReleaseRelaunch.keepDebugFlag) {
+    arguments.remove(at: keep)
+    let buildWarning = "WARNING: debug build, the figures are meaningless. Run `swift run bench` without \(ReleaseRelaunch.keepDebugFlag)."
+    print(String(repeating: "!", count: buildWarning.count))
+    print(buildWarning)
+    print(String(repeating: "!", count: buildWarning.count))
+} else {
+    ReleaseRelaunch.relaunchInRelease(arguments: arguments)
+}
+#endif
 if arguments.first == "json" {
     JSONBenchmark.run()
     exit(0)

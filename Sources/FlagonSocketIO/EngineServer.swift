@@ -25,6 +25,8 @@ public final class EngineServer: HTTPHandler {
     /// The timers of the sessions (heartbeats, upgrades, connect and ack timeouts): empty
     /// once every session has ended.
     public let handles = HandleGroup()
+    /// Every session's next deadline (heartbeat, upgrade probe, closing flush) on one timer.
+    public private(set) lazy var deadlines = DeadlineQueue(group: handles)
     /// `true` while a graceful shutdown closes the sessions: new handshakes get 503.
     public var isDraining = false
     private var addressLimits = AddressLimits()

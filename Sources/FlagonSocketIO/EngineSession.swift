@@ -7,7 +7,7 @@ import FlagonSocketIOCore
 /// One Engine.IO session, on long-polling or WebSocket, possibly moving from the first
 /// to the second. Messages arrive through ``onMessage``; ``send(_:)`` queues or writes.
 @LoopActor
-public final class EngineSession: WebSocketHandler {
+public final class EngineSession: WebSocketHandler, DeadlineOwner {
     /// The session id (160 random bits, URL-safe Base64).
     public let id: String
     /// The handshake request.
@@ -47,7 +47,9 @@ public final class EngineSession: WebSocketHandler {
     private let server: EngineServer
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var heartbeat: EngineHeartbeat
-    private var heartbeatTimer: LoopTimer?
+    /// The session's place in the server's ``DeadlineQueue``: one deadline, the earliest of
+    /// the heartbeat's, the upgrade probe's and the closing flush's.
+    public var deadlineSlot = -1
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var outbox = EngineOutbox()
     private var pendingPoll: PendingPoll?
@@ -56,9 +58,6 @@ public final class EngineSession: WebSocketHandler {
     /// The WebSocket of an upgrade in progress, and where the upgrade stands.
     private var probe: WebSocket?
     private var upgrade = EngineUpgrade()
-    private var upgradeTimer: LoopTimer?
-    /// Ends a closing polling session whose client does not poll its close packet.
-    private var flushDeadline: LoopTimer?
 
     init(server: EngineServer, request: Request, transport: EngineTransport, id: String = EngineSession.makeID()) {
         self.id = id
@@ -85,28 +84,36 @@ public final class EngineSession: WebSocketHandler {
     }
 
     func start() {
-        heartbeatTimer = LoopTimer(group: server.handles) { [self] in heartbeatFired() }   // closed in close()
-        armHeartbeat()
+        scheduleDeadline()
     }
 
-    private func armHeartbeat() {
-        guard isOpen, let timer = heartbeatTimer else { return }
+    /// Puts the session's earliest deadline in the server's queue (cancelled in close()).
+    private func scheduleDeadline() {
+        guard isOpen else { return }
+        var next = heartbeat.nextDeadline
+        if let probeDeadline = upgrade.deadline { next = min(next, probeDeadline) }
+        if case .closingAfterFlush(_, let flushDeadline) = state.phase { next = min(next, flushDeadline) }
+        server.deadlines.schedule(self, at: next)
+    }
+
+    /// A deadline passed: the closing flush, the upgrade probe and the heartbeat each look
+    /// whether it was theirs.
+    public func deadlineReached() {
         let now = EventLoop.shared.nowMilliseconds
-        timer.start(afterMilliseconds: heartbeat.nextDeadline > now ? heartbeat.nextDeadline - now : 0)
-    }
-
-    private func heartbeatFired() {
-        switch heartbeat.tick(now: EventLoop.shared.nowMilliseconds) {
+        if case .close(let reason) = state.tick(now: now) { return close(reason: reason) }
+        if upgrade.tick(now: now) == .abandon { abandonProbe() }
+        guard isOpen else { return }
+        switch heartbeat.tick(now: now) {
         case .none: break
         case .sendPing: sendPacket(EnginePacket(.ping))
         case .readFirst:
-            heartbeatTimer?.start(afterMilliseconds: 1)   // the loop reads sockets before the next timers
+            server.deadlines.schedule(self, at: now + 1)   // the loop reads sockets before the next timers
             return
         case .timedOut:
             close(reason: .pingTimeout)
             return
         }
-        armHeartbeat()
+        scheduleDeadline()
     }
 
     // MARK: Sending
@@ -328,10 +335,7 @@ public final class EngineSession: WebSocketHandler {
             close(reason: reason)
         case .queueClosePacket:
             outbox.append(EnginePacket(.close))
-            flushDeadline = LoopTimer(group: server.handles) { [self] in
-                if case .close(let reason) = state.tick(now: EventLoop.shared.nowMilliseconds) { close(reason: reason) }
-            }
-            flushDeadline?.start(afterMilliseconds: Self.flushTimeout)
+            scheduleDeadline()
             schedulePollFlush()
         }
     }
@@ -400,7 +404,7 @@ public final class EngineSession: WebSocketHandler {
             deliver(packet.data)
         case .pong:
             heartbeat.pongReceived(now: EventLoop.shared.nowMilliseconds)
-            armHeartbeat()
+            scheduleDeadline()
         case .ping:
             sendPacket(EnginePacket(.pong, packet.data))
         case .close:
@@ -474,10 +478,7 @@ public final class EngineSession: WebSocketHandler {
         guard upgrade.begin(now: now, timeout: server.options.upgradeTimeout) else { return ws.close() }
         probe = ws
         ws.handler = self   // the same delivery path as the session's WebSocket, told apart by identity
-        upgradeTimer = LoopTimer(group: server.handles) { [self] in
-            if upgrade.tick(now: EventLoop.shared.nowMilliseconds) == .abandon { abandonProbe() }
-        }
-        upgradeTimer?.start(afterMilliseconds: server.options.upgradeTimeout)
+        scheduleDeadline()
     }
 
     private func probeMessage(_ bytes: ArraySlice<UInt8>, isText: Bool) {
@@ -518,8 +519,6 @@ public final class EngineSession: WebSocketHandler {
     /// Forgets the probe and its timer (the WebSocket itself stays open when it becomes the transport).
     private func endProbe() {
         probe = nil
-        upgradeTimer?.close()
-        upgradeTimer = nil
     }
 
     // MARK: Closing
@@ -534,12 +533,7 @@ public final class EngineSession: WebSocketHandler {
         guard state.close(reason) else { return }
         server.remove(self)
         server.statistics.closes[reason.rawValue, default: 0] += 1
-        heartbeatTimer?.close()
-        heartbeatTimer = nil
-        upgradeTimer?.close()
-        upgradeTimer = nil
-        flushDeadline?.close()
-        flushDeadline = nil
+        server.deadlines.cancel(self)
         if let probe {
             probe.handler = nil
             probe.close()

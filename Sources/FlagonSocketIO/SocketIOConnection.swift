@@ -6,13 +6,14 @@ import FlagonSocketIOCore
 /// One Engine.IO connection seen by Socket.IO: decodes its packets and routes them to
 /// the sockets of its namespaces (multiplexing).
 @LoopActor
-final class SocketIOConnection: EngineSessionHandler {
+final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     let engine: EngineSession
     private let server: SocketIOServer
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var decoder: SocketIODecoder
     private var sockets: [String: Socket] = [:]
-    private var connectTimer: LoopTimer?
+    /// The connect timeout's place in the engine's ``DeadlineQueue`` (until a namespace accepts).
+    var deadlineSlot = -1
     private var everConnected = false
     /// The server's parser is the msgpack one (read once: every message asks).
     private let usesMessagePack: Bool
@@ -23,13 +24,12 @@ final class SocketIOConnection: EngineSessionHandler {
         decoder = SocketIODecoder(maxAttachments: server.options.maxAttachments)
         usesMessagePack = server.options.parser == .msgpack
         engine.handler = self   // the session keeps the client until it closes
-        connectTimer = LoopTimer(group: server.engine.handles) { [self] in connectTimeout() }   // closed in connectTimeout() or closed()
-        connectTimer?.start(afterMilliseconds: server.options.connectTimeout)
+        // Cancelled when a namespace accepts a socket or the session closes.
+        server.engine.deadlines.schedule(self, at: EventLoop.shared.nowMilliseconds + server.options.connectTimeout)
     }
 
-    private func connectTimeout() {
-        connectTimer?.close()
-        connectTimer = nil
+    /// The connect timeout: no namespace accepted a socket in time.
+    func deadlineReached() {
         if !everConnected { engine.close(reason: .serverClose) }
     }
 
@@ -127,8 +127,7 @@ final class SocketIOConnection: EngineSessionHandler {
     /// A namespace accepted the socket: the connect timeout no longer applies.
     func socketConnected(_ socket: Socket) {
         everConnected = true
-        connectTimer?.close()
-        connectTimer = nil
+        server.engine.deadlines.cancel(self)
     }
 
     func socketLeft(_ socket: Socket) {
@@ -136,8 +135,7 @@ final class SocketIOConnection: EngineSessionHandler {
     }
 
     private func closed(_ reason: EngineCloseReason) {
-        connectTimer?.close()
-        connectTimer = nil
+        server.engine.deadlines.cancel(self)
         let reason = DisconnectReason(reason)
         for socket in Array(sockets.values) { socket.finish(reason) }
         sockets = [:]
