@@ -69,9 +69,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
                                     now: EventLoop.shared.nowMilliseconds)
     }
 
-    static func makeID() -> String {
-        Base64.encode(Crypto.randomBytes(20), urlSafe: true)
-    }
+    static func makeID() -> String { RandomIDs.make() }
 
     func openPacket(upgrades: Bool) -> [UInt8] {
         let options = server.options

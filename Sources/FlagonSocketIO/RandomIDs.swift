@@ -1,0 +1,27 @@
+import Flagon
+import FlagonHTTP
+import FlagonLoop
+
+/// Session and socket ids (160 random bits, URL-safe Base64): random bytes are drawn from
+/// the cryptographic source 64 ids at a time, so a connection (an Engine.IO id, a socket id,
+/// a recovery id) costs no call into it most of the time.
+@LoopActor
+enum RandomIDs {
+    private static let idBytes = 20
+    private static let batch = 64
+    private static var pool: [UInt8] = []
+    private static var next = 0
+
+    /// A fresh id.
+    static func make() -> String {
+        if next + idBytes > pool.count {
+            pool = Crypto.randomBytes(idBytes * batch)
+            next = 0
+        }
+        let id = Base64.encode(pool[next..<next + idBytes], urlSafe: true)
+        // Used bytes are wiped: the pool never holds an id that was handed out.
+        for index in next..<next + idBytes { pool[index] = 0 }
+        next += idBytes
+        return id
+    }
+}
