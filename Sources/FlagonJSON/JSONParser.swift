@@ -220,7 +220,16 @@ struct JSONParser {
         for unit in UTF8.encode(scalar)! { out.append(unit) }
     }
 
-    mutating func parseNumber() throws(JSONError) -> JSONValue {
+    /// The grammar of a number, read past: where it starts, and what it holds when integral.
+    struct ScannedNumber {
+        let start: Int
+        let negative: Bool
+        let integral: Bool
+        let magnitude: UInt64
+        let overflow: Bool
+    }
+
+    mutating func scanNumber() throws(JSONError) -> ScannedNumber {
         let start = index
         var negative = false
         if bytes[index] == UInt8(ascii: "-") {
@@ -259,6 +268,13 @@ struct JSONParser {
             while index < bytes.count && (48...57).contains(bytes[index]) { index += 1 }
             if index == digits { throw .unexpected(offset: index, "digit expected in exponent") }
         }
+        return ScannedNumber(start: start, negative: negative, integral: integral, magnitude: magnitude, overflow: overflow)
+    }
+
+    mutating func parseNumber() throws(JSONError) -> JSONValue {
+        let scanned = try scanNumber()
+        let (start, negative, integral, magnitude, overflow) =
+            (scanned.start, scanned.negative, scanned.integral, scanned.magnitude, scanned.overflow)
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if integral && !overflow {
             if !negative && magnitude <= UInt64(Int.max) { return .int(Int(magnitude)) }

@@ -104,12 +104,46 @@ public struct AckArguments: AckConvertible {
 /// ```swift
 /// func on_echo(_ args: RawArguments) -> RawArguments { args }
 /// ```
+///
+/// A handler whose only parameter is a `RawArguments` gets the arguments unparsed: the JSON
+/// text the client sent, checked as strictly as a parse would, is parsed only when
+/// ``values`` is read, and when returned unchanged it goes back in the ack byte for byte
+/// (no JSON tree is built or written for an echo or a relay).
 public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
-    /// The arguments.
-    public var values: [JSONValue]
+    private enum Storage: Sendable {
+        case values([JSONValue])
+        /// Validated JSON text of the arguments, without the enclosing brackets.
+        case encoded([UInt8])
+    }
+
+    private var storage: Storage
+
+    /// The arguments (parsed now, when they arrived as text).
+    public var values: [JSONValue] {
+        get {
+            switch storage {
+            case .values(let values): return values
+            case .encoded(let text):
+                // Validated on arrival: parsing cannot fail (an empty array if it ever did).
+                return (try? JSONValue.parse([UInt8(ascii: "[")] + text + [UInt8(ascii: "]")]))?.arrayValue ?? []
+            }
+        }
+        set { storage = .values(newValue) }
+    }
 
     /// Wraps arguments.
-    public init(_ values: [JSONValue]) { self.values = values }
+    public init(_ values: [JSONValue]) { storage = .values(values) }
+
+    /// Arguments given as the JSON text between an array's brackets, already validated.
+    init(validatedText text: [UInt8]) { storage = .encoded(text) }
+
+    /// The JSON text of the arguments (without brackets) when they are still unparsed.
+    var encodedText: [UInt8]? { if case .encoded(let text) = storage { text } else { nil } }
+
+    public static func == (a: RawArguments, b: RawArguments) -> Bool {
+        if let x = a.encodedText, let y = b.encodedText, x == y { return true }
+        return a.values == b.values
+    }
 
     public static var takesRemainingArguments: Bool { true }
     public static var argumentTypeName: String { "arguments" }

@@ -11,6 +11,11 @@ enum EventBody<Receiver> {
     case async(@LoopActor (Receiver, [JSONValue]) async throws -> [JSONValue])
 }
 
+/// A handler whose only parameter is ``RawArguments``, as it runs when the arguments arrive
+/// unparsed: it gets them as text and returns the ack's arguments (text kept as it is).
+@usableFromInline
+typealias ForwardingBody<Receiver> = @LoopActor (Receiver, RawArguments) throws -> RawArguments
+
 /// The parameter list of a handler: how many arguments it needs and accepts, checked
 /// before decoding. Built once at registration.
 @usableFromInline
@@ -26,6 +31,15 @@ struct ArgumentSignature: Sendable {
         self.parameterCount = types.count
         self.required = (types.lastIndex { !$0.isOptional && !$0.takesRemainingArguments }.map { $0 + 1 }) ?? 0
         self.maximum = types.contains { $0.takesRemainingArguments } ? nil : types.count
+    }
+
+    /// `true` for a parameter list of exactly one ``RawArguments``: such a handler may get
+    /// the arguments unparsed (``ForwardingBody``).
+    @usableFromInline
+    static func takesOnlyRawArguments<each A: EventArgument>(_ type: repeat (each A).Type) -> Bool {
+        var types: [any EventArgument.Type] = []
+        for type in repeat each type { types.append(type) }
+        return types.count == 1 && types[0] == RawArguments.self
     }
 
     /// Throws when `count` arguments cannot fill the parameters.

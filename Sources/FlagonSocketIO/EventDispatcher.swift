@@ -8,6 +8,8 @@ import FlagonLoop
 final class EventDispatcher {
     unowned let namespace: Namespace
     var handlers: [String: EventBody<Socket>] = [:]
+    /// The closure handlers that take only ``RawArguments``, as they run on unparsed arguments.
+    var forwarders: [String: ForwardingBody<Socket>] = [:]
     var fallback: (@LoopActor (Socket, String, [JSONValue]) throws -> [JSONValue])?
     var incomingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
     var errorHandler: (@LoopActor (Socket, String, any Error) -> Void)?
@@ -63,6 +65,45 @@ final class EventDispatcher {
             complete(event: event, ackID: ackID, socket: socket) { () throws -> [JSONValue] in try body() }
         case .async:
             Task { await self.run(invocation, event: event, ackID: ackID, socket: socket) }
+        }
+    }
+
+    /// `true` when `event` on `socket` runs a handler that takes its arguments unparsed
+    /// (so the connection may skip building them). Shared sessions take the long way.
+    func forwards(_ event: String, socket: Socket) -> Bool {
+        guard socket.sharedSessionID == nil else { return false }
+        if socket.controller == nil { return forwarders[event] != nil }
+        return handlers[event] == nil && controllerBinding?.forwarders[event] != nil
+    }
+
+    /// Delivers an event whose arguments are still the JSON text the client sent (checked
+    /// already): rate limit, hooks (they get the parsed values), access list, then the
+    /// handler; its unchanged arguments go back in the ack as the same text.
+    func dispatch(event: String, raw: RawArguments, ackID: Int?, socket: Socket) {
+        if let limiter = socket.limiter, !limiter.allow(event, now: EventLoop.shared.nowMilliseconds) {
+            refuseOverLimit(event, socket: socket, ackID: ackID, violations: limiter.violations)
+            return
+        }
+        if !incomingHooks.isEmpty {
+            let values = raw.values
+            for hook in incomingHooks { hook(socket, event, values) }
+        }
+        do {
+            let result: RawArguments
+            if let controller = socket.controller {
+                guard controller.isAllowed(event) else {
+                    EventErrorReply.accessDenied(event).send(to: socket, ackID: ackID)
+                    return
+                }
+                guard let body = controllerBinding?.forwarders[event] else { return }
+                result = try body(controller, raw)
+            } else {
+                guard let body = forwarders[event] else { return }
+                result = try body(socket, raw)
+            }
+            if let ackID { socket.sendAck(ackID, result) }
+        } catch {
+            failed(error, event: event, ackID: ackID, socket: socket)
         }
     }
 

@@ -23,6 +23,8 @@ import FlagonLoop
 @LoopActor
 public struct EventTable<Controller: NamespaceControllerBase> {
     @usableFromInline var entries: [String: EventBody<Controller>] = [:]
+    /// The methods that take only ``RawArguments``, as they run on unparsed arguments.
+    @usableFromInline var forwarders: [String: ForwardingBody<Controller>] = [:]
     private(set) var rateLimits: [String: RateLimit] = [:]
 
     /// Builds a table.
@@ -53,6 +55,13 @@ public struct EventTable<Controller: NamespaceControllerBase> {
             let values = try signature.decode(args, as: repeat (each A).self)
             return try method(controller)(repeat each values).ackArguments()
         }
+        forwarders[event] = nil
+        if ArgumentSignature.takesOnlyRawArguments(repeat (each A).self) {
+            forwarders[event] = { controller, raw in
+                let result = try method(controller)(repeat raw as! each A)
+                return try (result as? RawArguments) ?? RawArguments(result.ackArguments())
+            }
+        }
     }
 
     /// Registers a method without a result (the ack, when asked for, has no arguments).
@@ -66,6 +75,13 @@ public struct EventTable<Controller: NamespaceControllerBase> {
             try method(controller)(repeat each values)
             return []
         }
+        forwarders[event] = nil
+        if ArgumentSignature.takesOnlyRawArguments(repeat (each A).self) {
+            forwarders[event] = { controller, raw in
+                try method(controller)(repeat raw as! each A)
+                return RawArguments([])
+            }
+        }
     }
 
     /// Registers an async method whose result is the ack.
@@ -74,6 +90,7 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) async throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
+        forwarders[event] = nil
         entries[event] = .async { controller, args in
             let values = try signature.decode(args, as: repeat (each A).self)
             return try await method(controller)(repeat each values).ackArguments()
@@ -86,6 +103,7 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) async throws -> Void
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
+        forwarders[event] = nil
         entries[event] = .async { controller, args in
             let values = try signature.decode(args, as: repeat (each A).self)
             try await method(controller)(repeat each values)

@@ -118,6 +118,7 @@ public final class Namespace {
         dropHandlers = parent.dropHandlers
         rateLimit = parent.rateLimit
         dispatcher.handlers = parent.dispatcher.handlers
+        dispatcher.forwarders = parent.dispatcher.forwarders
         dispatcher.fallback = parent.dispatcher.fallback
         dispatcher.incomingHooks = parent.dispatcher.incomingHooks
         dispatcher.errorHandler = parent.dispatcher.errorHandler
@@ -140,12 +141,14 @@ public final class Namespace {
     /// Handles an event with the raw arguments; the returned array is the ack's arguments
     /// (when the client asked for one).
     public func on(_ event: String, _ handler: @escaping EventHandler) {
+        dispatcher.forwarders[event] = nil
         dispatcher.handlers[event] = .sync(handler)
     }
 
     /// Handles an event asynchronously with the raw arguments; events of one client may then
     /// complete out of order.
     public func on(_ event: String, _ handler: @escaping AsyncEventHandler) {
+        dispatcher.forwarders[event] = nil
         dispatcher.handlers[event] = .async(handler)
     }
 
@@ -159,9 +162,16 @@ public final class Namespace {
         _ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
+        dispatcher.forwarders[event] = nil
         dispatcher.handlers[event] = .sync { socket, args in
             let values = try signature.decode(args, as: repeat (each A).self)
             return try handler(socket, repeat each values).ackArguments()
+        }
+        if ArgumentSignature.takesOnlyRawArguments(repeat (each A).self) {
+            dispatcher.forwarders[event] = { socket, raw in
+                let result = try handler(socket, repeat raw as! each A)
+                return try (result as? RawArguments) ?? RawArguments(result.ackArguments())
+            }
         }
     }
 
@@ -172,10 +182,17 @@ public final class Namespace {
     /// ```
     public func on<each A: EventArgument>(_ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> Void) {
         let signature = ArgumentSignature(repeat (each A).self)
+        dispatcher.forwarders[event] = nil
         dispatcher.handlers[event] = .sync { socket, args in
             let values = try signature.decode(args, as: repeat (each A).self)
             try handler(socket, repeat each values)
             return []
+        }
+        if ArgumentSignature.takesOnlyRawArguments(repeat (each A).self) {
+            dispatcher.forwarders[event] = { socket, raw in
+                try handler(socket, repeat raw as! each A)
+                return RawArguments([])
+            }
         }
     }
 
@@ -184,6 +201,7 @@ public final class Namespace {
         _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
+        dispatcher.forwarders[event] = nil
         dispatcher.handlers[event] = .async { socket, args in
             let values = try signature.decode(args, as: repeat (each A).self)
             return try await handler(socket, repeat each values).ackArguments()
@@ -195,6 +213,7 @@ public final class Namespace {
         _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> Void
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
+        dispatcher.forwarders[event] = nil
         dispatcher.handlers[event] = .async { socket, args in
             let values = try signature.decode(args, as: repeat (each A).self)
             try await handler(socket, repeat each values)
@@ -208,7 +227,10 @@ public final class Namespace {
     }
 
     /// Removes the handler of an event.
-    public func off(_ event: String) { dispatcher.handlers[event] = nil }
+    public func off(_ event: String) {
+        dispatcher.handlers[event] = nil
+        dispatcher.forwarders[event] = nil
+    }
 
     /// Adds connect middleware, run in order before the connect handlers.
     public func use(_ middleware: @escaping ConnectHandler) { connectors.append(.sync(middleware)) }

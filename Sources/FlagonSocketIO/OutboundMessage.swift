@@ -80,13 +80,32 @@ struct OutboundMessage {
 
     @LoopActor
     init(_ packet: SocketIOPacket) {
+        self.init { buffer in SocketIOEncoder.encode(packet, into: &buffer) }
+    }
+
+    /// The ack of an event whose arguments go back as the JSON text they arrived in
+    /// (``RawArguments``), without building or writing a JSON value.
+    @LoopActor
+    init(ackID: Int, namespace: String, argumentsText text: [UInt8]) {
+        self.init { buffer in
+            SocketIOEncoder.writeHead(type: .ack, namespace: namespace, id: ackID, into: &buffer)
+            buffer.append(UInt8(ascii: "["))
+            buffer.append(contentsOf: text)
+            buffer.append(UInt8(ascii: "]"))
+            return []
+        }
+    }
+
+    /// A text message: `writeText` appends the packet text and returns its attachments.
+    @LoopActor
+    private init(writingText writeText: (inout [UInt8]) -> [[UInt8]]) {
         #if DEBUG
         OutboundMessage.encodings &+= 1
         #endif
         var buffer = [UInt8](repeating: 0, count: Self.reserved)
         buffer.reserveCapacity(96)
         buffer.append(EnginePacketType.message.digit)
-        let attachments = SocketIOEncoder.encode(packet, into: &buffer)
+        let attachments = writeText(&buffer)
         let payloadLength = buffer.count - Self.reserved
         let start: Int
         if payloadLength < 126 {

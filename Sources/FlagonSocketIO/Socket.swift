@@ -276,6 +276,22 @@ public final class Socket {
         sendPacket(SocketIOPacket(type: .ack, namespace: namespace.name, id: ackID, data: .array(args)))
     }
 
+    /// Sends the ack for a client's event; arguments still in the text they arrived in go
+    /// back as that text (the JSON parser; the msgpack one writes values).
+    func sendAck(_ ackID: Int, _ args: RawArguments) {
+        guard isConnected else { return }
+        guard let text = args.encodedText, server.options.parser == .json else { return sendAck(ackID, args.values) }
+        let head = SocketIOPacket(type: .ack, namespace: namespace.name, id: ackID)
+        deliver(OutboundMessage(ackID: ackID, namespace: namespace.name, argumentsText: text), packet: head)
+    }
+
+    /// An event whose handler takes its arguments unparsed (``RawArguments``).
+    func handleEvent(_ event: String, raw: RawArguments, ackID: Int?) {
+        guard isConnected else { return }
+        namespace.statistics.eventsReceived &+= 1
+        namespace.dispatcher.dispatch(event: event, raw: raw, ackID: ackID, socket: self)
+    }
+
     func handleAck(_ packet: SocketIOPacket) {
         guard let ackID = packet.id, let pending = pendingAcks.removeValue(forKey: ackID) else { return }
         pending.timer?.close()

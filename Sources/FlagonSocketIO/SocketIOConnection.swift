@@ -56,7 +56,35 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
             // socket.io-msgpack-parser sends every packet as binary: text is a protocol error.
             return decode { () throws(SocketIOProtocolError) in throw .invalidPayload("text message with the msgpack parser") }
         }
+        if !decoder.isAwaitingAttachments && forwardUnparsed(text) { return }
         decode { () throws(SocketIOProtocolError) in try decoder.receive(text: text) }
+    }
+
+    /// Hands an EVENT to a handler that takes its arguments unparsed (``RawArguments``):
+    /// the JSON is checked as strictly as the decoder would, but no value is built. `false`
+    /// when the packet is not such an event (the decoder takes it then).
+    private func forwardUnparsed(_ text: ArraySlice<UInt8>) -> Bool {
+        text.withUnsafeBufferPointer { bytes in
+            guard let head = SocketIOEventHead.scan(bytes),
+                  let socket = sockets[head.namespace], socket.isConnected,
+                  socket.namespace.dispatcher.forwards(head.event, socket: socket) else { return false }
+            let json = UnsafeBufferPointer(rebasing: bytes[head.jsonStart...])
+            do {
+                try JSONValue.validate(json)
+            } catch {
+                server.options.logger.debug("closing \(engine.id): \(SocketIOProtocolError.invalidJSON)")
+                engine.close(reason: .parseError)
+                return true
+            }
+            var arguments: [UInt8] = []
+            if let start = head.argumentsStart {
+                var end = bytes.count - 1   // the array's `]`, after which only whitespace may follow
+                while bytes[end] != UInt8(ascii: "]") { end -= 1 }
+                arguments = Array(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+            }
+            socket.handleEvent(head.event, raw: RawArguments(validatedText: arguments), ackID: head.ackID)
+            return true
+        }
     }
 
     /// A packet of the msgpack parser: one MessagePack map, checked as socket.io-msgpack-parser checks it.

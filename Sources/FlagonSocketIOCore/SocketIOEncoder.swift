@@ -17,13 +17,8 @@ public enum SocketIOEncoder {
     public static func encode(_ packet: SocketIOPacket, into out: inout [UInt8]) -> [[UInt8]] {
         var attachments: [[UInt8]] = []
         let typeIndex = out.count
-        out.append(48 + packet.type.rawValue)
-        let afterType = out.count
-        if packet.namespace != "/" {
-            out.append(contentsOf: packet.namespace.utf8)
-            out.append(UInt8(ascii: ","))
-        }
-        if let id = packet.id { JSONSerializer.writeInt(id, into: &out) }
+        let afterType = typeIndex + 1
+        writeHead(type: packet.type, namespace: packet.namespace, id: packet.id, into: &out)
         if let data = packet.data {
             let mark = out.count
             do {
@@ -46,6 +41,16 @@ public enum SocketIOEncoder {
             out.insert(contentsOf: count, at: afterType)
         }
         return attachments
+    }
+
+    /// Appends a packet's head: its type digit, its namespace (unless `/`) and its ack id.
+    public static func writeHead(type: SocketIOPacketType, namespace: String, id: Int?, into out: inout [UInt8]) {
+        out.append(48 + type.rawValue)
+        if namespace != "/" {
+            out.append(contentsOf: namespace.utf8)
+            out.append(UInt8(ascii: ","))
+        }
+        if let id { JSONSerializer.writeInt(id, into: &out) }
     }
 
     /// Encodes a packet. Non-finite doubles are written as `null`.

@@ -52,6 +52,23 @@ private func roundTrip(_ text: String) throws -> String {
     ])
     func rejectsInvalidJSON(_ text: String) {
         #expect(throws: JSONError.self) { try JSONValue.parse(text) }
+        #expect(!Self.validates(Array(text.utf8)))
+    }
+
+    private static func validates(_ bytes: [UInt8], maxDepth: Int = 128) -> Bool {
+        bytes.withUnsafeBufferPointer { (try? JSONValue.validate($0, maxDepth: maxDepth)) != nil }
+    }
+
+    /// The validator (for arguments passed on unparsed) accepts exactly what the parser accepts.
+    @Test func validatesExactlyWhatParses() {
+        let valid = [
+            #"["echo",{"n":1,"s":"hello world"}]"#, #" [ 1 , -0.5e+3 , "\u00e9\n\"" , true, false, null, {} , [] ] "#,
+            "\"caf\u{e9} \u{1F600}\"", #"{"a":{"b":[{"c":"\ud83d\ude00"}]}}"#, "18446744073709551616", "0", "-0",
+        ]
+        for text in valid { #expect(Self.validates(Array(text.utf8)), "\(text)") }
+        #expect(!Self.validates([34, 0xFF, 34]) && !Self.validates([34, 0xED, 0xA0, 0x80, 34]))   // bad UTF-8, a surrogate
+        let deep = Array((String(repeating: "[", count: 129) + String(repeating: "]", count: 129)).utf8)
+        #expect(!Self.validates(deep) && Self.validates(deep, maxDepth: 129))
     }
 
     @Test func rejectsInvalidUTF8AndDeepNesting() {

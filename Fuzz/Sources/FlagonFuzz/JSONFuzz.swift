@@ -1,9 +1,13 @@
 import FlagonJSON
 
-/// Parses JSON; what parses is serialized and must parse back to the same value.
+/// Parses JSON; the validator (used for arguments passed on unparsed) must accept exactly
+/// what parses; what parses is serialized and must parse back to the same value.
 enum JSONFuzz {
     static func run(_ input: [UInt8]) {
-        guard let value = try? JSONValue.parse(input, maxDepth: 32) else { return }
+        let parsed = try? JSONValue.parse(input, maxDepth: 32)
+        let valid = input.withUnsafeBufferPointer { (try? JSONValue.validate($0, maxDepth: 32)) != nil }
+        check(valid == (parsed != nil), "validate and parse disagree on \(String(decoding: input, as: UTF8.self))")
+        guard let value = parsed else { return }
         let text = Array(value.jsonString.utf8)
         guard let again = try? JSONValue.parse(text, maxDepth: 64) else {
             return check(false, "serialized JSON does not parse: \(value.jsonString)")

@@ -8,6 +8,7 @@ enum SocketIOFuzz {
     static func run(_ input: [UInt8]) {
         var decoder = SocketIODecoder(maxAttachments: 4)
         for message in input.split(separator: 0xFF, omittingEmptySubsequences: false) {
+            if message.first != 0xFE && !decoder.isAwaitingAttachments { checkUnparsedPath(Array(message)) }
             let packet: SocketIOPacket?
             do {
                 if message.first == 0xFE {
@@ -30,6 +31,21 @@ enum SocketIOFuzz {
                 return check(false, "re-encoded packet refused: \(error) for \(String(decoding: encoded.text, as: UTF8.self))")
             }
             check(same(decoded, packet), "round trip changed the packet: \(String(decoding: encoded.text, as: UTF8.self))")
+        }
+    }
+
+    /// The path of events passed on unparsed must agree with the decoder: where the head
+    /// scanner reads an event, its JSON validates exactly when the decoder accepts the packet,
+    /// with the same namespace, ack id and event name.
+    static func checkUnparsedPath(_ text: [UInt8]) {
+        text.withUnsafeBufferPointer { bytes in
+            guard let head = SocketIOEventHead.scan(bytes) else { return }
+            let valid = (try? JSONValue.validate(UnsafeBufferPointer(rebasing: bytes[head.jsonStart...]))) != nil
+            let decoded = try? SocketIODecoder.parse(text, maxAttachments: 4).0
+            check(valid == (decoded != nil), "head scan and decoder disagree on \(String(decoding: text, as: UTF8.self))")
+            guard let decoded else { return }
+            check(decoded.namespace == head.namespace && decoded.id == head.ackID && decoded.eventName == head.event,
+                  "head scan read another head than the decoder in \(String(decoding: text, as: UTF8.self))")
         }
     }
 

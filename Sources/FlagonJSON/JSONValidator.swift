@@ -1,0 +1,109 @@
+/// Checking JSON text without building a value: the same grammar and limits as
+/// ``JSONValue/parse(_:maxDepth:)`` (strict RFC 8259, nesting limit, valid UTF-8, valid
+/// escapes), for text that is passed on as it is. Nothing is allocated for ASCII text.
+extension JSONParser {
+    mutating func skipDocument() throws(JSONError) {
+        skipWhitespace()
+        try skipValue()
+        skipWhitespace()
+        if index != bytes.count { throw .unexpected(offset: index, "trailing characters") }
+    }
+
+    mutating func skipValue() throws(JSONError) {
+        guard index < bytes.count else { throw .unexpectedEnd }
+        switch bytes[index] {
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "{"): try skipContainer(close: UInt8(ascii: "}"), keyed: true)
+        case UInt8(ascii: "["): try skipContainer(close: UInt8(ascii: "]"), keyed: false)
+        case UInt8(ascii: "t"): try expectWord("true")
+        case UInt8(ascii: "f"): try expectWord("false")
+        case UInt8(ascii: "n"): try expectWord("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
+        default: throw .unexpected(offset: index, "not a JSON value")
+        }
+    }
+
+    /// An array or an object: its members, separated by commas, up to `close`.
+    private mutating func skipContainer(close: UInt8, keyed: Bool) throws(JSONError) {
+        depth += 1
+        if depth > maxDepth { throw .tooDeep(max: maxDepth) }
+        index += 1
+        skipWhitespace()
+        if index < bytes.count && bytes[index] == close {
+            index += 1
+            depth -= 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            if keyed {
+                guard index < bytes.count else { throw .unexpectedEnd }
+                guard bytes[index] == UInt8(ascii: "\"") else { throw .unexpected(offset: index, "expected a key") }
+                try skipString()
+                skipWhitespace()
+                guard index < bytes.count else { throw .unexpectedEnd }
+                guard bytes[index] == UInt8(ascii: ":") else { throw .unexpected(offset: index, "expected :") }
+                index += 1
+                skipWhitespace()
+            }
+            try skipValue()
+            skipWhitespace()
+            guard index < bytes.count else { throw .unexpectedEnd }
+            let byte = bytes[index]
+            index += 1
+            if byte == UInt8(ascii: ",") { continue }
+            if byte == close { break }
+            throw .unexpected(offset: index - 1, keyed ? "expected , or }" : "expected , or ]")
+        }
+        depth -= 1
+    }
+
+    /// A string: control characters, escapes and (for non-ASCII text) UTF-8 checked.
+    mutating func skipString() throws(JSONError) {
+        index += 1
+        let start = index
+        var ascii = true
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                if !ascii { try Self.checkUTF8(UnsafeBufferPointer(rebasing: bytes[start..<index]), offset: start) }
+                index += 1
+                return
+            }
+            if byte < 32 { throw .unexpected(offset: index, "control character in string") }
+            if byte >= 0x80 { ascii = false }
+            index += 1
+            guard byte == UInt8(ascii: "\\") else { continue }
+            guard index < bytes.count else { throw .unexpectedEnd }
+            switch bytes[index] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                index += 1
+            case UInt8(ascii: "u"):
+                index += 1
+                _ = try parseHex4()
+            default:
+                throw .unexpected(offset: index, "invalid escape")
+            }
+        }
+        throw .unexpectedEnd
+    }
+
+    /// Throws unless the bytes are valid UTF-8 (as a decoding parse would refuse them).
+    static func checkUTF8(_ bytes: UnsafeBufferPointer<UInt8>, offset: Int) throws(JSONError) {
+        _ = try makeString(bytes, ascii: false, offset: offset)
+    }
+}
+
+extension JSONValue {
+    /// Checks that the bytes are one JSON document, exactly as ``parse(_:maxDepth:)-(UnsafeBufferPointer<UInt8>,_)``
+    /// would accept it, without building the value.
+    ///
+    /// ```swift
+    /// try JSONValue.validate(buffer)   // throws JSONError where parse would
+    /// ```
+    public static func validate(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 128) throws(JSONError) {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        try parser.skipDocument()
+    }
+}
