@@ -23,7 +23,8 @@ enum BenchServer {
         if recovery { options.connectionStateRecovery = ConnectionStateRecovery() }
         if deflate { options.engine.perMessageDeflate = WebSocketCompression() }
         let sio = SocketIOServer(options: options, adapter: adapter, stateStore: stateStore)
-        sio.on("echo") { _, args in args }
+        // The arguments go back as the bytes they came in (RawArguments: validated, never parsed).
+        sio.on("echo") { (_: Socket, args: RawArguments) -> RawArguments in args }
         sio.on("join") { socket, _ in
             socket.join("bench")
             return [true]

@@ -27,11 +27,13 @@ public enum WebSocketMessage: Sendable, Equatable {
 /// matching code (1002, 1007 for invalid UTF-8, 1009 for a message over the limit).
 @LoopActor
 public final class WebSocket: TCPStreamHandler {
+    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
+    // they skip Swift's dynamic exclusivity check.
     /// The handshake request.
     public let request: Request
     /// Receives the messages, the close and the writable notifications: the one way they
     /// are delivered. The closures below are a convenience that installs a handler holding them.
-    public var handler: (any WebSocketHandler)?
+    @exclusivity(unchecked) public var handler: (any WebSocketHandler)?
 
     /// Called for each complete message (sets a closure handler; see ``handler``).
     public var onMessage: ((WebSocketMessage) -> Void)? {
@@ -60,10 +62,10 @@ public final class WebSocket: TCPStreamHandler {
         return closures
     }
     /// `true` until a close frame was sent or received, or the connection was cut.
-    public private(set) var isOpen = true
+    @exclusivity(unchecked) public private(set) var isOpen = true
     /// Bytes that may wait for a slow client; past this the connection is dropped with
     /// close code 1008 (default 16 MiB).
-    public var maxBufferedBytes = 16 * 1024 * 1024
+    @exclusivity(unchecked) public var maxBufferedBytes = 16 * 1024 * 1024
 
     let stream: TCPStream
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
@@ -72,7 +74,7 @@ public final class WebSocket: TCPStreamHandler {
     private var closeSent = false
     private var closeTimer: LoopTimer?
     /// permessage-deflate, when the handshake agreed to it.
-    var deflate: NegotiatedDeflate?
+    @exclusivity(unchecked) var deflate: NegotiatedDeflate?
     private let maxMessageBytes: Int
 
     /// `true` when permessage-deflate was negotiated.

@@ -15,13 +15,15 @@ import CLibUV
 /// ```
 @LoopActor
 public final class TCPStream {
+    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
+    // they skip Swift's dynamic exclusivity check.
     nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_tcp_t>
     private let group: HandleGroup?
 
     /// Receives the stream's events: the one way they are delivered (without one, the stream
     /// closes itself at end of file). Dropped at close. The closures below are a convenience
     /// that installs a handler holding them.
-    public var handler: (any TCPStreamHandler)?
+    @exclusivity(unchecked) public var handler: (any TCPStreamHandler)?
 
     /// Called with each chunk read; the bytes are valid only during the call.
     public var onRead: ((UnsafeRawBufferPointer) -> Void)? {
@@ -57,16 +59,16 @@ public final class TCPStream {
     private var lingering = false
 
     /// Queued bytes above which ``isWritable`` turns `false`.
-    public var highWaterMark = 1 << 20
+    @exclusivity(unchecked) public var highWaterMark = 1 << 20
 
     /// `true` once ``close()`` was called.
-    public private(set) var isClosed = false
+    @exclusivity(unchecked) public private(set) var isClosed = false
     private var closeError: UVError?
     @exclusivity(unchecked) private var outbox: [UInt8] = []
     private var inFlight: WriteRequest?
-    private var inFlightBytes = 0
-    private var flushScheduled = false
-    private var wasAboveHighWater = false
+    @exclusivity(unchecked) private var inFlightBytes = 0
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var wasAboveHighWater = false
     private var shutdownPending = false
     private var lingerTimer: LoopTimer?
     private var reading = false

@@ -8,15 +8,17 @@ import FlagonSocketIOCore
 /// to the second. Messages arrive through ``onMessage``; ``send(_:)`` queues or writes.
 @LoopActor
 public final class EngineSession: WebSocketHandler, DeadlineOwner {
+    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
+    // they skip Swift's dynamic exclusivity check.
     /// The session id (160 random bits, URL-safe Base64).
     public let id: String
     /// The handshake request.
     public let request: Request
     /// The transport in use.
-    public private(set) var transport: EngineTransport
+    @exclusivity(unchecked) public private(set) var transport: EngineTransport
     /// Receives the messages and the close: the one way they are delivered. ``onMessage``
     /// and ``onClose`` are a convenience that installs a handler holding the closures.
-    public var handler: (any EngineSessionHandler)?
+    @exclusivity(unchecked) public var handler: (any EngineSessionHandler)?
 
     /// Called for each message from the client (sets a closure handler; see ``handler``).
     public var onMessage: ((EngineData) -> Void)? {
@@ -38,7 +40,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         return closures
     }
     /// Open, closing once flushed, or closed.
-    private var state = EngineSessionState()
+    @exclusivity(unchecked) private var state = EngineSessionState()
     /// `true` until the session ends.
     public var isOpen: Bool { state.isOpen }
     /// The client's IP address, as the per-address limits count it.
@@ -54,7 +56,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     @exclusivity(unchecked) private var outbox = EngineOutbox()
     private var pendingPoll: PendingPoll?
     private var pollFlushScheduled = false
-    private(set) var webSocket: WebSocket?
+    @exclusivity(unchecked) private(set) var webSocket: WebSocket?
     /// The WebSocket of an upgrade in progress, and where the upgrade stands.
     private var probe: WebSocket?
     private var upgrade = EngineUpgrade()
@@ -258,8 +260,8 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
 
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var held: [HeldMessage] = []
-    private var heldHead = 0
-    private var heldBytes = 0
+    @exclusivity(unchecked) private var heldHead = 0
+    @exclusivity(unchecked) private var heldBytes = 0
     /// Messages held and not yet written.
     private var heldCount: Int { held.count - heldHead }
 

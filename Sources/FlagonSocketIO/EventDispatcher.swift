@@ -6,14 +6,17 @@ import FlagonLoop
 /// reply. Owned by its ``Namespace``.
 @LoopActor
 final class EventDispatcher {
-    unowned let namespace: Namespace
-    var handlers: [String: EventBody<Socket>] = [:]
+    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
+    // they skip Swift's dynamic exclusivity check.
+    // The namespace owns its dispatcher: it is alive whenever the dispatcher runs.
+    unowned(unsafe) let namespace: Namespace
+    @exclusivity(unchecked) var handlers: [String: EventBody<Socket>] = [:]
     /// The closure handlers that take only ``RawArguments``, as they run on unparsed arguments.
-    var forwarders: [String: ForwardingBody<Socket>] = [:]
+    @exclusivity(unchecked) var forwarders: [String: ForwardingBody<Socket>] = [:]
     var fallback: (@LoopActor (Socket, String, [JSONValue]) throws -> [JSONValue])?
-    var incomingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
+    @exclusivity(unchecked) var incomingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
     var errorHandler: (@LoopActor (Socket, String, any Error) -> Void)?
-    var controllerBinding: ControllerBinding?
+    @exclusivity(unchecked) var controllerBinding: ControllerBinding?
 
     init(namespace: Namespace) {
         self.namespace = namespace

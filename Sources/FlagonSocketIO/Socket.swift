@@ -16,6 +16,8 @@ import FlagonSocketIOCore
 /// ```
 @LoopActor
 public final class Socket {
+    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
+    // they skip Swift's dynamic exclusivity check.
     /// The Socket.IO id (distinct per namespace connection; also the name of its own room).
     /// A recovered socket has its previous id again.
     public internal(set) var id: String
@@ -40,16 +42,16 @@ public final class Socket {
     /// When the socket connected, in milliseconds since 1970.
     public let issued: Int
     /// The controller instance serving this socket, for class-based namespaces.
-    public internal(set) var controller: NamespaceControllerBase?
+    @exclusivity(unchecked) public internal(set) var controller: NamespaceControllerBase?
     /// Events to this client dropped because it read too slowly (see ``SlowConsumerPolicy``)
     /// or because they were volatile and the transport was busy.
     public private(set) var droppedMessages = 0
     /// The socket's rate-limit buckets, when a limit applies to its namespace.
-    var limiter: EventRateLimiter?
+    @exclusivity(unchecked) var limiter: EventRateLimiter?
     /// The server-side HTTP session shared with this socket when `manageSession` is off.
-    var sharedSessionID: String?
+    @exclusivity(unchecked) var sharedSessionID: String?
     /// `true` while connected.
-    public private(set) var isConnected = false
+    @exclusivity(unchecked) public private(set) var isConnected = false
     /// The reason the socket left, once it has.
     public private(set) var disconnectReason: DisconnectReason?
 
@@ -58,7 +60,7 @@ public final class Socket {
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var pendingAcks: [Int: PendingAck] = [:]
     /// `true` from the CONNECT until the socket is accepted, refused or gone.
-    private(set) var connecting = true
+    @exclusivity(unchecked) private(set) var connecting = true
     private var buffered: [(OutboundMessage, SocketIOPacket)] = []
     private var ownedTasks: [Task<Void, Never>] = []
 

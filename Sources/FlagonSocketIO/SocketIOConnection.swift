@@ -7,11 +7,13 @@ import FlagonSocketIOCore
 /// the sockets of its namespaces (multiplexing).
 @LoopActor
 final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
+    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
+    // they skip Swift's dynamic exclusivity check.
     let engine: EngineSession
     private let server: SocketIOServer
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var decoder: SocketIODecoder
-    private var sockets: [String: Socket] = [:]
+    @exclusivity(unchecked) private var sockets: [String: Socket] = [:]
     /// The connect timeout's place in the engine's ``DeadlineQueue`` (until a namespace accepts).
     var deadlineSlot = -1
     private var everConnected = false

@@ -31,7 +31,7 @@ public struct SocketIOEventHead: Sendable, Equatable {
             let start = index
             while index < bytes.count && bytes[index] != UInt8(ascii: ",") { index += 1 }
             guard index < bytes.count, index - start <= 256,
-                  let name = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else { return nil }
+                  let name = text(UnsafeBufferPointer(rebasing: bytes[start..<index])) else { return nil }
             namespace = name
             index += 1
         }
@@ -58,7 +58,7 @@ public struct SocketIOEventHead: Sendable, Equatable {
             index += 1
         }
         guard index < bytes.count,
-              let event = String(validating: UnsafeBufferPointer(rebasing: bytes[nameStart..<index]), as: UTF8.self) else { return nil }
+              let event = text(UnsafeBufferPointer(rebasing: bytes[nameStart..<index])) else { return nil }
         index += 1
         skipWhitespace(bytes, &index)
         guard index < bytes.count else { return nil }
@@ -70,6 +70,14 @@ public struct SocketIOEventHead: Sendable, Equatable {
         default:
             return nil
         }
+    }
+
+    /// The bytes as a String, or `nil` when they are not valid UTF-8 (no generic validating
+    /// initializer: ASCII, the common case, is checked in one pass).
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let string = String(decoding: bytes, as: UTF8.self)
+        if bytes.allSatisfy({ $0 < 0x80 }) { return string }
+        return string.utf8.elementsEqual(bytes) ? string : nil
     }
 
     private static func skipWhitespace(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) {
