@@ -71,18 +71,25 @@ final class EventDispatcher {
         }
     }
 
-    /// `true` when `event` on `socket` runs a handler that takes its arguments unparsed
-    /// (so the connection may skip building them). Shared sessions take the long way.
-    func forwards(_ event: String, socket: Socket) -> Bool {
-        guard socket.sharedSessionID == nil else { return false }
-        if socket.controller == nil { return forwarders[event] != nil }
-        return handlers[event] == nil && controllerBinding?.forwarders[event] != nil
+    /// What runs an event whose arguments stay unparsed: a closure or a controller's method.
+    enum Forwarder {
+        case closure(ForwardingBody<Socket>)
+        case method(ForwardingBody<NamespaceControllerBase>, NamespaceControllerBase)
+    }
+
+    /// The handler of `event` on `socket` when it takes its arguments unparsed (so the
+    /// connection may skip building them), or `nil`. Shared sessions take the long way.
+    func forwarder(for event: String, socket: Socket) -> Forwarder? {
+        guard socket.sharedSessionID == nil else { return nil }
+        guard let controller = socket.controller else { return forwarders[event].map(Forwarder.closure) }
+        guard handlers.isEmpty || handlers[event] == nil, let body = controllerBinding?.forwarders[event] else { return nil }
+        return .method(body, controller)
     }
 
     /// Delivers an event whose arguments are still the JSON text the client sent (checked
     /// already): rate limit, hooks (they get the parsed values), access list, then the
     /// handler; its unchanged arguments go back in the ack as the same text.
-    func dispatch(event: String, raw: RawArguments, ackID: Int?, socket: Socket) {
+    func dispatch(event: String, raw: RawArguments, ackID: Int?, socket: Socket, to forwarder: Forwarder) {
         if let limiter = socket.limiter, !limiter.allow(event, now: EventLoop.shared.nowMilliseconds) {
             refuseOverLimit(event, socket: socket, ackID: ackID, violations: limiter.violations)
             return
@@ -93,16 +100,15 @@ final class EventDispatcher {
         }
         do {
             let result: RawArguments
-            if let controller = socket.controller {
+            switch forwarder {
+            case .closure(let body):
+                result = try body(socket, raw)
+            case .method(let body, let controller):
                 guard controller.isAllowed(event) else {
                     EventErrorReply.accessDenied(event).send(to: socket, ackID: ackID)
                     return
                 }
-                guard let body = controllerBinding?.forwarders[event] else { return }
                 result = try body(controller, raw)
-            } else {
-                guard let body = forwarders[event] else { return }
-                result = try body(socket, raw)
             }
             if let ackID { socket.sendAck(ackID, result) }
         } catch {

@@ -35,8 +35,9 @@ public final class Namespace {
 
     /// The name, such as `/chat`.
     public let name: String
+    // The server owns its namespaces (it outlives them): no reference counting per access.
     /// The server.
-    public unowned let server: SocketIOServer
+    public unowned(unsafe) let server: SocketIOServer
     /// The connected sockets, by id.
     public internal(set) var sockets: [String: Socket] = [:]
     /// The adapter that keeps rooms and carries broadcasts.

@@ -282,16 +282,16 @@ public final class Socket {
     /// back as that text (the JSON parser; the msgpack one writes values).
     func sendAck(_ ackID: Int, _ args: RawArguments) {
         guard isConnected else { return }
-        guard let text = args.encodedText, server.options.parser == .json else { return sendAck(ackID, args.values) }
+        guard let text = args.encodedText, !connection.usesMessagePack else { return sendAck(ackID, args.values) }
         let head = SocketIOPacket(type: .ack, namespace: namespace.name, id: ackID)
         deliver(OutboundMessage(ackID: ackID, namespace: namespace.name, argumentsText: text), packet: head)
     }
 
     /// An event whose handler takes its arguments unparsed (``RawArguments``).
-    func handleEvent(_ event: String, raw: RawArguments, ackID: Int?) {
+    func handleEvent(_ event: String, raw: RawArguments, ackID: Int?, forwarder: EventDispatcher.Forwarder) {
         guard isConnected else { return }
         namespace.statistics.eventsReceived &+= 1
-        namespace.dispatcher.dispatch(event: event, raw: raw, ackID: ackID, socket: self)
+        namespace.dispatcher.dispatch(event: event, raw: raw, ackID: ackID, socket: self, to: forwarder)
     }
 
     func handleAck(_ packet: SocketIOPacket) {

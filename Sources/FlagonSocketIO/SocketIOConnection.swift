@@ -18,7 +18,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     var deadlineSlot = -1
     private var everConnected = false
     /// The server's parser is the msgpack one (read once: every message asks).
-    private let usesMessagePack: Bool
+    let usesMessagePack: Bool
 
     init(engine: EngineSession, server: SocketIOServer) {
         self.engine = engine
@@ -69,7 +69,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
         text.withUnsafeBufferPointer { bytes in
             guard let head = SocketIOEventHead.scan(bytes),
                   let socket = sockets[head.namespace], socket.isConnected,
-                  socket.namespace.dispatcher.forwards(head.event, socket: socket) else { return false }
+                  let forwarder = socket.namespace.dispatcher.forwarder(for: head.event, socket: socket) else { return false }
             let json = UnsafeBufferPointer(rebasing: bytes[head.jsonStart...])
             do {
                 try JSONValue.validate(json)
@@ -84,7 +84,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
                 while bytes[end] != UInt8(ascii: "]") { end -= 1 }
                 arguments = Array(UnsafeBufferPointer(rebasing: bytes[start..<end]))
             }
-            socket.handleEvent(head.event, raw: RawArguments(validatedText: arguments), ackID: head.ackID)
+            socket.handleEvent(head.event, raw: RawArguments(validatedText: arguments), ackID: head.ackID, forwarder: forwarder)
             return true
         }
     }
