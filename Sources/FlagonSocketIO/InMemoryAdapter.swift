@@ -10,6 +10,10 @@ public final class InMemoryAdapter: SocketIOAdapter {
     public unowned let namespace: Namespace
     private var roomMembers: [String: Set<String>] = [:]
     private var socketRooms: [String: Set<String>] = [:]
+    /// The connected sockets of rooms that were broadcast to, kept until the room's
+    /// membership changes (a broadcast then walks references instead of hashing every
+    /// member's id). A socket's disconnect leaves its rooms, which drops their entries.
+    private var roomSockets: [String: ContiguousArray<Socket>] = [:]
 
     /// Creates the adapter of a namespace.
     public init(namespace: Namespace) {
@@ -20,22 +24,41 @@ public final class InMemoryAdapter: SocketIOAdapter {
     // `namespace.sockets`.
 
     public func join(_ socketID: String, rooms: some Sequence<String>) {
+        if !roomSockets.isEmpty, let joined = socketRooms[socketID] {
+            // The socket may have become connected (its own room joined at accept): the
+            // cached lists of its rooms do not have it yet.
+            for room in joined { roomSockets[room] = nil }
+        }
         for room in rooms where room != socketID {
             roomMembers[room, default: []].insert(socketID)
             socketRooms[socketID, default: []].insert(room)
+            roomSockets[room] = nil
         }
     }
 
     public func leave(_ socketID: String, room: String) {
         socketRooms[socketID]?.remove(room)
         if roomMembers[room]?.remove(socketID) != nil, roomMembers[room]?.isEmpty == true { roomMembers[room] = nil }
+        roomSockets[room] = nil
     }
 
     public func leaveAll(_ socketID: String) {
         for room in socketRooms.removeValue(forKey: socketID) ?? [] {
             roomMembers[room]?.remove(socketID)
             if roomMembers[room]?.isEmpty == true { roomMembers[room] = nil }
+            roomSockets[room] = nil
         }
+    }
+
+    /// The connected sockets of a room with members of its own (not a socket's own room).
+    private func sockets(of room: String, members: Set<String>) -> ContiguousArray<Socket> {
+        if let cached = roomSockets[room] { return cached }
+        let sockets = namespace.sockets
+        var found = ContiguousArray<Socket>()
+        found.reserveCapacity(members.count)
+        for id in members { if let socket = sockets[id] { found.append(socket) } }
+        roomSockets[room] = found
+        return found
     }
 
     public func rooms(of socketID: String) -> Set<String> {
@@ -77,8 +100,10 @@ public final class InMemoryAdapter: SocketIOAdapter {
         if target.except.isEmpty && target.rooms.count <= 1 {
             if target.rooms.isEmpty {
                 for socket in sockets.values { body(socket) }
-            } else {
-                for id in members(of: target.rooms.first!) ?? [] { if let socket = sockets[id] { body(socket) } }
+            } else if let room = target.rooms.first, let members = roomMembers[room] {
+                for socket in self.sockets(of: room, members: members) { body(socket) }
+            } else if let own = sockets[target.rooms.first!] {
+                body(own)
             }
             return
         }
