@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 source=${1:?usage: Benchmarks/compare-ceiling.sh PATH/TO/ceiling.c [duration] [reps]}
 duration=${2:-3}
 reps=${3:-3}
-swift build -c release --product bench
-bench=.build/release/bench
+scripts/release-build bench
+bench=.build-release/release/bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/ceiling" "$source" -luv
