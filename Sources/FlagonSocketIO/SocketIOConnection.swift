@@ -13,7 +13,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     private let server: SocketIOServer
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var decoder: SocketIODecoder
-    @exclusivity(unchecked) private var sockets: [String: Socket] = [:]
+    @exclusivity(unchecked) private var sockets = ConnectionSockets()
     /// The connect timeout's place in the engine's ``DeadlineQueue`` (until a namespace accepts).
     var deadlineSlot = -1
     private var everConnected = false
@@ -41,7 +41,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
 
     func engineSessionUpgraded(_ session: EngineSession) {
         guard let admin = server.instrumentation else { return }
-        for socket in sockets.values where socket.isConnected { admin.transportChanged(socket) }
+        for socket in sockets.all where socket.isConnected { admin.transportChanged(socket) }
     }
 
     private func received(_ data: EngineData) {
@@ -167,7 +167,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     private func closed(_ reason: EngineCloseReason) {
         server.engine.deadlines.cancel(self)
         let reason = DisconnectReason(reason)
-        for socket in Array(sockets.values) { socket.finish(reason) }
-        sockets = [:]
+        for socket in sockets.all { socket.finish(reason) }
+        sockets.removeAll()
     }
 }
