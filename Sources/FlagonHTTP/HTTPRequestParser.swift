@@ -336,7 +336,8 @@ public struct HTTPRequestParser: Sendable {
                 let byte = bytes[k]
                 if (byte < 32 && byte != 9) || byte == 127 { throw .malformed("control character in header value") }
             }
-            headers.add(string(bytes, fieldStart..<colon), string(bytes, valueStart..<valueEnd))
+            let name = KnownHeaderNames.name(UnsafeBufferPointer(rebasing: bytes[fieldStart..<colon])) ?? string(bytes, fieldStart..<colon)
+            headers.add(name, string(bytes, valueStart..<valueEnd))
         }
         if count - lineEnd > limits.maxHeaderBytes + 2 { throw .headersTooLarge(max: limits.maxHeaderBytes) }
 

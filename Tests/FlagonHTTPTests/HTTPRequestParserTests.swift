@@ -40,6 +40,15 @@ private func parseError(_ text: String, limits: HTTPLimits = HTTPLimits()) -> HT
         #expect(messages[0].head.keepAlive == true)
     }
 
+    /// Common long header names become literals; every name keeps its spelling exactly.
+    @Test func longHeaderNamesKeepTheirSpelling() throws {
+        let text = "GET / HTTP/1.1\r\nHost: h\r\nSec-WebSocket-Key: k\r\nsec-websocket-version: 13\r\n"
+            + "SEC-WEBSOCKET-PROTOCOL: p\r\nSec-WebSocket-Kez: z\r\n\r\n"
+        let head = try #require(requests(try parseAll([bytes(text)])).first).head
+        #expect(head.headers.map(\.0) == ["Host", "Sec-WebSocket-Key", "sec-websocket-version", "SEC-WEBSOCKET-PROTOCOL", "Sec-WebSocket-Kez"])
+        #expect(head.headers["sec-websocket-key"] == "k" && head.headers["Sec-WebSocket-Version"] == "13")
+    }
+
     @Test func splittingAtEveryBytePositionGivesTheSameRequests() throws {
         let all = bytes(Self.pipelined)
         let expected = requests(try parseAll([all]))
