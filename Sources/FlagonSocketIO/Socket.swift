@@ -66,7 +66,7 @@ public final class Socket {
 
     private struct PendingAck {
         let callback: @LoopActor (Result<[JSONValue], AckError>) -> Void
-        let timer: LoopTimer?
+        let deadline: UInt64?
     }
 
     init(namespace: Namespace, connection: SocketIOConnection, auth: JSONValue?) {
@@ -198,21 +198,39 @@ public final class Socket {
         }
         let ackID = nextAckID
         nextAckID = nextAckID == Int(Int32.max) ? 0 : nextAckID + 1
-        var timer: LoopTimer?
+        var deadline: UInt64?
         if let timeout {
-            timer = LoopTimer(group: server.engine.handles) { [self] in failAck(ackID, .timeout) }
-            timer?.start(afterMilliseconds: timeout)
+            let due = EventLoop.shared.nowMilliseconds + timeout
+            deadline = due
+            ackDeadlines.include(due)
         }
-        pendingAcks[ackID] = PendingAck(callback: ack, timer: timer)
+        pendingAcks[ackID] = PendingAck(callback: ack, deadline: deadline)
         var packet = packet
         packet.id = ackID
         sendPacket(packet)
     }
 
+    /// The ack timeouts on the engine's deadline queue (made on the first ack with a timeout).
+    private var ackDeadline: AckDeadline?
+
+    private var ackDeadlines: AckDeadline {
+        if let ackDeadline { return ackDeadline }
+        let made = AckDeadline(queue: server.engine.deadlines) { [weak self] now in self?.expireAcks(now: now) }
+        ackDeadline = made
+        return made
+    }
+
+    /// Fails the acks due at `now`, oldest first; returns the next deadline, if any.
+    private func expireAcks(now: UInt64) -> UInt64? {
+        let due = pendingAcks.filter { ($0.value.deadline ?? .max) <= now }.keys.sorted()
+        for ackID in due { failAck(ackID, .timeout) }
+        return pendingAcks.values.compactMap(\.deadline).min()
+    }
+
     private func failAck(_ ackID: Int, _ error: AckError) {
         guard let pending = pendingAcks.removeValue(forKey: ackID) else { return }
         if error == .timeout { namespace.statistics.ackTimeouts += 1 }
-        pending.timer?.close()
+        if pendingAcks.isEmpty { ackDeadline?.cancel() }
         pending.callback(.failure(error))
     }
 
@@ -296,7 +314,7 @@ public final class Socket {
 
     func handleAck(_ packet: SocketIOPacket) {
         guard let ackID = packet.id, let pending = pendingAcks.removeValue(forKey: ackID) else { return }
-        pending.timer?.close()
+        if pendingAcks.isEmpty { ackDeadline?.cancel() }
         pending.callback(.success(packet.arguments))
     }
 
@@ -367,6 +385,7 @@ public final class Socket {
         for task in ownedTasks { task.cancel() }
         ownedTasks = []
         for ackID in Array(pendingAcks.keys) { failAck(ackID, .disconnected) }
+        ackDeadline?.cancel()
         if wasConnected, let pid, let store = server.stateStore {
             if reason.isRecoverable {
                 store.save(state(pid: pid), connected: false)

@@ -67,6 +67,29 @@ private func makeServer(_ configure: (inout SocketIOOptions) -> Void = { _ in })
         }
     }
 
+    /// Ack timeouts share the engine's deadline queue: each fails at its own time, in order,
+    /// an answered one is unaffected, and nothing stays scheduled once no ack is waiting.
+    @Test @LoopActor func ackTimeoutsFireInDeadlineOrderOnTheSharedQueue() async throws {
+        let (app, sio) = makeServer()
+        let client = try await SocketIOTestClient.connect(to: app)
+        client.unansweredEvents = ["slow", "slower", "slowest"]
+        client.ackHandlers["quick"] = { args in args }
+        let socket = try #require(sio.main.sockets.values.first)
+        let baseline = sio.engine.deadlines.count
+        var order: [String] = []
+        for (event, timeout) in [("slowest", UInt64(90)), ("slow", 30), ("slower", 60)] {
+            socket.emit(event, arguments: [], timeout: timeout) { result in
+                if case .failure(.timeout) = result { order.append(event) }
+            }
+        }
+        #expect(sio.engine.deadlines.count == baseline + 1)   // one entry for every ack of the socket
+        #expect(try await socket.emitWithAck("quick", arguments: [7], timeout: 5000) == [7])
+        for _ in 0..<100 where order.count < 3 { await LoopTimer.sleep(milliseconds: 10) }
+        #expect(order == ["slow", "slower", "slowest"])
+        #expect(sio.engine.deadlines.count == baseline)
+        await client.close()
+    }
+
     @Test @LoopActor func catchAllHooksSeeIncomingAndOutgoingEvents() async throws {
         let (app, sio) = makeServer()
         var incoming: [String] = []
