@@ -220,10 +220,10 @@ public final class Socket {
         return made
     }
 
-    /// Fails the acks due at `now`, oldest first; returns the next deadline, if any.
+    /// Fails the acks due at `now`, earliest deadline first; returns the next deadline, if any.
     private func expireAcks(now: UInt64) -> UInt64? {
-        let due = pendingAcks.filter { ($0.value.deadline ?? .max) <= now }.keys.sorted()
-        for ackID in due { failAck(ackID, .timeout) }
+        let due = pendingAcks.compactMap { id, ack in ack.deadline.flatMap { $0 <= now ? (id, $0) : nil } }
+        for (ackID, _) in due.sorted(by: { ($0.1, $0.0) < ($1.1, $1.0) }) { failAck(ackID, .timeout) }
         return pendingAcks.values.compactMap(\.deadline).min()
     }
 
