@@ -30,6 +30,15 @@ public enum Deflate {
         // memLevel 8 is zlib's default; the state lives only for this call.
         guard flagon_deflate_init(&stream, level, format.windowBits, 8) == Z_OK else { return nil }
         defer { deflateEnd(&stream) }
+        var (status, output) = deflateWhole(&stream, input, flush: Z_FINISH)
+        guard status == Z_STREAM_END else { return nil }
+        output.removeLast(Int(stream.avail_out))
+        return output
+    }
+
+    /// Runs `deflate` once over all of `input` into a buffer of zlib's bound for it; returns
+    /// zlib's status and the buffer, whose last `stream.avail_out` bytes are unused.
+    static func deflateWhole(_ stream: inout z_stream, _ input: [UInt8], flush: Int32) -> (Int32, [UInt8]) {
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 16)
         let status: Int32 = input.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { target in
@@ -37,12 +46,10 @@ public enum Deflate {
                 stream.avail_in = uInt(source.count)
                 stream.next_out = target.baseAddress
                 stream.avail_out = uInt(target.count)
-                return deflate(&stream, Z_FINISH)
+                return deflate(&stream, flush)
             }
         }
-        guard status == Z_STREAM_END else { return nil }
-        output.removeLast(output.count - Int(stream.total_out))
-        return output
+        return (status, output)
     }
 
     /// Decompresses `input` whole, refusing to produce more than `limit` bytes.

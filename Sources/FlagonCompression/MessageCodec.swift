@@ -24,17 +24,7 @@ public final class MessageDeflater {
     /// One message, flushed, without the final `00 00 ff ff` (RFC 7692, section 7.2.1).
     public func compress(_ input: some Collection<UInt8>) -> [UInt8]? {
         guard ready, deflateReset(&stream) == Z_OK else { return nil }
-        let bytes = Array(input)
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 16)
-        let status: Int32 = bytes.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-                stream.avail_in = uInt(source.count)
-                stream.next_out = target.baseAddress
-                stream.avail_out = uInt(target.count)
-                return deflate(&stream, Z_SYNC_FLUSH)
-            }
-        }
+        var (status, output) = Deflate.deflateWhole(&stream, Array(input), flush: Z_SYNC_FLUSH)
         guard status == Z_OK, stream.avail_in == 0 else { return nil }
         let produced = output.count - Int(stream.avail_out)
         guard produced >= 4, output[produced - 4..<produced] == [0, 0, 0xff, 0xff] else { return nil }

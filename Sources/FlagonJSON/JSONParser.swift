@@ -117,24 +117,30 @@ struct JSONParser {
         return .object(object)
     }
 
-    mutating func parseString() throws(JSONError) -> String {
-        index += 1
-        let start = index
+    /// Reads a string's characters up to its closing quote or its first backslash (where
+    /// `index` stops); returns whether they were all ASCII. Control characters throw.
+    mutating func scanPlainCharacters() throws(JSONError) -> Bool {
         var ascii = true
-        // Fast path: no escapes.
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                index += 1
-                return try Self.makeString(slice, ascii: ascii, offset: start)
-            }
-            if byte == UInt8(ascii: "\\") { break }
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return ascii }
             if byte < 32 { throw .unexpected(offset: index, "control character in string") }
             if byte >= 0x80 { ascii = false }
             index += 1
         }
-        guard index < bytes.count else { throw .unexpectedEnd }
+        throw .unexpectedEnd
+    }
+
+    mutating func parseString() throws(JSONError) -> String {
+        index += 1
+        let start = index
+        // Fast path: no escapes.
+        let ascii = try scanPlainCharacters()
+        if bytes[index] == UInt8(ascii: "\"") {
+            let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+            index += 1
+            return try Self.makeString(slice, ascii: ascii, offset: start)
+        }
         var scratch = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
             let byte = bytes[index]

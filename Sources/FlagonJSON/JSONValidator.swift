@@ -63,17 +63,14 @@ extension JSONParser {
         index += 1
         let start = index
         var ascii = true
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
+        while true {
+            if !(try scanPlainCharacters()) { ascii = false }
+            if bytes[index] == UInt8(ascii: "\"") {
                 if !ascii { try Self.checkUTF8(UnsafeBufferPointer(rebasing: bytes[start..<index]), offset: start) }
                 index += 1
                 return
             }
-            if byte < 32 { throw .unexpected(offset: index, "control character in string") }
-            if byte >= 0x80 { ascii = false }
-            index += 1
-            guard byte == UInt8(ascii: "\\") else { continue }
+            index += 1   // the backslash
             guard index < bytes.count else { throw .unexpectedEnd }
             switch bytes[index] {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
@@ -86,7 +83,6 @@ extension JSONParser {
                 throw .unexpected(offset: index, "invalid escape")
             }
         }
-        throw .unexpectedEnd
     }
 
     /// Throws unless the bytes are valid UTF-8 (as a decoding parse would refuse them).

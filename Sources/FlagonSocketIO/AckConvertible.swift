@@ -158,3 +158,13 @@ public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
 
     public func ackArguments() -> [JSONValue] { values }
 }
+
+extension AckConvertible {
+    /// The ack's arguments for a handler that got its arguments unparsed: returned
+    /// ``RawArguments`` stay as they are (their text goes back unchanged).
+    @usableFromInline
+    func ackRawArguments() throws -> RawArguments {
+        if let raw = self as? RawArguments { return raw }
+        return RawArguments(try ackArguments())
+    }
+}

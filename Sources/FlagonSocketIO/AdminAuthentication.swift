@@ -40,10 +40,8 @@ struct AdminSessions {
         if expiries.count >= capacity, let oldest = expiries.min(by: { $0.value < $1.value })?.key {
             expiries[oldest] = nil
         }
-        let id = Crypto.randomBytes(8).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        let id = String(decoding: Crypto.randomBytes(8).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
         expiries[id] = now + lifetime
         return id
     }

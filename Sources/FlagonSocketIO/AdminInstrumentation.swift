@@ -127,19 +127,14 @@ public final class AdminInstrumentation {
             target.emit(event, arguments: Array(args.dropFirst(3)))
             return []
         }
-        namespace.on("join") { [unowned self] _, args in
-            guard args.count >= 2, let room = args[1].stringValue, let target = target(args[0], filter: args.dropFirst(2).first) else {
+        // join and leave: (namespace, room, filter?).
+        for (event, apply) in [("join", BroadcastOperator.socketsJoin), ("leave", BroadcastOperator.socketsLeave)] {
+            namespace.on(event) { [unowned self] _, args in
+                if args.count >= 2, let room = args[1].stringValue, let target = target(args[0], filter: args.dropFirst(2).first) {
+                    apply(target)(room)
+                }
                 return []
             }
-            target.socketsJoin(room)
-            return []
-        }
-        namespace.on("leave") { [unowned self] _, args in
-            guard args.count >= 2, let room = args[1].stringValue, let target = target(args[0], filter: args.dropFirst(2).first) else {
-                return []
-            }
-            target.socketsLeave(room)
-            return []
         }
         namespace.on("_disconnect") { [unowned self] _, args in
             guard args.count >= 1, let target = target(args[0], filter: args.dropFirst(2).first) else { return [] }

@@ -58,8 +58,7 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         forwarders[event] = nil
         if ArgumentSignature.takesOnlyRawArguments(repeat (each A).self) {
             forwarders[event] = { controller, raw in
-                let result = try method(controller)(repeat raw as! each A)
-                return try (result as? RawArguments) ?? RawArguments(result.ackArguments())
+                try method(controller)(repeat raw as! each A).ackRawArguments()
             }
         }
     }

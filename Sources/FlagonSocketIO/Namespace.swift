@@ -170,8 +170,7 @@ public final class Namespace {
         }
         if ArgumentSignature.takesOnlyRawArguments(repeat (each A).self) {
             dispatcher.forwarders[event] = { socket, raw in
-                let result = try handler(socket, repeat raw as! each A)
-                return try (result as? RawArguments) ?? RawArguments(result.ackArguments())
+                try handler(socket, repeat raw as! each A).ackRawArguments()
             }
         }
     }

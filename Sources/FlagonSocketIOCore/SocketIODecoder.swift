@@ -117,13 +117,31 @@ public struct SocketIODecoder: Sendable {
             attachmentCount = count
             index += 1
         }
+        let (namespace, id) = try readNamespaceAndID(bytes, at: &index, maxAckID: maxAckID)
+        var data: JSONValue?
+        if index < bytes.count {
+            do {
+                data = try JSONValue.parse(UnsafeBufferPointer(rebasing: bytes[index...]))
+            } catch {
+                throw .invalidJSON
+            }
+        }
+        let packet = SocketIOPacket(type: type, namespace: namespace, id: id, data: data)
+        try validate(packet, fromServer: fromServer)
+        return (packet, attachmentCount)
+    }
+
+    /// Reads what follows a packet's type (and attachment count): the namespace, `/` when
+    /// absent (at most 256 bytes of UTF-8, up to its comma), then the ack id, if any.
+    static func readNamespaceAndID(_ bytes: UnsafeBufferPointer<UInt8>, at index: inout Int,
+                                   maxAckID: Int) throws(SocketIOProtocolError) -> (namespace: String, id: Int?) {
         var namespace = "/"
         if index < bytes.count && bytes[index] == UInt8(ascii: "/") {
             let start = index
             while index < bytes.count && bytes[index] != UInt8(ascii: ",") { index += 1 }
-            guard index - start <= 256,
-                  let name = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            else { throw .invalidNamespace }
+            guard index - start <= 256, let name = utf8String(UnsafeBufferPointer(rebasing: bytes[start..<index])) else {
+                throw .invalidNamespace
+            }
             namespace = name
             if index < bytes.count { index += 1 }   // the comma
         }
@@ -137,17 +155,15 @@ public struct SocketIODecoder: Sendable {
             guard value <= maxAckID else { throw .invalidAckID }
             id = value
         }
-        var data: JSONValue?
-        if index < bytes.count {
-            do {
-                data = try JSONValue.parse(UnsafeBufferPointer(rebasing: bytes[index...]))
-            } catch {
-                throw .invalidJSON
-            }
-        }
-        let packet = SocketIOPacket(type: type, namespace: namespace, id: id, data: data)
-        try validate(packet, fromServer: fromServer)
-        return (packet, attachmentCount)
+        return (namespace, id)
+    }
+
+    /// The bytes as a String, or `nil` when they are not valid UTF-8 (without the generic
+    /// validating initializer: ASCII, the common case, is checked in one pass).
+    static func utf8String(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let string = String(decoding: bytes, as: UTF8.self)
+        if bytes.allSatisfy({ $0 < 0x80 }) { return string }
+        return string.utf8.elementsEqual(bytes) ? string : nil
     }
 
     private static func validate(_ packet: SocketIOPacket, fromServer: Bool) throws(SocketIOProtocolError) {

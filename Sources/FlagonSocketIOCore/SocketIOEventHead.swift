@@ -26,26 +26,9 @@ public struct SocketIOEventHead: Sendable, Equatable {
     public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, maxAckID: Int = 9_007_199_254_740_991) -> SocketIOEventHead? {
         guard bytes.count > 3, bytes[0] == UInt8(ascii: "2") else { return nil }
         var index = 1
-        var namespace = "/"
-        if bytes[index] == UInt8(ascii: "/") {
-            let start = index
-            while index < bytes.count && bytes[index] != UInt8(ascii: ",") { index += 1 }
-            guard index < bytes.count, index - start <= 256,
-                  let name = text(UnsafeBufferPointer(rebasing: bytes[start..<index])) else { return nil }
-            namespace = name
-            index += 1
-        }
-        var ackID: Int?
-        let idStart = index
-        while index < bytes.count && bytes[index] >= 48 && bytes[index] <= 57 { index += 1 }
-        if index > idStart {
-            guard index - idStart <= 16 else { return nil }
-            var value = 0
-            for k in idStart..<index { value = value * 10 + Int(bytes[k] - 48) }
-            guard value <= maxAckID else { return nil }
-            ackID = value
-        }
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
+        // The decoder's own reading of the head: the two never disagree on it.
+        guard let (namespace, ackID) = try? SocketIODecoder.readNamespaceAndID(bytes, at: &index, maxAckID: maxAckID),
+              index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
         let jsonStart = index
         index += 1
         skipWhitespace(bytes, &index)
@@ -58,7 +41,7 @@ public struct SocketIOEventHead: Sendable, Equatable {
             index += 1
         }
         guard index < bytes.count,
-              let event = text(UnsafeBufferPointer(rebasing: bytes[nameStart..<index])) else { return nil }
+              let event = SocketIODecoder.utf8String(UnsafeBufferPointer(rebasing: bytes[nameStart..<index])) else { return nil }
         index += 1
         skipWhitespace(bytes, &index)
         guard index < bytes.count else { return nil }
@@ -70,14 +53,6 @@ public struct SocketIOEventHead: Sendable, Equatable {
         default:
             return nil
         }
-    }
-
-    /// The bytes as a String, or `nil` when they are not valid UTF-8 (no generic validating
-    /// initializer: ASCII, the common case, is checked in one pass).
-    private static func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        let string = String(decoding: bytes, as: UTF8.self)
-        if bytes.allSatisfy({ $0 < 0x80 }) { return string }
-        return string.utf8.elementsEqual(bytes) ? string : nil
     }
 
     private static func skipWhitespace(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) {

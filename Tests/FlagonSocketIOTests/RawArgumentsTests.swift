@@ -23,11 +23,8 @@ final class RawEchoController: NamespaceController {
         let sio = SocketIOServer(options: options)
         configure(sio)
         sio.attach(to: app)
-        var serverOptions = ServerOptions()
-        serverOptions.port = 0
-        serverOptions.handleSignals = false
-        let server = try Server(app: app, options: serverOptions)
-        return (server, try server.start(), sio)
+        let (server, port) = try Server.startOnLoopback(app)
+        return (server, port, sio)
     }
 
     @LoopActor private func connected(_ port: Int, namespace: String = "/") async throws -> WebSocketTestClient {

@@ -36,11 +36,8 @@ import Testing
         }
         let app = App()
         sio.attach(to: app)
-        var serverOptions = ServerOptions()
-        serverOptions.port = 0
-        serverOptions.handleSignals = false
-        let server = try Server(app: app, options: serverOptions)
-        return (server, try server.start(), sio)
+        let (server, port) = try Server.startOnLoopback(app)
+        return (server, port, sio)
     }
 
     /// A WebSocket client connected to /chat with `auth`; returns it with the CONNECT reply.

@@ -11,11 +11,7 @@ import Testing
 /// messages at and over `maxPayload`, against the conformance app on 127.0.0.1.
 @Suite struct StrictEdgeTests {
     @LoopActor private func start(_ app: App = ConformanceApp.make()) throws -> (Server, Int) {
-        var options = ServerOptions()
-        options.port = 0
-        options.handleSignals = false
-        let server = try Server(app: app, options: options)
-        return (server, try server.start())
+        return try Server.startOnLoopback(app)
     }
 
     /// An Engine.IO echo endpoint with a small `maxPayload` (the limit logic is the same at

@@ -12,11 +12,7 @@ import Testing
 /// corrupt data, and Socket.IO broadcasts compressed once for all their recipients.
 @Suite struct WebSocketCompressionTests {
     @LoopActor private func start(_ app: App) throws -> (Server, Int) {
-        var options = ServerOptions()
-        options.port = 0
-        options.handleSignals = false
-        let server = try Server(app: app, options: options)
-        return (server, try server.start())
+        return try Server.startOnLoopback(app)
     }
 
     @LoopActor private func echoApp(limit: Int = 1 << 20) -> App {

@@ -18,7 +18,7 @@ import time
 import aiohttp
 import socketio
 
-from checklib import check, expect, expect_equal, free_port, run, wait_for_port
+from checklib import async_check, check, expect, expect_equal, free_port, run, wait_for_port, wait_until
 
 SERVER = sys.argv[1]
 REDIS_SERVER = sys.argv[2] if len(sys.argv) > 2 else None
@@ -92,16 +92,7 @@ class Peer:
         return [args for name, args in self.events if name == event]
 
     async def wait_for(self, predicate, timeout=6.0):
-        deadline = time.time() + timeout
-        while not predicate():
-            remaining = deadline - time.time()
-            if remaining <= 0:
-                raise AssertionError(f"timed out; last events {self.events[-6:]}")
-            self.changed.clear()
-            try:
-                await asyncio.wait_for(self.changed.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
+        await wait_until(predicate, self.changed, timeout, lambda: f"last events {self.events[-6:]}")
 
     async def first(self, event, where=lambda args: True, timeout=6.0):
         await self.wait_for(lambda: any(where(args) for args in self.named(event)), timeout)
@@ -125,13 +116,6 @@ def expect_recent(timestamp):
     expect(TIMESTAMP.match(timestamp) is not None, f"not an ISO 8601 UTC time: {timestamp!r}")
     when = time.mktime(time.strptime(timestamp[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
     expect(abs(when - time.time()) < 10, f"{timestamp} is not now")
-
-
-def async_check(fn):
-    def runner():
-        asyncio.run(fn())
-    runner.__name__ = fn.__name__
-    return check(runner)
 
 
 @async_check

@@ -1,5 +1,6 @@
 """A tiny runner for the interop checks: each check is a function; failures are collected,
 every check is bounded in time, and the summary line is 'N passed, M failed'."""
+import asyncio
 import json
 import socket
 import sys
@@ -23,6 +24,29 @@ def expect(condition, message="expectation failed"):
 def expect_equal(actual, expected):
     if actual != expected:
         raise AssertionError(f"expected {expected!r}, got {actual!r}")
+
+
+def async_check(fn):
+    """A check written as a coroutine: run on its own event loop."""
+    def runner():
+        asyncio.run(fn())
+    runner.__name__ = fn.__name__
+    return check(runner)
+
+
+async def wait_until(predicate, changed, timeout, describe):
+    """Waits until predicate() holds, looking again whenever the asyncio.Event `changed` is
+    set; raises AssertionError with describe() after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while not predicate():
+        remaining = deadline - time.time()
+        if remaining <= 0:
+            raise AssertionError(f"timed out; {describe()}")
+        changed.clear()
+        try:
+            await asyncio.wait_for(changed.wait(), remaining)
+        except asyncio.TimeoutError:
+            pass
 
 
 def free_port():

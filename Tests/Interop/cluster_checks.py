@@ -20,7 +20,7 @@ import msgpack
 import redis
 import socketio
 
-from checklib import check, expect, expect_equal, free_port, run, wait_for_port
+from checklib import async_check, check, expect, expect_equal, free_port, run, wait_for_port, wait_until
 
 SERVER, REDIS_SERVER, FLAGON_EMIT = sys.argv[1:4]
 NGINX = sys.argv[4] if len(sys.argv) > 4 else None
@@ -103,16 +103,7 @@ class Client:
         return [args for name, args in self.events if name == event]
 
     async def wait_for(self, predicate, timeout=5.0):
-        deadline = time.time() + timeout
-        while not predicate():
-            remaining = deadline - time.time()
-            if remaining <= 0:
-                raise AssertionError(f"timed out; got {self.events[-5:]}")
-            self.changed.clear()
-            try:
-                await asyncio.wait_for(self.changed.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
+        await wait_until(predicate, self.changed, timeout, lambda: f"got {self.events[-5:]}")
 
     async def close(self):
         await self.sio.disconnect()
@@ -125,13 +116,6 @@ async def clients(*specs):
 
 async def close_all(items):
     await asyncio.gather(*[item.close() for item in items], return_exceptions=True)
-
-
-def async_check(fn):
-    def runner():
-        asyncio.run(fn())
-    runner.__name__ = fn.__name__
-    return check(runner)
 
 
 @async_check
