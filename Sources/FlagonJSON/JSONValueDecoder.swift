@@ -30,7 +30,7 @@ struct DynamicCodingKey: CodingKey {
     }
 }
 
-private struct ValueDecoder: Decoder {
+struct ValueDecoder: Decoder {
     let value: JSONValue
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
@@ -53,7 +53,7 @@ private struct ValueDecoder: Decoder {
     }
 }
 
-private func describe(_ value: JSONValue) -> String {
+func describe(_ value: JSONValue) -> String {
     switch value {
     case .null: "null"
     case .bool: "a boolean"
@@ -65,13 +65,13 @@ private func describe(_ value: JSONValue) -> String {
     }
 }
 
-private func mismatch(_ path: [any CodingKey], _ expected: String, _ value: JSONValue) -> DecodingError {
+func mismatch(_ path: [any CodingKey], _ expected: String, _ value: JSONValue) -> DecodingError {
     DecodingError.typeMismatch(
         Any.self, DecodingError.Context(codingPath: path, debugDescription: "expected \(expected), got \(describe(value))"))
 }
 
 /// Reads scalars out of a JSON value; shared by the three container kinds.
-private struct ScalarReader {
+struct ScalarReader {
     let path: [any CodingKey]
 
     func bool(_ value: JSONValue) throws -> Bool {

@@ -138,7 +138,7 @@ public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
     init(validatedText text: [UInt8]) { storage = .encoded(text) }
 
     /// The JSON text of the arguments (without brackets) when they are still unparsed.
-    var encodedText: [UInt8]? { if case .encoded(let text) = storage { text } else { nil } }
+    @usableFromInline var encodedText: [UInt8]? { if case .encoded(let text) = storage { text } else { nil } }
 
     public static func == (a: RawArguments, b: RawArguments) -> Bool {
         if let x = a.encodedText, let y = b.encodedText, x == y { return true }
@@ -154,6 +154,13 @@ public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
         defer { index = arguments.count }
         if index == 0 { return RawArguments(arguments) }   // shares the array's storage
         return RawArguments(index < arguments.count ? Array(arguments[index...]) : [])
+    }
+
+    /// The rest of the text, unparsed (a copy of its bytes).
+    public static func take(from reader: inout JSONReader, at index: inout Int) throws(EventArgumentError) -> RawArguments {
+        index += 1
+        guard reader.nextElement() else { return RawArguments([]) }
+        return RawArguments(validatedText: reader.remainingText())
     }
 
     public func ackArguments() -> [JSONValue] { values }

@@ -9,9 +9,18 @@ import FlagonJSON
 /// struct Move: Decodable, EventArgument { let x: Int; let y: Int }
 /// func on_move(_ move: Move, _ note: String?) -> Bool { ... }
 /// ```
+///
+/// Arguments of a text event are read straight from the client's JSON text
+/// (``read(from:)``): scalars, arrays, dictionaries, optionals and `Decodable` types build
+/// no ``JSONValue`` tree. Events with binary attachments, and the msgpack parser, decode
+/// from values (``decode(from:)``). A `Decodable` type that writes its own
+/// `decode(from:)` writes `read(from:)` too, so that both paths agree.
 public protocol EventArgument: Sendable {
     /// Decodes the argument.
     static func decode(from value: JSONValue) throws(EventArgumentError) -> Self
+    /// Decodes the argument from checked JSON text, moving `reader` past it. By default
+    /// the value is parsed and given to ``decode(from:)``.
+    static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Self
     /// `true` for optionals: the argument may be missing.
     static var isOptional: Bool { get }
     /// A name for error messages.
@@ -20,6 +29,9 @@ public protocol EventArgument: Sendable {
     static var takesRemainingArguments: Bool { get }
     /// Decodes the argument at `index`, moving `index` past what it took.
     static func take(from arguments: [JSONValue], at index: inout Int) throws(EventArgumentError) -> Self
+    /// Decodes argument `index` from the text at `reader` (before the comma that precedes
+    /// it), moving both past what it took.
+    static func take(from reader: inout JSONReader, at index: inout Int) throws(EventArgumentError) -> Self
 }
 
 /// Why the arguments of an event do not fit the method.
@@ -41,6 +53,29 @@ extension EventArgument {
         return try argument(arguments, index)
     }
 
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Self {
+        try decode(from: reader.argumentValue())
+    }
+
+    public static func take(from reader: inout JSONReader, at index: inout Int) throws(EventArgumentError) -> Self {
+        defer { index += 1 }
+        guard reader.nextElement() else {
+            if isOptional { return try decode(from: .null) }
+            throw EventArgumentError("missing argument \(index + 1) (\(argumentTypeName))")
+        }
+        do {
+            return try read(from: &reader)
+        } catch {
+            throw EventArgumentError("argument \(index + 1): \(error.message)")
+        }
+    }
+
+    /// Reads a scalar argument: the scalar given to ``decode(from:)``, or (for an array or
+    /// an object, skipped) an empty one of that kind, which ``decode(from:)`` refuses by name.
+    static func readScalar(from reader: inout JSONReader) throws(EventArgumentError) -> Self {
+        try decode(from: reader.argumentLeaf())
+    }
+
     /// Decodes argument `index` of `arguments`.
     static func argument(_ arguments: [JSONValue], _ index: Int) throws(EventArgumentError) -> Self {
         guard index < arguments.count else {
@@ -59,10 +94,43 @@ extension EventArgument where Self: Decodable {
     public static func decode(from value: JSONValue) throws(EventArgumentError) -> Self {
         do {
             return try JSONValueDecoder().decode(Self.self, from: value)
-        } catch let error as DecodingError {
-            throw EventArgumentError("expected \(argumentTypeName): \(describe(error))")
         } catch {
-            throw EventArgumentError("expected \(argumentTypeName): \(error)")
+            throw failure(error)
+        }
+    }
+
+    /// Decodes from the text with ``JSONReader/decode(_:)``: no tree is built.
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Self {
+        do {
+            return try reader.decode(Self.self)
+        } catch {
+            throw failure(error)
+        }
+    }
+
+    private static func failure(_ error: any Error) -> EventArgumentError {
+        if let error = error as? DecodingError { return EventArgumentError("expected \(argumentTypeName): \(describe(error))") }
+        return EventArgumentError("expected \(argumentTypeName): \(error)")
+    }
+}
+
+extension JSONReader {
+    /// The next argument as a value (checked text cannot fail to parse).
+    mutating func argumentValue() throws(EventArgumentError) -> JSONValue {
+        do { return try readValue() } catch { throw EventArgumentError("invalid JSON: \(error)") }
+    }
+
+    /// The next argument when it is a scalar; an empty array or object (the argument
+    /// skipped) when it is one.
+    mutating func argumentLeaf() throws(EventArgumentError) -> JSONValue {
+        do {
+            switch kind() {
+            case .array?: try skipValue(); return .array([])
+            case .object?: try skipValue(); return .object(JSONObject())
+            default: return try readValue()
+            }
+        } catch {
+            throw EventArgumentError("invalid JSON: \(error)")
         }
     }
 }
@@ -97,6 +165,7 @@ private func mismatch(_ expected: String, _ value: JSONValue) -> EventArgumentEr
 }
 
 extension Int: EventArgument {
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Int { try readScalar(from: &reader) }
     public static func decode(from value: JSONValue) throws(EventArgumentError) -> Int {
         guard let int = value.intValue else { throw mismatch("an integer", value) }
         return int
@@ -104,6 +173,7 @@ extension Int: EventArgument {
 }
 
 extension UInt8: EventArgument {
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> UInt8 { try readScalar(from: &reader) }
     public static func decode(from value: JSONValue) throws(EventArgumentError) -> UInt8 {
         guard let int = value.intValue, let byte = UInt8(exactly: int) else { throw mismatch("a byte", value) }
         return byte
@@ -111,6 +181,7 @@ extension UInt8: EventArgument {
 }
 
 extension Double: EventArgument {
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Double { try readScalar(from: &reader) }
     public static func decode(from value: JSONValue) throws(EventArgumentError) -> Double {
         guard let double = value.doubleValue else { throw mismatch("a number", value) }
         return double
@@ -118,6 +189,7 @@ extension Double: EventArgument {
 }
 
 extension Bool: EventArgument {
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Bool { try readScalar(from: &reader) }
     public static func decode(from value: JSONValue) throws(EventArgumentError) -> Bool {
         guard let bool = value.boolValue else { throw mismatch("a boolean", value) }
         return bool
@@ -125,6 +197,7 @@ extension Bool: EventArgument {
 }
 
 extension String: EventArgument {
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> String { try readScalar(from: &reader) }
     public static func decode(from value: JSONValue) throws(EventArgumentError) -> String {
         guard let string = value.stringValue else { throw mismatch("a string", value) }
         return string
@@ -133,9 +206,13 @@ extension String: EventArgument {
 
 extension JSONValue: EventArgument {
     public static func decode(from value: JSONValue) throws(EventArgumentError) -> JSONValue { value }
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> JSONValue { try reader.argumentValue() }
 }
 
 extension JSONObject: EventArgument {
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> JSONObject {
+        try decode(from: reader.argumentValue())
+    }
     public static func decode(from value: JSONValue) throws(EventArgumentError) -> JSONObject {
         guard let object = value.objectValue else { throw mismatch("an object", value) }
         return object
@@ -148,6 +225,13 @@ extension Optional: EventArgument where Wrapped: EventArgument {
     public static func decode(from value: JSONValue) throws(EventArgumentError) -> Wrapped? {
         if value.isNull { return nil }
         return try Wrapped.decode(from: value)
+    }
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Wrapped? {
+        if reader.kind() == .null {
+            _ = try reader.argumentValue()
+            return nil
+        }
+        return try Wrapped.read(from: &reader)
     }
 }
 
@@ -166,6 +250,20 @@ extension Array: EventArgument where Element: EventArgument {
         }
         return out
     }
+
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> [Element] {
+        guard reader.kind() == .array else { return try decode(from: reader.argumentLeaf()) }
+        var out: [Element] = []
+        do { try reader.enterArray() } catch { throw EventArgumentError("invalid JSON: \(error)") }
+        while reader.nextElement() {
+            do {
+                out.append(try Element.read(from: &reader))
+            } catch {
+                throw EventArgumentError("element \(out.count): \(error.message)")
+            }
+        }
+        return out
+    }
 }
 
 extension Dictionary: EventArgument where Key == String, Value: EventArgument {
@@ -178,6 +276,26 @@ extension Dictionary: EventArgument where Key == String, Value: EventArgument {
             } catch {
                 throw EventArgumentError("key \(member.key): \(error.message)")
             }
+        }
+        return out
+    }
+
+    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> [String: Value] {
+        guard reader.kind() == .object else { return try decode(from: reader.argumentLeaf()) }
+        var out: [String: Value] = [:]
+        do {
+            try reader.enterObject()
+            while let key = try reader.nextKey() {
+                do {
+                    out[key] = try Value.read(from: &reader)
+                } catch {
+                    throw EventArgumentError("key \(key): \(error.message)")
+                }
+            }
+        } catch let error as EventArgumentError {
+            throw error
+        } catch {
+            throw EventArgumentError("invalid JSON: \(error)")
         }
         return out
     }

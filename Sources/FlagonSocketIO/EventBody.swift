@@ -1,20 +1,18 @@
 import FlagonJSON
 import FlagonLoop
 
-/// A registered handler, erased to "receiver and raw arguments in, ack arguments out":
+/// A registered handler, erased to "receiver and arguments in, ack arguments out":
 /// `Receiver` is the controller class for `on_<event>` methods, ``Socket`` for closures.
+/// The arguments are the client's JSON text when the event came as text (typed
+/// parameters are read from it, a ``RawArguments`` parameter takes it as it is), values
+/// otherwise.
 @usableFromInline
 enum EventBody<Receiver> {
     /// Runs to completion on the loop (no task is created).
-    case sync(@LoopActor (Receiver, [JSONValue]) throws -> [JSONValue])
+    case sync(@LoopActor (Receiver, RawArguments) throws -> RawArguments)
     /// Runs in a task owned by nobody: events of one client may complete out of order.
-    case async(@LoopActor (Receiver, [JSONValue]) async throws -> [JSONValue])
+    case async(@LoopActor (Receiver, RawArguments) async throws -> RawArguments)
 }
-
-/// A handler whose only parameter is ``RawArguments``, as it runs when the arguments arrive
-/// unparsed: it gets them as text and returns the ack's arguments (text kept as it is).
-@usableFromInline
-typealias ForwardingBody<Receiver> = @LoopActor (Receiver, RawArguments) throws -> RawArguments
 
 /// The parameter list of a handler: how many arguments it needs and accepts, checked
 /// before decoding. Built once at registration.
@@ -23,6 +21,8 @@ struct ArgumentSignature: Sendable {
     @usableFromInline let parameterCount: Int
     @usableFromInline let required: Int
     @usableFromInline let maximum: Int?
+    /// Exactly one ``RawArguments`` parameter: it gets the arguments as they came.
+    @usableFromInline let takesOnlyRawArguments: Bool
 
     @usableFromInline
     init<each A: EventArgument>(_ type: repeat (each A).Type) {
@@ -31,15 +31,7 @@ struct ArgumentSignature: Sendable {
         self.parameterCount = types.count
         self.required = (types.lastIndex { !$0.isOptional && !$0.takesRemainingArguments }.map { $0 + 1 }) ?? 0
         self.maximum = types.contains { $0.takesRemainingArguments } ? nil : types.count
-    }
-
-    /// `true` for a parameter list of exactly one ``RawArguments``: such a handler may get
-    /// the arguments unparsed (``ForwardingBody``).
-    @usableFromInline
-    static func takesOnlyRawArguments<each A: EventArgument>(_ type: repeat (each A).Type) -> Bool {
-        var types: [any EventArgument.Type] = []
-        for type in repeat each type { types.append(type) }
-        return types.count == 1 && types[0] == RawArguments.self
+        self.takesOnlyRawArguments = types.count == 1 && types[0] == RawArguments.self
     }
 
     /// Throws when `count` arguments cannot fill the parameters.
@@ -65,5 +57,38 @@ struct ArgumentSignature: Sendable {
         try check(arguments.count)
         var index = 0
         return (repeat try (each A).take(from: arguments, at: &index))
+    }
+
+    /// Decodes the arguments into the parameters' types: from the text when they came as
+    /// text (no tree is built), else from the values. A count that does not fit is
+    /// reported as the values path reports it, before any argument's own error.
+    @inlinable
+    func decode<each A: EventArgument>(_ raw: RawArguments, as type: repeat (each A).Type) throws -> (repeat each A) {
+        if takesOnlyRawArguments { return (repeat raw as! each A) }
+        guard let text = raw.encodedText else { return try decode(raw.values, as: repeat (each A).self) }
+        return try text.withUnsafeBufferPointer { bytes in
+            var reader = JSONReader(validated: bytes)
+            var index = 0
+            do {
+                let values = (repeat try (each A).take(from: &reader, at: &index))
+                if maximum != nil && reader.nextElement() { try check(Self.count(bytes)) }
+                return values
+            } catch {
+                try check(Self.count(bytes))
+                throw error
+            }
+        }
+    }
+
+    /// How many values the checked text holds.
+    @usableFromInline
+    static func count(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var reader = JSONReader(validated: bytes)
+        var count = 0
+        while reader.nextElement() {
+            guard (try? reader.skipValue()) != nil else { break }
+            count += 1
+        }
+        return count
     }
 }

@@ -23,8 +23,6 @@ import FlagonLoop
 @LoopActor
 public struct EventTable<Controller: NamespaceControllerBase> {
     @usableFromInline var entries: [String: EventBody<Controller>] = [:]
-    /// The methods that take only ``RawArguments``, as they run on unparsed arguments.
-    @usableFromInline var forwarders: [String: ForwardingBody<Controller>] = [:]
     private(set) var rateLimits: [String: RateLimit] = [:]
 
     /// Builds a table.
@@ -51,15 +49,9 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        entries[event] = .sync { controller, args in
-            let values = try signature.decode(args, as: repeat (each A).self)
-            return try method(controller)(repeat each values).ackArguments()
-        }
-        forwarders[event] = nil
-        if ArgumentSignature.takesOnlyRawArguments(repeat (each A).self) {
-            forwarders[event] = { controller, raw in
-                try method(controller)(repeat raw as! each A).ackRawArguments()
-            }
+        entries[event] = .sync { controller, raw in
+            let values = try signature.decode(raw, as: repeat (each A).self)
+            return try method(controller)(repeat each values).ackRawArguments()
         }
     }
 
@@ -69,17 +61,10 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) throws -> Void
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        entries[event] = .sync { controller, args in
-            let values = try signature.decode(args, as: repeat (each A).self)
+        entries[event] = .sync { controller, raw in
+            let values = try signature.decode(raw, as: repeat (each A).self)
             try method(controller)(repeat each values)
-            return []
-        }
-        forwarders[event] = nil
-        if ArgumentSignature.takesOnlyRawArguments(repeat (each A).self) {
-            forwarders[event] = { controller, raw in
-                try method(controller)(repeat raw as! each A)
-                return RawArguments([])
-            }
+            return RawArguments([])
         }
     }
 
@@ -89,10 +74,9 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) async throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        forwarders[event] = nil
-        entries[event] = .async { controller, args in
-            let values = try signature.decode(args, as: repeat (each A).self)
-            return try await method(controller)(repeat each values).ackArguments()
+        entries[event] = .async { controller, raw in
+            let values = try signature.decode(raw, as: repeat (each A).self)
+            return try await method(controller)(repeat each values).ackRawArguments()
         }
     }
 
@@ -102,11 +86,10 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) async throws -> Void
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        forwarders[event] = nil
-        entries[event] = .async { controller, args in
-            let values = try signature.decode(args, as: repeat (each A).self)
+        entries[event] = .async { controller, raw in
+            let values = try signature.decode(raw, as: repeat (each A).self)
             try await method(controller)(repeat each values)
-            return []
+            return RawArguments([])
         }
     }
 }

@@ -119,7 +119,6 @@ public final class Namespace {
         dropHandlers = parent.dropHandlers
         rateLimit = parent.rateLimit
         dispatcher.handlers = parent.dispatcher.handlers
-        dispatcher.forwarders = parent.dispatcher.forwarders
         dispatcher.fallback = parent.dispatcher.fallback
         dispatcher.incomingHooks = parent.dispatcher.incomingHooks
         dispatcher.errorHandler = parent.dispatcher.errorHandler
@@ -142,15 +141,13 @@ public final class Namespace {
     /// Handles an event with the raw arguments; the returned array is the ack's arguments
     /// (when the client asked for one).
     public func on(_ event: String, _ handler: @escaping EventHandler) {
-        dispatcher.forwarders[event] = nil
-        dispatcher.handlers[event] = .sync(handler)
+        dispatcher.handlers[event] = .sync { socket, raw in RawArguments(try handler(socket, raw.values)) }
     }
 
     /// Handles an event asynchronously with the raw arguments; events of one client may then
     /// complete out of order.
     public func on(_ event: String, _ handler: @escaping AsyncEventHandler) {
-        dispatcher.forwarders[event] = nil
-        dispatcher.handlers[event] = .async(handler)
+        dispatcher.handlers[event] = .async { socket, raw in RawArguments(try await handler(socket, raw.values)) }
     }
 
     /// Handles an event with typed parameters, decoded as a controller method's are
@@ -163,15 +160,9 @@ public final class Namespace {
         _ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        dispatcher.forwarders[event] = nil
-        dispatcher.handlers[event] = .sync { socket, args in
-            let values = try signature.decode(args, as: repeat (each A).self)
-            return try handler(socket, repeat each values).ackArguments()
-        }
-        if ArgumentSignature.takesOnlyRawArguments(repeat (each A).self) {
-            dispatcher.forwarders[event] = { socket, raw in
-                try handler(socket, repeat raw as! each A).ackRawArguments()
-            }
+        dispatcher.handlers[event] = .sync { socket, raw in
+            let values = try signature.decode(raw, as: repeat (each A).self)
+            return try handler(socket, repeat each values).ackRawArguments()
         }
     }
 
@@ -182,17 +173,10 @@ public final class Namespace {
     /// ```
     public func on<each A: EventArgument>(_ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> Void) {
         let signature = ArgumentSignature(repeat (each A).self)
-        dispatcher.forwarders[event] = nil
-        dispatcher.handlers[event] = .sync { socket, args in
-            let values = try signature.decode(args, as: repeat (each A).self)
+        dispatcher.handlers[event] = .sync { socket, raw in
+            let values = try signature.decode(raw, as: repeat (each A).self)
             try handler(socket, repeat each values)
-            return []
-        }
-        if ArgumentSignature.takesOnlyRawArguments(repeat (each A).self) {
-            dispatcher.forwarders[event] = { socket, raw in
-                try handler(socket, repeat raw as! each A)
-                return RawArguments([])
-            }
+            return RawArguments([])
         }
     }
 
@@ -201,10 +185,9 @@ public final class Namespace {
         _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        dispatcher.forwarders[event] = nil
-        dispatcher.handlers[event] = .async { socket, args in
-            let values = try signature.decode(args, as: repeat (each A).self)
-            return try await handler(socket, repeat each values).ackArguments()
+        dispatcher.handlers[event] = .async { socket, raw in
+            let values = try signature.decode(raw, as: repeat (each A).self)
+            return try await handler(socket, repeat each values).ackRawArguments()
         }
     }
 
@@ -213,11 +196,10 @@ public final class Namespace {
         _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> Void
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        dispatcher.forwarders[event] = nil
-        dispatcher.handlers[event] = .async { socket, args in
-            let values = try signature.decode(args, as: repeat (each A).self)
+        dispatcher.handlers[event] = .async { socket, raw in
+            let values = try signature.decode(raw, as: repeat (each A).self)
             try await handler(socket, repeat each values)
-            return []
+            return RawArguments([])
         }
     }
 
@@ -229,7 +211,6 @@ public final class Namespace {
     /// Removes the handler of an event.
     public func off(_ event: String) {
         dispatcher.handlers[event] = nil
-        dispatcher.forwarders[event] = nil
     }
 
     /// Adds connect middleware, run in order before the connect handlers.

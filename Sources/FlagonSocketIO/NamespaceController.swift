@@ -163,7 +163,6 @@ extension EventTableProvider {
 final class ControllerBinding {
     let make: @LoopActor (Socket) -> NamespaceControllerBase
     let entries: [String: EventBody<NamespaceControllerBase>]
-    let forwarders: [String: ForwardingBody<NamespaceControllerBase>]
     let rateLimits: [String: RateLimit]
     let events: Set<String>
     let className: String
@@ -186,9 +185,6 @@ final class ControllerBinding {
             case .sync(let body): .sync { controller, args in try body(unsafeDowncast(controller, to: C.self), args) }
             case .async(let body): .async { controller, args in try await body(unsafeDowncast(controller, to: C.self), args) }
             }
-        }
-        forwarders = table.forwarders.mapValues { body in
-            { controller, raw in try body(unsafeDowncast(controller, to: C.self), raw) }
         }
     }
 

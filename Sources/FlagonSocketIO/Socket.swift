@@ -286,8 +286,7 @@ public final class Socket {
     func handleEvent(_ packet: SocketIOPacket) {
         guard isConnected, case .array(let items)? = packet.data, let event = items.first?.stringValue else { return }
         namespace.statistics.eventsReceived &+= 1
-        let args = Array(items.dropFirst())
-        namespace.dispatcher.dispatch(event: event, args: args, ackID: packet.id, socket: self)
+        namespace.dispatcher.dispatch(event: event, raw: RawArguments(Array(items.dropFirst())), ackID: packet.id, socket: self)
     }
 
     /// Sends the ack for a client's event.
@@ -305,11 +304,11 @@ public final class Socket {
         deliver(OutboundMessage(ackID: ackID, namespace: namespace.name, argumentsText: text), packet: head)
     }
 
-    /// An event whose handler takes its arguments unparsed (``RawArguments``).
-    func handleEvent(_ event: String, raw: RawArguments, ackID: Int?, forwarder: EventDispatcher.Forwarder) {
+    /// An event whose arguments are still the JSON text the client sent (checked already).
+    func handleEvent(_ event: String, raw: RawArguments, ackID: Int?) {
         guard isConnected else { return }
         namespace.statistics.eventsReceived &+= 1
-        namespace.dispatcher.dispatch(event: event, raw: raw, ackID: ackID, socket: self, to: forwarder)
+        namespace.dispatcher.dispatch(event: event, raw: raw, ackID: ackID, socket: self)
     }
 
     func handleAck(_ packet: SocketIOPacket) {

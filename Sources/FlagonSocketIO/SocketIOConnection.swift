@@ -62,14 +62,14 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
         decode { () throws(SocketIOProtocolError) in try decoder.receive(text: text) }
     }
 
-    /// Hands an EVENT to a handler that takes its arguments unparsed (``RawArguments``):
-    /// the JSON is checked as strictly as the decoder would, but no value is built. `false`
-    /// when the packet is not such an event (the decoder takes it then).
+    /// Hands a text EVENT to its socket with the arguments unparsed (``RawArguments``): the
+    /// JSON is checked as strictly as the decoder would, but no value is built; handlers
+    /// read their parameters from the text. `false` when the packet is not an EVENT for a
+    /// connected socket (the decoder takes it then).
     private func forwardUnparsed(_ text: ArraySlice<UInt8>) -> Bool {
         text.withUnsafeBufferPointer { bytes in
             guard let head = SocketIOEventHead.scan(bytes),
-                  let socket = sockets[head.namespace], socket.isConnected,
-                  let forwarder = socket.namespace.dispatcher.forwarder(for: head.event, socket: socket) else { return false }
+                  let socket = sockets[head.namespace], socket.isConnected else { return false }
             let json = UnsafeBufferPointer(rebasing: bytes[head.jsonStart...])
             do {
                 try JSONValue.validate(json)
@@ -84,7 +84,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
                 while bytes[end] != UInt8(ascii: "]") { end -= 1 }
                 arguments = Array(UnsafeBufferPointer(rebasing: bytes[start..<end]))
             }
-            socket.handleEvent(head.event, raw: RawArguments(validatedText: arguments), ackID: head.ackID, forwarder: forwarder)
+            socket.handleEvent(head.event, raw: RawArguments(validatedText: arguments), ackID: head.ackID)
             return true
         }
     }

@@ -1,19 +1,53 @@
 import FlagonJSON
 
 /// Parses JSON; the validator (used for arguments passed on unparsed) must accept exactly
-/// what parses; what parses is serialized and must parse back to the same value.
+/// what parses; what parses is serialized and must parse back to the same value; decoding
+/// from the text (``JSONReader``) must agree with decoding the parsed value.
 enum JSONFuzz {
+    /// A shape with a field of each kind, nested.
+    struct Probe: Decodable, Equatable {
+        let a: Int?
+        let b: String?
+        let c: [Probe]?
+        let d: Double?
+        let e: [String: Bool]?
+        let f: UInt8?
+    }
+
     static func run(_ input: [UInt8]) {
         let parsed = try? JSONValue.parse(input, maxDepth: 32)
         let valid = input.withUnsafeBufferPointer { (try? JSONValue.validate($0, maxDepth: 32)) != nil }
         check(valid == (parsed != nil), "validate and parse disagree on \(String(decoding: input, as: UTF8.self))")
         guard let value = parsed else { return }
+        agree(Probe.self, input, value)
+        agree([Probe].self, input, value)
+        agree([Int?].self, input, value)
+        agree(String.self, input, value)
         let text = Array(value.jsonString.utf8)
         guard let again = try? JSONValue.parse(text, maxDepth: 64) else {
             return check(false, "serialized JSON does not parse: \(value.jsonString)")
         }
         check(same(again, value), "round trip changed the value: \(value.jsonString)")
         check(Array(again.jsonString.utf8) == text, "serialization is not stable")
+    }
+
+    /// The text decoder and the value decoder give the same value or the same error.
+    static func agree<T: Decodable & Equatable>(_ type: T.Type, _ input: [UInt8], _ value: JSONValue) {
+        let byTree = Result { try JSONValueDecoder().decode(T.self, from: value) }
+        let byText = Result {
+            try input.withUnsafeBufferPointer { buffer in
+                var reader = JSONReader(validated: buffer)
+                return try reader.decode(T.self)
+            }
+        }
+        switch (byTree, byText) {
+        case (.success(let a), .success(let b)):
+            check(a == b, "text and tree decode \(T.self) differently: \(value.jsonString)")
+        case (.failure(let a), .failure(let b)):
+            check(String(describing: a) == String(describing: b), "text and tree fail differently on \(T.self): \(value.jsonString)")
+        default:
+            check(false, "text and tree disagree on \(T.self): \(value.jsonString)")
+        }
     }
 
     /// Equal values; numbers of different kinds compare by value (JavaScript writes 23.0 as

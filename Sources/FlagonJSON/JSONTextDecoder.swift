@@ -1,0 +1,299 @@
+/// `Decodable` types read straight from checked JSON text: the same rules and errors as
+/// ``JSONValueDecoder`` (numbers convert when they fit exactly, the same coding paths and
+/// messages), without building the value's tree. Objects and arrays are indexed once
+/// (where each member's value starts); scalars are read where they are.
+extension JSONReader {
+    /// Decodes the value at the reader as `type` and moves past it.
+    ///
+    /// ```swift
+    /// struct Move: Decodable { let x: Int; let y: Int }
+    /// let move = try reader.decode(Move.self)
+    /// ```
+    public mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        parser.skipWhitespace()
+        let value = try T(from: TextDecoder(bytes: parser.bytes, offset: parser.index, codingPath: []))
+        try parser.skipValue()
+        return value
+    }
+}
+
+/// A decoder positioned at one value of the text.
+private struct TextDecoder: Decoder {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let offset: Int
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard bytes[offset] == UInt8(ascii: "{") else { throw mismatch(codingPath, "an object", try leaf(bytes, offset)) }
+        return KeyedDecodingContainer(TextKeyedContainer<Key>(bytes: bytes, members: try members(bytes, offset), codingPath: codingPath))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard bytes[offset] == UInt8(ascii: "[") else { throw mismatch(codingPath, "an array", try leaf(bytes, offset)) }
+        return TextUnkeyedContainer(bytes: bytes, elements: try elements(bytes, offset), codingPath: codingPath)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        TextSingleContainer(bytes: bytes, offset: offset, codingPath: codingPath)
+    }
+}
+
+/// The value at `offset` when it is a scalar; an empty array or object of the same kind
+/// otherwise (enough for the scalar readers, which only accept scalars, to name it).
+private func leaf(_ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) throws -> JSONValue {
+    switch bytes[offset] {
+    case UInt8(ascii: "["): return .array([])
+    case UInt8(ascii: "{"): return .object(JSONObject())
+    default:
+        var parser = JSONParser(bytes: bytes, maxDepth: Int.max)
+        parser.index = offset
+        return try parser.parseValue()
+    }
+}
+
+/// Where each member of the object at `offset` has its key and its value.
+private struct TextMember {
+    let keyStart: Int
+    let keyEnd: Int
+    let escaped: Bool
+    let value: Int
+}
+
+private func members(_ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) throws -> [TextMember] {
+    var parser = JSONParser(bytes: bytes, maxDepth: Int.max)
+    parser.index = offset + 1
+    var found: [TextMember] = []
+    while true {
+        parser.skipWhitespace()
+        guard parser.index < bytes.count else { throw JSONError.unexpectedEnd }
+        switch bytes[parser.index] {
+        case UInt8(ascii: "}"): return found
+        case UInt8(ascii: ","): parser.index += 1; parser.skipWhitespace()
+        default: break
+        }
+        let keyStart = parser.index + 1
+        let escaped = !(try parser.scanKey())
+        let keyEnd = parser.index - 1
+        parser.skipWhitespace()
+        parser.index += 1   // the colon
+        parser.skipWhitespace()
+        found.append(TextMember(keyStart: keyStart, keyEnd: keyEnd, escaped: escaped, value: parser.index))
+        try parser.skipValue()
+    }
+}
+
+/// Where each element of the array at `offset` starts.
+private func elements(_ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) throws -> [Int] {
+    var reader = JSONReader(validated: bytes)
+    reader.parser.index = offset + 1
+    var found: [Int] = []
+    while reader.nextElement() {
+        found.append(reader.offset)
+        try reader.skipValue()
+    }
+    return found
+}
+
+extension JSONParser {
+    /// Steps over the checked string at the index; `true` when it holds no escape (its
+    /// bytes between the quotes are then its UTF-8).
+    mutating func scanKey() throws(JSONError) -> Bool {
+        index += 1
+        var plain = true
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""): index += 1; return plain
+            case UInt8(ascii: "\\"): plain = false; index += 2
+            default: index += 1
+            }
+        }
+        throw .unexpectedEnd
+    }
+}
+
+private struct TextKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let members: [TextMember]
+    let codingPath: [any CodingKey]
+
+    private func name(_ member: TextMember) -> String {
+        if !member.escaped { return String(decoding: UnsafeBufferPointer(rebasing: bytes[member.keyStart..<member.keyEnd]), as: UTF8.self) }
+        var parser = JSONParser(bytes: bytes, maxDepth: Int.max)
+        parser.index = member.keyStart - 1
+        return (try? parser.parseString()) ?? ""
+    }
+
+    /// Where the value of `key` starts: the last member of that name, as a parsed object keeps it.
+    private func find(_ key: String) -> Int? {
+        for member in members.reversed() {
+            let matches = member.escaped
+                ? name(member) == key
+                : key.utf8.elementsEqual(UnsafeBufferPointer(rebasing: bytes[member.keyStart..<member.keyEnd]))
+            if matches { return member.value }
+        }
+        return nil
+    }
+
+    var allKeys: [Key] {
+        var seen = Set<String>()
+        return members.compactMap { member in
+            let key = name(member)
+            return seen.insert(key).inserted ? Key(stringValue: key) : nil
+        }
+    }
+
+    func contains(_ key: Key) -> Bool { find(key.stringValue) != nil }
+
+    private func offset(_ key: Key) throws -> Int {
+        guard let offset = find(key.stringValue) else {
+            throw DecodingError.keyNotFound(
+                key, DecodingError.Context(codingPath: codingPath, debugDescription: "missing key \"\(key.stringValue)\""))
+        }
+        return offset
+    }
+
+    private func value(_ key: Key) throws -> JSONValue { try leaf(bytes, offset(key)) }
+    private func reader(_ key: Key) -> ScalarReader { ScalarReader(path: codingPath + [key]) }
+
+    func decodeNil(forKey key: Key) throws -> Bool { find(key.stringValue).map { bytes[$0] == UInt8(ascii: "n") } ?? true }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try reader(key).bool(value(key)) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try reader(key).string(value(key)) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try reader(key).double(value(key)) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try reader(key).double(value(key))) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try reader(key).integer(value(key), type) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try reader(key).integer(value(key), type) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try reader(key).integer(value(key), type) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try reader(key).integer(value(key), type) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try reader(key).integer(value(key), type) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try reader(key).integer(value(key), type) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try reader(key).integer(value(key), type) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try reader(key).integer(value(key), type) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try reader(key).integer(value(key), type) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try reader(key).integer(value(key), type) }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try T(from: TextDecoder(bytes: bytes, offset: offset(key), codingPath: codingPath + [key]))
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try TextDecoder(bytes: bytes, offset: offset(key), codingPath: codingPath + [key]).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try TextDecoder(bytes: bytes, offset: offset(key), codingPath: codingPath + [key]).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> any Decoder { decoder(for: DynamicCodingKey(stringValue: "super")) }
+    func superDecoder(forKey key: Key) throws -> any Decoder { decoder(for: key) }
+
+    /// A decoder for a member, or for `null` when there is none.
+    private func decoder(for key: any CodingKey) -> any Decoder {
+        guard let offset = find(key.stringValue) else { return ValueDecoder(value: .null, codingPath: codingPath + [key]) }
+        return TextDecoder(bytes: bytes, offset: offset, codingPath: codingPath + [key])
+    }
+}
+
+private struct TextUnkeyedContainer: UnkeyedDecodingContainer {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let elements: [Int]
+    let codingPath: [any CodingKey]
+    var currentIndex = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>, elements: [Int], codingPath: [any CodingKey]) {
+        self.bytes = bytes
+        self.elements = elements
+        self.codingPath = codingPath
+    }
+
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    /// The next element's offset and coding path.
+    private mutating func next() throws -> (Int, [any CodingKey]) {
+        let path = codingPath + [DynamicCodingKey(intValue: currentIndex)]
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(
+                Any.self, DecodingError.Context(codingPath: path, debugDescription: "the array has no more elements"))
+        }
+        defer { currentIndex += 1 }
+        return (elements[currentIndex], path)
+    }
+
+    private mutating func scalar() throws -> (JSONValue, ScalarReader) {
+        let (offset, path) = try next()
+        return (try leaf(bytes, offset), ScalarReader(path: path))
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, bytes[elements[currentIndex]] == UInt8(ascii: "n") else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode(_ type: Bool.Type) throws -> Bool { let (v, r) = try scalar(); return try r.bool(v) }
+    mutating func decode(_ type: String.Type) throws -> String { let (v, r) = try scalar(); return try r.string(v) }
+    mutating func decode(_ type: Double.Type) throws -> Double { let (v, r) = try scalar(); return try r.double(v) }
+    mutating func decode(_ type: Float.Type) throws -> Float { let (v, r) = try scalar(); return Float(try r.double(v)) }
+    mutating func decode(_ type: Int.Type) throws -> Int { let (v, r) = try scalar(); return try r.integer(v, type) }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { let (v, r) = try scalar(); return try r.integer(v, type) }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { let (v, r) = try scalar(); return try r.integer(v, type) }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { let (v, r) = try scalar(); return try r.integer(v, type) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { let (v, r) = try scalar(); return try r.integer(v, type) }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { let (v, r) = try scalar(); return try r.integer(v, type) }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { let (v, r) = try scalar(); return try r.integer(v, type) }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { let (v, r) = try scalar(); return try r.integer(v, type) }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { let (v, r) = try scalar(); return try r.integer(v, type) }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { let (v, r) = try scalar(); return try r.integer(v, type) }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let (offset, path) = try next()
+        return try T(from: TextDecoder(bytes: bytes, offset: offset, codingPath: path))
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        let (offset, path) = try next()
+        return try TextDecoder(bytes: bytes, offset: offset, codingPath: path).container(keyedBy: type)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        let (offset, path) = try next()
+        return try TextDecoder(bytes: bytes, offset: offset, codingPath: path).unkeyedContainer()
+    }
+
+    mutating func superDecoder() throws -> any Decoder {
+        let (offset, path) = try next()
+        return TextDecoder(bytes: bytes, offset: offset, codingPath: path)
+    }
+}
+
+private struct TextSingleContainer: SingleValueDecodingContainer {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let offset: Int
+    let codingPath: [any CodingKey]
+    private var reader: ScalarReader { ScalarReader(path: codingPath) }
+    private var value: JSONValue { get throws { try leaf(bytes, offset) } }
+
+    init(bytes: UnsafeBufferPointer<UInt8>, offset: Int, codingPath: [any CodingKey]) {
+        self.bytes = bytes
+        self.offset = offset
+        self.codingPath = codingPath
+    }
+
+    func decodeNil() -> Bool { bytes[offset] == UInt8(ascii: "n") }
+    func decode(_ type: Bool.Type) throws -> Bool { try reader.bool(value) }
+    func decode(_ type: String.Type) throws -> String { try reader.string(value) }
+    func decode(_ type: Double.Type) throws -> Double { try reader.double(value) }
+    func decode(_ type: Float.Type) throws -> Float { Float(try reader.double(value)) }
+    func decode(_ type: Int.Type) throws -> Int { try reader.integer(value, type) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try reader.integer(value, type) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try reader.integer(value, type) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try reader.integer(value, type) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try reader.integer(value, type) }
+    func decode(_ type: UInt.Type) throws -> UInt { try reader.integer(value, type) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try reader.integer(value, type) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try reader.integer(value, type) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try reader.integer(value, type) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try reader.integer(value, type) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try T(from: TextDecoder(bytes: bytes, offset: offset, codingPath: codingPath))
+    }
+}
