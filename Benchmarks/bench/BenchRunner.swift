@@ -14,7 +14,7 @@ struct BenchOptions {
 }
 
 /// Every scenario, in the order they run.
-let allBenchScenarios = ["echo-50", "echo-50-controller", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
+let allBenchScenarios = ["echo-50", "echo-50-controller", "echo-50-typed", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
                          "polling", "http", "churn"] + (ClusterBench.available ? ["cluster"] : [])
 
 /// Runs the scenarios against a server and reports.
@@ -34,6 +34,7 @@ struct BenchRunner {
             case "echo-50": return try await echo(clients: 50)
             case "echo-500": return try await echo(clients: 500)
             case "echo-50-controller": return try await echo(clients: 50, namespace: "/ctl")
+            case "echo-50-typed": return try await echo(clients: 50, namespace: "/typed")
             case "fanout-steady": return try await fanout(capacity: false)
             case "fanout-capacity": return try await fanout(capacity: true)
             case "connect": return try await connect()
@@ -57,7 +58,11 @@ struct BenchRunner {
         let reps = await measurer.measure(load)
         load.stop()
         for socket in sockets { socket.close() }
-        let served = namespace == "/" ? "" : ", a @SocketNamespace controller at \(namespace)"
+        let served = switch namespace {
+        case "/": ""
+        case "/typed": ", a typed parameter at /typed"
+        default: ", a @SocketNamespace controller at \(namespace)"
+        }
         return ScenarioResult(name: "echo-\(clients) (window 8\(served))", unit: "acks/s", reps: reps)
     }
 

@@ -35,6 +35,8 @@ enum BenchServer {
             return [true]
         }
         sio.register(BenchController.self, namespace: "/ctl")
+        // A typed parameter, read from the event's text, and a typed ack.
+        sio.of("/typed").on("echo") { (_: Socket, message: EchoMessage) -> EchoMessage in message }
         sio.attach(to: app)
         return app
     }
@@ -61,6 +63,12 @@ enum BenchServer {
         let server = try Server(app: app, options: options)
         try await server.run()
     }
+}
+
+/// The echo's argument as a typed parameter (`/typed`).
+struct EchoMessage: Codable, EventArgument, JSONConvertible {
+    let n: Int
+    let s: String
 }
 
 /// `/ctl`: the bench events served by a controller instance per socket.

@@ -48,6 +48,21 @@ public struct Request: Sendable {
         self.context = RequestContext()
     }
 
+    /// A request with every field given (``StoredRequest`` rebuilds requests so).
+    init(method: String, path: String, scriptName: String, rawQuery: String, headers: HTTPHeaders, body: [UInt8],
+         remoteAddress: String?, parameters: PathParameters, minorVersion: Int, context: RequestContext) {
+        self.method = method
+        self.path = path
+        self.scriptName = scriptName
+        self.rawQuery = rawQuery
+        self.headers = headers
+        self.body = body
+        self.remoteAddress = remoteAddress
+        self.parameters = parameters
+        self.minorVersion = minorVersion
+        self.context = context
+    }
+
     static func split(target: String) -> (String, String) {
         var target = Substring(target)
         if let hash = target.firstIndex(of: "#") { target = target[..<hash] }

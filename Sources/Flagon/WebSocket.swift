@@ -29,8 +29,11 @@ public enum WebSocketMessage: Sendable, Equatable {
 public final class WebSocket: TCPStreamHandler {
     // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
     // they skip Swift's dynamic exclusivity check.
-    /// The handshake request.
-    public let request: Request
+    /// The handshake request, kept compactly for the connection's life.
+    public let storedRequest: StoredRequest
+    /// The handshake request (rebuilt from ``storedRequest`` on each read: keep a copy to
+    /// read it often).
+    public var request: Request { storedRequest.request }
     /// Receives the messages, the close and the writable notifications: the one way they
     /// are delivered. The closures below are a convenience that installs a handler holding them.
     @exclusivity(unchecked) public var handler: (any WebSocketHandler)?
@@ -88,7 +91,7 @@ public final class WebSocket: TCPStreamHandler {
     }
 
     init(connection: UpgradedConnection, maxMessageBytes: Int, deflate: NegotiatedDeflate?) {
-        request = connection.request
+        storedRequest = StoredRequest(connection.request)
         stream = connection.stream
         parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
         parser.acceptsCompressed = deflate != nil

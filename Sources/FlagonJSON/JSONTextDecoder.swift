@@ -11,6 +11,9 @@ extension JSONReader {
     /// ```
     public mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         parser.skipWhitespace()
+        guard parser.index < parser.bytes.count else {
+            throw DecodingError.valueNotFound(T.self, DecodingError.Context(codingPath: [], debugDescription: "no value left to read"))
+        }
         let value = try T(from: TextDecoder(bytes: parser.bytes, offset: parser.index, codingPath: []))
         try parser.skipValue()
         return value

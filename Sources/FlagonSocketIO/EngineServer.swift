@@ -115,7 +115,7 @@ public final class EngineServer: HTTPHandler {
         }
         switch transport {
         case .polling:
-            let session = EngineSession(server: self, request: request, transport: .polling)
+            let session = EngineSession(server: self, request: StoredRequest(request), transport: .polling)
             session.address = address
             register(session)
             var response = Response(status: 200, headers: ["Content-Type": "text/plain; charset=UTF-8"],
@@ -130,7 +130,7 @@ public final class EngineServer: HTTPHandler {
             do {
                 return try WebSocket.upgrade(request, maxMessageBytes: options.maxPayload, extraHeaders: extra,
                                              compression: options.perMessageDeflate) { [self] ws in
-                    let session = EngineSession(server: self, request: request, transport: .websocket, id: id)
+                    let session = EngineSession(server: self, request: ws.storedRequest, transport: .websocket, id: id)
                     session.address = address
                     self.register(session)
                     session.attach(ws)

@@ -12,8 +12,11 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     // they skip Swift's dynamic exclusivity check.
     /// The session id (160 random bits, URL-safe Base64).
     public let id: String
-    /// The handshake request.
-    public let request: Request
+    /// The handshake request, kept compactly for the session's life (shared with its
+    /// WebSocket when the session began on one).
+    public let storedRequest: StoredRequest
+    /// The handshake request (rebuilt on each read: keep a copy to read it often).
+    public var request: Request { storedRequest.request }
     /// The transport in use.
     @exclusivity(unchecked) public private(set) var transport: EngineTransport
     /// Receives the messages and the close: the one way they are delivered. ``onMessage``
@@ -61,10 +64,10 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     private var probe: WebSocket?
     private var upgrade = EngineUpgrade()
 
-    init(server: EngineServer, request: Request, transport: EngineTransport, id: String = EngineSession.makeID()) {
+    init(server: EngineServer, request: StoredRequest, transport: EngineTransport, id: String = EngineSession.makeID()) {
         self.id = id
         self.server = server
-        self.request = request
+        self.storedRequest = request
         self.transport = transport
         let options = server.options
         heartbeat = EngineHeartbeat(pingInterval: options.pingInterval, pingTimeout: options.pingTimeout,

@@ -15,9 +15,16 @@ public struct SocketIODecoder: Sendable {
     public var maxAckID: Int
     /// `true` when decoding what a server sends (a client's view): CONNECT_ERROR is then valid.
     public var decodesServerPackets: Bool
-    private var pending: SocketIOPacket?
-    private var expected = 0
-    private var attachments: [[UInt8]] = []
+    /// A binary packet waiting for its attachments: what it awaits.
+    private struct Awaited: Sendable {
+        var packet: SocketIOPacket
+        let expected: Int
+        var attachments: [[UInt8]]
+    }
+
+    /// The binary packet waiting, if any (at most one element: an empty array keeps an
+    /// idle decoder small).
+    private var awaited: [Awaited] = []
 
     /// Creates a decoder with limits.
     public init(maxAttachments: Int = 10, maxAckID: Int = 9_007_199_254_740_991, decodesServerPackets: Bool = false) {
@@ -27,7 +34,7 @@ public struct SocketIODecoder: Sendable {
     }
 
     /// `true` while a binary packet waits for attachments.
-    public var isAwaitingAttachments: Bool { pending != nil }
+    public var isAwaitingAttachments: Bool { !awaited.isEmpty }
 
     /// Takes a text message; returns the packet, or `nil` while attachments are awaited.
     public mutating func receive(text: [UInt8]) throws(SocketIOProtocolError) -> SocketIOPacket? {
@@ -37,25 +44,25 @@ public struct SocketIODecoder: Sendable {
     /// Takes a text message given as a slice (no copy); returns the packet, or `nil` while
     /// attachments are awaited.
     public mutating func receive(text: ArraySlice<UInt8>) throws(SocketIOProtocolError) -> SocketIOPacket? {
-        if pending != nil { throw .invalidPayload("text packet while binary attachments are awaited") }
+        if !awaited.isEmpty { throw .invalidPayload("text packet while binary attachments are awaited") }
         let (packet, count) = try Self.parse(text, maxAttachments: maxAttachments, maxAckID: maxAckID, fromServer: decodesServerPackets)
         if count == 0 { return packet }
-        pending = packet
-        expected = count
-        attachments = []
+        var attachments: [[UInt8]] = []
         attachments.reserveCapacity(count)
+        awaited = [Awaited(packet: packet, expected: count, attachments: attachments)]
         return nil
     }
 
     /// Takes a binary message (an attachment).
     public mutating func receive(binary: [UInt8]) throws(SocketIOProtocolError) -> SocketIOPacket? {
-        guard var packet = pending else { throw .unexpectedBinary }
-        attachments.append(binary)
-        guard attachments.count == expected else { return nil }
-        pending = nil
+        guard !awaited.isEmpty else { throw .unexpectedBinary }
+        awaited[0].attachments.append(binary)
+        guard awaited[0].attachments.count == awaited[0].expected else { return nil }
+        var packet = awaited[0].packet
+        let attachments = awaited[0].attachments
+        awaited = []
         var used = [Bool](repeating: false, count: attachments.count)
         if let data = packet.data { packet.data = try Self.fill(data, attachments, &used) }
-        attachments = []
         // An attachment the data never refers to could not be written back: refuse it.
         if used.contains(false) { throw .invalidPlaceholder }
         return packet
