@@ -156,24 +156,32 @@ private struct TextKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         return offset
     }
 
-    private func value(_ key: Key) throws -> JSONValue { try leaf(bytes, offset(key)) }
-    private func reader(_ key: Key) -> ScalarReader { ScalarReader(path: codingPath + [key]) }
+    /// Converts the scalar of `key`; the coding path is built only for an error.
+    private func scalar<T>(_ key: Key, _ convert: (ScalarReader, JSONValue) throws -> T) throws -> T {
+        let value = try leaf(bytes, offset(key))
+        do {
+            return try convert(ScalarReader(path: []), value)
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw DecodingError.typeMismatch(
+                type, DecodingError.Context(codingPath: codingPath + [key], debugDescription: context.debugDescription))
+        }
+    }
 
     func decodeNil(forKey key: Key) throws -> Bool { find(key.stringValue).map { bytes[$0] == UInt8(ascii: "n") } ?? true }
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try reader(key).bool(value(key)) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try reader(key).string(value(key)) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try reader(key).double(value(key)) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try reader(key).double(value(key))) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try reader(key).integer(value(key), type) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try reader(key).integer(value(key), type) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try reader(key).integer(value(key), type) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try reader(key).integer(value(key), type) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try reader(key).integer(value(key), type) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try reader(key).integer(value(key), type) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try reader(key).integer(value(key), type) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try reader(key).integer(value(key), type) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try reader(key).integer(value(key), type) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try reader(key).integer(value(key), type) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try scalar(key) { try $0.bool($1) } }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try scalar(key) { try $0.string($1) } }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try scalar(key) { try $0.double($1) } }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try scalar(key) { try $0.double($1) }) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try scalar(key) { try $0.integer($1, type) } }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try scalar(key) { try $0.integer($1, type) } }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try scalar(key) { try $0.integer($1, type) } }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try scalar(key) { try $0.integer($1, type) } }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try scalar(key) { try $0.integer($1, type) } }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try scalar(key) { try $0.integer($1, type) } }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try scalar(key) { try $0.integer($1, type) } }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try scalar(key) { try $0.integer($1, type) } }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try scalar(key) { try $0.integer($1, type) } }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try scalar(key) { try $0.integer($1, type) } }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try T(from: TextDecoder(bytes: bytes, offset: offset(key), codingPath: codingPath + [key]))
     }
@@ -211,20 +219,27 @@ private struct TextUnkeyedContainer: UnkeyedDecodingContainer {
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
 
-    /// The next element's offset and coding path.
-    private mutating func next() throws -> (Int, [any CodingKey]) {
-        let path = codingPath + [DynamicCodingKey(intValue: currentIndex)]
+    /// The coding path of element `index`.
+    private func path(_ index: Int) -> [any CodingKey] { codingPath + [DynamicCodingKey(intValue: index)] }
+
+    /// The next element's offset (its coding path is built only when needed).
+    private mutating func next() throws -> Int {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(
-                Any.self, DecodingError.Context(codingPath: path, debugDescription: "the array has no more elements"))
+                Any.self, DecodingError.Context(codingPath: path(currentIndex), debugDescription: "the array has no more elements"))
         }
         defer { currentIndex += 1 }
-        return (elements[currentIndex], path)
+        return elements[currentIndex]
     }
 
-    private mutating func scalar() throws -> (JSONValue, ScalarReader) {
-        let (offset, path) = try next()
-        return (try leaf(bytes, offset), ScalarReader(path: path))
+    /// Converts the next scalar, giving an error the element's coding path.
+    private mutating func convert<T>(_ body: (ScalarReader, JSONValue) throws -> T) throws -> T {
+        let value = try leaf(bytes, next())
+        do {
+            return try body(ScalarReader(path: []), value)
+        } catch let DecodingError.typeMismatch(type, context) {
+            throw DecodingError.typeMismatch(type, DecodingError.Context(codingPath: path(currentIndex - 1), debugDescription: context.debugDescription))
+        }
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -233,38 +248,33 @@ private struct TextUnkeyedContainer: UnkeyedDecodingContainer {
         return true
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { let (v, r) = try scalar(); return try r.bool(v) }
-    mutating func decode(_ type: String.Type) throws -> String { let (v, r) = try scalar(); return try r.string(v) }
-    mutating func decode(_ type: Double.Type) throws -> Double { let (v, r) = try scalar(); return try r.double(v) }
-    mutating func decode(_ type: Float.Type) throws -> Float { let (v, r) = try scalar(); return Float(try r.double(v)) }
-    mutating func decode(_ type: Int.Type) throws -> Int { let (v, r) = try scalar(); return try r.integer(v, type) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { let (v, r) = try scalar(); return try r.integer(v, type) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { let (v, r) = try scalar(); return try r.integer(v, type) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { let (v, r) = try scalar(); return try r.integer(v, type) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { let (v, r) = try scalar(); return try r.integer(v, type) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { let (v, r) = try scalar(); return try r.integer(v, type) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { let (v, r) = try scalar(); return try r.integer(v, type) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { let (v, r) = try scalar(); return try r.integer(v, type) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { let (v, r) = try scalar(); return try r.integer(v, type) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { let (v, r) = try scalar(); return try r.integer(v, type) }
-    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let (offset, path) = try next()
-        return try T(from: TextDecoder(bytes: bytes, offset: offset, codingPath: path))
-    }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try convert { try $0.bool($1) } }
+    mutating func decode(_ type: String.Type) throws -> String { try convert { try $0.string($1) } }
+    mutating func decode(_ type: Double.Type) throws -> Double { try convert { try $0.double($1) } }
+    mutating func decode(_ type: Float.Type) throws -> Float { Float(try convert { try $0.double($1) }) }
+    mutating func decode(_ type: Int.Type) throws -> Int { try convert { try $0.integer($1, type) } }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try convert { try $0.integer($1, type) } }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try convert { try $0.integer($1, type) } }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try convert { try $0.integer($1, type) } }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try convert { try $0.integer($1, type) } }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try convert { try $0.integer($1, type) } }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try convert { try $0.integer($1, type) } }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try convert { try $0.integer($1, type) } }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try convert { try $0.integer($1, type) } }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try convert { try $0.integer($1, type) } }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: nextDecoder()) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        let (offset, path) = try next()
-        return try TextDecoder(bytes: bytes, offset: offset, codingPath: path).container(keyedBy: type)
+        try nextDecoder().container(keyedBy: type)
     }
 
-    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        let (offset, path) = try next()
-        return try TextDecoder(bytes: bytes, offset: offset, codingPath: path).unkeyedContainer()
-    }
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try nextDecoder().unkeyedContainer() }
 
-    mutating func superDecoder() throws -> any Decoder {
-        let (offset, path) = try next()
-        return TextDecoder(bytes: bytes, offset: offset, codingPath: path)
+    mutating func superDecoder() throws -> any Decoder { try nextDecoder() }
+
+    private mutating func nextDecoder() throws -> TextDecoder {
+        let offset = try next()
+        return TextDecoder(bytes: bytes, offset: offset, codingPath: path(currentIndex - 1))
     }
 }
 

@@ -1,27 +1,42 @@
 import FlagonLoop
 
-/// The sockets of one connection, at most one per namespace: a short array searched by
-/// namespace name. A client uses one or a few namespaces; a dictionary would cost more to
-/// keep per idle connection and to hash per message.
+/// The sockets of one connection, at most one per namespace: the first kept inline (most
+/// clients use one namespace, and then nothing is allocated), the others in a short array
+/// searched by namespace name. A dictionary would cost more to keep per idle connection and
+/// to hash per message.
 @LoopActor
 struct ConnectionSockets {
-    private var items: ContiguousArray<Socket> = []
+    private var first: Socket?
+    private var others: ContiguousArray<Socket> = []
 
     /// The socket of the namespace named `name`.
     subscript(name: String) -> Socket? {
         get {
-            for socket in items where socket.namespace.name == name { return socket }
+            if let first, first.namespace.name == name { return first }
+            for socket in others where socket.namespace.name == name { return socket }
             return nil
         }
         set {
-            items.removeAll { $0.namespace.name == name }
-            if let newValue { items.append(newValue) }
+            if let current = first, current.namespace.name == name {
+                // The next oldest moves up: `all` keeps the order of joining.
+                first = others.isEmpty ? nil : others.removeFirst()
+            } else {
+                others.removeAll { $0.namespace.name == name }
+            }
+            guard let newValue else { return }
+            if first == nil { first = newValue } else { others.append(newValue) }
         }
     }
 
     /// Every socket.
-    var all: ContiguousArray<Socket> { items }
+    var all: ContiguousArray<Socket> {
+        guard let first else { return others }
+        return [first] + others
+    }
 
     /// Forgets every socket.
-    mutating func removeAll() { items = [] }
+    mutating func removeAll() {
+        first = nil
+        others = []
+    }
 }
