@@ -3,7 +3,8 @@ import FlagonHTTP
 /// A request kept for as long as a connection lives (a WebSocket's or a Socket.IO
 /// session's handshake): every field in one buffer of exactly its size, plus the shared
 /// ``RequestContext``. A kept ``Request`` holds an array of header fields and a heap
-/// string for each long name, value or query; this holds one block.
+/// string for each long name, value or query; this holds one block, in which common
+/// header names and values take one byte each.
 ///
 /// ``request`` rebuilds the request on each read (copy it to read it often); every
 /// rebuilt request shares the original's context, so state stored there stays.
@@ -23,22 +24,32 @@ public struct StoredRequest: Sendable {
         var strings = [request.method, request.path, request.scriptName, request.rawQuery, request.remoteAddress ?? ""]
         let parameters = request.parameters.values.sorted { $0.key < $1.key }
         for (name, value) in parameters { strings += [name, value] }
+        let firstHeader = strings.count
         for (name, value) in request.headers { strings += [name, value] }
         let counts = [request.remoteAddress == nil ? 0 : 1, request.minorVersion, parameters.count, request.headers.count, request.body.count]
         var size = request.body.count
         for count in counts { size += Self.varintSize(count) }
-        for string in strings { size += Self.varintSize(string.utf8.count) + string.utf8.count }
+        // A common header name or value is written as 0 and its number in `common` (no
+        // name is empty; an empty value is written as its length, 0, and a byte 255).
+        let codes = strings.indices.map { $0 >= firstHeader ? Self.codes[strings[$0]] : nil }
+        for (string, code) in zip(strings, codes) {
+            size += code != nil || string.isEmpty ? 2 : Self.varintSize(string.utf8.count) + string.utf8.count
+        }
         bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, written in
             var writer = Writer(buffer: buffer)
             for count in counts { writer.varint(count) }
-            for string in strings {
-                writer.varint(string.utf8.count)
-                for byte in string.utf8 { writer.byte(byte) }
+            for (string, code) in zip(strings, codes) {
+                writer.varint(string.utf8.count == 0 || code != nil ? 0 : string.utf8.count)
+                if let code { writer.byte(code) } else if string.isEmpty { writer.byte(255) }
+                for byte in string.utf8 where code == nil { writer.byte(byte) }
             }
             for byte in request.body { writer.byte(byte) }
             written = writer.offset
         }
     }
+
+    /// Bytes held.
+    var byteCount: Int { bytes.count }
 
     /// The request, rebuilt.
     public var request: Request {
@@ -65,6 +76,27 @@ public struct StoredRequest: Sendable {
                        remoteAddress: hasAddress ? address : nil, parameters: parameters, minorVersion: minorVersion,
                        context: context)
     }
+
+    /// Header names and values most handshakes carry (string literals: rebuilding them
+    /// allocates nothing).
+    fileprivate static let common: [String] = [
+        "Host", "host", "Connection", "connection", "Upgrade", "upgrade", "User-Agent", "user-agent",
+        "Accept", "accept", "Accept-Encoding", "accept-encoding", "Accept-Language", "accept-language",
+        "Cache-Control", "cache-control", "Pragma", "pragma", "Origin", "origin", "Cookie", "cookie",
+        "Referer", "referer", "Authorization", "authorization", "Content-Type", "content-type",
+        "Content-Length", "content-length", "X-Forwarded-For", "x-forwarded-for", "X-Forwarded-Proto",
+        "x-forwarded-proto", "X-Real-IP", "x-real-ip",
+        "Sec-WebSocket-Key", "sec-websocket-key", "Sec-WebSocket-Version", "sec-websocket-version",
+        "Sec-WebSocket-Extensions", "sec-websocket-extensions", "Sec-WebSocket-Protocol", "sec-websocket-protocol",
+        "Sec-Fetch-Dest", "sec-fetch-dest", "Sec-Fetch-Mode", "sec-fetch-mode", "Sec-Fetch-Site", "sec-fetch-site",
+        "websocket", "Upgrade", "keep-alive", "Keep-Alive", "keep-alive, Upgrade", "13", "no-cache", "*/*",
+        "gzip, deflate", "gzip, deflate, br", "gzip, deflate, br, zstd", "permessage-deflate; client_max_window_bits",
+    ]
+    private static let codes: [String: UInt8] = {
+        var codes: [String: UInt8] = [:]
+        for (index, string) in common.enumerated() where codes[string] == nil { codes[string] = UInt8(index) }
+        return codes
+    }()
 
     private static func varintSize(_ value: Int) -> Int {
         var value = UInt(value), size = 1
@@ -112,6 +144,11 @@ public struct StoredRequest: Sendable {
 
         mutating func string() -> String {
             let count = varint()
+            if count == 0 {
+                let code = Int(bytes[offset])
+                offset += 1
+                return code < StoredRequest.common.count ? StoredRequest.common[code] : ""
+            }
             defer { offset += count }
             return String(decoding: bytes[offset..<offset + count], as: UTF8.self)
         }

@@ -47,7 +47,10 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     /// `true` until the session ends.
     public var isOpen: Bool { state.isOpen }
     /// The client's IP address, as the per-address limits count it.
-    var address: String?
+    var address: String? {
+        get { side?.address }
+        set { if newValue != nil || side != nil { sideState.address = newValue } }
+    }
 
     private let server: EngineServer
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
@@ -55,14 +58,57 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     /// The session's place in the server's ``DeadlineQueue``: one deadline, the earliest of
     /// the heartbeat's, the upgrade probe's and the closing flush's.
     public var deadlineSlot = -1
-    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
-    @exclusivity(unchecked) private var outbox = EngineOutbox()
-    private var pendingPoll: PendingPoll?
-    private var pollFlushScheduled = false
     @exclusivity(unchecked) private(set) var webSocket: WebSocket?
-    /// The WebSocket of an upgrade in progress, and where the upgrade stands.
-    private var probe: WebSocket?
-    private var upgrade = EngineUpgrade()
+
+    /// What a session on a writable WebSocket never uses (the polling queue and poll, the
+    /// upgrade, messages held for a busy socket, the address): kept out of line, allocated
+    /// on first use, so that an idle WebSocket session stays small.
+    private final class SideState {
+        // Loop-confined and mutated in place per message: no dynamic exclusivity check.
+        @exclusivity(unchecked) var outbox = EngineOutbox()
+        var pendingPoll: PendingPoll?
+        var pollFlushScheduled = false
+        /// The WebSocket of an upgrade in progress, and where the upgrade stands.
+        var probe: WebSocket?
+        var upgrade = EngineUpgrade()
+        @exclusivity(unchecked) var held: [HeldMessage] = []
+        @exclusivity(unchecked) var heldHead = 0
+        @exclusivity(unchecked) var heldBytes = 0
+        var address: String?
+    }
+
+    @exclusivity(unchecked) private var side: SideState?
+
+    /// `true` once the side state exists (never, for a WebSocket session that was not held up).
+    var hasSideState: Bool { side != nil }
+
+    private var sideState: SideState {
+        if let side { return side }
+        let state = SideState()
+        side = state
+        return state
+    }
+
+    private var outbox: EngineOutbox {
+        _read { if let side { yield side.outbox } else { yield EngineOutbox() } }
+        _modify { yield &sideState.outbox }
+    }
+    private var pendingPoll: PendingPoll? {
+        get { side?.pendingPoll }
+        set { if newValue != nil || side != nil { sideState.pendingPoll = newValue } }
+    }
+    private var pollFlushScheduled: Bool {
+        get { side?.pollFlushScheduled ?? false }
+        set { if newValue || side != nil { sideState.pollFlushScheduled = newValue } }
+    }
+    private var probe: WebSocket? {
+        get { side?.probe }
+        set { if newValue != nil || side != nil { sideState.probe = newValue } }
+    }
+    private var upgrade: EngineUpgrade {
+        _read { if let side { yield side.upgrade } else { yield EngineUpgrade() } }
+        _modify { yield &sideState.upgrade }
+    }
 
     init(server: EngineServer, request: StoredRequest, transport: EngineTransport, id: String = EngineSession.makeID()) {
         self.id = id
@@ -104,7 +150,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     public func deadlineReached() {
         let now = EventLoop.shared.nowMilliseconds
         if case .close(let reason) = state.tick(now: now) { return close(reason: reason) }
-        if upgrade.tick(now: now) == .abandon { abandonProbe() }
+        if side != nil, upgrade.tick(now: now) == .abandon { abandonProbe() }
         guard isOpen else { return }
         switch heartbeat.tick(now: now) {
         case .none: break
@@ -261,10 +307,18 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         var size: Int { frames.count - offset }
     }
 
-    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
-    @exclusivity(unchecked) private var held: [HeldMessage] = []
-    @exclusivity(unchecked) private var heldHead = 0
-    @exclusivity(unchecked) private var heldBytes = 0
+    private var held: [HeldMessage] {
+        _read { if let side { yield side.held } else { yield [] } }
+        _modify { yield &sideState.held }
+    }
+    private var heldHead: Int {
+        get { side?.heldHead ?? 0 }
+        set { if newValue != 0 || side != nil { sideState.heldHead = newValue } }
+    }
+    private var heldBytes: Int {
+        get { side?.heldBytes ?? 0 }
+        set { if newValue != 0 || side != nil { sideState.heldBytes = newValue } }
+    }
     /// Messages held and not yet written.
     private var heldCount: Int { held.count - heldHead }
 
@@ -285,8 +339,10 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
             webSocket.send(frames: message.frames, from: message.offset)
         }
         if heldCount == 0 {
-            held = []
-            heldHead = 0
+            if side != nil {
+                held = []
+                heldHead = 0
+            }
         } else if heldHead > 256 {
             held.removeFirst(heldHead)
             heldHead = 0
@@ -544,8 +600,10 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
             upgrade.probeClosed()
         }
         if pendingPoll != nil { answerPoll([EnginePacket(pollAnswer)]) }
-        held = []
-        heldBytes = 0
+        if side != nil {
+            held = []
+            heldBytes = 0
+        }
         if let webSocket {
             webSocket.handler = nil
             if reason == .parseError {

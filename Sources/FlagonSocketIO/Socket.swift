@@ -23,14 +23,20 @@ public final class Socket {
     public internal(set) var id: String
     /// The private id that lets this client recover the socket after losing its connection
     /// (``ConnectionStateRecovery``); `nil` when recovery is off.
-    public internal(set) var pid: String?
+    public internal(set) var pid: String? {
+        get { rare?.pid }
+        set { if newValue != nil || rare != nil { rareState.pid = newValue } }
+    }
     /// `true` when the socket was recovered: same id, rooms and ``data`` as before the client
     /// lost its connection, and the broadcasts it missed were sent after the CONNECT reply.
-    public internal(set) var recovered = false
+    public internal(set) var recovered: Bool {
+        get { rare?.recovered ?? false }
+        set { if newValue || rare != nil { rareState.recovered = newValue } }
+    }
     /// The namespace.
     public let namespace: Namespace
     /// The auth payload the client sent with CONNECT.
-    public let auth: JSONValue?
+    public var auth: JSONValue? { rare?.auth }
     /// Per-socket session values (python-socketio's `session()`). With `manageSession`
     /// (the default) they start as a copy of the HTTP session of the handshake.
     public var session = JSONObject()
@@ -45,15 +51,24 @@ public final class Socket {
     @exclusivity(unchecked) public internal(set) var controller: NamespaceControllerBase?
     /// Events to this client dropped because it read too slowly (see ``SlowConsumerPolicy``)
     /// or because they were volatile and the transport was busy.
-    public private(set) var droppedMessages = 0
+    public private(set) var droppedMessages: Int {
+        get { rare?.droppedMessages ?? 0 }
+        set { rareState.droppedMessages = newValue }
+    }
     /// The socket's rate-limit buckets, when a limit applies to its namespace.
     @exclusivity(unchecked) var limiter: EventRateLimiter?
     /// The server-side HTTP session shared with this socket when `manageSession` is off.
-    @exclusivity(unchecked) var sharedSessionID: String?
+    var sharedSessionID: String? {
+        get { rare?.sharedSessionID }
+        set { if newValue != nil || rare != nil { rareState.sharedSessionID = newValue } }
+    }
     /// `true` while connected.
     @exclusivity(unchecked) public private(set) var isConnected = false
     /// The reason the socket left, once it has.
-    public private(set) var disconnectReason: DisconnectReason?
+    public private(set) var disconnectReason: DisconnectReason? {
+        get { rare?.disconnectReason }
+        set { rareState.disconnectReason = newValue }
+    }
 
     let connection: SocketIOConnection
     private var nextAckID = 0
@@ -64,6 +79,29 @@ public final class Socket {
     private var buffered: [(OutboundMessage, SocketIOPacket)] = []
     private var ownedTasks: [Task<Void, Never>] = []
 
+    /// What most sockets never set, kept out of line so that an idle socket stays small:
+    /// allocated on the first write.
+    private final class RareState {
+        var pid: String?
+        var recovered = false
+        var auth: JSONValue?
+        var sharedSessionID: String?
+        var disconnectReason: DisconnectReason?
+        var droppedMessages = 0
+    }
+
+    @exclusivity(unchecked) private var rare: RareState?
+
+    /// `true` once the out-of-line state exists.
+    var hasRareState: Bool { rare != nil }
+
+    private var rareState: RareState {
+        if let rare { return rare }
+        let state = RareState()
+        rare = state
+        return state
+    }
+
     private struct PendingAck {
         let callback: @LoopActor (Result<[JSONValue], AckError>) -> Void
         let deadline: UInt64?
@@ -73,8 +111,8 @@ public final class Socket {
         self.id = EngineSession.makeID()
         self.namespace = namespace
         self.connection = connection
-        self.auth = auth
         self.issued = WallClock.milliseconds
+        if let auth { rareState.auth = auth }
     }
 
     /// The handshake as socket.io describes it to other servers (`socket.handshake` there).
