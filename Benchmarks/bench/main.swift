@@ -8,7 +8,8 @@
 //                                          long run against the conformance server (release build)
 //   `swift run bench` builds the release product and runs it (--debug-build keeps the debug binary)
 //   options: --scenario NAME (repeatable), --duration SECONDS, --reps N, --json PATH,
-//            --url http://127.0.0.1:PORT (measure another server), --server-pid PID, --no-pin
+//            --url http://127.0.0.1:PORT (measure another server), --server-pid PID, --no-pin,
+//            --idle-warmup N (connections opened and closed before an idle baseline; default 250)
 import FlagonLoop
 import FlagonRedisAdapter
 import Foundation
@@ -72,6 +73,7 @@ while index < arguments.count {
     case "--url": options.url = value; index += 1
     case "--server-pid": options.serverPID = Int32(value); index += 1
     case "--no-pin": options.pin = false
+    case "--idle-warmup": options.idleWarmup = Int(value) ?? options.idleWarmup; index += 1
     default:
         print("unknown argument \(argument)")
         exit(2)

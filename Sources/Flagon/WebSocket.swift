@@ -64,21 +64,22 @@ public final class WebSocket: TCPStreamHandler {
         handler = closures
         return closures
     }
-    /// `true` until a close frame was sent or received, or the connection was cut.
-    @exclusivity(unchecked) public private(set) var isOpen = true
     /// Bytes that may wait for a slow client; past this the connection is dropped with
     /// close code 1008 (default 16 MiB).
     @exclusivity(unchecked) public var maxBufferedBytes = 16 * 1024 * 1024
 
     let stream: TCPStream
-    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
-    @exclusivity(unchecked) private var parser: WebSocketFrameParser
-    private var closeNotified = false
-    private var closeSent = false
     private var closeTimer: LoopTimer?
     /// permessage-deflate, when the handshake agreed to it.
     @exclusivity(unchecked) var deflate: NegotiatedDeflate?
-    private let maxMessageBytes: Int
+    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
+    // (The flags follow the parser: they fill the end of its last word.)
+    @exclusivity(unchecked) private var parser: WebSocketFrameParser
+    /// `true` until a close frame was sent or received, or the connection was cut.
+    @exclusivity(unchecked) public private(set) var isOpen = true
+    private var closeNotified = false
+    private var closeSent = false
+    private var maxMessageBytes: Int { parser.maxMessageBytes }
 
     /// `true` when permessage-deflate was negotiated.
     public var isCompressing: Bool { deflate != nil }
@@ -96,7 +97,6 @@ public final class WebSocket: TCPStreamHandler {
         parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
         parser.acceptsCompressed = deflate != nil
         self.deflate = deflate
-        self.maxMessageBytes = maxMessageBytes
         // The stream keeps the WebSocket (its handler) alive until it closes.
         stream.handler = self
         if !connection.initialBytes.isEmpty {

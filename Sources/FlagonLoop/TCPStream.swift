@@ -56,21 +56,22 @@ public final class TCPStream {
         handler = closures
         return closures
     }
-    private var lingering = false
 
     /// Queued bytes above which ``isWritable`` turns `false`.
     @exclusivity(unchecked) public var highWaterMark = 1 << 20
 
-    /// `true` once ``close()`` was called.
-    @exclusivity(unchecked) public private(set) var isClosed = false
-    private var closeError: UVError?
     @exclusivity(unchecked) private var outbox: [UInt8] = []
     private var inFlight: WriteRequest?
     @exclusivity(unchecked) private var inFlightBytes = 0
+    private var lingerTimer: LoopTimer?
+    private var closeError: UVError?
+    // The flags together, so that they share one word.
+    /// `true` once ``close()`` was called.
+    @exclusivity(unchecked) public private(set) var isClosed = false
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var wasAboveHighWater = false
+    private var lingering = false
     private var shutdownPending = false
-    private var lingerTimer: LoopTimer?
     private var reading = false
 
     init(group: HandleGroup?) {

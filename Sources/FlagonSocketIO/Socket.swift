@@ -45,6 +45,11 @@ public final class Socket {
     public var data: JSONValue = .null {
         didSet { if isConnected { server.instrumentation?.dataChanged(self) } }
     }
+    // The flags follow `data`: they fill the end of its last word.
+    /// `true` while connected.
+    @exclusivity(unchecked) public private(set) var isConnected = false
+    /// `true` from the CONNECT until the socket is accepted, refused or gone.
+    @exclusivity(unchecked) private(set) var connecting = true
     /// When the socket connected, in milliseconds since 1970.
     public let issued: Int
     /// The controller instance serving this socket, for class-based namespaces.
@@ -62,8 +67,6 @@ public final class Socket {
         get { rare?.sharedSessionID }
         set { if newValue != nil || rare != nil { rareState.sharedSessionID = newValue } }
     }
-    /// `true` while connected.
-    @exclusivity(unchecked) public private(set) var isConnected = false
     /// The reason the socket left, once it has.
     public private(set) var disconnectReason: DisconnectReason? {
         get { rare?.disconnectReason }
@@ -74,8 +77,6 @@ public final class Socket {
     private var nextAckID = 0
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var pendingAcks: [Int: PendingAck] = [:]
-    /// `true` from the CONNECT until the socket is accepted, refused or gone.
-    @exclusivity(unchecked) private(set) var connecting = true
     private var buffered: [(OutboundMessage, SocketIOPacket)] = []
     private var ownedTasks: [Task<Void, Never>] = []
 

@@ -11,11 +11,12 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     // they skip Swift's dynamic exclusivity check.
     let engine: EngineSession
     private let server: SocketIOServer
-    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
-    @exclusivity(unchecked) private var decoder: SocketIODecoder
     @exclusivity(unchecked) private var sockets = ConnectionSockets()
     /// The connect timeout's place in the engine's ``DeadlineQueue`` (until a namespace accepts).
     var deadlineSlot = -1
+    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
+    // (The flags follow the decoder: they fill the end of its last word.)
+    @exclusivity(unchecked) private var decoder: SocketIODecoder
     private var everConnected = false
     /// The server's parser is the msgpack one (read once: every message asks).
     let usesMessagePack: Bool

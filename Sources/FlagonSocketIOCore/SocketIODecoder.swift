@@ -13,8 +13,6 @@ public struct SocketIODecoder: Sendable {
     public var maxAttachments: Int
     /// Largest ack id accepted (default 2^53 - 1, JavaScript's safe integers).
     public var maxAckID: Int
-    /// `true` when decoding what a server sends (a client's view): CONNECT_ERROR is then valid.
-    public var decodesServerPackets: Bool
     /// A binary packet waiting for its attachments: what it awaits.
     private struct Awaited: Sendable {
         var packet: SocketIOPacket
@@ -25,6 +23,9 @@ public struct SocketIODecoder: Sendable {
     /// The binary packet waiting, if any (at most one element: an empty array keeps an
     /// idle decoder small).
     private var awaited: [Awaited] = []
+    /// `true` when decoding what a server sends (a client's view): CONNECT_ERROR is then valid.
+    /// (Last: what follows the decoder may share its word.)
+    public var decodesServerPackets: Bool
 
     /// Creates a decoder with limits.
     public init(maxAttachments: Int = 10, maxAckID: Int = 9_007_199_254_740_991, decodesServerPackets: Bool = false) {
