@@ -10,11 +10,33 @@ final class EventDispatcher {
     // they skip Swift's dynamic exclusivity check.
     // The namespace owns its dispatcher: it is alive whenever the dispatcher runs.
     unowned(unsafe) let namespace: Namespace
-    @exclusivity(unchecked) var handlers: [String: EventBody<Socket>] = [:]
+    @exclusivity(unchecked) var handlers: [String: EventBody<Socket>] = [:] {
+        didSet { lastLookup = nil }
+    }
+    @exclusivity(unchecked) var controllerBinding: ControllerBinding? {
+        didSet { lastLookup = nil }
+    }
+
+    /// The last event looked up and what handles it: most traffic repeats an event, and
+    /// comparing a name costs less than hashing it.
+    private struct Lookup {
+        let event: String
+        let handler: EventBody<Socket>?
+        let method: EventBody<NamespaceControllerBase>?
+    }
+    @exclusivity(unchecked) private var lastLookup: Lookup?
+
+    /// The closure handler and the controller method registered for `event`.
+    @inline(__always)
+    private func lookup(_ event: String) -> Lookup {
+        if let last = lastLookup, last.event == event { return last }
+        let found = Lookup(event: event, handler: handlers[event], method: controllerBinding?.entries[event])
+        lastLookup = found
+        return found
+    }
     var fallback: (@LoopActor (Socket, String, [JSONValue]) throws -> [JSONValue])?
     @exclusivity(unchecked) var incomingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
     var errorHandler: (@LoopActor (Socket, String, any Error) -> Void)?
-    @exclusivity(unchecked) var controllerBinding: ControllerBinding?
 
     init(namespace: Namespace) {
         self.namespace = namespace
@@ -41,7 +63,8 @@ final class EventDispatcher {
             for hook in incomingHooks { hook(socket, event, values) }
         }
         // The common case first: a synchronous closure handler, no ACL, no shared session.
-        if socket.controller == nil && socket.sharedSessionID == nil, case .sync(let body)? = handlers[event] {
+        let found = lookup(event)
+        if socket.controller == nil && socket.sharedSessionID == nil, case .sync(let body)? = found.handler {
             complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments in try body(socket, raw) }
             return
         }
@@ -51,8 +74,7 @@ final class EventDispatcher {
                 return
             }
             // A synchronous method of the controller, without a shared session: no task, no closure.
-            if socket.sharedSessionID == nil, handlers.isEmpty || handlers[event] == nil,
-               case .sync(let body)? = controllerBinding?.entries[event] {
+            if socket.sharedSessionID == nil, found.handler == nil, case .sync(let body)? = found.method {
                 complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments in try body(controller, raw) }
                 return
             }

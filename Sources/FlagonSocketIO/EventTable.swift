@@ -55,6 +55,12 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         }
     }
 
+    /// Registers a method that passes its arguments on as they came (``RawArguments`` in
+    /// and out): it runs without the generic decoding of the other forms.
+    public mutating func on(_ event: String, _ method: @escaping @LoopActor (Controller) -> (RawArguments) throws -> RawArguments) {
+        entries[event] = .sync { controller, raw in try method(controller)(raw) }
+    }
+
     /// Registers a method without a result (the ack, when asked for, has no arguments).
     @inlinable
     public mutating func on<each A: EventArgument>(
