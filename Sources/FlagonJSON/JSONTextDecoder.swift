@@ -21,7 +21,7 @@ extension JSONReader {
 }
 
 /// A decoder positioned at one value of the text.
-private struct TextDecoder: Decoder {
+struct TextDecoder: Decoder {
     let bytes: UnsafeBufferPointer<UInt8>
     let offset: Int
     let codingPath: [any CodingKey]
@@ -38,7 +38,7 @@ private struct TextDecoder: Decoder {
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
-        TextSingleContainer(bytes: bytes, offset: offset, codingPath: codingPath)
+        SingleValueContainer(value: try leaf(bytes, offset), codingPath: codingPath, text: (bytes, offset))
     }
 }
 
@@ -275,38 +275,5 @@ private struct TextUnkeyedContainer: UnkeyedDecodingContainer {
     private mutating func nextDecoder() throws -> TextDecoder {
         let offset = try next()
         return TextDecoder(bytes: bytes, offset: offset, codingPath: path(currentIndex - 1))
-    }
-}
-
-private struct TextSingleContainer: SingleValueDecodingContainer {
-    let bytes: UnsafeBufferPointer<UInt8>
-    let offset: Int
-    let codingPath: [any CodingKey]
-    private var reader: ScalarReader { ScalarReader(path: codingPath) }
-    private var value: JSONValue { get throws { try leaf(bytes, offset) } }
-
-    init(bytes: UnsafeBufferPointer<UInt8>, offset: Int, codingPath: [any CodingKey]) {
-        self.bytes = bytes
-        self.offset = offset
-        self.codingPath = codingPath
-    }
-
-    func decodeNil() -> Bool { bytes[offset] == UInt8(ascii: "n") }
-    func decode(_ type: Bool.Type) throws -> Bool { try reader.bool(value) }
-    func decode(_ type: String.Type) throws -> String { try reader.string(value) }
-    func decode(_ type: Double.Type) throws -> Double { try reader.double(value) }
-    func decode(_ type: Float.Type) throws -> Float { Float(try reader.double(value)) }
-    func decode(_ type: Int.Type) throws -> Int { try reader.integer(value, type) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try reader.integer(value, type) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try reader.integer(value, type) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try reader.integer(value, type) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try reader.integer(value, type) }
-    func decode(_ type: UInt.Type) throws -> UInt { try reader.integer(value, type) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try reader.integer(value, type) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try reader.integer(value, type) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try reader.integer(value, type) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try reader.integer(value, type) }
-    func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try T(from: TextDecoder(bytes: bytes, offset: offset, codingPath: codingPath))
     }
 }

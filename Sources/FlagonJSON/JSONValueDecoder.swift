@@ -49,7 +49,7 @@ struct ValueDecoder: Decoder {
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
-        SingleContainer(value: value, codingPath: codingPath)
+        SingleValueContainer(value: value, codingPath: codingPath)
     }
 }
 
@@ -220,14 +220,19 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     }
 }
 
-private struct SingleContainer: SingleValueDecodingContainer {
+/// One value. Shared with the text decoder: there `value` is the scalar (or an empty
+/// array or object standing for a container), and `text` is where the value is, so that
+/// a nested `Decodable` is read from the text.
+struct SingleValueContainer: SingleValueDecodingContainer {
     let value: JSONValue
     let codingPath: [any CodingKey]
+    let text: (bytes: UnsafeBufferPointer<UInt8>, offset: Int)?
     private var reader: ScalarReader { ScalarReader(path: codingPath) }
 
-    init(value: JSONValue, codingPath: [any CodingKey]) {
+    init(value: JSONValue, codingPath: [any CodingKey], text: (bytes: UnsafeBufferPointer<UInt8>, offset: Int)? = nil) {
         self.value = value
         self.codingPath = codingPath
+        self.text = text
     }
 
     func decodeNil() -> Bool { value == .null }
@@ -245,5 +250,8 @@ private struct SingleContainer: SingleValueDecodingContainer {
     func decode(_ type: UInt16.Type) throws -> UInt16 { try reader.integer(value, type) }
     func decode(_ type: UInt32.Type) throws -> UInt32 { try reader.integer(value, type) }
     func decode(_ type: UInt64.Type) throws -> UInt64 { try reader.integer(value, type) }
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try reader.decode(value, type) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        guard let text else { return try reader.decode(value, type) }
+        return try T(from: TextDecoder(bytes: text.bytes, offset: text.offset, codingPath: codingPath))
+    }
 }
