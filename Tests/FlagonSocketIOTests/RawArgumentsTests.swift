@@ -16,25 +16,6 @@ final class RawEchoController: NamespaceController {
 /// Handlers that take ``RawArguments`` get the client's JSON text unparsed: checked as
 /// strictly as a parse, acked byte for byte, parsed only when read.
 @Suite struct RawArgumentsTests {
-    @LoopActor private func start(_ configure: (SocketIOServer) -> Void) throws -> (Server, Int, SocketIOServer) {
-        let app = App()
-        var options = SocketIOOptions()
-        options.engine.pingInterval = 60_000
-        let sio = SocketIOServer(options: options)
-        configure(sio)
-        sio.attach(to: app)
-        let (server, port) = try Server.startOnLoopback(app)
-        return (server, port, sio)
-    }
-
-    @LoopActor private func connected(_ port: Int, namespace: String = "/") async throws -> WebSocketTestClient {
-        let ws = try await WebSocketTestClient.connect(port: port, path: "/socket.io/?EIO=4&transport=websocket")
-        _ = await ws.waitForText { $0.hasPrefix("0{") }
-        ws.send(text: namespace == "/" ? "40" : "40\(namespace),")
-        _ = await ws.waitForText { $0.hasPrefix("40") }
-        return ws
-    }
-
     @Test func theHeadOfATextEventIsReadWithoutParsing() throws {
         func scan(_ text: String) -> SocketIOEventHead? {
             Array(text.utf8).withUnsafeBufferPointer { SocketIOEventHead.scan($0) }
@@ -51,12 +32,12 @@ final class RawEchoController: NamespaceController {
 
     @Test @LoopActor func anEchoAcksTheArgumentsAsTheyWereWritten() async throws {
         var seen: [[JSONValue]] = []
-        let (server, port, sio) = try start { sio in
+        let (server, port, sio) = try startQuietServer { sio in
             sio.on("echo") { (_: Socket, args: RawArguments) -> RawArguments in args }
             sio.on("count") { (_: Socket, args: RawArguments) -> Int in args.values.count }
             sio.main.onAnyIncoming { _, _, args in seen.append(args) }
         }
-        let ws = try await connected(port)
+        let ws = try await connectedClient(port)
         // Spacing, key order, 1.50 and the escape would all change through a parse and a write.
         ws.send(text: #"421["echo", {"b":1,"a":2} , 1.50,"\u00e9",[ ]]"#)
         #expect(await ws.waitForText { $0.hasPrefix("431") } == #"431[ {"b":1,"a":2} , 1.50,"\u00e9",[ ]]"#)
@@ -71,12 +52,12 @@ final class RawEchoController: NamespaceController {
     }
 
     @Test @LoopActor func invalidJSONInAnUnparsedEventClosesOnlyThatConnection() async throws {
-        let (server, port, _) = try start { sio in sio.on("echo") { (_: Socket, args: RawArguments) -> RawArguments in args } }
-        let bystander = try await connected(port)
+        let (server, port, _) = try startQuietServer { sio in sio.on("echo") { (_: Socket, args: RawArguments) -> RawArguments in args } }
+        let bystander = try await connectedClient(port)
         let bad = [#"42["echo",{"a":1,}]"#, #"42["echo",01]"#, "42[\"echo\",\"\u{01}\"]", #"42["echo",1] x"#, #"42["echo",[[[["#]
         var clients: [WebSocketTestClient] = []
         for text in bad {
-            let ws = try await connected(port)
+            let ws = try await connectedClient(port)
             ws.send(text: text)
             clients.append(ws)
         }
@@ -91,8 +72,8 @@ final class RawEchoController: NamespaceController {
     }
 
     @Test @LoopActor func controllersKeepTheirAccessListAndRepliesOverPolling() async throws {
-        let (server, port, sio) = try start { sio in sio.register(RawEchoController.self, namespace: "/raw") }
-        let ws = try await connected(port, namespace: "/raw")
+        let (server, port, sio) = try startQuietServer { sio in sio.register(RawEchoController.self, namespace: "/raw") }
+        let ws = try await connectedClient(port, namespace: "/raw")
         ws.send(text: #"42/raw,1["echo",{"k":"v"}]"#)
         #expect(await ws.waitForText { $0.hasPrefix("43/raw,1") } == #"43/raw,1[{"k":"v"}]"#)
         ws.send(text: #"42/raw,2["secret",1]"#)

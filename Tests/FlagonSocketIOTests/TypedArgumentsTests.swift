@@ -37,26 +37,8 @@ final class TypedMoveController: NamespaceController {
 /// Typed parameters of a text event are read from the client's JSON text (no value tree);
 /// a binary event decodes from values. Both give the same results and the same errors.
 @Suite(.serialized) struct TypedArgumentsTests {
-    @LoopActor private func start(_ configure: (SocketIOServer) -> Void) throws -> (Server, Int) {
-        let app = App()
-        var options = SocketIOOptions()
-        options.engine.pingInterval = 60_000
-        let sio = SocketIOServer(options: options)
-        configure(sio)
-        sio.attach(to: app)
-        return try Server.startOnLoopback(app)
-    }
-
-    @LoopActor private func connected(_ port: Int, namespace: String) async throws -> WebSocketTestClient {
-        let ws = try await WebSocketTestClient.connect(port: port, path: "/socket.io/?EIO=4&transport=websocket")
-        _ = await ws.waitForText { $0.hasPrefix("0{") }
-        ws.send(text: "40\(namespace),")
-        _ = await ws.waitForText { $0.hasPrefix("40") }
-        return ws
-    }
-
     @Test @LoopActor func textAndBinaryEventsDecodeAlikeAndTextBuildsNoTree() async throws {
-        let (server, port) = try start { sio in
+        let (server, port, _) = try startQuietServer { sio in
             sio.of("/closure").on("move") { (_: Socket, move: TracedMove, note: String?, blob: [UInt8]?) -> String in
                 "\(move.x),\(move.y),\(note ?? "-"),\(blob?.count ?? -1)"
             }
@@ -64,7 +46,7 @@ final class TypedMoveController: NamespaceController {
         }
         for namespace in ["/closure", "/controller"] {
             TracedMove.decoders = []
-            let ws = try await connected(port, namespace: namespace)
+            let ws = try await connectedClient(port, namespace: namespace)
             let cases: [(send: [String], ack: String)] = [
                 ([#"42\#(namespace),1["move",{"y":2,"x":1}]"#], #"["1,2,-,-1"]"#),
                 ([#"42\#(namespace),2["move", {"x":3,"y":4,"extra":[1,{"x":0}]} ,"hi",null]"#], #"["3,4,hi,-1"]"#),
