@@ -156,14 +156,15 @@ public final class Namespace {
     /// ```swift
     /// sio.of("/math").on("add") { (socket: Socket, a: Int, b: Int) -> Int in a + b }
     /// ```
+    @inlinable
     public func on<each A: EventArgument, R: AckConvertible>(
         _ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        dispatcher.handlers[event] = .sync { socket, raw in
+        setHandler(event, .sync { socket, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
             return try handler(socket, repeat each values).ackRawArguments()
-        }
+        })
     }
 
     /// Handles an event with typed parameters and no ack value.
@@ -171,36 +172,46 @@ public final class Namespace {
     /// ```swift
     /// sio.on("say") { (socket: Socket, text: String) in socket.broadcast.emit("said", .string(text)) }
     /// ```
+    @inlinable
     public func on<each A: EventArgument>(_ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> Void) {
         let signature = ArgumentSignature(repeat (each A).self)
-        dispatcher.handlers[event] = .sync { socket, raw in
+        setHandler(event, .sync { socket, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
             try handler(socket, repeat each values)
             return RawArguments([])
-        }
+        })
     }
 
     /// Handles an event asynchronously with typed parameters; the result is the ack.
+    @inlinable
     public func on<each A: EventArgument, R: AckConvertible>(
         _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        dispatcher.handlers[event] = .async { socket, raw in
+        setHandler(event, .async { socket, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
             return try await handler(socket, repeat each values).ackRawArguments()
-        }
+        })
     }
 
     /// Handles an event asynchronously with typed parameters and no ack value.
+    @inlinable
     public func on<each A: EventArgument>(
         _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> Void
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        dispatcher.handlers[event] = .async { socket, raw in
+        setHandler(event, .async { socket, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
             try await handler(socket, repeat each values)
             return RawArguments([])
-        }
+        })
+    }
+
+    /// Registers the erased handler of `event` (the typed `on` forms build it where they are
+    /// called, specialized for their parameter types).
+    @usableFromInline
+    func setHandler(_ event: String, _ body: EventBody<Socket>) {
+        dispatcher.handlers[event] = body
     }
 
     /// Handles events that have no handler of their own.
