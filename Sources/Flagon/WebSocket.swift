@@ -200,6 +200,26 @@ public final class WebSocket: TCPStreamHandler {
         return true
     }
 
+    /// Writes a text message in place, straight into the send buffer, when that buffer is
+    /// below its high-water mark and compression is off: `length` is the payload's exact
+    /// size and `body` appends it. `false`, with nothing written, otherwise.
+    ///
+    /// ```swift
+    /// _ = ws.sendTextIfWritable(length: 5) { out in out.append(contentsOf: "hello".utf8) }
+    /// ```
+    public func sendTextIfWritable(length: Int, _ body: (inout [UInt8]) -> Void) -> Bool {
+        guard isOpen, deflate == nil else { return false }
+        let pending = stream.pendingWriteBytes
+        guard pending < stream.highWaterMark, pending + length + 10 <= maxBufferedBytes else { return false }
+        stream.write { out in
+            WebSocketFrame.writeHeader(opcode: .text, length: length, into: &out)
+            let start = out.count
+            body(&out)
+            precondition(out.count - start == length, "sendTextIfWritable: the body's length was not the one announced")
+        }
+        return true
+    }
+
     /// Sends a text message made of one prefix byte and a body, without joining them first.
     public func send(textPrefix prefix: UInt8, body: [UInt8]) {
         guard isOpen, checkBuffer(adding: body.count + 1) else { return }

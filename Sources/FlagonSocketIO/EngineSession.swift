@@ -233,6 +233,22 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         return dropped
     }
 
+    /// Sends a message written in place on a WebSocket that can take it at once (no message
+    /// buffer of its own): `length` is the packet text's exact size, without the Engine.IO
+    /// type. `false`, with nothing sent, on polling, with compression, or while messages
+    /// wait: send an ``OutboundMessage`` then.
+    func sendMessageInPlace(length: Int, _ body: (inout [UInt8]) -> Void) -> Bool {
+        guard isOpen, let webSocket, heldCount == 0 else { return false }
+        let payload = length + 1
+        guard webSocket.sendTextIfWritable(length: payload, { out in
+            out.append(EnginePacketType.message.digit)
+            body(&out)
+        }) else { return false }
+        server.statistics.bytesSent &+= payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10)
+        server.statistics.messagesSent &+= 1
+        return true
+    }
+
     /// Sends WebSocket frames encoded beforehand, or holds them while the socket is busy.
     private func send(frames: [UInt8], from offset: Int, on webSocket: WebSocket, droppable: Bool, volatile: Bool,
                       overflow: () -> OverflowAction) -> Int? {

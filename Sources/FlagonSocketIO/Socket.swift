@@ -339,7 +339,22 @@ public final class Socket {
     func sendAck(_ ackID: Int, _ args: RawArguments) {
         guard isConnected else { return }
         guard let text = args.encodedText, !connection.usesMessagePack else { return sendAck(ackID, args.values) }
-        let head = SocketIOPacket(type: .ack, namespace: namespace.name, id: ackID)
+        let name = namespace.name
+        // The common case: written straight into a writable WebSocket's buffer.
+        if !connecting && !namespace.hasOutgoingHooks {
+            let length = SocketIOEncoder.headLength(namespace: name, id: ackID) + text.count + 2
+            let sent = connection.engine.sendMessageInPlace(length: length) { out in
+                SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, into: &out)
+                out.append(UInt8(ascii: "["))
+                out.append(contentsOf: text)
+                out.append(UInt8(ascii: "]"))
+            }
+            if sent {
+                namespace.statistics.packetsSent &+= 1
+                return
+            }
+        }
+        let head = SocketIOPacket(type: .ack, namespace: name, id: ackID)
         deliver(OutboundMessage(ackID: ackID, namespace: namespace.name, argumentsText: text), packet: head)
     }
 

@@ -53,6 +53,20 @@ public enum SocketIOEncoder {
         if let id { JSONSerializer.writeInt(id, into: &out) }
     }
 
+    /// How many bytes ``writeHead(type:namespace:id:into:)`` writes.
+    public static func headLength(namespace: String, id: Int?) -> Int {
+        var length = 1
+        if namespace != "/" { length += namespace.utf8.count + 1 }
+        if var id {
+            if id < 0 { length += 1; id = id == Int.min ? Int.max : -id }
+            repeat {
+                length += 1
+                id /= 10
+            } while id > 0
+        }
+        return length
+    }
+
     /// Encodes a packet. Non-finite doubles are written as `null`.
     public static func encode(_ packet: SocketIOPacket) -> Encoded {
         var out: [UInt8] = []
