@@ -22,7 +22,8 @@ public struct StoredRequest: Sendable {
     public init(_ request: Request) {
         context = request.context
         var strings = [request.method, request.path, request.scriptName, request.rawQuery, request.remoteAddress ?? ""]
-        let parameters = request.parameters.values.sorted { $0.key < $1.key }
+        strings.reserveCapacity(5 + 2 * (request.parameters.values.count + request.headers.count))
+        let parameters = request.parameters.values.isEmpty ? [] : request.parameters.values.sorted { $0.key < $1.key }
         for (name, value) in parameters { strings += [name, value] }
         let firstHeader = strings.count
         for (name, value) in request.headers { strings += [name, value] }

@@ -336,7 +336,10 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         set { if newValue != 0 || side != nil { sideState.heldBytes = newValue } }
     }
     /// Messages held and not yet written.
-    private var heldCount: Int { held.count - heldHead }
+    private var heldCount: Int {
+        guard let side else { return 0 }
+        return side.held.count - side.heldHead
+    }
 
     private func dropOldestHeld() -> Bool {
         guard let index = held[heldHead...].firstIndex(where: \.droppable) else { return false }
