@@ -74,6 +74,9 @@ public final class Socket {
     }
 
     let connection: SocketIOConnection
+    /// The connection's Engine.IO session, read per message sent. The socket keeps its
+    /// connection, which keeps the session: unowned, it costs no reference counting.
+    unowned(unsafe) let engine: EngineSession
     private var nextAckID = 0
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var pendingAcks: [Int: PendingAck] = [:]
@@ -112,6 +115,7 @@ public final class Socket {
         self.id = EngineSession.makeID()
         self.namespace = namespace
         self.connection = connection
+        self.engine = connection.engine
         self.issued = WallClock.milliseconds
         if let auth { rareState.auth = auth }
     }
@@ -302,7 +306,7 @@ public final class Socket {
         namespace.statistics.packetsSent &+= 1
         if namespace.hasOutgoingHooks { namespace.notifyOutgoing(self, packet) }
         let droppable = packet.type == .event || packet.type == .binaryEvent
-        let dropped = connection.engine.send(message, droppable: droppable, volatile: volatile) { namespace.overflowAction(for: self) }
+        let dropped = engine.send(message, droppable: droppable, volatile: volatile) { namespace.overflowAction(for: self) }
         if let dropped, dropped > 0 {
             droppedMessages += dropped
             namespace.reportDropped(self, dropped)
@@ -343,7 +347,7 @@ public final class Socket {
         // The common case: written straight into a writable WebSocket's buffer.
         if !connecting && !namespace.hasOutgoingHooks {
             let length = SocketIOEncoder.headLength(namespace: name, id: ackID) + text.count + 2
-            let sent = connection.engine.sendMessageInPlace(length: length) { out in
+            let sent = engine.sendMessageInPlace(length: length) { out in
                 SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, into: &out)
                 out.append(UInt8(ascii: "["))
                 out.append(contentsOf: text)
