@@ -117,6 +117,16 @@ public struct JSONReader {
         }
     }
 
+    /// Reads the value at the reader when it is a scalar; steps over an array or an object
+    /// and returns an empty one of that kind (enough for a scalar reader to name what it
+    /// found).
+    public mutating func readLeaf() throws(JSONError) -> JSONValue {
+        parser.skipWhitespace()
+        let value = try parser.leafValue()
+        if value.isContainer { try parser.skipValue() }
+        return value
+    }
+
     /// Steps over the value at the reader.
     public mutating func skipValue() throws(JSONError) {
         parser.skipWhitespace()
@@ -130,5 +140,27 @@ public struct JSONReader {
         while end > parser.index, [32, 10, 13, 9].contains(parser.bytes[end - 1]) { end -= 1 }
         defer { parser.index = parser.bytes.count }
         return Array(UnsafeBufferPointer(rebasing: parser.bytes[parser.index..<end]))
+    }
+}
+
+extension JSONParser {
+    /// The value at the index when it is a scalar (read past it); an empty array or object
+    /// of the same kind when it is one (the index stays).
+    mutating func leafValue() throws(JSONError) -> JSONValue {
+        guard index < bytes.count else { throw .unexpectedEnd }
+        switch bytes[index] {
+        case UInt8(ascii: "["): return .array([])
+        case UInt8(ascii: "{"): return .object(JSONObject())
+        default: return try parseValue()
+        }
+    }
+}
+
+private extension JSONValue {
+    var isContainer: Bool {
+        switch self {
+        case .array, .object: true
+        default: false
+        }
     }
 }

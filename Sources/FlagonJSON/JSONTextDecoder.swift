@@ -43,16 +43,11 @@ struct TextDecoder: Decoder {
 }
 
 /// The value at `offset` when it is a scalar; an empty array or object of the same kind
-/// otherwise (enough for the scalar readers, which only accept scalars, to name it).
+/// otherwise (``JSONParser/leafValue()``).
 private func leaf(_ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) throws -> JSONValue {
-    switch bytes[offset] {
-    case UInt8(ascii: "["): return .array([])
-    case UInt8(ascii: "{"): return .object(JSONObject())
-    default:
-        var parser = JSONParser(bytes: bytes, maxDepth: Int.max)
-        parser.index = offset
-        return try parser.parseValue()
-    }
+    var parser = JSONParser(bytes: bytes, maxDepth: Int.max)
+    parser.index = offset
+    return try parser.leafValue()
 }
 
 /// Where each member of the object at `offset` has its key and its value.

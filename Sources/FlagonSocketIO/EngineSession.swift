@@ -150,7 +150,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     public func deadlineReached() {
         let now = EventLoop.shared.nowMilliseconds
         if case .close(let reason) = state.tick(now: now) { return close(reason: reason) }
-        if side != nil, upgrade.tick(now: now) == .abandon { abandonProbe() }
+        if side?.upgrade.tick(now: now) == .abandon { abandonProbe() }
         guard isOpen else { return }
         switch heartbeat.tick(now: now) {
         case .none: break
@@ -341,6 +341,14 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         return side.held.count - side.heldHead
     }
 
+    /// Forgets every held message (nothing to do when none was ever held).
+    private func dropHeld() {
+        guard let side else { return }
+        side.held = []
+        side.heldHead = 0
+        side.heldBytes = 0
+    }
+
     private func dropOldestHeld() -> Bool {
         guard let index = held[heldHead...].firstIndex(where: \.droppable) else { return false }
         heldBytes -= held[index].size
@@ -358,10 +366,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
             webSocket.send(frames: message.frames, from: message.offset)
         }
         if heldCount == 0 {
-            if side != nil {
-                held = []
-                heldHead = 0
-            }
+            dropHeld()
         } else if heldHead > 256 {
             held.removeFirst(heldHead)
             heldHead = 0
@@ -619,10 +624,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
             upgrade.probeClosed()
         }
         if pendingPoll != nil { answerPoll([EnginePacket(pollAnswer)]) }
-        if side != nil {
-            held = []
-            heldBytes = 0
-        }
+        dropHeld()
         if let webSocket {
             webSocket.handler = nil
             if reason == .parseError {

@@ -121,17 +121,9 @@ extension JSONReader {
     }
 
     /// The next argument when it is a scalar; an empty array or object (the argument
-    /// skipped) when it is one.
+    /// skipped) when it is one (``JSONReader/readLeaf()``).
     mutating func argumentLeaf() throws(EventArgumentError) -> JSONValue {
-        do {
-            switch kind() {
-            case .array?: try skipValue(); return .array([])
-            case .object?: try skipValue(); return .object(JSONObject())
-            default: return try readValue()
-            }
-        } catch {
-            throw EventArgumentError("invalid JSON: \(error)")
-        }
+        do { return try readLeaf() } catch { throw EventArgumentError("invalid JSON: \(error)") }
     }
 }
 

@@ -79,7 +79,7 @@ final class EventDispatcher {
                 return
             }
         }
-        guard let invocation = resolve(event: event, raw: raw, socket: socket) else { return }
+        guard let invocation = resolve(event: event, raw: raw, socket: socket, found: found) else { return }
         if let sessionID = socket.sharedSessionID, let sessions = server.sessions {
             Task {
                 socket.session = await sessions.storedValues(id: sessionID) ?? socket.session
@@ -120,15 +120,16 @@ final class EventDispatcher {
         }
     }
 
-    /// Finds what handles an event: a closure, the controller's method, or a fallback.
-    private func resolve(event: String, raw: RawArguments, socket: Socket) -> Invocation? {
-        switch handlers[event] {
+    /// Finds what handles an event (looked up already): a closure, the controller's method,
+    /// or a fallback.
+    private func resolve(event: String, raw: RawArguments, socket: Socket, found: Lookup) -> Invocation? {
+        switch found.handler {
         case .sync(let body)?: return .sync { try body(socket, raw) }
         case .async(let body)?: return .async { try await body(socket, raw) }
         case nil: break
         }
-        if let controller = socket.controller, let binding = controllerBinding {
-            switch binding.entries[event] {
+        if let controller = socket.controller, controllerBinding != nil {
+            switch found.method {
             case .sync(let body)?: return .sync { try body(controller, raw) }
             case .async(let body)?: return .async { try await body(controller, raw) }
             case nil: break

@@ -359,7 +359,7 @@ public final class Socket {
             }
         }
         let head = SocketIOPacket(type: .ack, namespace: name, id: ackID)
-        deliver(OutboundMessage(ackID: ackID, namespace: namespace.name, argumentsText: text), packet: head)
+        deliver(OutboundMessage(ackID: ackID, namespace: name, argumentsText: text), packet: head)
     }
 
     /// An event whose arguments are still the JSON text the client sent (checked already).
