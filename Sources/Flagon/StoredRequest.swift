@@ -85,15 +85,13 @@ public struct StoredRequest: Sendable {
         "Accept", "accept", "Accept-Encoding", "accept-encoding", "Accept-Language", "accept-language",
         "Cache-Control", "cache-control", "Pragma", "pragma", "Origin", "origin", "Cookie", "cookie",
         "Referer", "referer", "Authorization", "authorization", "Content-Type", "content-type",
-        "Content-Length", "content-length", "X-Forwarded-For", "x-forwarded-for", "X-Forwarded-Proto",
-        "x-forwarded-proto", "X-Real-IP", "x-real-ip",
-        "Sec-WebSocket-Key", "sec-websocket-key", "Sec-WebSocket-Version", "sec-websocket-version",
-        "Sec-WebSocket-Extensions", "sec-websocket-extensions", "Sec-WebSocket-Protocol", "sec-websocket-protocol",
+        "Content-Length", "content-length", "X-Forwarded-For", "x-forwarded-for", "x-forwarded-proto", "X-Real-IP", "x-real-ip",
         "Sec-Fetch-Dest", "sec-fetch-dest", "Sec-Fetch-Mode", "sec-fetch-mode", "Sec-Fetch-Site", "sec-fetch-site",
         "websocket", "Upgrade", "keep-alive", "Keep-Alive", "keep-alive, Upgrade", "13", "no-cache", "*/*",
         "gzip, deflate", "gzip, deflate, br", "gzip, deflate, br, zstd", "permessage-deflate; client_max_window_bits",
-    ]
+    ] + KnownHeaderNames.names   // the long names the HTTP parser already keeps as literals
     private static let codes: [String: UInt8] = {
+        precondition(common.count < 255, "255 marks an empty string")
         var codes: [String: UInt8] = [:]
         for (index, string) in common.enumerated() where codes[string] == nil { codes[string] = UInt8(index) }
         return codes

@@ -1,9 +1,9 @@
 /// Header names longer than Swift's inline strings (15 bytes) that most requests carry: a
 /// name spelled exactly like one of these becomes the literal (no allocation), which spares
 /// every WebSocket connection two heap strings for as long as its handshake is kept.
-enum KnownHeaderNames {
+package enum KnownHeaderNames {
     // String literals: immortal, stored in the binary, copied without reference counting.
-    private static let names: [String] = [
+    package static let names: [String] = [
         "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol",
         "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol",
         "Upgrade-Insecure-Requests", "X-Forwarded-Proto", "Sec-CH-UA-Platform", "Sec-CH-UA-Mobile",
