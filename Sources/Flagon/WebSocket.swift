@@ -100,7 +100,7 @@ public final class WebSocket: TCPStreamHandler {
         // The stream keeps the WebSocket (its handler) alive until it closes.
         stream.handler = self
         if !connection.initialBytes.isEmpty {
-            connection.initialBytes.withUnsafeBytes { received($0) }
+            connection.initialBytes.withRawBytes { received($0) }
         }
     }
 

@@ -194,7 +194,7 @@ public final class TCPStream {
             return
         }
         let count = outbox.count
-        let written: Int32 = outbox.withUnsafeMutableBytes { raw in
+        let written: Int32 = outbox.withMutableRawBytes { raw in
             var buffer = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(count))
             return uv_try_write(asStream(handle), &buffer, 1)
         }
@@ -323,7 +323,7 @@ private final class WriteRequest {
 
     func submit(_ handle: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
         request.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        let status = bytes.withUnsafeMutableBytes { raw in
+        let status = bytes.withMutableRawBytes { raw in
             var buffer = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(raw.count))
             return uv_write(request, handle, &buffer, 1, loopWriteCallback)
         }

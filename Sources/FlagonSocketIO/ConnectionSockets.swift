@@ -20,12 +20,19 @@ struct ConnectionSockets {
             if let current = first, current.namespace.name == name {
                 // The next oldest moves up: `all` keeps the order of joining.
                 first = others.isEmpty ? nil : others.removeFirst()
-            } else {
-                others.removeAll { $0.namespace.name == name }
+            } else if let index = index(in: others, of: name) {
+                others.remove(at: index)
             }
             guard let newValue else { return }
             if first == nil { first = newValue } else { others.append(newValue) }
         }
+    }
+
+    /// A plain loop rather than `firstIndex(where:)`: a closure handed to the standard
+    /// library from loop-isolated code is checked for isolation on every call.
+    private func index(in sockets: ContiguousArray<Socket>, of name: String) -> Int? {
+        for index in sockets.indices where sockets[index].namespace.name == name { return index }
+        return nil
     }
 
     /// Every socket.

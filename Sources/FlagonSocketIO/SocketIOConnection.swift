@@ -68,7 +68,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     /// read their parameters from the text. `false` when the packet is not an EVENT for a
     /// connected socket (the decoder takes it then).
     private func forwardUnparsed(_ text: ArraySlice<UInt8>) -> Bool {
-        text.withUnsafeBufferPointer { bytes in
+        text.withBytes { bytes in
             guard let head = SocketIOEventHead.scan(bytes),
                   let socket = sockets[head.namespace], socket.isConnected else { return false }
             let json = UnsafeBufferPointer(rebasing: bytes[head.jsonStart...])
