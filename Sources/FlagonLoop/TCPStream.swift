@@ -58,7 +58,13 @@ public final class TCPStream {
     }
 
     /// Queued bytes above which ``isWritable`` turns `false`.
-    @exclusivity(unchecked) public var highWaterMark = 1 << 20
+    public var highWaterMark: Int {
+        get { writeHighWater }
+        set { writeHighWater = newValue }
+    }
+    // Stored apart from the public property, which other modules then read through this
+    // module's unchecked access (see ``isClosed``).
+    @exclusivity(unchecked) private var writeHighWater = 1 << 20
 
     @exclusivity(unchecked) private var outbox: [UInt8] = []
     private var inFlight: WriteRequest?
@@ -66,8 +72,7 @@ public final class TCPStream {
     private var lingerTimer: LoopTimer?
     private var closeError: UVError?
     // The flags together, so that they share one word.
-    /// `true` once ``close()`` was called.
-    @exclusivity(unchecked) public private(set) var isClosed = false
+    @exclusivity(unchecked) private var closed = false
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var wasAboveHighWater = false
     private var lingering = false
@@ -120,10 +125,16 @@ public final class TCPStream {
     }
 
     /// Bytes queued and not yet handed to the kernel.
+    /// `true` once ``close()`` was called.
+    // Computed, so that other modules read the flag through this module's unchecked
+    // access: a stored property read directly from another module gets a dynamic
+    // exclusivity check whatever its attribute says.
+    public var isClosed: Bool { closed }
+
     public var pendingWriteBytes: Int { outbox.count + inFlightBytes }
 
     /// `true` while fewer than ``highWaterMark`` bytes are queued.
-    public var isWritable: Bool { pendingWriteBytes < highWaterMark }
+    public var isWritable: Bool { pendingWriteBytes < writeHighWater }
 
     /// The peer's address, when known.
     public var remoteAddress: SocketAddress? {
@@ -137,28 +148,28 @@ public final class TCPStream {
 
     /// Starts delivering reads to ``onRead``.
     public func startReading() {
-        if isClosed || reading { return }
+        if closed || reading { return }
         reading = true
         uv_read_start(asStream(handle), loopAllocCallback, loopReadCallback)
     }
 
     /// Stops reading (backpressure); ``startReading()`` resumes.
     public func stopReading() {
-        if isClosed || !reading { return }
+        if closed || !reading { return }
         reading = false
         uv_read_stop(asStream(handle))
     }
 
     /// Queues bytes; they are sent at the end of this loop turn, together with other writes.
     public func write(_ bytes: UnsafeRawBufferPointer) {
-        if isClosed || shutdownPending { return }
+        if closed || shutdownPending { return }
         outbox.append(contentsOf: bytes)
         scheduleFlush()
     }
 
     /// Queues bytes; they are sent at the end of this loop turn, together with other writes.
     public func write(_ bytes: [UInt8]) {
-        if isClosed || shutdownPending { return }
+        if closed || shutdownPending { return }
         if outbox.isEmpty && outbox.capacity < bytes.count {
             outbox = bytes
         } else {
@@ -174,13 +185,13 @@ public final class TCPStream {
     /// stream.write { out in out.append(contentsOf: header); out.append(contentsOf: body) }
     /// ```
     public func write(_ body: (inout [UInt8]) -> Void) {
-        if isClosed || shutdownPending { return }
+        if closed || shutdownPending { return }
         body(&outbox)
         scheduleFlush()
     }
 
     private func scheduleFlush() {
-        if !wasAboveHighWater && pendingWriteBytes >= highWaterMark { wasAboveHighWater = true }
+        if !wasAboveHighWater && pendingWriteBytes >= writeHighWater { wasAboveHighWater = true }
         if flushScheduled { return }
         flushScheduled = true
         EventLoop.shared.deferFlush(of: self)
@@ -189,7 +200,7 @@ public final class TCPStream {
     /// Sends what is queued now rather than at the end of the turn.
     public func flush() {
         flushScheduled = false
-        if isClosed || inFlight != nil || outbox.isEmpty {
+        if closed || inFlight != nil || outbox.isEmpty {
             finishIfDrained()
             return
         }
@@ -244,7 +255,7 @@ public final class TCPStream {
             wasAboveHighWater = false
             handler?.streamWritable(self)
         }
-        if shutdownPending && !isClosed {
+        if shutdownPending && !closed {
             let request = ShutdownRequest(stream: self)
             if request.submit(asStream(handle)) < 0 { close() }
         }
@@ -252,7 +263,7 @@ public final class TCPStream {
 
     /// Sends what is queued, then half-closes (no more writes); reading goes on.
     public func shutdown() {
-        if isClosed || shutdownPending { return }
+        if closed || shutdownPending { return }
         shutdownPending = true
         flush()
     }
@@ -261,7 +272,7 @@ public final class TCPStream {
     /// until it closes too or `lingerMilliseconds` pass; then closes. This avoids a reset
     /// that would discard the last response on the peer's side.
     public func closeGracefully(lingerMilliseconds: UInt64 = 2000) {
-        if isClosed || shutdownPending { return }
+        if closed || shutdownPending { return }
         lingering = true   // reads are dropped and the end of file closes (see didRead); the handler stays for the close
         startReading()
         lingerTimer = LoopTimer(group: group) { [self] in close() }
@@ -280,8 +291,8 @@ public final class TCPStream {
 
     /// Closes the stream at once, dropping what is queued. Idempotent.
     public func close() {
-        if isClosed { return }
-        isClosed = true
+        if closed { return }
+        closed = true
         lingerTimer?.close()
         lingerTimer = nil
         outbox = []
@@ -289,7 +300,7 @@ public final class TCPStream {
     }
 
     fileprivate func didRead(_ count: Int, _ base: UnsafeMutablePointer<CChar>?) {
-        if isClosed { return }
+        if closed { return }
         if count > 0 {
             if lingering { return }
             handler?.streamRead(self, UnsafeRawBufferPointer(start: base, count: count))

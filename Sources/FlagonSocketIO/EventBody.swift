@@ -64,7 +64,9 @@ struct ArgumentSignature: Sendable {
     /// reported as the values path reports it, before any argument's own error.
     @inlinable
     func decode<each A: EventArgument>(_ raw: RawArguments, as type: repeat (each A).Type) throws -> (repeat each A) {
-        if takesOnlyRawArguments { return (repeat raw as! each A) }
+        // The one parameter is `RawArguments` (checked when the signature was built); a bit
+        // cast, since `as!` on a pack stays a run-time cast even when specialized.
+        if takesOnlyRawArguments { return (repeat unsafeBitCast(raw, to: (each A).self)) }
         guard let text = raw.encodedText else { return try decode(raw.values, as: repeat (each A).self) }
         return try text.withUnsafeBufferPointer { bytes in
             var reader = JSONReader(validated: bytes)

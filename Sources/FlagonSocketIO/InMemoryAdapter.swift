@@ -101,13 +101,23 @@ public final class InMemoryAdapter: SocketIOAdapter {
             if target.rooms.isEmpty {
                 for socket in sockets.values { body(socket) }
             } else if let room = target.rooms.first, let members = roomMembers[room] {
-                for socket in self.sockets(of: room, members: members) { body(socket) }
+                Self.forEach(in: self.sockets(of: room, members: members), body)
             } else if let own = sockets[target.rooms.first!] {
                 body(own)
             }
             return
         }
         for id in socketIDs(target) { if let socket = sockets[id] { body(socket) } }
+    }
+
+    /// Calls `body` for each socket of `list` without a retain and a release per socket (a
+    /// fan-out's cost is per recipient): `list` keeps them alive for the walk.
+    private static func forEach(in list: ContiguousArray<Socket>, _ body: (Socket) -> Void) {
+        withExtendedLifetime(list) {
+            for index in list.indices {
+                Unmanaged.passUnretained(list[index])._withUnsafeGuaranteedRef(body)
+            }
+        }
     }
 
     /// The targeted sockets, collected first (for operations that change rooms as they go).

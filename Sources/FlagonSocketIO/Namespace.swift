@@ -48,7 +48,7 @@ public final class Namespace {
     var connectors: [Connector] = []
     var connectHandlers: [Connector] = []
     var disconnectHandlers: [@LoopActor (Socket, DisconnectReason) -> Void] = []
-    private var outgoingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
+    @exclusivity(unchecked) private var outgoingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
     var connectorsAreSync = true
     var eventRateLimits: [String: RateLimit] = [:]
     var serverSideHandlers: [String: ServerSideHandler] = [:]

@@ -35,8 +35,8 @@ public typealias NamespaceController = NamespaceControllerBase & EventTableProvi
 open class NamespaceControllerBase {
     /// The socket this instance serves.
     public let socket: Socket
-    private var allowed: Set<String>?
-    private var denied: Set<String> = []
+    @exclusivity(unchecked) private var allowed: Set<String>?
+    @exclusivity(unchecked) private var denied: Set<String> = []
     /// The events of the class's table, to catch ACL calls that name no event.
     var knownEvents: Set<String> = []
 

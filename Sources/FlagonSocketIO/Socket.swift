@@ -306,7 +306,11 @@ public final class Socket {
         namespace.statistics.packetsSent &+= 1
         if namespace.hasOutgoingHooks { namespace.notifyOutgoing(self, packet) }
         let droppable = packet.type == .event || packet.type == .binaryEvent
-        let dropped = engine.send(message, droppable: droppable, volatile: volatile) { namespace.overflowAction(for: self) }
+        // Captured unretained: the closure runs, if at all, during the call (a retain and a
+        // release per recipient of a broadcast otherwise).
+        let dropped = engine.send(message, droppable: droppable, volatile: volatile) { [unowned(unsafe) self] in
+            self.namespace.overflowAction(for: self)
+        }
         if let dropped, dropped > 0 {
             droppedMessages += dropped
             namespace.reportDropped(self, dropped)
