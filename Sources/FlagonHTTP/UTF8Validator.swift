@@ -13,7 +13,19 @@ public struct UTF8Validator: Sendable {
 
     /// Checks more bytes; `false` as soon as they are invalid.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        for byte in bytes {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            // ASCII, the common case, eight bytes at a time between characters.
+            if needed == 0 {
+                while index + 8 <= count,
+                      bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                    index += 8
+                }
+                guard index < count else { break }
+            }
+            let byte = bytes[index]
+            index += 1
             if needed == 0 {
                 switch byte {
                 case 0x00...0x7F: continue

@@ -108,7 +108,10 @@ public struct WebSocketFrameParser: Sendable {
         guard b0 & 0x30 == 0, !rsv1 || (acceptsCompressed && (opcode == 1 || opcode == 2)) else {
             throw .protocolError("reserved bits set")
         }
-        guard [0, 1, 2, 8, 9, 10].contains(opcode) else { throw .protocolError("unknown opcode \(opcode)") }
+        // Known opcodes, as bits: 0, 1, 2 (continuation, text, binary) and 8, 9, 10 (close, ping, pong).
+        guard (0b0111_0000_0111 as UInt16) >> UInt16(opcode) & 1 == 1 else {
+            throw .protocolError("unknown opcode \(opcode)")
+        }
         guard b1 & 0x80 != 0 else { throw .protocolError("client frames must be masked") }
         let isControl = opcode >= 8
         var length = Int(b1 & 0x7F)

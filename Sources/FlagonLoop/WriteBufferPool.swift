@@ -12,7 +12,9 @@
 enum WriteBufferPool {
     /// Buffers kept at most (enough for one loop turn of a large fan-out).
     static let maxBuffers = 1024
-    /// Larger buffers are freed rather than kept.
+    /// Buffers outside these capacities are freed rather than kept (a tiny one, adopted
+    /// from a caller's array, would have to grow at once).
+    static let minCapacity = 64
     static let maxCapacity = 2048
     /// Capacity of a buffer made when none is spare (a few small messages).
     static let initialCapacity = 512
@@ -31,7 +33,7 @@ enum WriteBufferPool {
     static func give(_ buffer: inout [UInt8]) {
         var taken: [UInt8] = []
         swap(&taken, &buffer)
-        guard taken.capacity <= maxCapacity, spare.count < maxBuffers else { return }
+        guard taken.capacity >= minCapacity, taken.capacity <= maxCapacity, spare.count < maxBuffers else { return }
         taken.removeAll(keepingCapacity: true)
         spare.append(taken)
     }

@@ -18,11 +18,18 @@ final class EventDispatcher {
     }
 
     /// The last event looked up and what handles it: most traffic repeats an event, and
-    /// comparing a name costs less than hashing it.
-    private struct Lookup {
+    /// comparing a name costs less than hashing it. A class, so that a hit hands out one
+    /// reference rather than copying the name and both handlers.
+    private final class Lookup {
         let event: String
         let handler: EventBody<Socket>?
         let method: EventBody<NamespaceControllerBase>?
+
+        init(event: String, handler: EventBody<Socket>?, method: EventBody<NamespaceControllerBase>?) {
+            self.event = event
+            self.handler = handler
+            self.method = method
+        }
     }
     @exclusivity(unchecked) private var lastLookup: Lookup?
 
