@@ -59,6 +59,13 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     /// the heartbeat's, the upgrade probe's and the closing flush's.
     public var deadlineSlot = -1
     @exclusivity(unchecked) private(set) var webSocket: WebSocket?
+    /// The WebSocket, for calls made per message without a retain and a release. During a
+    /// synchronous call it stays alive even if the session lets go of it: its stream holds
+    /// it until the stream's close callback, which runs on a later loop turn.
+    private var unretainedWebSocket: Unmanaged<WebSocket>? {
+        guard let webSocket else { return nil }
+        return Unmanaged.passUnretained(webSocket)
+    }
 
     /// What a session on a writable WebSocket never uses (the polling queue and poll, the
     /// upgrade, messages held for a busy socket, the address): kept out of line, allocated
@@ -211,12 +218,14 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     func send(_ message: borrowing OutboundMessage, droppable: Bool, volatile: Bool,
               overflow: () -> OverflowAction) -> Int? {
         guard isOpen else { return nil }
-        if let webSocket {
-            if webSocket.isCompressing, let compressed = message.compressedFrames(for: webSocket) {
-                return send(frames: compressed, from: 0, on: webSocket, droppable: droppable, volatile: volatile, overflow: overflow)
+        if let unretained = unretainedWebSocket {
+            return unretained.withGuaranteedReference { webSocket in
+                if webSocket.isCompressing, let compressed = message.compressedFrames(for: webSocket) {
+                    return send(frames: compressed, from: 0, on: webSocket, droppable: droppable, volatile: volatile, overflow: overflow)
+                }
+                return send(frames: message.buffer, from: message.frameStart, on: webSocket, droppable: droppable, volatile: volatile,
+                            overflow: overflow)
             }
-            return send(frames: message.buffer, from: message.frameStart, on: webSocket, droppable: droppable, volatile: volatile,
-                        overflow: overflow)
         }
         let size = message.buffer.count - message.frameStart
         server.statistics.bytesSent &+= size
@@ -238,12 +247,15 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     /// type. `false`, with nothing sent, on polling, with compression, or while messages
     /// wait: send an ``OutboundMessage`` then.
     func sendMessageInPlace(length: Int, _ body: (inout [UInt8]) -> Void) -> Bool {
-        guard isOpen, let webSocket, heldCount == 0 else { return false }
+        guard isOpen, let unretained = unretainedWebSocket, heldCount == 0 else { return false }
         let payload = length + 1
-        guard webSocket.sendTextIfWritable(length: payload, { out in
-            out.append(EnginePacketType.message.digit)
-            body(&out)
-        }) else { return false }
+        let sent = unretained.withGuaranteedReference { webSocket in
+            webSocket.sendTextIfWritable(length: payload) { out in
+                out.append(EnginePacketType.message.digit)
+                body(&out)
+            }
+        }
+        guard sent else { return false }
         server.statistics.bytesSent &+= payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10)
         server.statistics.messagesSent &+= 1
         return true

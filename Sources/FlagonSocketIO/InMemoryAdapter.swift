@@ -115,7 +115,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
     private static func forEach(in list: ContiguousArray<Socket>, _ body: (Socket) -> Void) {
         withExtendedLifetime(list) {
             for index in list.indices {
-                Unmanaged.passUnretained(list[index])._withUnsafeGuaranteedRef(body)
+                Unmanaged.passUnretained(list[index]).withGuaranteedReference(body)
             }
         }
     }

@@ -75,8 +75,17 @@ public final class Socket {
 
     let connection: SocketIOConnection
     /// The connection's Engine.IO session, read per message sent. The socket keeps its
-    /// connection, which keeps the session: unowned, it costs no reference counting.
-    unowned(unsafe) let engine: EngineSession
+    /// connection, which keeps the session: held unretained, and called through
+    /// ``withEngine(_:)`` on the paths taken per message, it costs no reference counting
+    /// (a plain unowned reference is still retained around each call).
+    private let engineReference: Unmanaged<EngineSession>
+    var engine: EngineSession { engineReference.takeUnretainedValue() }
+
+    /// Calls `body` with the session, without a retain and a release.
+    @inline(__always)
+    private func withEngine<R>(_ body: (EngineSession) -> R) -> R {
+        engineReference.withGuaranteedReference(body)
+    }
     private var nextAckID = 0
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var pendingAcks: [Int: PendingAck] = [:]
@@ -115,7 +124,7 @@ public final class Socket {
         self.id = EngineSession.makeID()
         self.namespace = namespace
         self.connection = connection
-        self.engine = connection.engine
+        self.engineReference = Unmanaged.passUnretained(connection.engine)
         self.issued = WallClock.milliseconds
         if let auth { rareState.auth = auth }
     }
@@ -308,8 +317,10 @@ public final class Socket {
         let droppable = packet.type == .event || packet.type == .binaryEvent
         // Captured unretained: the closure runs, if at all, during the call (a retain and a
         // release per recipient of a broadcast otherwise).
-        let dropped = engine.send(message, droppable: droppable, volatile: volatile) { [unowned(unsafe) self] in
-            self.namespace.overflowAction(for: self)
+        let dropped = withEngine { engine in
+            engine.send(message, droppable: droppable, volatile: volatile) { [unowned(unsafe) self] in
+                self.namespace.overflowAction(for: self)
+            }
         }
         if let dropped, dropped > 0 {
             droppedMessages += dropped
@@ -351,11 +362,13 @@ public final class Socket {
         // The common case: written straight into a writable WebSocket's buffer.
         if !connecting && !namespace.hasOutgoingHooks {
             let length = SocketIOEncoder.headLength(namespace: name, id: ackID) + text.count + 2
-            let sent = engine.sendMessageInPlace(length: length) { out in
-                SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, into: &out)
-                out.append(UInt8(ascii: "["))
-                out.append(contentsOf: text)
-                out.append(UInt8(ascii: "]"))
+            let sent = withEngine { engine in
+                engine.sendMessageInPlace(length: length) { out in
+                    SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, into: &out)
+                    out.append(UInt8(ascii: "["))
+                    out.append(contentsOf: text)
+                    out.append(UInt8(ascii: "]"))
+                }
             }
             if sent {
                 namespace.statistics.packetsSent &+= 1

@@ -1,4 +1,4 @@
-// Byte access for loop-isolated hot paths.
+// Standard-library calls that take a closure, for loop-isolated hot paths.
 //
 // The standard library is not built in Swift 6 mode, so a closure formed in loop-isolated
 // code and handed to one of its methods (`withUnsafeBufferPointer`, `contains(where:)`, ...)
@@ -41,5 +41,19 @@ extension ArraySlice where Element == UInt8 {
     @inlinable
     package func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         withUnsafeBufferPointer { body($0) }
+    }
+}
+
+extension Unmanaged {
+    /// Calls `body` with the instance, without a retain and a release (the caller knows
+    /// that something else keeps it alive); `_withUnsafeGuaranteedRef` without a run-time
+    /// isolation check in the closure.
+    ///
+    /// ```swift
+    /// Unmanaged.passUnretained(stream).withGuaranteedReference { $0.flush() }
+    /// ```
+    @inlinable
+    package func withGuaranteedReference<R>(_ body: (Instance) -> R) -> R {
+        _withUnsafeGuaranteedRef { body($0) }
     }
 }
