@@ -163,7 +163,6 @@ public final class TCPStream {
     /// Queues bytes; they are sent at the end of this loop turn, together with other writes.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         if closed || shutdownPending { return }
-        if outbox.capacity == 0 { outbox = WriteBufferPool.take() }
         outbox.append(contentsOf: bytes)
         scheduleFlush()
     }
@@ -187,7 +186,6 @@ public final class TCPStream {
     /// ```
     public func write(_ body: (inout [UInt8]) -> Void) {
         if closed || shutdownPending { return }
-        if outbox.capacity == 0 { outbox = WriteBufferPool.take() }
         body(&outbox)
         scheduleFlush()
     }
@@ -219,15 +217,8 @@ public final class TCPStream {
             return
         }
         if sent == count {
-            // A busy stream keeps its buffer; a small one goes back to the pool for the next
-            // stream that writes (idle connections are many, and keep none).
-            if count < 256 {
-                WriteBufferPool.give(&outbox)
-            } else if outbox.capacity > 256 * 1024 {
-                outbox = []
-            } else {
-                outbox.removeAll(keepingCapacity: true)
-            }
+            // Keep a buffer for busy streams; give small ones back (idle connections are many).
+            if outbox.capacity > 256 * 1024 || count < 256 { outbox = [] } else { outbox.removeAll(keepingCapacity: true) }
             finishIfDrained()
             return
         }

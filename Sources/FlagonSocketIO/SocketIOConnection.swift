@@ -14,8 +14,6 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     @exclusivity(unchecked) private var sockets = ConnectionSockets()
     /// The connect timeout's place in the engine's ``DeadlineQueue`` (until a namespace accepts).
     var deadlineSlot = -1
-    /// The name of the last text event, reused when the next one has the same.
-    @exclusivity(unchecked) private var lastEvent = ""
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     // (The flags follow the decoder: they fill the end of its last word.)
     @exclusivity(unchecked) private var decoder: SocketIODecoder
@@ -71,9 +69,8 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     /// connected socket (the decoder takes it then).
     private func forwardUnparsed(_ text: ArraySlice<UInt8>) -> Bool {
         text.withBytes { bytes in
-            guard let head = SocketIOEventHead.scan(bytes, knownEvent: lastEvent),
+            guard let head = SocketIOEventHead.scan(bytes),
                   let socket = sockets[head.namespace], socket.isConnected else { return false }
-            lastEvent = head.event
             let json = UnsafeBufferPointer(rebasing: bytes[head.jsonStart...])
             do {
                 try JSONValue.validate(json)
@@ -86,7 +83,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
             if let start = head.argumentsStart {
                 var end = bytes.count - 1   // the array's `]`, after which only whitespace may follow
                 while bytes[end] != UInt8(ascii: "]") { end -= 1 }
-                arguments = ArgumentTextBuffers.copy(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                arguments = Array(UnsafeBufferPointer(rebasing: bytes[start..<end]))
             }
             socket.handleEvent(head.event, raw: RawArguments(validatedText: arguments), ackID: head.ackID)
             return true

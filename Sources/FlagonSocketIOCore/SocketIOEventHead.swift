@@ -22,11 +22,8 @@ public struct SocketIOEventHead: Sendable, Equatable {
     /// when the array holds only the name.
     public let argumentsStart: Int?
 
-    /// Reads the head of `bytes` (the packet text, without the Engine.IO `4`). When the event
-    /// is named `knownEvent` (most traffic repeats an event), that string is used rather than
-    /// a new one.
-    public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, maxAckID: Int = 9_007_199_254_740_991,
-                            knownEvent: String? = nil) -> SocketIOEventHead? {
+    /// Reads the head of `bytes` (the packet text, without the Engine.IO `4`).
+    public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, maxAckID: Int = 9_007_199_254_740_991) -> SocketIOEventHead? {
         guard bytes.count > 3, bytes[0] == UInt8(ascii: "2") else { return nil }
         var index = 1
         // The decoder's own reading of the head: the two never disagree on it.
@@ -43,15 +40,8 @@ public struct SocketIOEventHead: Sendable, Equatable {
             guard bytes[index] >= 32, bytes[index] != UInt8(ascii: "\\") else { return nil }
             index += 1
         }
-        guard index < bytes.count else { return nil }
-        let name = UnsafeBufferPointer(rebasing: bytes[nameStart..<index])
-        let event: String
-        if var knownEvent, Self.bytes(of: &knownEvent, equal: name) {
-            event = knownEvent
-        } else {
-            guard let decoded = SocketIODecoder.utf8String(name) else { return nil }
-            event = decoded
-        }
+        guard index < bytes.count,
+              let event = SocketIODecoder.utf8String(UnsafeBufferPointer(rebasing: bytes[nameStart..<index])) else { return nil }
         index += 1
         skipWhitespace(bytes, &index)
         guard index < bytes.count else { return nil }
@@ -63,11 +53,6 @@ public struct SocketIOEventHead: Sendable, Equatable {
         default:
             return nil
         }
-    }
-
-    private static func bytes(of string: inout String, equal bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard string.utf8.count == bytes.count else { return false }
-        return string.withUTF8 { own in own.elementsEqual(bytes) }
     }
 
     private static func skipWhitespace(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) {
