@@ -261,17 +261,10 @@ public final class WebSocket: TCPStreamHandler {
     private func received(_ bytes: UnsafeRawBufferPointer) {
         parser.feed(bytes)
         while !stream.isClosed {
-            let event: WebSocketFrameParser.Event?
-            do {
-                event = try parser.next()
-            } catch {
-                sendClose(code: error.closeCode, reason: error.message)
-                notifyClose(error.closeCode, error.message)
-                stream.closeGracefully(lingerMilliseconds: 1000)
-                return
-            }
-            guard let event else { return }
-            switch event {
+            // Bound straight from the call and consumed by the switch: the payloads move out
+            // of the event instead of being copied from it.
+            guard let event = nextEvent() else { return }
+            switch consume event {
             case .text(let bytes):
                 guard isOpen else { break }
                 handler?.webSocket(self, received: bytes, isText: true)
@@ -323,6 +316,19 @@ public final class WebSocket: TCPStreamHandler {
                 stream.closeGracefully(lingerMilliseconds: 1000)
                 return
             }
+        }
+    }
+
+    /// The parser's next event; `nil` when more bytes are needed, or after a protocol error
+    /// (the connection is then closing, with the error's code).
+    private func nextEvent() -> WebSocketFrameParser.Event? {
+        do {
+            return try parser.next()
+        } catch {
+            sendClose(code: error.closeCode, reason: error.message)
+            notifyClose(error.closeCode, error.message)
+            stream.closeGracefully(lingerMilliseconds: 1000)
+            return nil
         }
     }
 

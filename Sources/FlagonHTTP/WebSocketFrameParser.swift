@@ -193,7 +193,7 @@ public struct WebSocketFrameParser: Sendable {
             if frame.fin {
                 // A whole message in one frame: hand on the slice, no copy.
                 if frame.opcode == 1 {
-                    let valid = frame.payload.withUnsafeBytes { validator.feed($0) }
+                    let valid = Self.feed(&validator, buffer, frame.payload.indices)
                     guard valid, validator.isComplete else { throw .invalidUTF8 }
                     return .text(frame.payload)
                 }
@@ -203,6 +203,12 @@ public struct WebSocketFrameParser: Sendable {
             try append(frame.payload, opcode: frame.opcode)
             return nil
         }
+    }
+
+    /// Checks a range of the buffer as UTF-8 (through the array: a slice's bytes are reached
+    /// through a dynamic cast of its owner).
+    private static func feed(_ validator: inout UTF8Validator, _ buffer: [UInt8], _ range: Range<Int>) -> Bool {
+        buffer.withUnsafeBytes { validator.feed(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
     private mutating func append(_ payload: ArraySlice<UInt8>, opcode: UInt8) throws(WebSocketError) {
