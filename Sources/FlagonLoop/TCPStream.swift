@@ -124,13 +124,13 @@ public final class TCPStream {
         }
     }
 
-    /// Bytes queued and not yet handed to the kernel.
     /// `true` once ``close()`` was called.
     // Computed, so that other modules read the flag through this module's unchecked
     // access: a stored property read directly from another module gets a dynamic
     // exclusivity check whatever its attribute says.
     public var isClosed: Bool { closed }
 
+    /// Bytes queued and not yet handed to the kernel.
     public var pendingWriteBytes: Int { outbox.count + inFlightBytes }
 
     /// `true` while fewer than ``highWaterMark`` bytes are queued.
