@@ -193,7 +193,7 @@ public struct WebSocketFrameParser: Sendable {
             if frame.fin {
                 // A whole message in one frame: hand on the slice, no copy.
                 if frame.opcode == 1 {
-                    let valid = Self.feed(&validator, buffer, frame.payload.indices)
+                    let valid = Self.checkUTF8(frame.payload, of: buffer, with: &validator)
                     guard valid, validator.isComplete else { throw .invalidUTF8 }
                     return .text(frame.payload)
                 }
@@ -205,16 +205,16 @@ public struct WebSocketFrameParser: Sendable {
         }
     }
 
-    /// Checks a range of the buffer as UTF-8 (through the array: a slice's bytes are reached
-    /// through a dynamic cast of its owner).
-    private static func feed(_ validator: inout UTF8Validator, _ buffer: [UInt8], _ range: Range<Int>) -> Bool {
-        buffer.withUnsafeBytes { validator.feed(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    /// Feeds a payload (a slice of `buffer`) to the UTF-8 validator, through the array: a
+    /// slice's own bytes are reached through a dynamic cast of its owner.
+    private static func checkUTF8(_ payload: ArraySlice<UInt8>, of buffer: [UInt8], with validator: inout UTF8Validator) -> Bool {
+        buffer.withUnsafeBytes { validator.feed(UnsafeRawBufferPointer(rebasing: $0[payload.indices])) }
     }
 
+    /// Adds a fragment's payload (a slice of the buffer) to the message being assembled.
     private mutating func append(_ payload: ArraySlice<UInt8>, opcode: UInt8) throws(WebSocketError) {
         if opcode == 1 && !messageCompressed {
-            let valid = payload.withUnsafeBytes { validator.feed($0) }
-            guard valid else { throw .invalidUTF8 }
+            guard Self.checkUTF8(payload, of: buffer, with: &validator) else { throw .invalidUTF8 }
         }
         if message.isEmpty && payload.count > 0 {
             message = Array(payload)

@@ -169,7 +169,7 @@ public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
 extension AckConvertible {
     /// The ack's arguments for a handler that got its arguments unparsed: returned
     /// ``RawArguments`` stay as they are (their text goes back unchanged).
-    /// Inlinable, so that the cast folds away in a specialized handler.
+    // Inlinable, so that the cast folds away in a specialized handler.
     @inlinable
     func ackRawArguments() throws -> RawArguments {
         if let raw = self as? RawArguments { return raw }

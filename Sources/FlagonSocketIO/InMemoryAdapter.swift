@@ -111,12 +111,11 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     /// Calls `body` for each socket of `list` without a retain and a release per socket (a
-    /// fan-out's cost is per recipient): `list` keeps them alive for the walk.
+    /// fan-out's cost is per recipient): `list`, held by the caller for the call, keeps them
+    /// alive for the walk.
     private static func forEach(in list: ContiguousArray<Socket>, _ body: (Socket) -> Void) {
-        withExtendedLifetime(list) {
-            for index in list.indices {
-                Unmanaged.passUnretained(list[index]).withGuaranteedReference(body)
-            }
+        for index in list.indices {
+            Unmanaged.passUnretained(list[index]).withGuaranteedReference(body)
         }
     }
 

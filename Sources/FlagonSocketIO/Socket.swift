@@ -74,12 +74,11 @@ public final class Socket {
     }
 
     let connection: SocketIOConnection
-    /// The connection's Engine.IO session, read per message sent. The socket keeps its
-    /// connection, which keeps the session: held unretained, and called through
-    /// ``withEngine(_:)`` on the paths taken per message, it costs no reference counting
-    /// (a plain unowned reference is still retained around each call).
+    /// The connection's Engine.IO session, for the paths taken per message sent. The socket
+    /// keeps its connection, which keeps the session: held unretained and called through
+    /// ``withEngine(_:)``, it costs no reference counting (a plain unowned reference is
+    /// still retained around each call).
     private let engineReference: Unmanaged<EngineSession>
-    var engine: EngineSession { engineReference.takeUnretainedValue() }
 
     /// Calls `body` with the session, without a retain and a release.
     @inline(__always)
