@@ -57,6 +57,8 @@ final class BenchSocket {
     private(set) var deflates = false
     /// Bytes received on the wire (frames), for the compression figures.
     private(set) var wireBytesReceived = 0
+    /// Where a message is put together before it is queued (kept between messages).
+    private var scratch: [UInt8] = []
     private var connectNamespace = true
     private var namespace = "/"
     private var auth: String?
@@ -66,27 +68,25 @@ final class BenchSocket {
     /// Sends a text message (a whole Engine.IO packet, e.g. `42["echo",1]`).
     @inline(__always)
     func send(_ payload: [UInt8]) {
+        scratch.removeAll(keepingCapacity: true)
         if deflates && payload.count >= 1024, let compressed = Deflate.compressMessage(payload) {
-            stream.write { out in
-                Self.appendHeader(length: compressed.count, to: &out)
-                out[out.count - 6 - (compressed.count < 126 ? 0 : 2)] |= 0x40   // RSV1: compressed
-                out.append(contentsOf: compressed)
-            }
-            return
+            Self.appendHeader(length: compressed.count, to: &scratch)
+            scratch[scratch.count - 6 - (compressed.count < 126 ? 0 : 2)] |= 0x40   // RSV1: compressed
+            scratch.append(contentsOf: compressed)
+        } else {
+            Self.appendHeader(length: payload.count, to: &scratch)
+            scratch.append(contentsOf: payload)
         }
-        stream.write { out in
-            Self.appendHeader(length: payload.count, to: &out)
-            out.append(contentsOf: payload)
-        }
+        stream.write(scratch)
     }
 
     /// Sends a text message written in place by `body`, whose length must be `length`.
     @inline(__always)
     func send(length: Int, _ body: (inout [UInt8]) -> Void) {
-        stream.write { out in
-            Self.appendHeader(length: length, to: &out)
-            body(&out)
-        }
+        scratch.removeAll(keepingCapacity: true)
+        Self.appendHeader(length: length, to: &scratch)
+        body(&scratch)
+        stream.write(scratch)
     }
 
     @inline(__always)

@@ -166,10 +166,14 @@ public final class WebSocket: TCPStreamHandler {
     /// Writes a header, an optional first payload byte and the body into the batched writes.
     private func writeFrame(opcode: WebSocketFrame.Opcode, prefix: UInt8?, body: [UInt8]) {
         let length = body.count + (prefix == nil ? 0 : 1)
-        stream.write { out in
-            WebSocketFrame.writeHeader(opcode: opcode, length: length, into: &out)
-            if let prefix { out.append(prefix) }
-            out.append(contentsOf: body)
+        let header = WebSocketFrame.headerLength(payload: length)
+        stream.write(length: header + length) { out in
+            var at = WebSocketFrame.writeHeader(opcode: opcode, length: length, into: out)
+            if let prefix {
+                out[at] = prefix
+                at += 1
+            }
+            body.withRawBytes { UnsafeMutableRawBufferPointer(rebasing: out[at...]).copyMemory(from: $0) }
         }
     }
 
@@ -182,7 +186,7 @@ public final class WebSocket: TCPStreamHandler {
     /// Writes frames encoded beforehand that start at `offset` in `frames`.
     public func send(frames: [UInt8], from offset: Int) {
         guard isOpen, checkBuffer(adding: frames.count - offset) else { return }
-        stream.write { out in out.append(contentsOf: frames[offset...]) }
+        stream.write(frames[offset...])
     }
 
     /// Writes frames encoded beforehand when the send buffer is below its high-water mark
@@ -196,26 +200,26 @@ public final class WebSocket: TCPStreamHandler {
             _ = checkBuffer(adding: size)   // a single message past the limit: closes with 1008
             return true
         }
-        stream.write { out in out.append(contentsOf: frames[offset...]) }
+        stream.write(frames[offset...])
         return true
     }
 
     /// Writes a text message in place, straight into the send buffer, when that buffer is
     /// below its high-water mark and compression is off: `length` is the payload's exact
-    /// size and `body` appends it. `false`, with nothing written, otherwise.
+    /// size and `body` writes all of it into the buffer it is given (exactly `length` bytes
+    /// long). `false`, with nothing written, otherwise.
     ///
     /// ```swift
-    /// _ = ws.sendTextIfWritable(length: 5) { out in out.append(contentsOf: "hello".utf8) }
+    /// _ = ws.sendTextIfWritable(length: 5) { out in out.copyBytes(from: "hello".utf8) }
     /// ```
-    public func sendTextIfWritable(length: Int, _ body: (inout [UInt8]) -> Void) -> Bool {
+    public func sendTextIfWritable(length: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) -> Bool {
         guard isOpen, deflate == nil else { return false }
         let pending = stream.pendingWriteBytes
         guard pending < stream.highWaterMark, pending + length + 10 <= maxBufferedBytes else { return false }
-        stream.write { out in
-            WebSocketFrame.writeHeader(opcode: .text, length: length, into: &out)
-            let start = out.count
-            body(&out)
-            precondition(out.count - start == length, "sendTextIfWritable: the body's length was not the one announced")
+        let header = WebSocketFrame.headerLength(payload: length)
+        stream.write(length: header + length) { out in
+            _ = WebSocketFrame.writeHeader(opcode: .text, length: length, into: out)
+            body(UnsafeMutableRawBufferPointer(rebasing: out[header...]))
         }
         return true
     }

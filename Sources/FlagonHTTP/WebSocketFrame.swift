@@ -26,6 +26,33 @@ public enum WebSocketFrame {
         }
     }
 
+    /// The size of the header of a frame carrying `length` bytes: 2, 4 or 10.
+    @inline(__always)
+    public static func headerLength(payload length: Int) -> Int {
+        length < 126 ? 2 : length <= 0xFFFF ? 4 : 10
+    }
+
+    /// Writes the header of a final frame carrying `length` bytes at the start of `out`,
+    /// which holds at least ``headerLength(payload:)`` bytes; returns that size.
+    @inline(__always)
+    public static func writeHeader(opcode: Opcode, length: Int, into out: UnsafeMutableRawBufferPointer) -> Int {
+        let size = headerLength(payload: length)
+        precondition(out.count >= size, "writeHeader: no room for the header")
+        out[0] = 0x80 | opcode.rawValue
+        switch size {
+        case 2:
+            out[1] = UInt8(length)
+        case 4:
+            out[1] = 126
+            out[2] = UInt8(length >> 8)
+            out[3] = UInt8(length & 0xFF)
+        default:
+            out[1] = 127
+            for k in 0..<8 { out[2 + k] = UInt8((length >> (56 - 8 * k)) & 0xFF) }
+        }
+        return size
+    }
+
     /// A whole frame.
     public static func frame(opcode: Opcode, payload: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []

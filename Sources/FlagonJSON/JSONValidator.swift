@@ -99,6 +99,8 @@ extension JSONValue {
     /// try JSONValue.validate(buffer)   // throws JSONError where parse would
     /// ```
     public static func validate(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 128) throws(JSONError) {
+        // The common text passes the one-pass check; the rest is decided (and explained) below.
+        if JSONQuickCheck.accepts(bytes, maxDepth: maxDepth) { return }
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         try parser.skipDocument()
     }

@@ -66,7 +66,7 @@ public final class TCPStream {
     // module's unchecked access (see ``isClosed``).
     @exclusivity(unchecked) private var writeHighWater = 1 << 20
 
-    @exclusivity(unchecked) private var outbox: [UInt8] = []
+    @exclusivity(unchecked) private var outbox = OutboundBytes()
     private var inFlight: WriteRequest?
     @exclusivity(unchecked) private var inFlightBytes = 0
     private var lingerTimer: LoopTimer?
@@ -163,18 +163,34 @@ public final class TCPStream {
     /// Queues bytes; they are sent at the end of this loop turn, together with other writes.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         if closed || shutdownPending { return }
-        outbox.append(contentsOf: bytes)
+        outbox.append(bytes)
         scheduleFlush()
     }
 
     /// Queues bytes; they are sent at the end of this loop turn, together with other writes.
     public func write(_ bytes: [UInt8]) {
         if closed || shutdownPending { return }
-        if outbox.isEmpty && outbox.capacity < bytes.count {
-            outbox = bytes
-        } else {
-            outbox.append(contentsOf: bytes)
-        }
+        bytes.withRawBytes { outbox.append($0) }
+        scheduleFlush()
+    }
+
+    /// Queues the bytes of a slice; they are sent at the end of this loop turn.
+    public func write(_ bytes: ArraySlice<UInt8>) {
+        if closed || shutdownPending { return }
+        bytes.withBytes { outbox.append(UnsafeRawBufferPointer($0)) }
+        scheduleFlush()
+    }
+
+    /// Appends `length` bytes that `body` writes in place, all of them, into the buffer it
+    /// is given (exactly `length` bytes long); they are sent at the end of this loop turn.
+    /// The cheapest way to queue a message whose size is known beforehand.
+    ///
+    /// ```swift
+    /// stream.write(length: 2) { out in out[0] = 0x0D; out[1] = 0x0A }
+    /// ```
+    public func write(length: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
+        if closed || shutdownPending { return }
+        outbox.append(length: length, body)
         scheduleFlush()
     }
 
@@ -186,7 +202,9 @@ public final class TCPStream {
     /// ```
     public func write(_ body: (inout [UInt8]) -> Void) {
         if closed || shutdownPending { return }
-        body(&outbox)
+        var bytes: [UInt8] = []
+        body(&bytes)
+        bytes.withRawBytes { outbox.append($0) }
         scheduleFlush()
     }
 
@@ -204,11 +222,10 @@ public final class TCPStream {
             finishIfDrained()
             return
         }
-        let count = outbox.count
-        let written: Int32 = outbox.withMutableRawBytes { raw in
-            var buffer = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(count))
-            return uv_try_write(asStream(handle), &buffer, 1)
-        }
+        let queued = outbox.bytes
+        let count = queued.count
+        var buffer = uv_buf_init(queued.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(count))
+        let written = uv_try_write(asStream(handle), &buffer, 1)
         var sent = 0
         if written > 0 {
             sent = Int(written)
@@ -218,12 +235,12 @@ public final class TCPStream {
         }
         if sent == count {
             // Keep a buffer for busy streams; give small ones back (idle connections are many).
-            if outbox.capacity > 256 * 1024 || count < 256 { outbox = [] } else { outbox.removeAll(keepingCapacity: true) }
+            outbox.removeAll(keepingCapacity: outbox.capacity <= 256 * 1024 && count >= 256)
             finishIfDrained()
             return
         }
-        let rest = Array(outbox[sent...])
-        outbox = []
+        let rest = Array(UnsafeRawBufferPointer(rebasing: queued[sent...]))
+        outbox.removeAll(keepingCapacity: false)
         let request = WriteRequest(stream: self, bytes: rest)
         inFlight = request
         inFlightBytes = rest.count
@@ -295,7 +312,7 @@ public final class TCPStream {
         closed = true
         lingerTimer?.close()
         lingerTimer = nil
-        outbox = []
+        outbox.removeAll(keepingCapacity: false)
         uv_close(asHandle(handle), loopStreamCloseCallback)
     }
 

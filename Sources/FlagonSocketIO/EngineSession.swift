@@ -244,15 +244,15 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
 
     /// Sends a message written in place on a WebSocket that can take it at once (no message
     /// buffer of its own): `length` is the packet text's exact size, without the Engine.IO
-    /// type. `false`, with nothing sent, on polling, with compression, or while messages
-    /// wait: send an ``OutboundMessage`` then.
-    func sendMessageInPlace(length: Int, _ body: (inout [UInt8]) -> Void) -> Bool {
+    /// type; `body` writes all of it into the buffer it is given. `false`, with nothing sent,
+    /// on polling, with compression, or while messages wait: send an ``OutboundMessage`` then.
+    func sendMessageInPlace(length: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) -> Bool {
         guard isOpen, let unretained = unretainedWebSocket, heldCount == 0 else { return false }
         let payload = length + 1
         let sent = unretained.withGuaranteedReference { webSocket in
             webSocket.sendTextIfWritable(length: payload) { out in
-                out.append(EnginePacketType.message.digit)
-                body(&out)
+                out[0] = EnginePacketType.message.digit
+                body(UnsafeMutableRawBufferPointer(rebasing: out[1...]))
             }
         }
         guard sent else { return false }

@@ -22,13 +22,22 @@ final class EventDispatcher {
     /// reference rather than copying the name and both handlers.
     private final class Lookup {
         let event: String
+        /// The name's UTF-8, to compare a name still in a packet's bytes.
+        let eventBytes: [UInt8]
         let handler: EventBody<Socket>?
         let method: EventBody<NamespaceControllerBase>?
 
         init(event: String, handler: EventBody<Socket>?, method: EventBody<NamespaceControllerBase>?) {
             self.event = event
+            self.eventBytes = Array(event.utf8)
             self.handler = handler
             self.method = method
+        }
+
+        func isEvent(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard eventBytes.count == bytes.count else { return false }
+            for index in 0..<bytes.count where eventBytes[index] != bytes[index] { return false }
+            return true
         }
     }
     @exclusivity(unchecked) private var lastLookup: Lookup?
@@ -55,6 +64,15 @@ final class EventDispatcher {
     private enum Invocation {
         case sync(@LoopActor () throws -> RawArguments)
         case async(@LoopActor () async throws -> RawArguments)
+    }
+
+    /// ``dispatch(event:raw:ackID:socket:)`` for a name still in the packet's bytes (checked
+    /// as UTF-8): the name is made a string only when it is not the last one looked up.
+    func dispatch(eventBytes: UnsafeBufferPointer<UInt8>, raw: RawArguments, ackID: Int?, socket: Socket) {
+        let event = if let last = lastLookup, last.isEvent(eventBytes) { last.event } else {
+            String(decoding: eventBytes, as: UTF8.self)
+        }
+        dispatch(event: event, raw: raw, ackID: ackID, socket: socket)
     }
 
     /// Delivers an event: rate limit, hooks (they get the parsed values), access list,

@@ -363,10 +363,10 @@ public final class Socket {
             let length = SocketIOEncoder.headLength(namespace: name, id: ackID) + text.count + 2
             let sent = withEngine { engine in
                 engine.sendMessageInPlace(length: length) { out in
-                    SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, into: &out)
-                    out.append(UInt8(ascii: "["))
-                    out.append(contentsOf: text)
-                    out.append(UInt8(ascii: "]"))
+                    let head = SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, into: out)
+                    out[head] = UInt8(ascii: "[")
+                    text.withRawBytes { UnsafeMutableRawBufferPointer(rebasing: out[(head + 1)...]).copyMemory(from: $0) }
+                    out[length - 1] = UInt8(ascii: "]")
                 }
             }
             if sent {
@@ -378,11 +378,12 @@ public final class Socket {
         deliver(OutboundMessage(ackID: ackID, namespace: name, argumentsText: text), packet: head)
     }
 
-    /// An event whose arguments are still the JSON text the client sent (checked already).
-    func handleEvent(_ event: String, raw: RawArguments, ackID: Int?) {
+    /// An event whose arguments are still the JSON text the client sent, and whose name is
+    /// still in the packet's bytes (both checked already).
+    func handleEvent(_ event: UnsafeBufferPointer<UInt8>, raw: RawArguments, ackID: Int?) {
         guard isConnected else { return }
         namespace.statistics.eventsReceived &+= 1
-        namespace.dispatcher.dispatch(event: event, raw: raw, ackID: ackID, socket: self)
+        namespace.dispatcher.dispatch(eventBytes: event, raw: raw, ackID: ackID, socket: self)
     }
 
     func handleAck(_ packet: SocketIOPacket) {

@@ -69,8 +69,10 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     /// connected socket (the decoder takes it then).
     private func forwardUnparsed(_ text: ArraySlice<UInt8>) -> Bool {
         text.withBytes { bytes in
-            guard let head = SocketIOEventHead.scan(bytes),
-                  let socket = sockets[head.namespace], socket.isConnected else { return false }
+            guard let head = SocketIOEventSpan.scan(bytes) else { return false }
+            var namespace = "/"
+            if let range = head.namespace { namespace = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+            guard let socket = sockets[namespace], socket.isConnected else { return false }
             let json = UnsafeBufferPointer(rebasing: bytes[head.jsonStart...])
             do {
                 try JSONValue.validate(json)
@@ -85,7 +87,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
                 while bytes[end] != UInt8(ascii: "]") { end -= 1 }
                 arguments = Array(UnsafeBufferPointer(rebasing: bytes[start..<end]))
             }
-            socket.handleEvent(head.event, raw: RawArguments(validatedText: arguments), ackID: head.ackID)
+            socket.handleEvent(UnsafeBufferPointer(rebasing: bytes[head.event]), raw: RawArguments(validatedText: arguments), ackID: head.ackID)
             return true
         }
     }

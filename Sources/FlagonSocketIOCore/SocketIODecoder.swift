@@ -143,27 +143,42 @@ public struct SocketIODecoder: Sendable {
     /// absent (at most 256 bytes of UTF-8, up to its comma), then the ack id, if any.
     static func readNamespaceAndID(_ bytes: UnsafeBufferPointer<UInt8>, at index: inout Int,
                                    maxAckID: Int) throws(SocketIOProtocolError) -> (namespace: String, id: Int?) {
-        var namespace = "/"
+        let (range, id) = try readNamespaceRangeAndID(bytes, at: &index, maxAckID: maxAckID)
+        guard let range else { return ("/", id) }
+        return (String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self), id)
+    }
+
+    /// ``readNamespaceAndID(_:at:maxAckID:)`` without making a string: where the namespace's
+    /// bytes are (`nil` for `/`), checked as UTF-8.
+    static func readNamespaceRangeAndID(_ bytes: UnsafeBufferPointer<UInt8>, at index: inout Int,
+                                        maxAckID: Int) throws(SocketIOProtocolError) -> (namespace: Range<Int>?, id: Int?) {
+        var namespace: Range<Int>?
         if index < bytes.count && bytes[index] == UInt8(ascii: "/") {
             let start = index
             while index < bytes.count && bytes[index] != UInt8(ascii: ",") { index += 1 }
-            guard index - start <= 256, let name = utf8String(UnsafeBufferPointer(rebasing: bytes[start..<index])) else {
+            guard index - start <= 256, isUTF8(UnsafeBufferPointer(rebasing: bytes[start..<index])) else {
                 throw .invalidNamespace
             }
-            namespace = name
+            namespace = start..<index
             if index < bytes.count { index += 1 }   // the comma
         }
         var id: Int?
         let idStart = index
-        while index < bytes.count && bytes[index] >= 48 && bytes[index] <= 57 { index += 1 }
+        while index < bytes.count && bytes[index] &- 48 < 10 { index += 1 }
         if index > idStart {
             guard index - idStart <= 16 else { throw .invalidAckID }
             var value = 0
-            for k in idStart..<index { value = value * 10 + Int(bytes[k] - 48) }
+            for k in idStart..<index { value = value &* 10 &+ Int(bytes[k] &- 48) }
             guard value <= maxAckID else { throw .invalidAckID }
             id = value
         }
         return (namespace, id)
+    }
+
+    /// Whether the bytes are valid UTF-8 (ASCII, the common case, in one pass).
+    static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where byte >= 0x80 { return utf8String(bytes) != nil }
+        return true
     }
 
     /// The bytes as a String, or `nil` when they are not valid UTF-8 (without the generic

@@ -53,18 +53,60 @@ public enum SocketIOEncoder {
         if let id { JSONSerializer.writeInt(id, into: &out) }
     }
 
+    /// Writes a packet's head at the start of `out`, which holds at least
+    /// ``headLength(namespace:id:)`` bytes; returns that size.
+    public static func writeHead(type: SocketIOPacketType, namespace: String, id: Int?,
+                                 into out: UnsafeMutableRawBufferPointer) -> Int {
+        let size = headLength(namespace: namespace, id: id)
+        precondition(out.count >= size, "writeHead: no room for the head")
+        out[0] = 48 + type.rawValue
+        var at = 1
+        if namespace != "/" {
+            var name = namespace
+            name.withUTF8 { utf8 in
+                UnsafeMutableRawBufferPointer(rebasing: out[at..<at + utf8.count]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+            }
+            at += name.utf8.count
+            out[at] = UInt8(ascii: ",")
+            at += 1
+        }
+        if let id {
+            if id < 0 { out[at] = UInt8(ascii: "-") }
+            // The digits, from the last one back.
+            var magnitude = UInt64(id.magnitude)
+            var end = size
+            repeat {
+                end -= 1
+                let (quotient, digit) = magnitude.quotientAndRemainder(dividingBy: 10)
+                out[end] = 48 + UInt8(truncatingIfNeeded: digit)
+                magnitude = quotient
+            } while magnitude > 0
+        }
+        return size
+    }
+
     /// How many bytes ``writeHead(type:namespace:id:into:)`` writes.
     public static func headLength(namespace: String, id: Int?) -> Int {
         var length = 1
         if namespace != "/" { length += namespace.utf8.count + 1 }
-        if var id {
-            if id < 0 { length += 1; id = id == Int.min ? Int.max : -id }
-            repeat {
-                length += 1
-                id /= 10
-            } while id > 0
+        if let id {
+            if id < 0 { length += 1 }
+            length += decimalDigits(UInt64(id.magnitude))
         }
         return length
+    }
+
+    /// How many decimal digits `value` has: four at a time, then by comparison.
+    @inline(__always)
+    static func decimalDigits(_ value: UInt64) -> Int {
+        var count = 1
+        var rest = value
+        while rest >= 10_000 {
+            rest /= 10_000
+            count += 4
+        }
+        if rest >= 100 { count += rest >= 1000 ? 3 : 2 } else if rest >= 10 { count += 1 }
+        return count
     }
 
     /// Encodes a packet. Non-finite doubles are written as `null`.

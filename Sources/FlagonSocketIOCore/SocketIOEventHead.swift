@@ -24,38 +24,9 @@ public struct SocketIOEventHead: Sendable, Equatable {
 
     /// Reads the head of `bytes` (the packet text, without the Engine.IO `4`).
     public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, maxAckID: Int = 9_007_199_254_740_991) -> SocketIOEventHead? {
-        guard bytes.count > 3, bytes[0] == UInt8(ascii: "2") else { return nil }
-        var index = 1
-        // The decoder's own reading of the head: the two never disagree on it.
-        guard let (namespace, ackID) = try? SocketIODecoder.readNamespaceAndID(bytes, at: &index, maxAckID: maxAckID),
-              index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
-        let jsonStart = index
-        index += 1
-        skipWhitespace(bytes, &index)
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
-        index += 1
-        let nameStart = index
-        // A plain name only (no escapes, no control characters): anything else goes the long way.
-        while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
-            guard bytes[index] >= 32, bytes[index] != UInt8(ascii: "\\") else { return nil }
-            index += 1
-        }
-        guard index < bytes.count,
-              let event = SocketIODecoder.utf8String(UnsafeBufferPointer(rebasing: bytes[nameStart..<index])) else { return nil }
-        index += 1
-        skipWhitespace(bytes, &index)
-        guard index < bytes.count else { return nil }
-        switch bytes[index] {
-        case UInt8(ascii: ","):
-            return SocketIOEventHead(namespace: namespace, ackID: ackID, event: event, jsonStart: jsonStart, argumentsStart: index + 1)
-        case UInt8(ascii: "]"):
-            return SocketIOEventHead(namespace: namespace, ackID: ackID, event: event, jsonStart: jsonStart, argumentsStart: nil)
-        default:
-            return nil
-        }
-    }
-
-    private static func skipWhitespace(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) {
-        while index < bytes.count, bytes[index] == 32 || bytes[index] == 10 || bytes[index] == 13 || bytes[index] == 9 { index += 1 }
+        guard let span = SocketIOEventSpan.scan(bytes, maxAckID: maxAckID) else { return nil }
+        func string(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        return SocketIOEventHead(namespace: span.namespace.map(string) ?? "/", ackID: span.ackID, event: string(span.event),
+                                 jsonStart: span.jsonStart, argumentsStart: span.argumentsStart)
     }
 }

@@ -56,4 +56,15 @@ private func clientFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, ma
         #expect(error(clientFrame(opcode: 8, [0x03, 0xED])) == 1002)   // 1005 may not be sent
         #expect(error(clientFrame(opcode: 2, [UInt8](repeating: 0, count: 101))) == 1009)
     }
+
+    @Test func aHeaderWrittenInPlaceIsTheHeaderAppended() {
+        for length in [0, 1, 125, 126, 127, 65_535, 65_536, 1 << 40] {
+            var appended: [UInt8] = []
+            WebSocketFrame.writeHeader(opcode: .text, length: length, into: &appended)
+            var inPlace = [UInt8](repeating: 0xEE, count: 12)
+            let size = inPlace.withUnsafeMutableBytes { WebSocketFrame.writeHeader(opcode: .text, length: length, into: $0) }
+            #expect(size == WebSocketFrame.headerLength(payload: length) && Array(inPlace[..<size]) == appended, "\(length)")
+            #expect(inPlace[size...].allSatisfy { $0 == 0xEE })
+        }
+    }
 }

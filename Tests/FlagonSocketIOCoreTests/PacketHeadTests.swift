@@ -12,4 +12,23 @@ import Testing
             }
         }
     }
+
+    @Test func aHeadWrittenInPlaceIsTheHeadAppended() {
+        var ids: [Int?] = [nil, Int.max, Int.min, -1]
+        var power = 1
+        for _ in 0..<18 {
+            ids += [power - 1, power, power + 1, -power]
+            power *= 10
+        }
+        for namespace in ["/", "/chat", "/ünï"] {
+            for id in ids {
+                var appended: [UInt8] = []
+                SocketIOEncoder.writeHead(type: .ack, namespace: namespace, id: id, into: &appended)
+                var inPlace = [UInt8](repeating: 0xEE, count: appended.count + 4)
+                let size = inPlace.withUnsafeMutableBytes { SocketIOEncoder.writeHead(type: .ack, namespace: namespace, id: id, into: $0) }
+                #expect(size == appended.count && Array(inPlace[..<size]) == appended, "\(namespace) \(String(describing: id))")
+                #expect(inPlace[size...].allSatisfy { $0 == 0xEE })   // nothing written past the head
+            }
+        }
+    }
 }

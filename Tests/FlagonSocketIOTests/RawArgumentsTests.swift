@@ -30,6 +30,21 @@ final class RawEchoController: NamespaceController {
         }
     }
 
+    @Test func theSpanOfAHeadPointsAtTheBytesTheHeadReads() throws {
+        func span(_ bytes: [UInt8]) -> SocketIOEventSpan? { bytes.withUnsafeBufferPointer { SocketIOEventSpan.scan($0) } }
+        let say = try #require(span(Array(#"2/chat,17["say",{"a":1}]"#.utf8)))
+        #expect(say.namespace == 1..<6 && say.ackID == 17 && say.event == 11..<14 && say.jsonStart == 9 && say.argumentsStart == 16)
+        let ping = try #require(span(Array(#"2[ "ping" ]"#.utf8)))
+        #expect(ping.namespace == nil && ping.event == 4..<8 && ping.argumentsStart == nil)
+        // UTF-8 names and namespaces pass; invalid UTF-8 in either goes to the decoder, which refuses it.
+        let cafe = try #require(span(Array(#"2/ns-é,["café",1]"#.utf8)))
+        #expect(cafe.namespace == 1..<7 && cafe.event == 10..<15)
+        #expect(span(Array("2[\"caf".utf8) + [0xC3] + Array("\",1]".utf8)) == nil)
+        #expect(span(Array("2/n".utf8) + [0xFF] + Array(",[\"e\"]".utf8)) == nil)
+        // An ack id past the limit, or longer than 16 digits: not an event head.
+        #expect(span(Array(#"212345678901234567["e"]"#.utf8)) == nil)
+    }
+
     @Test @LoopActor func anEchoAcksTheArgumentsAsTheyWereWritten() async throws {
         var seen: [[JSONValue]] = []
         let (server, port, sio) = try startQuietServer { sio in
