@@ -265,6 +265,11 @@ public final class WebSocket: TCPStreamHandler {
     private func received(_ bytes: UnsafeRawBufferPointer) {
         parser.feed(bytes)
         while !stream.isClosed {
+            // Most messages are one frame: handed on as a slice of the parser's buffer, no event built.
+            if let (isText, payload) = parser.nextWholeMessage() {
+                if isOpen { handler?.webSocket(self, received: payload, isText: isText) }
+                continue
+            }
             // Bound straight from the call and consumed by the switch: the payloads move out
             // of the event instead of being copied from it.
             guard let event = nextEvent() else { return }

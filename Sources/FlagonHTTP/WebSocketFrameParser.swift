@@ -83,6 +83,49 @@ public struct WebSocketFrameParser: Sendable {
         }
     }
 
+    /// The common case without building an event: when the next frame is a whole text or
+    /// binary message (final, unfragmented, uncompressed, text valid UTF-8), consumes it and
+    /// returns its unmasked payload, a slice of the parser's buffer (use it before asking for
+    /// the next message). `nil` for anything else
+    /// (more bytes needed, a control frame, a fragment, an error), with nothing consumed:
+    /// ``next()`` then reads the frame and says what it is.
+    package mutating func nextWholeMessage() -> (isText: Bool, payload: ArraySlice<UInt8>)? {
+        guard failed == nil, messageOpcode == nil else { return nil }
+        let available = buffer.count - start
+        guard available >= 6 else { return nil }
+        let b0 = buffer[start], b1 = buffer[start + 1]
+        // FIN, no reserved bits, text or binary; masked, with a 7- or 16-bit length.
+        guard b0 == 0x81 || b0 == 0x82, b1 & 0x80 != 0 else { return nil }
+        var length = Int(b1 & 0x7F)
+        var headerLength = 2
+        if length == 126 {
+            guard available >= 8 else { return nil }
+            length = Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
+            headerLength = 4
+        } else if length == 127 {
+            return nil
+        }
+        guard length <= maxMessageBytes, available >= headerLength + 4 + length else { return nil }
+        let maskStart = start + headerLength
+        let payloadStart = maskStart + 4
+        let isText = b0 == 0x81
+        let valid = buffer.withUnsafeMutableBytes { raw in
+            let mask = raw.loadUnaligned(fromByteOffset: maskStart, as: UInt32.self)
+            Self.unmask(raw, payloadStart: payloadStart, length: length, mask: mask)
+            guard isText else { return true }
+            var validator = UTF8Validator()
+            if validator.feed(UnsafeRawBufferPointer(rebasing: raw[payloadStart..<payloadStart + length])) && validator.isComplete {
+                return true
+            }
+            // Masked again, so that `next()` reads the frame as it came and reports the error.
+            Self.unmask(raw, payloadStart: payloadStart, length: length, mask: mask)
+            return false
+        }
+        guard valid else { return nil }
+        start = payloadStart + length
+        return (isText, buffer[payloadStart..<start])
+    }
+
     /// Gives back a small, fully consumed buffer: an idle connection then holds no bytes.
     private mutating func releaseConsumed() {
         if start == buffer.count && start > 0 && buffer.capacity < 4096 {

@@ -67,4 +67,54 @@ private func clientFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, ma
             #expect(inPlace[size...].allSatisfy { $0 == 0xEE })
         }
     }
+
+    /// The shortcut for whole messages reads what `next()` reads, and leaves the rest to it untouched.
+    @Test func wholeMessagesAreReadAsNextReadsThem() throws {
+        let long = [UInt8](repeating: UInt8(ascii: "x"), count: 300)
+        var parser = WebSocketFrameParser(maxMessageBytes: 1000)
+        parser.feed(clientFrame(opcode: 1, Array("héllo".utf8)) + clientFrame(opcode: 2, [0, 0xFF]) + clientFrame(opcode: 1, long)
+                    + clientFrame(opcode: 1, []))
+        var read: [(isText: Bool, payload: [UInt8])] = []
+        while let message = parser.nextWholeMessage() { read.append((message.isText, Array(message.payload))) }
+        #expect(read.map(\.isText) == [true, false, true, true])
+        #expect(read.map(\.payload) == [Array("héllo".utf8), [0, 0xFF], long, []])
+        let after = try parser.next()
+        #expect(after == nil)
+
+        // Everything else is left for next(), which reads it from its first byte.
+        let others: [([UInt8], WebSocketFrameParser.Event?)] = [
+            (clientFrame(opcode: 9, [1]), .ping([1])),
+            (clientFrame(opcode: 1, Array("he".utf8), fin: false) + clientFrame(opcode: 0, Array("y".utf8)), .text(Array("hey".utf8)[...])),
+            (Array(clientFrame(opcode: 1, Array("cut".utf8)).dropLast()), nil),
+        ]
+        for (bytes, event) in others {
+            var parser = WebSocketFrameParser(maxMessageBytes: 1000)
+            parser.feed(bytes)
+            let whole = parser.nextWholeMessage()
+            #expect(whole == nil)
+            let next = try parser.next()
+            #expect(next == event)
+        }
+        // Errors are next()'s to report, with their close codes.
+        for (bytes, code) in [(clientFrame(opcode: 1, [0x41, 0xC3, 0x28]), 1007), ([0x81, 0x01, 0x41, 0, 0, 0, 0], 1002),
+                              (clientFrame(opcode: 2, long), 1009)] as [([UInt8], UInt16)] {
+            var parser = WebSocketFrameParser(maxMessageBytes: 100)
+            parser.feed(bytes)
+            let whole = parser.nextWholeMessage()
+            #expect(whole == nil)
+            var thrown: UInt16?
+            do { _ = try parser.next() } catch { thrown = error.closeCode }
+            #expect(thrown == code)
+        }
+        // A compressed message (RSV1) is not a whole plain message.
+        var compressed = WebSocketFrameParser(maxMessageBytes: 100)
+        compressed.acceptsCompressed = true
+        var frame = clientFrame(opcode: 1, [1, 2])
+        frame[0] |= 0x40
+        compressed.feed(frame)
+        let whole = compressed.nextWholeMessage()
+        #expect(whole == nil)
+        let next = try compressed.next()
+        #expect(next == .compressed(isText: true, [1, 2][...]))
+    }
 }

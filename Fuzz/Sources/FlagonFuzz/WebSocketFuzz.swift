@@ -9,15 +9,23 @@ enum WebSocketFuzz {
         case text([UInt8]), binary([UInt8]), ping([UInt8]), pong([UInt8]), close(UInt16?, String), compressed(Bool, [UInt8])
     }
 
-    /// `compressed`: permessage-deflate negotiated (RSV1 allowed on a message's first frame).
-    static func parse(_ chunks: [[UInt8]], compressed: Bool) -> ([Event], WebSocketError?) {
+    /// `compressed`: permessage-deflate negotiated (RSV1 allowed on a message's first frame);
+    /// `shortcut`: whole messages read first as a WebSocket reads them (`nextWholeMessage`).
+    static func parse(_ chunks: [[UInt8]], compressed: Bool, shortcut: Bool = false) -> ([Event], WebSocketError?) {
         var parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
         parser.acceptsCompressed = compressed
         var events: [Event] = []
         do {
             for chunk in chunks {
                 parser.feed(chunk)
-                while let event = try parser.next() {
+                while true {
+                    if shortcut, let (isText, payload) = parser.nextWholeMessage() {
+                        check(!isText || String(validating: payload, as: UTF8.self) != nil, "whole text that is not UTF-8")
+                        check(payload.count <= maxMessageBytes, "whole message over the limit")
+                        events.append(isText ? .text(Array(payload)) : .binary(Array(payload)))
+                        continue
+                    }
+                    guard let event = try parser.next() else { break }
                     switch event {
                     case .text(let bytes):
                         check(String(validating: bytes, as: UTF8.self) != nil, "text that is not UTF-8")
@@ -54,6 +62,8 @@ enum WebSocketFuzz {
             let whole = parse([split.flatMap { $0 }], compressed: compressed)
             let pieced = parse(split, compressed: compressed)
             check(whole.0 == pieced.0 && whole.1?.closeCode == pieced.1?.closeCode, "split-dependent frames")
+            let shortcut = parse(split, compressed: compressed, shortcut: true)
+            check(shortcut.0 == pieced.0 && shortcut.1?.closeCode == pieced.1?.closeCode, "whole-message shortcut disagrees")
         }
         // The incremental validator, fed in pieces, agrees with the standard library.
         var validator = UTF8Validator()
