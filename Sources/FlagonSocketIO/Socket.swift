@@ -85,6 +85,9 @@ public final class Socket {
     private func withEngine<R>(_ body: (EngineSession) -> R) -> R {
         engineReference.withGuaranteedReference(body)
     }
+    /// The namespace's dispatcher, the same way: the socket keeps its namespace, which keeps
+    /// its dispatcher (reading the namespace's lazy property returns it retained).
+    private let dispatcherReference: Unmanaged<EventDispatcher>
     private var nextAckID = 0
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
     @exclusivity(unchecked) private var pendingAcks: [Int: PendingAck] = [:]
@@ -124,6 +127,7 @@ public final class Socket {
         self.namespace = namespace
         self.connection = connection
         self.engineReference = Unmanaged.passUnretained(connection.engine)
+        self.dispatcherReference = Unmanaged.passUnretained(namespace.dispatcher)
         self.issued = WallClock.milliseconds
         if let auth { rareState.auth = auth }
     }
@@ -383,7 +387,7 @@ public final class Socket {
     func handleEvent(_ event: UnsafeBufferPointer<UInt8>, raw: RawArguments, ackID: Int?) {
         guard isConnected else { return }
         namespace.statistics.eventsReceived &+= 1
-        namespace.dispatcher.dispatch(eventBytes: event, raw: raw, ackID: ackID, socket: self)
+        dispatcherReference.withGuaranteedReference { $0.dispatch(eventBytes: event, raw: raw, ackID: ackID, socket: self) }
     }
 
     func handleAck(_ packet: SocketIOPacket) {
