@@ -25,9 +25,29 @@ public struct SocketIOEventSpan: Sendable, Equatable {
     public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, maxAckID: Int = 9_007_199_254_740_991) -> SocketIOEventSpan? {
         guard bytes.count > 3, bytes[0] == UInt8(ascii: "2") else { return nil }
         var index = 1
-        // The decoder's own reading of the head: the two never disagree on it.
-        guard let (namespace, ackID) = try? SocketIODecoder.readNamespaceRangeAndID(bytes, at: &index, maxAckID: maxAckID),
-              index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
+        var namespace: Range<Int>?
+        var ackID: Int?
+        if bytes[1] == UInt8(ascii: "/") {
+            // The decoder's own reading of the head: the two never disagree on it.
+            guard let (range, id) = try? SocketIODecoder.readNamespaceRangeAndID(bytes, at: &index, maxAckID: maxAckID) else {
+                return nil
+            }
+            (namespace, ackID) = (range, id)
+        } else {
+            // The common head, `2` and an ack id: read here, by the decoder's rules (at most 16
+            // digits, at most `maxAckID`).
+            var value = 0
+            while index < bytes.count, case let digit = bytes[index] &- 48, digit < 10 {
+                guard index <= 16 else { return nil }
+                value = value &* 10 &+ Int(digit)
+                index += 1
+            }
+            if index > 1 {
+                guard value <= maxAckID else { return nil }
+                ackID = value
+            }
+        }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
         let jsonStart = index
         index += 1
         skipWhitespace(bytes, &index)
