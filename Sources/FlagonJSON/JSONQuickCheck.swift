@@ -14,20 +14,34 @@ enum JSONQuickCheck {
 
     /// `true` when the bytes are certainly one valid JSON document no deeper than `maxDepth`.
     static func accepts(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Bool {
+        accepts(bytes, maxDepth: maxDepth, insideArray: false)
+    }
+
+    /// `true` when the bytes certainly continue a JSON array after one of its commas: values
+    /// separated by commas, the closing bracket, then only white space (the array itself
+    /// counting as the first of `maxDepth` levels).
+    static func acceptsArrayRest(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Bool {
+        accepts(bytes, maxDepth: maxDepth, insideArray: true)
+    }
+
+    private static func accepts(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, insideArray: Bool) -> Bool {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
         let tables = Self.tables
         return tables.classes.withUnsafeBufferPointer { classes in
             tables.transitions.withUnsafeBufferPointer { transitions in
-                run(base, bytes.count, classes.baseAddress!, transitions.baseAddress!, limit: min(maxDepth, depthLimit))
+                run(base, bytes.count, classes.baseAddress!, transitions.baseAddress!, limit: min(maxDepth, depthLimit),
+                    insideArray: insideArray)
             }
         }
     }
 
     private static func run(_ base: UnsafePointer<UInt8>, _ count: Int, _ classes: UnsafePointer<UInt8>,
-                            _ transitions: UnsafePointer<UInt16>, limit: Int) -> Bool {
+                            _ transitions: UnsafePointer<UInt16>, limit: Int, insideArray: Bool) -> Bool {
         // The table holds each next state as the offset of its row, so one add finds the entry.
         var row = Int(State.value) &* Tables.width
-        var depth = 0
+        // Inside an array, a value comes first, as after a comma: the array is level 1.
+        var depth = insideArray ? 1 : 0
+        if depth > limit { return false }
         var objects: UInt64 = 0   // bit d - 1 set when the container at depth d is an object
         var byte = base
         let end = base + count

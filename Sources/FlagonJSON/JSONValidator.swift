@@ -104,4 +104,14 @@ extension JSONValue {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         try parser.skipDocument()
     }
+
+    /// ``validate(_:maxDepth:)`` for a document the caller has read the start of already:
+    /// `bytes[..<elementsStart]` must be an array's opening bracket and its first element
+    /// followed by a comma, as checked JSON. The rest is checked from there; when that
+    /// quick pass cannot decide, the whole document is checked as `validate` does.
+    package static func validate(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 128,
+                                 arrayElementsFrom elementsStart: Int) throws(JSONError) {
+        if JSONQuickCheck.acceptsArrayRest(UnsafeBufferPointer(rebasing: bytes[elementsStart...]), maxDepth: maxDepth) { return }
+        try validate(bytes, maxDepth: maxDepth)
+    }
 }

@@ -75,7 +75,12 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
             guard let socket = sockets[namespace], socket.isConnected else { return false }
             let json = UnsafeBufferPointer(rebasing: bytes[head.jsonStart...])
             do {
-                try JSONValue.validate(json)
+                // The head scan read the array's start and the event name: the check goes on from the arguments.
+                if let start = head.argumentsStart {
+                    try JSONValue.validate(json, arrayElementsFrom: start - head.jsonStart)
+                } else {
+                    try JSONValue.validate(json)
+                }
             } catch {
                 server.options.logger.debug("closing \(engine.id): \(SocketIOProtocolError.invalidJSON)")
                 engine.close(reason: .parseError)

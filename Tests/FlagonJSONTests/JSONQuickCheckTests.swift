@@ -91,4 +91,21 @@ struct JSONQuickCheckTests {
         }
         #expect(agreed > 15_000)
     }
+
+    @Test func theRestOfAnArrayIsCheckedFromItsElements() {
+        func rest(_ text: String, maxDepth: Int = 128) -> Bool {
+            Array(text.utf8).withUnsafeBufferPointer { JSONQuickCheck.acceptsArrayRest($0, maxDepth: maxDepth) }
+        }
+        for valid in [#"1]"#, #" {"a":[1,2]} , "x" ] "#, #"null,true,false,-0.5e+3]"#, "[[]]]"] { #expect(rest(valid), "\(valid)") }
+        for invalid in ["]", "1", "1,]", "1]]", "1] x", "1}", "", " "] { #expect(!rest(invalid), "\(invalid)") }
+        #expect(!rest("[1]]", maxDepth: 1))
+        #expect(rest("[1]]", maxDepth: 2))
+        // Through validate: what the quick pass cannot take is checked whole, and refused or taken as parse would.
+        func validate(_ text: String, from start: Int) -> Bool {
+            Array(text.utf8).withUnsafeBufferPointer { (try? JSONValue.validate($0, arrayElementsFrom: start)) != nil }
+        }
+        #expect(validate(#"["e","é"]"#, from: 5))
+        #expect(!validate(#"["e",01]"#, from: 5))
+        #expect(validate(#"["e",{"a":1}]"#, from: 5))
+    }
 }

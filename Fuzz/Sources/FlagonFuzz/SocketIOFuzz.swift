@@ -40,7 +40,13 @@ enum SocketIOFuzz {
     static func checkUnparsedPath(_ text: [UInt8]) {
         text.withUnsafeBufferPointer { bytes in
             guard let head = SocketIOEventHead.scan(bytes) else { return }
-            let valid = (try? JSONValue.validate(UnsafeBufferPointer(rebasing: bytes[head.jsonStart...]))) != nil
+            let json = UnsafeBufferPointer(rebasing: bytes[head.jsonStart...])
+            let valid = (try? JSONValue.validate(json)) != nil
+            // The server checks from the arguments on, after the scanned head: the same verdict.
+            if let start = head.argumentsStart {
+                let fromArguments = (try? JSONValue.validate(json, arrayElementsFrom: start - head.jsonStart)) != nil
+                check(fromArguments == valid, "a check from the arguments disagrees in \(String(decoding: text, as: UTF8.self))")
+            }
             let decoded = try? SocketIODecoder.parse(text, maxAttachments: 4).0
             check(valid == (decoded != nil), "head scan and decoder disagree on \(String(decoding: text, as: UTF8.self))")
             guard let decoded else { return }
