@@ -266,7 +266,8 @@ public final class WebSocket: TCPStreamHandler {
         parser.feed(bytes)
         while !stream.isClosed {
             // Most messages are one frame: handed on as a slice of the parser's buffer, no event built.
-            if let (isText, payload) = parser.nextWholeMessage() {
+            var isText = false
+            if let payload = parser.nextWholeMessage(isText: &isText) {
                 if isOpen { handler?.webSocket(self, received: payload, isText: isText) }
                 continue
             }

@@ -86,10 +86,11 @@ public struct WebSocketFrameParser: Sendable {
     /// The common case without building an event: when the next frame is a whole text or
     /// binary message (final, unfragmented, uncompressed, text valid UTF-8), consumes it and
     /// returns its unmasked payload, a slice of the parser's buffer (use it before asking for
-    /// the next message). `nil` for anything else
+    /// the next message), with `isText` set. (Not a tuple: an optional tuple is handled
+    /// through the runtime's generic value witnesses.) `nil` for anything else
     /// (more bytes needed, a control frame, a fragment, an error), with nothing consumed:
     /// ``next()`` then reads the frame and says what it is.
-    package mutating func nextWholeMessage() -> (isText: Bool, payload: ArraySlice<UInt8>)? {
+    package mutating func nextWholeMessage(isText: inout Bool) -> ArraySlice<UInt8>? {
         guard failed == nil, messageOpcode == nil else { return nil }
         let available = buffer.count - start
         guard available >= 6 else { return nil }
@@ -108,11 +109,11 @@ public struct WebSocketFrameParser: Sendable {
         guard length <= maxMessageBytes, available >= headerLength + 4 + length else { return nil }
         let maskStart = start + headerLength
         let payloadStart = maskStart + 4
-        let isText = b0 == 0x81
+        let text = b0 == 0x81
         let valid = buffer.withUnsafeMutableBytes { raw in
             let mask = raw.loadUnaligned(fromByteOffset: maskStart, as: UInt32.self)
             Self.unmask(raw, payloadStart: payloadStart, length: length, mask: mask)
-            guard isText else { return true }
+            guard text else { return true }
             var validator = UTF8Validator()
             if validator.feed(UnsafeRawBufferPointer(rebasing: raw[payloadStart..<payloadStart + length])) && validator.isComplete {
                 return true
@@ -123,7 +124,8 @@ public struct WebSocketFrameParser: Sendable {
         }
         guard valid else { return nil }
         start = payloadStart + length
-        return (isText, buffer[payloadStart..<start])
+        isText = text
+        return buffer[payloadStart..<start]
     }
 
     /// Gives back a small, fully consumed buffer: an idle connection then holds no bytes.

@@ -18,6 +18,10 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     // (The flags follow the decoder: they fill the end of its last word.)
     @exclusivity(unchecked) private var decoder: SocketIODecoder
     private var everConnected = false
+    /// The text of the last event's arguments, reused for the next (see ``forwardUnparsed(_:)``).
+    @exclusivity(unchecked) private var argumentText: [UInt8] = []
+    /// Above this, the array is given back after the event: a large message's room is not kept.
+    private static let keptArgumentCapacity = 1024
     /// The server's parser is the msgpack one (read once: every message asks).
     let usesMessagePack: Bool
 
@@ -86,13 +90,17 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
                 engine.close(reason: .parseError)
                 return true
             }
-            var arguments: [UInt8] = []
+            // The arguments' text goes into the connection's reused array: a handler that keeps
+            // its RawArguments keeps that array, and the next event then writes into a new one.
+            argumentText.removeAll(keepingCapacity: true)
             if let start = head.argumentsStart {
                 var end = bytes.count - 1   // the array's `]`, after which only whitespace may follow
                 while bytes[end] != UInt8(ascii: "]") { end -= 1 }
-                arguments = Array(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                argumentText.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
             }
-            socket.handleEvent(UnsafeBufferPointer(rebasing: bytes[head.event]), raw: RawArguments(validatedText: arguments), ackID: head.ackID)
+            socket.handleEvent(UnsafeBufferPointer(rebasing: bytes[head.event]), raw: RawArguments(validatedText: argumentText),
+                               ackID: head.ackID)
+            if argumentText.capacity > Self.keptArgumentCapacity { argumentText = [] }
             return true
         }
     }

@@ -75,7 +75,8 @@ private func clientFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, ma
         parser.feed(clientFrame(opcode: 1, Array("héllo".utf8)) + clientFrame(opcode: 2, [0, 0xFF]) + clientFrame(opcode: 1, long)
                     + clientFrame(opcode: 1, []))
         var read: [(isText: Bool, payload: [UInt8])] = []
-        while let message = parser.nextWholeMessage() { read.append((message.isText, Array(message.payload))) }
+        var isText = false
+        while let payload = parser.nextWholeMessage(isText: &isText) { read.append((isText, Array(payload))) }
         #expect(read.map(\.isText) == [true, false, true, true])
         #expect(read.map(\.payload) == [Array("héllo".utf8), [0, 0xFF], long, []])
         let after = try parser.next()
@@ -90,7 +91,7 @@ private func clientFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, ma
         for (bytes, event) in others {
             var parser = WebSocketFrameParser(maxMessageBytes: 1000)
             parser.feed(bytes)
-            let whole = parser.nextWholeMessage()
+            let whole = parser.nextWholeMessage(isText: &isText)
             #expect(whole == nil)
             let next = try parser.next()
             #expect(next == event)
@@ -100,7 +101,7 @@ private func clientFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, ma
                               (clientFrame(opcode: 2, long), 1009)] as [([UInt8], UInt16)] {
             var parser = WebSocketFrameParser(maxMessageBytes: 100)
             parser.feed(bytes)
-            let whole = parser.nextWholeMessage()
+            let whole = parser.nextWholeMessage(isText: &isText)
             #expect(whole == nil)
             var thrown: UInt16?
             do { _ = try parser.next() } catch { thrown = error.closeCode }
@@ -112,7 +113,7 @@ private func clientFrame(opcode: UInt8, _ payload: [UInt8], fin: Bool = true, ma
         var frame = clientFrame(opcode: 1, [1, 2])
         frame[0] |= 0x40
         compressed.feed(frame)
-        let whole = compressed.nextWholeMessage()
+        let whole = compressed.nextWholeMessage(isText: &isText)
         #expect(whole == nil)
         let next = try compressed.next()
         #expect(next == .compressed(isText: true, [1, 2][...]))

@@ -19,7 +19,8 @@ enum WebSocketFuzz {
             for chunk in chunks {
                 parser.feed(chunk)
                 while true {
-                    if shortcut, let (isText, payload) = parser.nextWholeMessage() {
+                    var isText = false
+                    if shortcut, let payload = parser.nextWholeMessage(isText: &isText) {
                         check(!isText || String(validating: payload, as: UTF8.self) != nil, "whole text that is not UTF-8")
                         check(payload.count <= maxMessageBytes, "whole message over the limit")
                         events.append(isText ? .text(Array(payload)) : .binary(Array(payload)))
