@@ -364,10 +364,11 @@ public final class Socket {
         let name = namespace.name
         // The common case: written straight into a writable WebSocket's buffer.
         if !connecting && !namespace.hasOutgoingHooks {
-            let length = SocketIOEncoder.headLength(namespace: name, id: ackID) + text.count + 2
+            let headLength = SocketIOEncoder.headLength(namespace: name, id: ackID)
+            let length = headLength + text.count + 2
             let sent = withEngine { engine in
                 engine.sendMessageInPlace(length: length) { out in
-                    let head = SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, into: out)
+                    let head = SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, length: headLength, into: out)
                     out[head] = UInt8(ascii: "[")
                     text.withRawBytes { UnsafeMutableRawBufferPointer(rebasing: out[(head + 1)...]).copyMemory(from: $0) }
                     out[length - 1] = UInt8(ascii: "]")

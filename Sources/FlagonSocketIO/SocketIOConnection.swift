@@ -92,12 +92,13 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
             }
             // The arguments' text goes into the connection's reused array: a handler that keeps
             // its RawArguments keeps that array, and the next event then writes into a new one.
-            argumentText.removeAll(keepingCapacity: true)
+            var arguments = 0..<0
             if let start = head.argumentsStart {
                 var end = bytes.count - 1   // the array's `]`, after which only whitespace may follow
                 while bytes[end] != UInt8(ascii: "]") { end -= 1 }
-                argumentText.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                arguments = start..<end
             }
+            argumentText.replaceSubrange(0..<argumentText.count, with: UnsafeBufferPointer(rebasing: bytes[arguments]))
             socket.handleEvent(UnsafeBufferPointer(rebasing: bytes[head.event]), raw: RawArguments(validatedText: argumentText),
                                ackID: head.ackID)
             if argumentText.capacity > Self.keptArgumentCapacity { argumentText = [] }

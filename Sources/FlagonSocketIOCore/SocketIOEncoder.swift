@@ -57,7 +57,13 @@ public enum SocketIOEncoder {
     /// ``headLength(namespace:id:)`` bytes; returns that size.
     public static func writeHead(type: SocketIOPacketType, namespace: String, id: Int?,
                                  into out: UnsafeMutableRawBufferPointer) -> Int {
-        let size = headLength(namespace: namespace, id: id)
+        writeHead(type: type, namespace: namespace, id: id, length: headLength(namespace: namespace, id: id), into: out)
+    }
+
+    /// ``writeHead(type:namespace:id:into:)`` for a caller that has just asked
+    /// ``headLength(namespace:id:)``: `length` must be its answer.
+    package static func writeHead(type: SocketIOPacketType, namespace: String, id: Int?, length size: Int,
+                                  into out: UnsafeMutableRawBufferPointer) -> Int {
         precondition(out.count >= size, "writeHead: no room for the head")
         out[0] = 48 + type.rawValue
         var at = 1
