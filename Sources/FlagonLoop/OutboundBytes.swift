@@ -45,9 +45,13 @@ struct OutboundBytes: ~Copyable {
         }
     }
 
+    @inline(__always)
     private mutating func reserve(_ extra: Int) {
         let needed = count + extra
-        if needed <= capacity { return }
+        if needed > capacity { grow(to: needed) }
+    }
+
+    private mutating func grow(to needed: Int) {
         let grown = max(needed, capacity * 2, 256)
         let block = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
         if let base {

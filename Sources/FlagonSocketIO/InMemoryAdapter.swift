@@ -128,15 +128,27 @@ public final class InMemoryAdapter: SocketIOAdapter {
 
     @discardableResult
     public func broadcast(_ packet: SocketIOPacket, to target: BroadcastTarget) -> Int {
-        var message: OutboundMessage?
-        let parser = namespace.server.options.parser
+        // Encoded once for every recipient, and not at all when there is certainly none. A
+        // constant, so that each recipient borrows it (an optional filled on the first
+        // recipient was copied, three retains and releases, for each one).
+        guard mayReach(target) else { return 0 }
+        let message = OutboundMessage(packet, parser: namespace.server.options.parser)
         var sent = 0
         forEachSocket(target) { socket in
-            if message == nil { message = OutboundMessage(packet, parser: parser) }   // encoded once, only when someone gets it
-            socket.deliver(message.unsafelyUnwrapped, packet: packet, volatile: target.volatile)
+            socket.deliver(message, packet: packet, volatile: target.volatile)
             sent += 1
         }
         return sent
+    }
+
+    /// `false` when a target certainly reaches no local socket (the common targets: everyone,
+    /// one room); `true` otherwise.
+    private func mayReach(_ target: BroadcastTarget) -> Bool {
+        guard target.except.isEmpty && target.rooms.count <= 1, let room = target.rooms.first else {
+            return !(target.rooms.isEmpty && target.except.isEmpty && namespace.sockets.isEmpty)
+        }
+        if let members = roomMembers[room] { return !members.isEmpty }
+        return namespace.sockets[room] != nil
     }
 
     public func broadcastWithAck(_ packet: SocketIOPacket, to target: BroadcastTarget, timeout: UInt64,
