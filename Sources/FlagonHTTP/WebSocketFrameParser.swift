@@ -96,16 +96,8 @@ public struct WebSocketFrameParser: Sendable {
         guard available >= 6 else { return nil }
         let b0 = buffer[start], b1 = buffer[start + 1]
         // FIN, no reserved bits, text or binary; masked, with a 7- or 16-bit length.
-        guard b0 == 0x81 || b0 == 0x82, b1 & 0x80 != 0 else { return nil }
-        var length = Int(b1 & 0x7F)
-        var headerLength = 2
-        if length == 126 {
-            guard available >= 8 else { return nil }
-            length = Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
-            headerLength = 4
-        } else if length == 127 {
-            return nil
-        }
+        guard b0 == 0x81 || b0 == 0x82, b1 & 0x80 != 0, b1 & 0x7F != 127,
+              let (length, headerLength) = shortLength(b1, available: available) else { return nil }
         guard length <= maxMessageBytes, available >= headerLength + 4 + length else { return nil }
         let maskStart = start + headerLength
         let payloadStart = maskStart + 4
@@ -126,6 +118,17 @@ public struct WebSocketFrameParser: Sendable {
         start = payloadStart + length
         isText = text
         return buffer[payloadStart..<start]
+    }
+
+    /// A frame's payload length and header size from its second byte, when the length takes
+    /// 7 or 16 bits (for a 64-bit length, marked 127 in `b1`, the caller reads the length and
+    /// ignores these); `nil` when the 16-bit length has not arrived yet.
+    @inline(__always)
+    private func shortLength(_ b1: UInt8, available: Int) -> (length: Int, headerLength: Int)? {
+        let length = Int(b1 & 0x7F)
+        guard length == 126 else { return (length, 2) }
+        guard available >= 4 else { return nil }
+        return (Int(buffer[start + 2]) << 8 | Int(buffer[start + 3]), 4)
     }
 
     /// Gives back a small, fully consumed buffer: an idle connection then holds no bytes.
@@ -159,13 +162,8 @@ public struct WebSocketFrameParser: Sendable {
         }
         guard b1 & 0x80 != 0 else { throw .protocolError("client frames must be masked") }
         let isControl = opcode >= 8
-        var length = Int(b1 & 0x7F)
-        var headerLength = 2
-        if length == 126 {
-            guard available >= 4 else { return nil }
-            length = Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
-            headerLength = 4
-        } else if length == 127 {
+        guard var (length, headerLength) = shortLength(b1, available: available) else { return nil }
+        if b1 & 0x7F == 127 {
             guard available >= 10 else { return nil }
             var value: UInt64 = 0
             for i in 0..<8 { value = value << 8 | UInt64(buffer[start + 2 + i]) }
