@@ -20,8 +20,9 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     private var everConnected = false
     /// The text of the last event's arguments, reused for the next (see ``forwardUnparsed(_:)``).
     @exclusivity(unchecked) private var argumentText: [UInt8] = []
-    /// Above this, the array is given back after the event: a large message's room is not kept.
-    private static let keptArgumentCapacity = 1024
+    /// Above this, the array is given back after the event: a connection that goes idle keeps
+    /// at most this much for its next event.
+    private static let keptArgumentCapacity = 256
     /// The server's parser is the msgpack one (read once: every message asks).
     let usesMessagePack: Bool
 
