@@ -13,17 +13,9 @@ public enum WebSocketFrame {
     /// Appends the header of a final (unfragmented) frame carrying `length` bytes.
     @inline(__always)
     public static func writeHeader(opcode: Opcode, length: Int, into out: inout [UInt8]) {
-        out.append(0x80 | opcode.rawValue)
-        if length < 126 {
-            out.append(UInt8(length))
-        } else if length <= 0xFFFF {
-            out.append(126)
-            out.append(UInt8(length >> 8))
-            out.append(UInt8(length & 0xFF))
-        } else {
-            out.append(127)
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((length >> shift) & 0xFF)) }
-        }
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: headerLength(payload: length)))
+        out.withUnsafeMutableBytes { _ = writeHeader(opcode: opcode, length: length, into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
     }
 
     /// The size of the header of a frame carrying `length` bytes: 2, 4 or 10.

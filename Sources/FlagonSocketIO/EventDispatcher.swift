@@ -69,16 +69,23 @@ final class EventDispatcher {
     /// ``dispatch(event:raw:ackID:socket:)`` for a name still in the packet's bytes (checked
     /// as UTF-8): the name is made a string only when it is not the last one looked up.
     func dispatch(eventBytes: UnsafeBufferPointer<UInt8>, raw: RawArguments, ackID: Int?, socket: Socket) {
-        let event = if let last = lastLookup, last.isEvent(eventBytes) { last.event } else {
-            String(decoding: eventBytes, as: UTF8.self)
+        let found = if let last = lastLookup, last.isEvent(eventBytes) { last } else {
+            lookup(String(decoding: eventBytes, as: UTF8.self))
         }
-        dispatch(event: event, raw: raw, ackID: ackID, socket: socket)
+        dispatch(found, raw: raw, ackID: ackID, socket: socket)
     }
 
     /// Delivers an event: rate limit, hooks (they get the parsed values), access list,
     /// then the handler. Arguments that came as text stay text up to the handler, which
     /// reads its parameters from it; text a handler returns goes back in the ack as it is.
     func dispatch(event: String, raw: RawArguments, ackID: Int?, socket: Socket) {
+        dispatch(lookup(event), raw: raw, ackID: ackID, socket: socket)
+    }
+
+    /// Delivers an event whose name has been looked up.
+    private func dispatch(_ looked: Lookup, raw: RawArguments, ackID: Int?, socket: Socket) {
+        var found = looked
+        let event = found.event
         if let limiter = socket.limiter, !limiter.allow(event, now: EventLoop.shared.nowMilliseconds) {
             refuseOverLimit(event, socket: socket, ackID: ackID, violations: limiter.violations)
             return
@@ -86,9 +93,9 @@ final class EventDispatcher {
         if !incomingHooks.isEmpty {
             let values = raw.values
             for hook in incomingHooks { hook(socket, event, values) }
+            found = lookup(event)   // a hook may have registered a handler
         }
         // The common case first: a synchronous closure handler, no ACL, no shared session.
-        let found = lookup(event)
         if socket.controller == nil && socket.sharedSessionID == nil, case .sync(let body)? = found.handler {
             complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments in try body(socket, raw) }
             return

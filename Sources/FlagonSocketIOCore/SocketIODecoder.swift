@@ -162,17 +162,22 @@ public struct SocketIODecoder: Sendable {
             namespace = start..<index
             if index < bytes.count { index += 1 }   // the comma
         }
-        var id: Int?
+        return (namespace, try readAckID(bytes, at: &index, maxAckID: maxAckID))
+    }
+
+    /// The ack id at `index`, if digits are there: at most 16 of them, at most `maxAckID`.
+    @inline(__always)
+    static func readAckID(_ bytes: UnsafeBufferPointer<UInt8>, at index: inout Int, maxAckID: Int) throws(SocketIOProtocolError) -> Int? {
         let idStart = index
-        while index < bytes.count && bytes[index] &- 48 < 10 { index += 1 }
-        if index > idStart {
-            guard index - idStart <= 16 else { throw .invalidAckID }
-            var value = 0
-            for k in idStart..<index { value = value &* 10 &+ Int(bytes[k] &- 48) }
-            guard value <= maxAckID else { throw .invalidAckID }
-            id = value
+        var value = 0
+        while index < bytes.count, case let digit = bytes[index] &- 48, digit < 10 {
+            guard index - idStart < 16 else { throw .invalidAckID }
+            value = value &* 10 &+ Int(digit)
+            index += 1
         }
-        return (namespace, id)
+        guard index > idStart else { return nil }
+        guard value <= maxAckID else { throw .invalidAckID }
+        return value
     }
 
     /// Whether the bytes are valid UTF-8 (ASCII, the common case, in one pass).

@@ -45,12 +45,12 @@ public enum SocketIOEncoder {
 
     /// Appends a packet's head: its type digit, its namespace (unless `/`) and its ack id.
     public static func writeHead(type: SocketIOPacketType, namespace: String, id: Int?, into out: inout [UInt8]) {
-        out.append(48 + type.rawValue)
-        if namespace != "/" {
-            out.append(contentsOf: namespace.utf8)
-            out.append(UInt8(ascii: ","))
+        let start = out.count
+        let length = headLength(namespace: namespace, id: id)
+        out.append(contentsOf: repeatElement(0, count: length))
+        out.withUnsafeMutableBytes { raw in
+            _ = writeHead(type: type, namespace: namespace, id: id, length: length, into: UnsafeMutableRawBufferPointer(rebasing: raw[start...]))
         }
-        if let id { JSONSerializer.writeInt(id, into: &out) }
     }
 
     /// Writes a packet's head at the start of `out`, which holds at least

@@ -26,26 +26,17 @@ public struct SocketIOEventSpan: Sendable, Equatable {
         guard bytes.count > 3, bytes[0] == UInt8(ascii: "2") else { return nil }
         var index = 1
         var namespace: Range<Int>?
-        var ackID: Int?
-        if bytes[1] == UInt8(ascii: "/") {
-            // The decoder's own reading of the head: the two never disagree on it.
-            guard let (range, id) = try? SocketIODecoder.readNamespaceRangeAndID(bytes, at: &index, maxAckID: maxAckID) else {
-                return nil
+        let ackID: Int?
+        // The decoder's own reading of the head: the two never disagree on it. The common head
+        // (no namespace) goes straight to the ack id.
+        do {
+            if bytes[1] == UInt8(ascii: "/") {
+                (namespace, ackID) = try SocketIODecoder.readNamespaceRangeAndID(bytes, at: &index, maxAckID: maxAckID)
+            } else {
+                ackID = try SocketIODecoder.readAckID(bytes, at: &index, maxAckID: maxAckID)
             }
-            (namespace, ackID) = (range, id)
-        } else {
-            // The common head, `2` and an ack id: read here, by the decoder's rules (at most 16
-            // digits, at most `maxAckID`).
-            var value = 0
-            while index < bytes.count, case let digit = bytes[index] &- 48, digit < 10 {
-                guard index <= 16 else { return nil }
-                value = value &* 10 &+ Int(digit)
-                index += 1
-            }
-            if index > 1 {
-                guard value <= maxAckID else { return nil }
-                ackID = value
-            }
+        } catch {
+            return nil
         }
         guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
         let jsonStart = index
