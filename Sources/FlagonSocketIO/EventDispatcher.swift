@@ -83,8 +83,7 @@ final class EventDispatcher {
     }
 
     /// Delivers an event whose name has been looked up.
-    private func dispatch(_ looked: Lookup, raw: RawArguments, ackID: Int?, socket: Socket) {
-        var found = looked
+    private func dispatch(_ found: Lookup, raw: RawArguments, ackID: Int?, socket: Socket) {
         let event = found.event
         if let limiter = socket.limiter, !limiter.allow(event, now: EventLoop.shared.nowMilliseconds) {
             refuseOverLimit(event, socket: socket, ackID: ackID, violations: limiter.violations)
@@ -93,8 +92,14 @@ final class EventDispatcher {
         if !incomingHooks.isEmpty {
             let values = raw.values
             for hook in incomingHooks { hook(socket, event, values) }
-            found = lookup(event)   // a hook may have registered a handler
+            return invoke(lookup(event), raw: raw, ackID: ackID, socket: socket)   // a hook may have registered a handler
         }
+        invoke(found, raw: raw, ackID: ackID, socket: socket)
+    }
+
+    /// Runs what handles an event (looked up): the access list, then the handler.
+    private func invoke(_ found: Lookup, raw: RawArguments, ackID: Int?, socket: Socket) {
+        let event = found.event
         // The common case first: a synchronous closure handler, no ACL, no shared session.
         if socket.controller == nil && socket.sharedSessionID == nil, case .sync(let body)? = found.handler {
             complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments in try body(socket, raw) }
