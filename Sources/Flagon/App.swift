@@ -46,8 +46,23 @@ public final class App: HTTPHandler {
     /// One line per request, when ``logRequests(_:)`` was called.
     var requestLog: RequestLog?
 
+    /// Rules that name the worker a request belongs to (``routeToWorker(_:)``).
+    private(set) var workerRoutes: [@LoopActor (HTTPRequestHead) -> Int?] = []
+
     /// Creates an empty app.
     public init() {}
+
+    /// Adds a rule that names the worker a request must be served by, from its head alone
+    /// (`nil`: any worker). With several workers, a request that names another worker is
+    /// handed to it with its connection before it is answered. A Socket.IO server adds one
+    /// that reads the owner from the session id.
+    ///
+    /// ```swift
+    /// app.routeToWorker { head in head.target.hasPrefix("/game/") ? 0 : nil }
+    /// ```
+    public func routeToWorker(_ route: @escaping @LoopActor (HTTPRequestHead) -> Int?) {
+        workerRoutes.append(route)
+    }
 
     func enableMetrics() -> AppMetrics {
         if let appMetrics { return appMetrics }

@@ -31,9 +31,10 @@ final class HTTPConnection: TCPStreamHandler {
         self.lastActivity = EventLoop.shared.currentMilliseconds
     }
 
-    func start() {
+    func start(initialBytes: [UInt8] = []) {
         stream.handler = self   // the stream keeps its connection until it closes
         stream.startReading()
+        if !initialBytes.isEmpty { initialBytes.withUnsafeBytes { received($0) } }
     }
 
     func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) { received(bytes) }
@@ -110,9 +111,42 @@ final class HTTPConnection: TCPStreamHandler {
             }
             return
         }
+        if let owner = server.otherWorker(for: queue[0].head), handOver(to: owner) { return }
         let message = queue.removeFirst()
         busy = true
         Task { await self.handle(message) }
+    }
+
+    /// Gives the connection, with every request read and not yet answered, to the worker
+    /// that owns the first one; `false` when that worker cannot be reached (the request is
+    /// then answered here). Waits, keeping the connection, until the responses written so
+    /// far have left and no request body is half read.
+    private func handOver(to owner: Int) -> Bool {
+        // Bytes that broke the protocol are answered here, after the requests before them.
+        guard deferredFailure == nil, WorkerMesh.shared?.isReachable(owner) == true else { return false }
+        guard parser.isBetweenBodies else { return true }   // processNext runs again when the body is complete
+        if stream.pendingWriteBytes > 0 {
+            busy = true
+            Task {
+                let deadline = EventLoop.shared.nowMilliseconds + server.options.shutdownTimeout
+                while stream.pendingWriteBytes > 0 && !stream.isClosed && EventLoop.shared.nowMilliseconds < deadline {
+                    await LoopTimer.sleep(milliseconds: 1)
+                }
+                busy = false
+                if stream.pendingWriteBytes > 0 { return forceClose() }
+                processNext()
+            }
+            return true
+        }
+        var bytes: [UInt8] = []
+        for message in queue { HTTPRequestSerializer.serialize(message, into: &bytes) }
+        bytes += parser.takeRemainingBytes()
+        queue.removeAll()
+        closing = true
+        stream.stopReading()
+        stream.handler = nil
+        if !server.handOver(self, stream: stream, bytes: bytes, to: owner) { stream.close() }
+        return true
     }
 
     private func handle(_ message: HTTPRequestMessage) async {

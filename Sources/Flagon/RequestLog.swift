@@ -72,6 +72,7 @@ extension Logger {
         if let value = getenv("FLAGON_LOG_LEVEL"), let level = Logger.Level(rawValue: String(cString: value).lowercased()) {
             logger.logLevel = level
         }
+        if let worker = WorkerIdentity.current { logger[metadataKey: "worker"] = "\(worker.index)" }
         return logger
     }
 }

@@ -59,8 +59,18 @@ public final class Server {
     @discardableResult
     public func start() throws(UVError) -> Int {
         precondition(listener == nil, "server already started")
-        listener = try TCPListener(host: options.host, port: options.port, reusePort: options.reusePort, group: handles) {
-            [self] stream in accept(stream)   // the listener is closed at shutdown
+        if options.servesWorkerSocket, let worker = WorkerIdentity.current, let mesh = WorkerMesh.shared {
+            listener = try TCPListener(descriptor: worker.listenDescriptor, group: handles) { [self] stream in accept(stream) }
+            workerIndex = worker.index
+            mesh.streamGroup = handles
+            mesh.onHandover = { [weak self] stream, bytes in
+                guard let self else { return stream.close() }
+                self.adopt(stream, bytes: bytes)
+            }
+        } else {
+            listener = try TCPListener(host: options.host, port: options.port, reusePort: options.reusePort, group: handles) {
+                [self] stream in accept(stream)   // the listener is closed at shutdown
+            }
         }
         let interval = max(10, min(1000, min(options.headerTimeout, options.keepAliveTimeout) / 4))
         sweepTimer = LoopTimer(group: handles) { [self] in sweep() }
@@ -135,6 +145,40 @@ public final class Server {
         let connection = HTTPConnection(stream: stream, server: self)
         connections[ObjectIdentifier(connection)] = connection
         connection.start()
+    }
+
+    // MARK: Workers
+
+    /// This worker's index when the server is one of several workers.
+    private(set) var workerIndex: Int?
+
+    /// The worker that must serve a request, when it is another one.
+    func otherWorker(for head: HTTPRequestHead) -> Int? {
+        guard let workerIndex else { return nil }
+        for route in app.workerRoutes {
+            if let owner = route(head) { return owner == workerIndex ? nil : owner }
+        }
+        return nil
+    }
+
+    /// Serves a connection another worker handed over, starting with the bytes it had read.
+    private func adopt(_ stream: TCPStream, bytes: [UInt8]) {
+        if isClosingConnections {
+            stream.close()
+            return
+        }
+        stream.highWaterMark = options.writeHighWaterMark
+        let connection = HTTPConnection(stream: stream, server: self)
+        connections[ObjectIdentifier(connection)] = connection
+        connection.start(initialBytes: bytes)
+    }
+
+    /// Gives a connection to another worker; `false` when that worker cannot take it now.
+    func handOver(_ connection: HTTPConnection, stream: TCPStream, bytes: [UInt8], to worker: Int) -> Bool {
+        guard let mesh = WorkerMesh.shared, mesh.isReachable(worker) else { return false }
+        connections[ObjectIdentifier(connection)] = nil
+        mesh.handOver(stream, bytes: bytes, to: worker) { _ in stream.close() }   // the other worker holds it now
+        return true
     }
 
     func connectionClosed(_ connection: HTTPConnection) {

@@ -12,8 +12,13 @@ public struct ServerOptions: Sendable {
     public var host = "127.0.0.1"
     /// Port (default 5000, as `flask run`; 0 picks a free one).
     public var port = 5000
-    /// Lets several processes listen on the same port (`SO_REUSEPORT`).
+    /// Lets several processes listen on the same port (`SO_REUSEPORT`). Only for processes
+    /// that share no sessions: long-polling needs every request of a session on the process
+    /// that has it. To use every core, run workers instead (``App/run(host:port:workers:)``).
     public var reusePort = false
+    /// In a worker of a server with several workers (``WorkerIdentity/current``), serve the
+    /// socket the workers share instead of binding `host` and `port` (default `true`).
+    public var servesWorkerSocket = true
     /// Parser limits: request line, headers, body.
     public var limits = HTTPLimits()
     /// Time allowed to receive a request head, in milliseconds (default 10 s; then 408).

@@ -71,6 +71,10 @@ public struct HTTPRequestParser: Sendable {
     /// `true` while part of a request head has arrived but not all of it.
     public var isReceivingHead: Bool { state == .head && start < buffer.count }
 
+    /// `true` between requests or inside a head: every byte of a request whose body has
+    /// begun is still in ``takeRemainingBytes()`` only in this state.
+    public var isBetweenBodies: Bool { state == .head }
+
     /// Hands over the bytes received after the last complete request (for a protocol
     /// upgrade) and empties the parser.
     public mutating func takeRemainingBytes() -> [UInt8] {

@@ -62,6 +62,61 @@ public final class TCPListener {
         }
     }
 
+    /// Listens on a socket that is already bound and listening, such as one a supervisor
+    /// opened and its workers inherited (``openSharedSocket(host:port:backlog:)``): every
+    /// process that listens on it takes its turn accepting.
+    public init(descriptor: Int32, group: HandleGroup? = nil, onAccept: @escaping (TCPStream) -> Void) throws(UVError) {
+        self.onAccept = onAccept
+        self.group = group
+        self.streamGroup = group
+        address = try SocketAddress(host: "0.0.0.0", port: 0)
+        handle = .allocate(capacity: 1)
+        uv_tcp_init(EventLoop.shared.uvLoop, handle)
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        group?.opened()
+        do throws(UVError) {
+            try UVError.check(uv_tcp_open(handle, descriptor), "open listening descriptor \(descriptor)")
+            try UVError.check(uv_listen(asStream(handle), 1024, loopConnectionCallback), "listen on descriptor \(descriptor)")
+            address = try Self.localAddress(of: descriptor)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// Opens a TCP socket bound to `host` and `port`, listening, for child processes to
+    /// inherit; returns its descriptor and the bound address. Nothing accepts on it here.
+    public nonisolated static func openSharedSocket(host: String, port: Int, backlog: Int32 = 1024)
+        throws(UVError) -> (descriptor: Int32, address: SocketAddress) {
+        let requested = try SocketAddress(host: host, port: port)
+        let descriptor = socket(requested.isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw UVError(code: -errno, operation: "socket") }
+        var one: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let length = socklen_t(requested.isIPv6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+        if requested.withSockaddr({ bind(descriptor, $0, length) }) != 0 || listen(descriptor, backlog) != 0 {
+            let error = UVError(code: -errno, operation: "bind and listen \(requested)")
+            Glibc.close(descriptor)
+            throw error
+        }
+        do {
+            return (descriptor, try localAddress(of: descriptor))
+        } catch {
+            Glibc.close(descriptor)
+            throw error
+        }
+    }
+
+    private nonisolated static func localAddress(of descriptor: Int32) throws(UVError) -> SocketAddress {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutableBytes(of: &storage) { raw in
+            getsockname(descriptor, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+        }
+        if status != 0 { throw UVError(code: -errno, operation: "getsockname") }
+        return SocketAddress(storage: storage)
+    }
+
     /// The port the listener is bound to.
     public var port: Int { address.port }
 

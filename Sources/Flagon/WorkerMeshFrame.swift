@@ -1,0 +1,104 @@
+/// The frames workers send each other over their channels (sans-IO):
+///
+/// ```text
+/// length: UInt32 big-endian (of kind + body) | kind: UInt8 | body
+/// 1 hello        body: UInt16 index of the sender (first frame on a link)
+/// 2 subscribe    body: channel name (UTF-8)
+/// 3 unsubscribe  body: channel name
+/// 4 publish      body: UInt16 length of the channel name | channel name | payload
+/// 5 handover     body: the bytes of the requests read so far; an open TCP connection comes with it
+/// ```
+enum WorkerMeshFrame: Equatable {
+    case hello(index: Int)
+    case subscribe(String)
+    case unsubscribe(String)
+    case publish(channel: String, payload: [UInt8])
+    case handover(bytes: [UInt8])
+
+    /// The largest frame accepted (a message between workers is at most this long).
+    static let maxLength = 64 << 20
+
+    /// What went wrong while reading frames: the link that sent it is closed.
+    enum Failure: Error, Equatable {
+        case tooLong(Int)
+        case unknownKind(UInt8)
+        case malformed(String)
+    }
+
+    /// The frame's bytes, with its length in front.
+    var encoded: [UInt8] {
+        var body: [UInt8] = []
+        let kind: UInt8
+        switch self {
+        case .hello(let index):
+            kind = 1
+            body = [UInt8(index >> 8 & 0xFF), UInt8(index & 0xFF)]
+        case .subscribe(let channel):
+            kind = 2
+            body = Array(channel.utf8)
+        case .unsubscribe(let channel):
+            kind = 3
+            body = Array(channel.utf8)
+        case .publish(let channel, let payload):
+            kind = 4
+            let name = Array(channel.utf8.prefix(0xFFFF))
+            body.reserveCapacity(2 + name.count + payload.count)
+            body += [UInt8(name.count >> 8), UInt8(name.count & 0xFF)]
+            body += name
+            body += payload
+        case .handover(let bytes):
+            kind = 5
+            body = bytes
+        }
+        let length = body.count + 1
+        var out: [UInt8] = [UInt8(length >> 24 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), kind]
+        out += body
+        return out
+    }
+
+    /// Reads frames from a link's bytes as they arrive.
+    struct Reader {
+        private var buffer: [UInt8] = []
+        private var start = 0
+
+        mutating func feed(_ bytes: UnsafeRawBufferPointer) { buffer.append(contentsOf: bytes) }
+
+        /// The next whole frame, `nil` until one has arrived.
+        mutating func next() throws(Failure) -> WorkerMeshFrame? {
+            guard buffer.count - start >= 4 else { return compact() }
+            let length = buffer[start..<start + 4].reduce(0) { $0 << 8 | Int($1) }
+            guard length >= 1, length <= WorkerMeshFrame.maxLength else { throw .tooLong(length) }
+            guard buffer.count - start >= 4 + length else { return compact() }
+            let kind = buffer[start + 4]
+            let body = Array(buffer[start + 5..<start + 4 + length])
+            start += 4 + length
+            switch kind {
+            case 1:
+                guard body.count == 2 else { throw .malformed("hello of \(body.count) bytes") }
+                return .hello(index: Int(body[0]) << 8 | Int(body[1]))
+            case 2, 3:
+                guard let channel = String(validating: body, as: UTF8.self) else { throw .malformed("channel name not UTF-8") }
+                return kind == 2 ? .subscribe(channel) : .unsubscribe(channel)
+            case 4:
+                guard body.count >= 2 else { throw .malformed("publish without a channel") }
+                let nameLength = Int(body[0]) << 8 | Int(body[1])
+                guard body.count >= 2 + nameLength,
+                      let channel = String(validating: body[2..<2 + nameLength], as: UTF8.self)
+                else { throw .malformed("publish with a bad channel name") }
+                return .publish(channel: channel, payload: Array(body[(2 + nameLength)...]))
+            case 5:
+                return .handover(bytes: body)
+            default:
+                throw .unknownKind(kind)
+            }
+        }
+
+        private mutating func compact() -> WorkerMeshFrame? {
+            if start > 0 {
+                buffer.removeSubrange(0..<start)
+                start = 0
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import FlagonLoop
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The primary process of a server with several workers: it opens the listening socket,
+/// starts one worker process per slot (this same program, which inherits the socket), and
+/// replaces a worker that exits unasked. SIGTERM, SIGINT and SIGHUP are passed on to every
+/// worker; the supervisor exits once all of them have stopped after SIGTERM or SIGINT.
+///
+/// ```swift
+/// // First thing in main.swift: the primary supervises from here on and never returns.
+/// try await WorkerSupervisor.superviseIfPrimary(.auto, host: "0.0.0.0", port: 8080)
+/// ```
+@LoopActor
+public final class WorkerSupervisor {
+    private let count: Int
+    private let descriptor: Int32
+    private let directory: String
+    private let executable: String
+    private let arguments: [String]
+    private let environment: [String]
+    private let logger = Logger.flagon("flagon.supervisor")
+    private var children: [ChildProcess?]
+    private var startedAt: [UInt64]
+    private var quickExits: [Int]
+    private var stopping = false
+    private var failed = false
+    private var signals: [SignalWatcher] = []
+    private var done: CheckedContinuation<Void, Never>?
+
+    /// In a process started as a worker, or when `workers` is one, returns at once: the
+    /// caller goes on and serves. Otherwise this process becomes the supervisor of `workers`
+    /// workers on `host`:`port` and exits when they have stopped; it never returns.
+    public static func superviseIfPrimary(_ workers: WorkerCount, host: String, port: Int) async throws {
+        guard WorkerIdentity.current == nil else { return }
+        let count = workers.resolved
+        guard count > 1 else { return }
+        let supervisor = try WorkerSupervisor(count: count, host: host, port: port)
+        let status = await supervisor.run()
+        exit(status)
+    }
+
+    private init(count: Int, host: String, port: Int) throws {
+        self.count = count
+        let (descriptor, address) = try TCPListener.openSharedSocket(host: host, port: port)
+        self.descriptor = descriptor
+        var template = Array("/tmp/flagon-workers.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw UVError(code: -errno, operation: "mkdtemp") }
+        directory = String(cString: made)
+        var path = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &path, path.count - 1)
+        executable = length > 0 ? String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        arguments = Array(CommandLine.arguments.dropFirst())
+        var environment: [String] = []
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if !text.hasPrefix("FLAGON_WORKER_") { environment.append(text) }
+            entry += 1
+        }
+        self.environment = environment + [
+            "\(WorkerIdentity.Variable.count)=\(count)", "\(WorkerIdentity.Variable.directory)=\(directory)",
+            "\(WorkerIdentity.Variable.descriptor)=3", "\(WorkerIdentity.Variable.supervisor)=\(getpid())",
+        ]
+        children = Array(repeating: nil, count: count)
+        startedAt = Array(repeating: 0, count: count)
+        quickExits = Array(repeating: 0, count: count)
+        logger.info("Flagon listening on http://\(address) with \(count) workers")
+    }
+
+    private func run() async -> Int32 {
+        for signal in [SIGTERM, SIGINT, SIGHUP] {
+            if let watcher = try? SignalWatcher(signal: signal, { [self] in forward(signal) }) { signals.append(watcher) }
+        }
+        for index in 0..<count { start(index) }
+        await withCheckedContinuation { done = $0 }
+        for watcher in signals { watcher.close() }
+        for index in 0..<count { unlink(directory + "/w\(index).sock") }
+        rmdir(directory)
+        return failed ? 1 : 0
+    }
+
+    private func start(_ index: Int) {
+        guard !stopping else { return }
+        do {
+            children[index] = try ChildProcess(
+                path: executable, arguments: arguments, environment: environment + ["\(WorkerIdentity.Variable.index)=\(index)"],
+                inheritedDescriptor: descriptor
+            ) { [self] status, signal in exited(index, status: status, signal: signal) }
+            startedAt[index] = EventLoop.shared.nowMilliseconds
+        } catch {
+            logger.error("cannot start worker \(index): \(error); trying again")
+            children[index] = nil
+            retry(index)
+        }
+    }
+
+    private func exited(_ index: Int, status: Int64, signal: Int32) {
+        children[index] = nil
+        if stopping {
+            if status != 0 || (signal != 0 && signal != SIGTERM && signal != SIGINT) { failed = true }
+            if children.allSatisfy({ $0 == nil }) { finish() }
+            return
+        }
+        logger.warning("worker \(index) exited (status \(status), signal \(signal)); starting a new one")
+        let lived = EventLoop.shared.nowMilliseconds - startedAt[index]
+        quickExits[index] = lived < 1000 ? quickExits[index] + 1 : 0
+        if quickExits[index] == 0 { start(index) } else { retry(index) }
+    }
+
+    /// Starts a worker again after a delay that grows while it keeps failing at once.
+    private func retry(_ index: Int) {
+        let delay = UInt64(min(1000, 50 << min(quickExits[index], 5)))
+        var timer: LoopTimer?
+        timer = LoopTimer { [self] in
+            timer?.close()
+            timer = nil
+            if children[index] == nil { start(index) }
+        }
+        timer?.start(afterMilliseconds: delay)
+    }
+
+    private func forward(_ signal: Int32) {
+        if signal != SIGHUP {
+            stopping = true
+            logger.info("signal \(signal): stopping \(count) workers")
+        }
+        for child in children { child?.kill(signal) }
+        if stopping && children.allSatisfy({ $0 == nil }) { finish() }
+    }
+
+    private func finish() {
+        let done = self.done
+        self.done = nil
+        done?.resume()
+    }
+}
