@@ -127,7 +127,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
                                     now: EventLoop.shared.nowMilliseconds)
     }
 
-    static func makeID() -> String { RandomIDs.make() }
+    static func makeID() -> String { WorkerIDs.stamp(RandomIDs.make()) }
 
     func openPacket(upgrades: Bool) -> [UInt8] {
         let options = server.options

@@ -50,7 +50,14 @@ public final class SocketIOServer: HTTPHandler {
         self.sessions = sessions
         self.manageSession = manageSession
         self.engine = EngineServer(options: options.engine)
-        self.makeAdapter = adapter ?? { InMemoryAdapter(namespace: $0) }
+        // Workers of one server share rooms and broadcasts over their links by default.
+        if let adapter {
+            self.makeAdapter = adapter
+        } else if let transport = WorkerMeshTransport.shared {
+            self.makeAdapter = { ClusterAdapter(namespace: $0, transport: transport) }
+        } else {
+            self.makeAdapter = { InMemoryAdapter(namespace: $0) }
+        }
         engine.onConnection = { [unowned self] session in _ = SocketIOConnection(engine: session, server: self) }
         _ = of("/")
     }
@@ -321,6 +328,14 @@ public final class SocketIOServer: HTTPHandler {
     /// server-side: a Socket.IO connection cannot set a cookie.
     public func attach(to app: App, at path: String = "/socket.io") {
         app.mount(path, self)
+        if WorkerIdentity.current != nil {
+            // Every request of a session goes to the worker whose index its sid carries.
+            let prefix = path.hasSuffix("/") ? path : path + "/"
+            app.routeToWorker { head in
+                guard head.target.hasPrefix(prefix) || head.target.hasPrefix(path + "?") else { return nil }
+                return EngineRequestRoute.sessionID(in: head.target).flatMap { WorkerIDs.owner(of: $0) }
+            }
+        }
         app.onDrain { [self] in await drain() }
         app.addMetrics { [weak self] out in self?.writeMetrics(into: &out) }
         app.onShutdown { [self] in

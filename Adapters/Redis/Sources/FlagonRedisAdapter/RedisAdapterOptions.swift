@@ -1,3 +1,4 @@
+import FlagonSocketIO
 import Flagon
 import Logging
 
@@ -16,7 +17,7 @@ public struct RedisAdapterOptions: Sendable {
     /// Milliseconds to wait for the other servers' answers to a request (default 5,000).
     public var requestsTimeout: UInt64 = 5000
     /// Which broadcasts this server receives (default ``RedisRouting/targeted``).
-    public var routing = RedisRouting.targeted
+    public var routing = ClusterRouting.targeted
     /// Answers requests on the requester's own response channel rather than the shared one
     /// (`publishOnSpecificResponseChannel`; off by default, as Node's, so that every version
     /// of the Node adapter gets the answers).
@@ -47,16 +48,6 @@ public struct RedisAdapterOptions: Sendable {
     }
 }
 
-/// Which broadcasts a server receives from Redis.
-public enum RedisRouting: Sendable, Equatable {
-    /// Subscribes to a room's channel only while this server has a member of the room (and
-    /// to each namespace's channel, which carries broadcasts to everyone or several rooms):
-    /// a server never decodes emits to rooms it has no member of.
-    case targeted
-    /// Subscribes to every broadcast channel of each namespace with a pattern, as Node's
-    /// adapter does.
-    case pattern
-}
 
 /// Where Redis is, read from a `redis://` URL.
 struct RedisEndpoint: Sendable, Equatable {

@@ -16,7 +16,7 @@ import Logging
 /// app.onShutdown { cluster.close() }
 /// ```
 @LoopActor
-public final class RedisCluster {
+public final class RedisCluster: ClusterTransport {
     /// The settings.
     public let options: RedisAdapterOptions
     /// This server's id (`uid` in the adapter's messages).
@@ -40,9 +40,7 @@ public final class RedisCluster {
     private var closed = false
     private var connecting = false
 
-    private struct WeakAdapter {
-        weak var adapter: RedisAdapter?
-    }
+    private typealias WeakAdapter = WeakClusterAdapterReference
 
     private init(options: RedisAdapterOptions, endpoint: RedisEndpoint) {
         self.options = options
@@ -68,7 +66,7 @@ public final class RedisCluster {
 
     /// Makes the adapter of a namespace: pass it to ``SocketIOServer/init(options:sessions:manageSession:adapter:)``.
     public func makeAdapter(_ namespace: Namespace) -> any SocketIOAdapter {
-        RedisAdapter(namespace: namespace, cluster: self)
+        ClusterAdapter(namespace: namespace, transport: self)
     }
 
     /// Leaves the cluster: closes both connections (what is queued for Redis is sent first)
@@ -86,9 +84,14 @@ public final class RedisCluster {
 
     // MARK: Used by the adapters
 
+    public var prefix: String { options.prefix }
+    public var routing: ClusterRouting { options.routing }
+    public var requestsTimeout: UInt64 { options.requestsTimeout }
+    public var publishOnSpecificResponseChannel: Bool { options.publishOnSpecificResponseChannel }
+
     /// Publishes a message; `false` (and counted) when Redis is away or too far behind.
     @discardableResult
-    func publish(_ channel: String, _ payload: [UInt8]) -> Bool {
+    public func publish(_ channel: String, _ payload: [UInt8]) -> Bool {
         guard let publisher, isConnected, publisher.pendingWriteBytes < options.maxPendingBytes,
               publisher.send([Array("PUBLISH".utf8), Array(channel.utf8), payload])
         else {
@@ -129,7 +132,7 @@ public final class RedisCluster {
 
     /// How many connections subscribe to a channel (the number of servers of a namespace);
     /// `nil` when Redis cannot tell.
-    func subscriberCount(_ channel: String) async -> Int? {
+    public func subscriberCount(_ channel: String) async -> Int? {
         guard let publisher, isConnected else { return nil }
         guard let reply = try? await publisher.command("PUBSUB", "NUMSUB", channel), let items = reply.elements,
               items.count == 2, let count = items[1].integer
@@ -138,21 +141,21 @@ public final class RedisCluster {
     }
 
     /// Starts delivering a channel's messages to an adapter.
-    func subscribe(_ channel: String, for adapter: RedisAdapter) {
+    public func subscribe(_ channel: String, for adapter: ClusterAdapter) {
         channelOwners[channel] = WeakAdapter(adapter: adapter)
         if pendingUnsubscribe.remove(channel) == nil { pendingSubscribe.insert(channel) }
         scheduleFlush()
     }
 
     /// Stops delivering a channel's messages.
-    func unsubscribe(_ channel: String) {
+    public func unsubscribe(_ channel: String) {
         guard channelOwners.removeValue(forKey: channel) != nil else { return }
         if pendingSubscribe.remove(channel) == nil { pendingUnsubscribe.insert(channel) }
         scheduleFlush()
     }
 
     /// Delivers the messages of every channel that matches a pattern to an adapter.
-    func subscribe(pattern: String, for adapter: RedisAdapter) {
+    public func subscribe(pattern: String, for adapter: ClusterAdapter) {
         patternOwners[pattern] = WeakAdapter(adapter: adapter)
         if isConnected { subscriber?.send([Array("PSUBSCRIBE".utf8), Array(pattern.utf8)]) }
     }
@@ -164,7 +167,7 @@ public final class RedisCluster {
     public var subscribedChannelCount: Int { channelOwners.count }
 
     /// Counts a message that was not understood.
-    func ignored(_ why: String, on channel: String) {
+    public func ignored(_ why: String, on channel: String) {
         statistics.ignoredMessages += 1
         let count = statistics.ignoredMessages
         if count <= 10 || count.isMultiple(of: 1000) {
@@ -213,7 +216,7 @@ public final class RedisCluster {
     private func received(_ message: RedisConnection.Message) {
         statistics.received += 1
         let owner = message.pattern.map { patternOwners[$0] } ?? channelOwners[message.channel]
-        owner?.adapter?.received(message)
+        owner?.adapter?.received(ClusterMessage(channel: message.channel, payload: message.payload))
     }
 
     // MARK: Connecting
@@ -320,11 +323,7 @@ public final class RedisCluster {
         out.gauge("flagon_redis_subscribed_channels", help: "Channels subscribed.", value: channelOwners.count)
     }
 
-    static func randomID(length: Int) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
-        var generator = SystemRandomNumberGenerator()
-        return String(decoding: (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }, as: UTF8.self)
-    }
+    static func randomID(length: Int) -> String { ClusterAdapter.randomID(length: length) }
 }
 
 /// Counters of a ``RedisCluster``.
@@ -341,4 +340,9 @@ public struct RedisClusterStatistics: Sendable, Equatable {
     public var disconnections = 0
     /// Times it was made again.
     public var reconnections = 0
+}
+
+/// A weak reference to an adapter, for the table of channel owners.
+struct WeakClusterAdapterReference {
+    weak var adapter: ClusterAdapter?
 }

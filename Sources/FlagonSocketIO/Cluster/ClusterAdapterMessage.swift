@@ -3,7 +3,7 @@ import FlagonMessagePack
 import FlagonSocketIOCore
 
 /// The request types of `@socket.io/redis-adapter` (its numbering).
-public enum RedisRequestType: Int, Sendable, CaseIterable {
+public enum ClusterRequestType: Int, Sendable, CaseIterable {
     case sockets = 0
     case allRooms = 1
     case remoteJoin = 2
@@ -22,10 +22,10 @@ public enum RedisRequestType: Int, Sendable, CaseIterable {
 /// anything else MessagePack, as the Node adapter decides. Fields are kept in their order.
 ///
 /// ```swift
-/// let message = try RedisAdapterMessage.decode(bytes)
+/// let message = try ClusterAdapterMessage.decode(bytes)
 /// if message.type == .remoteJoin, let rooms = message.fields["rooms"] { ... }
 /// ```
-public struct RedisAdapterMessage: Sendable, Equatable {
+public struct ClusterAdapterMessage: Sendable, Equatable {
     /// The fields, in order.
     public var fields: JSONObject
 
@@ -33,32 +33,32 @@ public struct RedisAdapterMessage: Sendable, Equatable {
     public init(_ fields: JSONObject) { self.fields = fields }
 
     /// The request type (responses other than acks have none).
-    public var type: RedisRequestType? { fields["type"]?.intValue.flatMap(RedisRequestType.init(rawValue:)) }
+    public var type: ClusterRequestType? { fields["type"]?.intValue.flatMap(ClusterRequestType.init(rawValue:)) }
     /// The sending server's id.
     public var uid: String? { fields["uid"]?.stringValue }
     /// The request's id (requests that expect responses, and the responses).
     public var requestId: String? { fields["requestId"]?.stringValue }
 
     /// Reads a message: JSON when it starts with `{`, MessagePack otherwise; it must be an object.
-    public static func decode(_ bytes: [UInt8]) throws(RedisMessageError) -> RedisAdapterMessage {
+    public static func decode(_ bytes: [UInt8]) throws(ClusterMessageError) -> ClusterAdapterMessage {
         let value: JSONValue
         if bytes.first == UInt8(ascii: "{") {
             do {
                 value = try JSONValue.parse(bytes)
             } catch {
-                throw RedisMessageError("invalid JSON: \(error)")
+                throw ClusterMessageError("invalid JSON: \(error)")
             }
         } else {
             do {
                 value = try JSONValue(messagePack: MessagePackReader.decode(bytes))
             } catch let error as MessagePackError {
-                throw RedisMessageError("not MessagePack: \(error.message)")
+                throw ClusterMessageError("not MessagePack: \(error.message)")
             } catch {
-                throw RedisMessageError("\(error)")
+                throw ClusterMessageError("\(error)")
             }
         }
-        guard case .object(let fields) = value else { throw RedisMessageError("a request or response is an object") }
-        return RedisAdapterMessage(fields)
+        guard case .object(let fields) = value else { throw ClusterMessageError("a request or response is an object") }
+        return ClusterAdapterMessage(fields)
     }
 
     /// The message as JSON text (what Node writes with `JSON.stringify`).

@@ -1,41 +1,49 @@
+import Flagon
 import FlagonJSON
 import FlagonLoop
 import FlagonMessagePack
-import FlagonSocketIO
 import FlagonSocketIOCore
 
-/// The adapter of one namespace in a Redis cluster, speaking `@socket.io/redis-adapter`'s
-/// protocol: its local rooms are an ``InMemoryAdapter``; broadcasts, room operations and
-/// questions about sockets also go to the other servers (Flagon or Node) through Redis,
-/// unless the target is `local`. Made by ``RedisCluster/makeAdapter(_:)``.
+/// The adapter of one namespace in a cluster of servers, speaking `@socket.io/redis-adapter`'s
+/// protocol over a ``ClusterTransport``: its local rooms are an ``InMemoryAdapter``;
+/// broadcasts, room operations and questions about sockets also go to the other servers
+/// (Flagon workers, Flagon or Node servers on Redis) through the transport, unless the
+/// target is `local`. The workers of one server share one over their links
+/// (``WorkerMeshTransport``); `RedisCluster.makeAdapter` makes one on Redis.
+///
+/// ```swift
+/// let sio = SocketIOServer(adapter: { ClusterAdapter(namespace: $0, transport: transport) })
+/// ```
 @LoopActor
-public final class RedisAdapter: SocketIOAdapter {
+public final class ClusterAdapter: SocketIOAdapter {
     /// The namespace served.
     public unowned let namespace: Namespace
     /// Its channels.
-    public let channels: RedisAdapterChannels
+    public let channels: ClusterChannels
     /// The rooms and sockets of this process.
     public let local: InMemoryAdapter
-    let cluster: RedisCluster
+    /// What carries its messages to the other servers.
+    public let transport: any ClusterTransport
     private var requests: [String: PendingRequest] = [:]
     private var ackRequests: [String: AckRequest] = [:]
 
-    init(namespace: Namespace, cluster: RedisCluster) {
+    /// The adapter of `namespace` over `transport`.
+    public init(namespace: Namespace, transport: any ClusterTransport) {
         self.namespace = namespace
-        self.cluster = cluster
+        self.transport = transport
         self.local = InMemoryAdapter(namespace: namespace)
-        self.channels = RedisAdapterChannels(prefix: cluster.options.prefix, namespace: namespace.name)
-        cluster.subscribe(channels.request, for: self)
-        cluster.subscribe(channels.response, for: self)
-        cluster.subscribe(channels.response(for: cluster.serverID), for: self)
-        switch cluster.options.routing {
-        case .targeted: cluster.subscribe(channels.broadcast, for: self)
-        case .pattern: cluster.subscribe(pattern: channels.broadcastPattern, for: self)
+        self.channels = ClusterChannels(prefix: transport.prefix, namespace: namespace.name)
+        transport.subscribe(channels.request, for: self)
+        transport.subscribe(channels.response, for: self)
+        transport.subscribe(channels.response(for: transport.serverID), for: self)
+        switch transport.routing {
+        case .targeted: transport.subscribe(channels.broadcast, for: self)
+        case .pattern: transport.subscribe(pattern: channels.broadcastPattern, for: self)
         }
     }
 
-    private var uid: String { cluster.serverID }
-    private var targeted: Bool { cluster.options.routing == .targeted }
+    private var uid: String { transport.serverID }
+    private var targeted: Bool { transport.routing == .targeted }
 
     // MARK: Rooms (local, with the room channels followed while they have members here)
 
@@ -44,21 +52,21 @@ public final class RedisAdapter: SocketIOAdapter {
         for room in rooms {
             let isNew = room == socketID || !local.hasMembers(room)
             local.join(socketID, rooms: CollectionOfOne(room))
-            if isNew { cluster.subscribe(channels.room(room), for: self) }
+            if isNew { transport.subscribe(channels.room(room), for: self) }
         }
     }
 
     public func leave(_ socketID: String, room: String) {
         local.leave(socketID, room: room)
-        if targeted && room != socketID && !local.hasMembers(room) { cluster.unsubscribe(channels.room(room)) }
+        if targeted && room != socketID && !local.hasMembers(room) { transport.unsubscribe(channels.room(room)) }
     }
 
     public func leaveAll(_ socketID: String) {
         let rooms = local.rooms(of: socketID)
         local.leaveAll(socketID)
         guard targeted else { return }
-        cluster.unsubscribe(channels.room(socketID))
-        for room in rooms where room != socketID && !local.hasMembers(room) { cluster.unsubscribe(channels.room(room)) }
+        transport.unsubscribe(channels.room(socketID))
+        for room in rooms where room != socketID && !local.hasMembers(room) { transport.unsubscribe(channels.room(room)) }
     }
 
     public func rooms(of socketID: String) -> Set<String> { local.rooms(of: socketID) }
@@ -72,8 +80,8 @@ public final class RedisAdapter: SocketIOAdapter {
         if !target.local {
             var flags: MessagePackMap = [:]
             if target.volatile { flags["volatile"] = true }
-            let message = RedisBroadcast(uid: uid, packet: packet, rooms: target.rooms.sorted(), except: target.except.sorted(), flags: flags)
-            cluster.publish(message.channel(in: channels), message.encoded())
+            let message = ClusterBroadcast(uid: uid, packet: packet, rooms: target.rooms.sorted(), except: target.except.sorted(), flags: flags)
+            transport.publish(message.channel(in: channels), message.encoded())
         }
         return local.broadcast(packet, to: target)
     }
@@ -82,14 +90,14 @@ public final class RedisAdapter: SocketIOAdapter {
                                  onClientCount: @escaping @LoopActor (Int) -> Void,
                                  onAck: @escaping @LoopActor (JSONValue) -> Void) {
         if !target.local {
-            let requestID = RedisCluster.randomID(length: 8)
+            let requestID = Self.randomID(length: 8)
             var request: MessagePackMap = [
-                "uid": .string(uid), "requestId": .string(requestID), "type": .int(Int64(RedisRequestType.broadcast.rawValue)),
+                "uid": .string(uid), "requestId": .string(requestID), "type": .int(Int64(ClusterRequestType.broadcast.rawValue)),
                 "packet": packet.messagePackValue,
                 "opts": ["rooms": roomList(target.rooms), "except": roomList(target.except), "flags": ["timeout": .int(Int64(timeout))]],
             ]
             if target.volatile { request["opts"]?.setFlag("volatile") }
-            if cluster.publish(channels.request, MessagePackWriter.encode(.map(request))) {
+            if transport.publish(channels.request, MessagePackWriter.encode(.map(request))) {
                 ackRequests[requestID] = AckRequest(onClientCount: onClientCount, onAck: onAck)
                 // Node's adapter forgets the request after the timeout: answers after it are dropped.
                 let timer = LoopTimer { [weak self] in self?.ackRequests.removeValue(forKey: requestID)?.timer?.close() }
@@ -101,7 +109,7 @@ public final class RedisAdapter: SocketIOAdapter {
     }
 
     public func serverCount() async -> Int {
-        max(1, await cluster.subscriberCount(channels.request) ?? 1)
+        max(1, await transport.subscriberCount(channels.request) ?? 1)
     }
 
     // MARK: Operations on sockets
@@ -168,15 +176,15 @@ public final class RedisAdapter: SocketIOAdapter {
 
     public func close() {
         for channel in [channels.request, channels.response, channels.response(for: uid), channels.broadcast] {
-            cluster.unsubscribe(channel)
+            transport.unsubscribe(channel)
         }
-        for room in local.allRooms { cluster.unsubscribe(channels.room(room)) }
+        for room in local.allRooms { transport.unsubscribe(channels.room(room)) }
     }
 
     // MARK: Requests to the other servers
 
     private struct PendingRequest {
-        let type: RedisRequestType
+        let type: ClusterRequestType
         var expected: Int
         var responses: [JSONObject] = []
         let timer: LoopTimer
@@ -189,26 +197,26 @@ public final class RedisAdapter: SocketIOAdapter {
         var timer: LoopTimer?
     }
 
-    private func publishRequest(_ type: RedisRequestType, _ fields: JSONObject, requestID: String? = nil) {
+    private func publishRequest(_ type: ClusterRequestType, _ fields: JSONObject, requestID: String? = nil) {
         var message: JSONObject = ["uid": .string(uid)]
         if let requestID { message["requestId"] = .string(requestID) }
         message["type"] = .int(type.rawValue)
         for member in fields { message[member.key] = member.value }
-        cluster.publish(channels.request, RedisAdapterMessage(message).encodedJSON())
+        transport.publish(channels.request, ClusterAdapterMessage(message).encodedJSON())
     }
 
     /// Publishes a request and waits for the answers of the other servers (how many:
     /// `othersAnswering(subscribers)`), or for the timeout.
-    private func ask(_ type: RedisRequestType, _ fields: JSONObject, timeout: UInt64? = nil,
+    private func ask(_ type: ClusterRequestType, _ fields: JSONObject, timeout: UInt64? = nil,
                      othersAnswering: (Int) -> Int) async -> (responses: [JSONObject], timedOut: Bool) {
-        guard let subscribers = await cluster.subscriberCount(channels.request) else { return ([], false) }
+        guard let subscribers = await transport.subscriberCount(channels.request) else { return ([], false) }
         let expected = othersAnswering(subscribers)
         guard expected > 0 else { return ([], false) }
-        let requestID = RedisCluster.randomID(length: 8)
+        let requestID = Self.randomID(length: 8)
         return await withCheckedContinuation { continuation in
             let timer = LoopTimer { [weak self] in self?.finishRequest(requestID, timedOut: true) }
             requests[requestID] = PendingRequest(type: type, expected: expected, timer: timer, done: continuation)
-            timer.start(afterMilliseconds: timeout ?? cluster.options.requestsTimeout)
+            timer.start(afterMilliseconds: timeout ?? transport.requestsTimeout)
             publishRequest(type, fields, requestID: requestID)
         }
     }
@@ -222,47 +230,47 @@ public final class RedisAdapter: SocketIOAdapter {
     // MARK: Receiving
 
     /// A message on one of this namespace's channels.
-    func received(_ message: RedisConnection.Message) {
+    public func received(_ message: ClusterMessage) {
         switch channels.kind(of: message.channel) {
         case .broadcast: receivedBroadcast(message, room: nil)
         case .room(let room): receivedBroadcast(message, room: room)
         case .request: receivedRequest(message)
         case .response: receivedResponse(message)
-        case .foreign: cluster.ignored("not a channel of \(namespace.name)", on: message.channel)
+        case .foreign: transport.ignored("not a channel of \(namespace.name)", on: message.channel)
         }
     }
 
-    private func receivedBroadcast(_ message: RedisConnection.Message, room: String?) {
+    private func receivedBroadcast(_ message: ClusterMessage, room: String?) {
         if let room, !local.hasMembers(room) { return }   // a pattern subscription sees every room
-        let broadcast: RedisBroadcast
+        let broadcast: ClusterBroadcast
         do {
-            broadcast = try RedisBroadcast.decode(message.payload)
+            broadcast = try ClusterBroadcast.decode(message.payload)
         } catch {
-            return cluster.ignored(error.message, on: message.channel)
+            return transport.ignored(error.message, on: message.channel)
         }
         guard broadcast.uid != uid else { return }
         guard broadcast.packet.namespace == namespace.name else {
-            return cluster.ignored("a packet of \(broadcast.packet.namespace)", on: message.channel)
+            return transport.ignored("a packet of \(broadcast.packet.namespace)", on: message.channel)
         }
         let target = BroadcastTarget(rooms: Set(broadcast.rooms), except: Set(broadcast.except),
                                      volatile: broadcast.flags["volatile"] == .bool(true), local: true)
         local.broadcast(broadcast.packet, to: target)
     }
 
-    private func receivedRequest(_ message: RedisConnection.Message) {
-        let request: RedisAdapterMessage
+    private func receivedRequest(_ message: ClusterMessage) {
+        let request: ClusterAdapterMessage
         do {
-            request = try RedisAdapterMessage.decode(message.payload)
+            request = try ClusterAdapterMessage.decode(message.payload)
         } catch {
-            return cluster.ignored(error.message, on: message.channel)
+            return transport.ignored(error.message, on: message.channel)
         }
-        guard let type = request.type else { return cluster.ignored("no known request type", on: message.channel) }
+        guard let type = request.type else { return transport.ignored("no known request type", on: message.channel) }
         let mine = request.uid == uid
         let fields = request.fields
         switch type {
         case .sockets:
             guard !mine, let requestID = request.requestId else { return }
-            guard let rooms = Self.rooms(fields["rooms"]) else { return cluster.ignored("rooms is not a list", on: message.channel) }
+            guard let rooms = Self.rooms(fields["rooms"]) else { return transport.ignored("rooms is not a list", on: message.channel) }
             respond(to: request, ["requestId": .string(requestID),
                                   "sockets": .array(local.socketIDs(BroadcastTarget(rooms: Set(rooms))).map(JSONValue.string))])
         case .allRooms:
@@ -270,10 +278,10 @@ public final class RedisAdapter: SocketIOAdapter {
             respond(to: request, ["requestId": .string(requestID), "rooms": .array(local.allRooms.sorted().map(JSONValue.string))])
         case .remoteJoin, .remoteLeave, .remoteDisconnect:
             guard !mine else { return }   // applied here when it was sent
-            if !receivedRoomOperation(type, request) { cluster.ignored("malformed \(type) request", on: message.channel) }
+            if !receivedRoomOperation(type, request) { transport.ignored("malformed \(type) request", on: message.channel) }
         case .remoteFetch:
             guard !mine, let requestID = request.requestId else { return }
-            guard let target = Self.target(fields["opts"]) else { return cluster.ignored("malformed opts", on: message.channel) }
+            guard let target = Self.target(fields["opts"]) else { return transport.ignored("malformed opts", on: message.channel) }
             respond(to: request, ["requestId": .string(requestID), "sockets": .array(local.localSockets(target).map(\.json))])
         case .serverSideEmit:
             guard !mine, case .array(let data)? = fields["data"] else { return }
@@ -282,19 +290,19 @@ public final class RedisAdapter: SocketIOAdapter {
             namespace.receiveServerSideEmit(data) { [weak self] answer in
                 guard let self, !answered else { return }
                 answered = true
-                let response: JSONObject = ["type": .int(RedisRequestType.serverSideEmit.rawValue), "requestId": .string(requestID), "data": answer]
-                cluster.publish(channels.response, RedisAdapterMessage(response).encodedJSON())
+                let response: JSONObject = ["type": .int(ClusterRequestType.serverSideEmit.rawValue), "requestId": .string(requestID), "data": answer]
+                transport.publish(channels.response, ClusterAdapterMessage(response).encodedJSON())
             }
         case .broadcast:
             guard let requestID = request.requestId, ackRequests[requestID] == nil, !mine else { return }
             receivedBroadcastWithAck(request, requestID: requestID, on: message.channel)
         case .broadcastClientCount, .broadcastAck:
-            cluster.ignored("a response on the request channel", on: message.channel)
+            transport.ignored("a response on the request channel", on: message.channel)
         }
     }
 
     /// Applies a REMOTE_JOIN, REMOTE_LEAVE or REMOTE_DISCONNECT; `false` when it is malformed.
-    private func receivedRoomOperation(_ type: RedisRequestType, _ request: RedisAdapterMessage) -> Bool {
+    private func receivedRoomOperation(_ type: ClusterRequestType, _ request: ClusterAdapterMessage) -> Bool {
         let fields = request.fields
         if fields["opts"] != nil {
             guard let target = Self.target(fields["opts"]) else { return false }
@@ -319,42 +327,42 @@ public final class RedisAdapter: SocketIOAdapter {
         return true
     }
 
-    private func receivedBroadcastWithAck(_ request: RedisAdapterMessage, requestID: String, on channel: String) {
-        guard case .object(var packetFields)? = request.fields["packet"] else { return cluster.ignored("no packet", on: channel) }
+    private func receivedBroadcastWithAck(_ request: ClusterAdapterMessage, requestID: String, on channel: String) {
+        guard case .object(var packetFields)? = request.fields["packet"] else { return transport.ignored("no packet", on: channel) }
         if packetFields["nsp"] == nil { packetFields["nsp"] = .string(namespace.name) }
         let packet: SocketIOPacket
         do {
             packet = try SocketIOPacket(messagePack: MessagePackValue(json: .object(packetFields)))
         } catch {
-            return cluster.ignored("invalid packet: \(error)", on: channel)
+            return transport.ignored("invalid packet: \(error)", on: channel)
         }
-        guard packet.namespace == namespace.name else { return cluster.ignored("a packet of \(packet.namespace)", on: channel) }
-        guard var target = Self.target(request.fields["opts"]) else { return cluster.ignored("malformed opts", on: channel) }
+        guard packet.namespace == namespace.name else { return transport.ignored("a packet of \(packet.namespace)", on: channel) }
+        guard var target = Self.target(request.fields["opts"]) else { return transport.ignored("malformed opts", on: channel) }
         target.local = true
-        let timeout = request.fields["opts"]?["flags"]?["timeout"]?.intValue.map { UInt64(max(0, $0)) } ?? cluster.options.requestsTimeout
+        let timeout = request.fields["opts"]?["flags"]?["timeout"]?.intValue.map { UInt64(max(0, $0)) } ?? transport.requestsTimeout
         local.broadcastWithAck(
             packet, to: target, timeout: timeout,
             onClientCount: { [weak self] count in
                 guard let self else { return }
-                let response: JSONObject = ["type": .int(RedisRequestType.broadcastClientCount.rawValue), "requestId": .string(requestID),
+                let response: JSONObject = ["type": .int(ClusterRequestType.broadcastClientCount.rawValue), "requestId": .string(requestID),
                                             "clientCount": .int(count)]
                 respond(to: request, response)
             },
             onAck: { [weak self] answer in
                 guard let self else { return }
-                let response: JSONObject = ["type": .int(RedisRequestType.broadcastAck.rawValue), "requestId": .string(requestID), "packet": answer]
-                cluster.publish(responseChannel(for: request), RedisAdapterMessage(response).encodedMessagePack())
+                let response: JSONObject = ["type": .int(ClusterRequestType.broadcastAck.rawValue), "requestId": .string(requestID), "packet": answer]
+                transport.publish(responseChannel(for: request), ClusterAdapterMessage(response).encodedMessagePack())
             })
     }
 
-    private func receivedResponse(_ message: RedisConnection.Message) {
-        let response: RedisAdapterMessage
+    private func receivedResponse(_ message: ClusterMessage) {
+        let response: ClusterAdapterMessage
         do {
-            response = try RedisAdapterMessage.decode(message.payload)
+            response = try ClusterAdapterMessage.decode(message.payload)
         } catch {
-            return cluster.ignored(error.message, on: message.channel)
+            return transport.ignored(error.message, on: message.channel)
         }
-        guard let requestID = response.requestId else { return cluster.ignored("a response without requestId", on: message.channel) }
+        guard let requestID = response.requestId else { return transport.ignored("a response without requestId", on: message.channel) }
         if let ackRequest = ackRequests[requestID] {
             switch response.type {
             case .broadcastClientCount: ackRequest.onClientCount(response.fields["clientCount"]?.intValue ?? 0)
@@ -369,12 +377,12 @@ public final class RedisAdapter: SocketIOAdapter {
         if request.responses.count >= request.expected { finishRequest(requestID, timedOut: false) }
     }
 
-    private func respond(to request: RedisAdapterMessage, _ fields: JSONObject) {
-        cluster.publish(responseChannel(for: request), RedisAdapterMessage(fields).encodedJSON())
+    private func respond(to request: ClusterAdapterMessage, _ fields: JSONObject) {
+        transport.publish(responseChannel(for: request), ClusterAdapterMessage(fields).encodedJSON())
     }
 
-    private func responseChannel(for request: RedisAdapterMessage) -> String {
-        if cluster.options.publishOnSpecificResponseChannel, let requester = request.uid { return channels.response(for: requester) }
+    private func responseChannel(for request: ClusterAdapterMessage) -> String {
+        if transport.publishOnSpecificResponseChannel, let requester = request.uid { return channels.response(for: requester) }
         return channels.response
     }
 
@@ -406,6 +414,15 @@ public final class RedisAdapter: SocketIOAdapter {
     static func target(_ opts: JSONValue?) -> BroadcastTarget? {
         guard case .object? = opts, let rooms = Self.rooms(opts?["rooms"]), let except = Self.rooms(opts?["except"]) else { return nil }
         return BroadcastTarget(rooms: Set(rooms), except: Set(except))
+    }
+}
+
+extension ClusterAdapter {
+    /// A random id of `length` letters and digits (request ids, server ids).
+    public static func randomID(length: Int) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var generator = SystemRandomNumberGenerator()
+        return String(decoding: (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }, as: UTF8.self)
     }
 }
 

@@ -7,10 +7,10 @@ import FlagonSocketIOCore
 /// channel when it targets exactly one room.
 ///
 /// ```swift
-/// let message = RedisBroadcast(uid: "Fz3Ch9", packet: packet, rooms: ["lobby"])
+/// let message = ClusterBroadcast(uid: "Fz3Ch9", packet: packet, rooms: ["lobby"])
 /// publish(message.channel(in: channels), message.encoded())
 /// ```
-public struct RedisBroadcast: Sendable, Equatable {
+public struct ClusterBroadcast: Sendable, Equatable {
     /// The publishing server's id (a server ignores its own broadcasts).
     public var uid: String
     /// The packet, its namespace included.
@@ -32,7 +32,7 @@ public struct RedisBroadcast: Sendable, Equatable {
     }
 
     /// The channel to publish on: the room's when exactly one room is targeted.
-    public func channel(in channels: RedisAdapterChannels) -> String {
+    public func channel(in channels: ClusterChannels) -> String {
         rooms.count == 1 ? channels.room(rooms[0]) : channels.broadcast
     }
 
@@ -49,39 +49,39 @@ public struct RedisBroadcast: Sendable, Equatable {
     /// Reads a broadcast; anything that is not one is an error (the caller counts and ignores it).
     /// A packet without a namespace is in `/`, as Node's adapter reads it; room names that are
     /// numbers (Node allows them) become their decimal text.
-    public static func decode(_ bytes: [UInt8]) throws(RedisMessageError) -> RedisBroadcast {
+    public static func decode(_ bytes: [UInt8]) throws(ClusterMessageError) -> ClusterBroadcast {
         let value: MessagePackValue
         do {
             value = try MessagePackReader.decode(bytes)
         } catch {
-            throw RedisMessageError("not MessagePack: \(error.message)")
+            throw ClusterMessageError("not MessagePack: \(error.message)")
         }
         guard case .array(let parts) = value, parts.count == 3, case .string(let uid) = parts[0],
               case .map(var packetMap) = parts[1], case .map(let options) = parts[2]
-        else { throw RedisMessageError("a broadcast is [uid, packet, opts]") }
+        else { throw ClusterMessageError("a broadcast is [uid, packet, opts]") }
         if packetMap["nsp"] == nil { packetMap["nsp"] = "/" }
         let packet: SocketIOPacket
         do {
             packet = try SocketIOPacket(messagePack: .map(packetMap))
         } catch {
-            throw RedisMessageError("invalid packet: \(error)")
+            throw ClusterMessageError("invalid packet: \(error)")
         }
-        return RedisBroadcast(
+        return ClusterBroadcast(
             uid: uid, packet: packet, rooms: try roomList(options["rooms"], "rooms"),
             except: try roomList(options["except"], "except"), flags: options["flags"]?.mapValue ?? [:])
     }
 
     /// A list of room names (absent: none).
-    static func roomList(_ value: MessagePackValue?, _ name: String) throws(RedisMessageError) -> [String] {
+    static func roomList(_ value: MessagePackValue?, _ name: String) throws(ClusterMessageError) -> [String] {
         guard let value, !value.isNil else { return [] }
-        guard case .array(let items) = value else { throw RedisMessageError("\(name) is not a list") }
+        guard case .array(let items) = value else { throw ClusterMessageError("\(name) is not a list") }
         var rooms: [String] = []
         rooms.reserveCapacity(items.count)
         for item in items {
             switch item {
             case .string(let room): rooms.append(room)
             case .int(let number): rooms.append(String(number))
-            default: throw RedisMessageError("\(name) holds something that is not a room name")
+            default: throw ClusterMessageError("\(name) holds something that is not a room name")
             }
         }
         return rooms
@@ -89,7 +89,7 @@ public struct RedisBroadcast: Sendable, Equatable {
 }
 
 /// Why a message read from Redis was ignored.
-public struct RedisMessageError: Error, Sendable, Equatable {
+public struct ClusterMessageError: Error, Sendable, Equatable {
     /// What was wrong with it.
     public var message: String
 

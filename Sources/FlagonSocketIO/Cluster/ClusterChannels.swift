@@ -2,14 +2,14 @@
 /// (key prefix `socket.io` by default), so that Flagon and Node servers share them.
 ///
 /// ```swift
-/// let channels = RedisAdapterChannels(namespace: "/chat")
+/// let channels = ClusterChannels(namespace: "/chat")
 /// channels.broadcast              // "socket.io#/chat#"
 /// channels.room("lobby")          // "socket.io#/chat#lobby#"
 /// channels.request                // "socket.io-request#/chat#"
 /// channels.response               // "socket.io-response#/chat#"
 /// channels.response(for: "Fz3Ch9") // "socket.io-response#/chat#Fz3Ch9#"
 /// ```
-public struct RedisAdapterChannels: Sendable, Equatable {
+public struct ClusterChannels: Sendable, Equatable {
     /// The key prefix.
     public let prefix: String
     /// The namespace.
