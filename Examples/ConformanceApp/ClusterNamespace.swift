@@ -6,7 +6,8 @@ enum ClusterNamespace {
     @LoopActor
     static func serve(_ cluster: Namespace, serverID: String) {
         cluster.on("whoami") { (socket: Socket) -> JSONValue in
-            ["server": .string(serverID), "sid": .string(socket.id)]
+            guard let worker = WorkerIdentity.current else { return ["server": .string(serverID), "sid": .string(socket.id)] }
+            return ["server": .string(serverID), "sid": .string(socket.id), "worker": .int(worker.index)]
         }
         cluster.on("set-data") { (socket: Socket, data: JSONValue) -> Bool in
             socket.data = data

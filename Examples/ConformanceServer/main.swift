@@ -5,13 +5,23 @@ import FlagonSocketIO
 import Foundation
 
 // The conformance server: 127.0.0.1, port $PORT (default 3000); RATE_LIMIT, DRAIN_MS,
-// REDIS_URL, SERVER_ID and RECOVERY_MS as the contract describes.
+// REDIS_URL, SERVER_ID, RECOVERY_MS and WORKERS as the contract describes.
 let environment = ProcessInfo.processInfo.environment
+let port = environment["PORT"].flatMap { Int($0) } ?? 3000
+// With WORKERS=N, this process supervises N workers from here on; each worker runs the rest.
+if let text = environment["WORKERS"], !text.isEmpty {
+    guard let workers = WorkerCount(parsing: text) else {
+        FileHandle.standardError.write(Data("WORKERS must be auto or a number from 1 to \(WorkerIdentity.maxWorkers): \(text)\n".utf8))
+        exit(2)
+    }
+    try await WorkerSupervisor.superviseIfPrimary(workers, host: "127.0.0.1", port: port)
+}
 let settings = ConformanceApp.Settings.fromEnvironment(environment)
 var cluster: RedisCluster?
 if let url = environment["REDIS_URL"], !url.isEmpty {
     var options = RedisAdapterOptions(url: url)
-    options.serverID = settings.serverID
+    // Each worker is one server of the Redis cluster; whoami still names the whole server.
+    options.serverID = WorkerIdentity.current.map { settings.serverID + "-w\($0.index)" } ?? settings.serverID
     if environment["REDIS_ROUTING"] == "pattern" { options.routing = .pattern }
     cluster = try await RedisCluster.connect(options)
 }
@@ -25,4 +35,4 @@ if let cluster {
     await app.addMetrics { cluster.writeMetrics(into: &$0) }
     await app.onShutdown { cluster.close() }
 }   // after the sessions closed: their states go out first
-try await app.run(host: "127.0.0.1", port: environment["PORT"].flatMap { Int($0) } ?? 3000)
+try await app.run(host: "127.0.0.1", port: port)

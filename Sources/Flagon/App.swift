@@ -157,6 +157,12 @@ public final class App: HTTPHandler {
         let clean = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         mounts.append((clean, handler))
         mounts.sort { $0.prefix.count > $1.prefix.count }
+        if WorkerIdentity.current != nil, let routed = handler as? any WorkerRoutedHandler {
+            routeToWorker { head in
+                guard head.target.hasPrefix(clean + "/") || head.target.hasPrefix(clean + "?") else { return nil }
+                return routed.owningWorker(of: head)
+            }
+        }
     }
 
     /// Registers a hook run when the server starts a graceful shutdown.

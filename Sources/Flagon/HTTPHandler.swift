@@ -1,3 +1,4 @@
+import FlagonHTTP
 import FlagonLoop
 
 /// Anything that answers requests: an ``App``, a mounted sub-application, the Socket.IO
@@ -72,4 +73,19 @@ struct WrappedHandler: HTTPHandler {
     func respond(to request: Request) async throws -> Response {
         try await middleware.respond(to: request, next: next)
     }
+}
+
+/// A handler whose requests belong to one worker each (a session's requests to the worker
+/// that holds the session). Mounted with ``App/mount(_:_:)`` in a server with several
+/// workers, it names that worker for each request under its prefix.
+///
+/// ```swift
+/// extension GameServer: WorkerRoutedHandler {
+///     func owningWorker(of head: HTTPRequestHead) -> Int? { WorkerIDs.owner(of: gameID(head.target)) }
+/// }
+/// ```
+@LoopActor
+public protocol WorkerRoutedHandler: HTTPHandler {
+    /// The worker that must serve this request, `nil` for any.
+    func owningWorker(of head: HTTPRequestHead) -> Int?
 }

@@ -209,15 +209,22 @@ public final class Server {
 
 extension App {
     /// Serves the app until SIGINT or SIGTERM: on `host` (default 127.0.0.1) and `port`
-    /// (default `$PORT`, else 5000), the way `flask run` does.
+    /// (default `$PORT`, else 5000), the way `flask run` does, with `workers` processes
+    /// (default `$FLAGON_WORKERS`, else one).
+    ///
+    /// With several workers, this process becomes their supervisor here and never returns;
+    /// each worker runs the program again from the start, so top-level code before this call
+    /// runs in the supervisor and in every worker (``WorkerSupervisor``).
     ///
     /// ```swift
     /// try await app.run()
+    /// try await app.run(workers: .auto)   // every core
     /// ```
-    public func run(host: String = "127.0.0.1", port: Int? = nil) async throws {
+    public func run(host: String = "127.0.0.1", port: Int? = nil, workers: WorkerCount? = nil) async throws {
         var options = ServerOptions()
         options.host = host
         options.port = port ?? getenv("PORT").flatMap { Int(String(cString: $0)) } ?? 5000
+        try await WorkerSupervisor.superviseIfPrimary(workers ?? .fromEnvironment, host: host, port: options.port)
         let server = try Server(app: self, options: options)
         try await server.run()
     }
@@ -234,16 +241,20 @@ extension App {
     /// }
     /// ```
     public nonisolated static func run(
-        host: String = "127.0.0.1", port: Int? = nil, _ configure: @escaping @LoopActor @Sendable (App) throws -> Void
+        host: String = "127.0.0.1", port: Int? = nil, workers: WorkerCount? = nil,
+        _ configure: @escaping @LoopActor @Sendable (App) throws -> Void
     ) async throws {
-        try await serve(host: host, port: port, configure)
+        try await serve(host: host, port: port, workers: workers, configure)
     }
 
     @LoopActor
-    private static func serve(host: String, port: Int?, _ configure: @LoopActor (App) throws -> Void) async throws {
+    private static func serve(host: String, port: Int?, workers: WorkerCount?, _ configure: @LoopActor (App) throws -> Void) async throws {
+        // The supervisor builds no app: only the workers serve.
+        let resolvedPort = port ?? getenv("PORT").flatMap { Int(String(cString: $0)) } ?? 5000
+        try await WorkerSupervisor.superviseIfPrimary(workers ?? .fromEnvironment, host: host, port: resolvedPort)
         let app = App()
         try configure(app)
-        try await app.run(host: host, port: port)
+        try await app.run(host: host, port: port, workers: workers)
     }
 }
 

@@ -4,6 +4,9 @@
 /// ```swift
 /// EngineRequestRoute.sessionID(in: "/socket.io/?EIO=4&transport=polling&sid=ABxyz")   // "ABxyz"
 /// ```
+import Flagon
+import FlagonHTTP
+
 enum EngineRequestRoute {
     /// The value of the first `sid` query parameter, `nil` when there is none.
     static func sessionID(in target: String) -> Substring? {
@@ -17,4 +20,16 @@ enum EngineRequestRoute {
         }
         return nil
     }
+}
+
+extension EngineServer: WorkerRoutedHandler {
+    /// The worker that holds the request's session: the one its `sid` names.
+    public func owningWorker(of head: HTTPRequestHead) -> Int? {
+        EngineRequestRoute.sessionID(in: head.target).flatMap { WorkerIDs.owner(of: $0) }
+    }
+}
+
+extension SocketIOServer: WorkerRoutedHandler {
+    /// The worker that holds the request's session: the one its `sid` names.
+    public func owningWorker(of head: HTTPRequestHead) -> Int? { engine.owningWorker(of: head) }
 }

@@ -328,14 +328,6 @@ public final class SocketIOServer: HTTPHandler {
     /// server-side: a Socket.IO connection cannot set a cookie.
     public func attach(to app: App, at path: String = "/socket.io") {
         app.mount(path, self)
-        if WorkerIdentity.current != nil {
-            // Every request of a session goes to the worker whose index its sid carries.
-            let prefix = path.hasSuffix("/") ? path : path + "/"
-            app.routeToWorker { head in
-                guard head.target.hasPrefix(prefix) || head.target.hasPrefix(path + "?") else { return nil }
-                return EngineRequestRoute.sessionID(in: head.target).flatMap { WorkerIDs.owner(of: $0) }
-            }
-        }
         app.onDrain { [self] in await drain() }
         app.addMetrics { [weak self] out in self?.writeMetrics(into: &out) }
         app.onShutdown { [self] in
