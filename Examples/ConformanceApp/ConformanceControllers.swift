@@ -76,10 +76,11 @@ final class ChatController: NamespaceController {
         .array(socket.rooms.subtracting([socket.id]).sorted().map { .string($0) })
     }
 
-    func on_say(_ message: JSONValue?) -> JSONValue {
+    func on_say(_ message: JSONValue?) async -> JSONValue {
         guard let room = message?["room"]?.stringValue, !room.isEmpty else { return ["ok": false, "error": "invalid message"] }
         let said: JSONValue = ["room": .string(room), "text": message?["text"] ?? .null, "from": .string(socket.id)]
-        let delivered = socket.namespace.to(room).except(socket.id).emit("said", said)
+        // Counted on every worker and server of a cluster.
+        let delivered = await socket.namespace.to(room).except(socket.id).emitCountingEverywhere("said", arguments: [said])
         return ["ok": true, "delivered": .int(delivered)]
     }
 

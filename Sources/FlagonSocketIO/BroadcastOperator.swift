@@ -80,6 +80,21 @@ public struct BroadcastOperator {
         return sent
     }
 
+    /// Emits an event and returns how many sockets it was sent to on every server (the
+    /// local count, plus the other servers' targeted sockets, asked for just before).
+    ///
+    /// ```swift
+    /// let delivered = await socket.namespace.to("lobby").except(socket.id).emitCountingEverywhere("said", arguments: [text])
+    /// ```
+    public func emitCountingEverywhere(_ event: String, arguments: [JSONValue]) async -> Int {
+        var remote = 0
+        if !target.local && !(namespace.adapter is InMemoryAdapter) {
+            let sockets = await fetchSockets()
+            remote = sockets.reduce(0) { $0 + (namespace.sockets[$1.id] == nil ? 1 : 0) }
+        }
+        return remote + emit(event, arguments: arguments)
+    }
+
     /// Emits an event that every recipient acks, on every server; `completion` gets the first
     /// argument of each ack received within `timeout` milliseconds (socket.io's
     /// `io.timeout(ms).emit(event, callback)`), once every recipient answered or the time is up.
