@@ -1,0 +1,434 @@
+"""Worker checks: the conformance server with WORKERS=2 (section 13 of the contract) serves
+one port with two worker processes and no sticky sessions. Requests of one session arrive on
+either worker over any TCP connection (raw HTTP on kept-alive connections shows which worker
+accepted each); a WebSocket upgrade and pipelined requests are handed over; rooms,
+broadcasts, counts, server-side emits and remote operations cross the workers
+(python-socketio clients); a worker killed with SIGKILL is replaced while clients chat;
+SIGTERM drains both workers; two such servers share one redis-server.
+
+Usage: worker_checks.py SERVER_BINARY [REDIS_SERVER]
+Prints 'N passed, M failed'.
+"""
+import asyncio
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import socketio
+
+from checklib import async_check, check, expect, expect_equal, free_port, run, wait_for_port, wait_until
+
+SERVER = sys.argv[1]
+REDIS_SERVER = sys.argv[2] if len(sys.argv) > 2 else None
+NSP = "/cluster"
+
+
+def start_server(extra=None):
+    port = free_port()
+    env = dict(os.environ, PORT=str(port), WORKERS="2", PING_INTERVAL="1000", PING_TIMEOUT="3000", **(extra or {}))
+    process = subprocess.Popen([SERVER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port)
+    return port, process
+
+
+def workers_of(process):
+    """The pids of a supervisor's workers."""
+    out = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout
+    return sorted(int(line) for line in out.split())
+
+
+def wait_for_workers(process, count=2, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        pids = workers_of(process)
+        if len(pids) == count:
+            return pids
+        time.sleep(0.02)
+    raise AssertionError(f"{count} workers not running: {workers_of(process)}")
+
+
+PORT, SUPERVISOR = start_server()
+wait_for_workers(SUPERVISOR)
+
+
+class RawHTTP:
+    """One kept-alive TCP connection that sends requests and reads responses."""
+
+    def __init__(self, port=None):
+        self.sock = socket.create_connection(("127.0.0.1", port or PORT), timeout=5)
+        self.buffer = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    @staticmethod
+    def request(method, path, body=b"", headers=""):
+        return (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n{headers}\r\n").encode() + body
+
+    def response(self):
+        while b"\r\n\r\n" not in self.buffer:
+            self._read()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in lines[1:]}
+        length = int(headers.get("content-length", "0"))
+        while len(self.buffer) < length:
+            self._read()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, headers, body.decode(errors="replace")
+
+    def exchange(self, method, path, body=b""):
+        self.send(self.request(method, path, body))
+        return self.response()
+
+    def _read(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise AssertionError("connection closed")
+        self.buffer += data
+
+    def handshake(self):
+        """Opens a polling session on this connection: its sid names the worker that accepted it."""
+        status, _, body = self.exchange("GET", "/socket.io/?EIO=4&transport=polling")
+        expect_equal(status, 200)
+        return json.loads(body[1:])["sid"]
+
+    def close(self):
+        self.sock.close()
+
+
+def owner(sid):
+    return sid[:2]
+
+
+def connection_on(worker_prefix, tries=200):
+    """A kept-alive connection accepted by the worker whose ids start with `worker_prefix`,
+    and the sid of the session opened on it to tell."""
+    for _ in range(tries):
+        connection = RawHTTP()
+        sid = connection.handshake()
+        if owner(sid) == worker_prefix:
+            return connection, sid
+        connection.close()
+    raise AssertionError(f"no connection reached worker {worker_prefix} in {tries} tries")
+
+
+@check
+def both_workers_accept_connections_on_the_one_port():
+    seen = set()
+    for _ in range(200):
+        connection = RawHTTP()
+        seen.add(owner(connection.handshake()))
+        connection.close()
+        if len(seen) == 2:
+            break
+    expect_equal(sorted(seen), ["AA", "AB"])
+
+
+@check
+def a_polling_session_is_served_whichever_worker_gets_its_requests():
+    # The session lives on worker 0; its POST and GET come over a connection worker 1 accepted.
+    home, sid = connection_on("AA")
+    other, other_sid = connection_on("AB")
+    status, _, body = other.exchange("POST", f"/socket.io/?EIO=4&transport=polling&sid={sid}", b"40/cluster,")
+    expect_equal((status, body), (200, "ok"))
+    status, _, body = other.exchange("GET", f"/socket.io/?EIO=4&transport=polling&sid={sid}")
+    expect_equal(status, 200)
+    expect(body.startswith("40/cluster,{\"sid\":\"AA"), body)
+    # The kept-alive connection now belongs to worker 0: a new session on it is worker 0's.
+    expect_equal(owner(other.handshake()), "AA")
+    # And the session of worker 1 is still reached from there, handed back.
+    status, _, body = other.exchange("POST", f"/socket.io/?EIO=4&transport=polling&sid={other_sid}", b"40/cluster,")
+    expect_equal((status, body), (200, "ok"))
+    status, _, body = home.exchange("GET", f"/socket.io/?EIO=4&transport=polling&sid={sid}&x=1")
+    expect_equal(status, 200)
+    home.close()
+    other.close()
+
+
+@check
+def pipelined_requests_survive_a_handover_in_order():
+    home, sid = connection_on("AA")
+    home.close()
+    other, _ = connection_on("AB")
+    body = b"40/cluster,"
+    other.send(RawHTTP.request("POST", f"/socket.io/?EIO=4&transport=polling&sid={sid}", body)
+               + RawHTTP.request("GET", f"/socket.io/?EIO=4&transport=polling&sid={sid}")
+               + RawHTTP.request("POST", f"/socket.io/?EIO=4&transport=polling&sid={sid}", b'42/cluster,7["whoami"]')
+               + RawHTTP.request("GET", f"/socket.io/?EIO=4&transport=polling&sid={sid}")
+               + RawHTTP.request("GET", "/socket.io/?EIO=4&transport=polling"))
+    answers = [other.response() for _ in range(5)]
+    expect_equal([status for status, _, _ in answers], [200] * 5)
+    expect_equal(answers[0][2], "ok")
+    expect(answers[1][2].startswith("40/cluster,"), answers[1][2])
+    ack = answers[3][2]
+    expect(ack.startswith("437/cluster,[") or ack.startswith("43/cluster,7["), ack)
+    expect_equal(json.loads(ack[ack.index("["):])[0]["worker"], 0)
+    expect_equal(owner(json.loads(answers[4][2][1:])["sid"]), "AA")
+    other.close()
+
+
+def ws_frame(text):
+    payload = text.encode()
+    mask = os.urandom(4)
+    header = bytes([0x81])
+    if len(payload) < 126:
+        header += bytes([0x80 | len(payload)])
+    else:
+        header += bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def ws_read(connection):
+    while len(connection.buffer) < 2:
+        connection._read()
+    length = connection.buffer[1] & 0x7F
+    offset = 2
+    if length == 126:
+        while len(connection.buffer) < 4:
+            connection._read()
+        length = int.from_bytes(connection.buffer[2:4], "big")
+        offset = 4
+    while len(connection.buffer) < offset + length:
+        connection._read()
+    payload = connection.buffer[offset:offset + length]
+    connection.buffer = connection.buffer[offset + length:]
+    return payload.decode()
+
+
+@check
+def a_websocket_upgrade_is_handed_to_the_session_owner():
+    home, sid = connection_on("AB")
+    expect_equal(home.exchange("POST", f"/socket.io/?EIO=4&transport=polling&sid={sid}", b"40/cluster,")[:3:2], (200, "ok"))
+    expect(home.exchange("GET", f"/socket.io/?EIO=4&transport=polling&sid={sid}")[2].startswith("40/cluster,"))
+    other, _ = connection_on("AA")
+    key = base64.b64encode(os.urandom(16)).decode()
+    other.send(RawHTTP.request("GET", f"/socket.io/?EIO=4&transport=websocket&sid={sid}",
+                               headers=f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                                       "Sec-WebSocket-Version: 13\r\n"))
+    status, _, _ = other.response()
+    expect_equal(status, 101)
+    other.send(ws_frame("2probe"))
+    expect_equal(ws_read(other), "3probe")
+    other.send(ws_frame("5"))
+    other.send(ws_frame('42/cluster,3["whoami"]'))
+    while True:
+        message = ws_read(other)
+        if message.startswith("43/cluster,3"):
+            break
+    expect_equal(json.loads(message[len("43/cluster,3"):])[0]["worker"], 1)
+    home.close()
+    other.close()
+
+
+@check
+def a_sid_of_no_worker_is_an_unknown_session():
+    connection = RawHTTP()
+    for sid in ["Z" * 27, "AC" + "x" * 25, "AA" + "x" * 25, "A"]:
+        status, _, body = connection.exchange("GET", f"/socket.io/?EIO=4&transport=polling&sid={sid}")
+        expect_equal((status, json.loads(body)), (400, {"code": 1, "message": "Session ID unknown"}))
+    connection.close()
+
+
+class Client:
+    """A python-socketio client on /cluster that records every event it gets."""
+
+    def __init__(self, sio):
+        self.sio = sio
+        self.events = []
+        self.changed = asyncio.Event()
+        self.worker = None
+
+    @classmethod
+    async def on_worker(cls, worker, transport="websocket", port=None, reconnection=False):
+        for _ in range(100):
+            sio = socketio.AsyncClient(reconnection=reconnection, reconnection_delay=0.1, reconnection_delay_max=0.5)
+            client = cls(sio)
+
+            async def any_event(event, *args, client=client):
+                client.events.append((event, list(args)))
+                client.changed.set()
+
+            sio.on("*", any_event, namespace=NSP)
+            await sio.connect(f"http://127.0.0.1:{port or PORT}", namespaces=[NSP], transports=[transport], wait_timeout=5)
+            client.worker = (await client.call("whoami"))["worker"]
+            if worker is None or client.worker == worker:
+                return client
+            await sio.disconnect()
+        raise AssertionError(f"no client reached worker {worker}")
+
+    async def call(self, event, *args):
+        return await self.sio.call(event, args if len(args) != 1 else args[0], namespace=NSP, timeout=5)
+
+    def named(self, event):
+        return [args for name, args in self.events if name == event]
+
+    async def wait_for(self, predicate, timeout=5.0):
+        await wait_until(predicate, self.changed, timeout, lambda: f"got {self.events[-5:]}")
+
+    async def close(self):
+        await self.sio.disconnect()
+
+
+async def close_all(items):
+    await asyncio.gather(*[item.close() for item in items], return_exceptions=True)
+
+
+@async_check
+async def rooms_broadcasts_and_counts_cross_the_workers():
+    a1 = await Client.on_worker(0, "websocket")
+    a2 = await Client.on_worker(0, "polling")
+    b1 = await Client.on_worker(1, "polling")
+    b2 = await Client.on_worker(1, "websocket")
+    for member in (a1, b1, b2):
+        expect_equal(await member.call("join", "r1"), True)
+    expect_equal(await a2.call("emit-to", "r1", "hello", {"n": 1}), True)
+    expect_equal(await b1.call("emit-to", "r1", "hello", {"n": 2}), True)
+    for member in (a1, b1, b2):
+        await member.wait_for(lambda m=member: len(m.named("hello")) >= 2)
+    await asyncio.sleep(0.2)
+    for member in (a1, b1, b2):
+        expect_equal(member.named("hello"), [[{"n": 1}], [{"n": 2}]])
+    expect_equal(a2.named("hello"), [])
+    expect_equal(await a2.call("count", "r1"), 3)
+    expect_equal(await a1.call("broadcast", "news", "fresh"), True)
+    for other in (a2, b1, b2):
+        await other.wait_for(lambda o=other: o.named("news"))
+    await asyncio.sleep(0.2)
+    expect_equal(a1.named("news"), [])
+    await close_all([a1, a2, b1, b2])
+
+
+@async_check
+async def server_side_emits_and_remote_operations_cross_the_workers():
+    a = await Client.on_worker(0)
+    b = await Client.on_worker(1, "polling")
+    expect_equal(await a.call("server-side", {"x": 1}), True)
+    await b.wait_for(lambda: b.named("server-side-seen"))
+    await asyncio.sleep(0.2)
+    expect_equal(a.named("server-side-seen"), [])
+    b_sid = b.sio.get_sid(NSP)
+    expect_equal(await a.call("join-remote", b_sid, "remote"), True)
+    await asyncio.sleep(0.1)
+    expect_equal(await a.call("count", "remote"), 1)
+    expect_equal(await a.call("leave-remote", b_sid, "remote"), True)
+    await asyncio.sleep(0.1)
+    expect_equal(await a.call("count", "remote"), 0)
+    expect_equal(await b.call("join", "doomed"), True)
+    disconnected = asyncio.Event()
+    b.sio.on("disconnect", lambda *_: disconnected.set(), namespace=NSP)
+    expect_equal(await a.call("kick", "doomed"), True)
+    await asyncio.wait_for(disconnected.wait(), 5)
+    await close_all([a, b])
+
+
+@async_check
+async def a_killed_worker_is_replaced_while_the_others_chat():
+    steady = await Client.on_worker(0)
+    listener = await Client.on_worker(0, "polling")
+    doomed = await Client.on_worker(1, reconnection=True)
+    expect_equal(await listener.call("join", "chat"), True)
+    victim = [pid for pid in workers_of(SUPERVISOR)]
+    # The worker of `doomed`: the one that is not the steady client's.
+    pids_before = set(victim)
+    lost = asyncio.Event()
+    doomed.sio.on("disconnect", lambda *_: lost.set(), namespace=NSP)
+    killed = None
+    for pid in victim:
+        # Worker 1's process: its environment names its index.
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            if b"FLAGON_WORKER_INDEX=1\0" in f.read():
+                killed = pid
+    expect(killed is not None, "worker 1 not found")
+    os.kill(killed, signal.SIGKILL)
+    started = time.time()
+    for n in range(20):
+        expect_equal(await steady.call("emit-to", "chat", "line", n), True)
+        await asyncio.sleep(0.05)
+    await listener.wait_for(lambda: len(listener.named("line")) == 20)
+    pids = wait_for_workers(SUPERVISOR, timeout=2)
+    replaced_in = time.time() - started
+    expect(killed not in pids and len(set(pids) - pids_before) == 1, f"{pids} after killing {killed}")
+    expect(replaced_in < 2.0, f"replaced after {replaced_in:.2f}s")
+    await asyncio.wait_for(lost.wait(), 10)
+    # The client reconnects (to either worker) and chats again.
+    deadline = time.time() + 10
+    while time.time() < deadline and not doomed.sio.namespaces.get(NSP):
+        await asyncio.sleep(0.05)
+    expect("worker" in await doomed.call("whoami"))
+    await close_all([steady, listener, doomed])
+
+
+@async_check
+async def sigterm_drains_both_workers_and_exits_cleanly():
+    port, supervisor = start_server({"DRAIN_MS": "1500"})
+    wait_for_workers(supervisor)
+    clients = [await Client.on_worker(worker, port=port) for worker in (0, 1, 0, 1)]
+    gone = [asyncio.Event() for _ in clients]
+    for client, event in zip(clients, gone):
+        client.sio.on("disconnect", lambda *_, e=event: e.set(), namespace=NSP)
+    started = time.time()
+    supervisor.send_signal(signal.SIGTERM)
+    # Still served while draining.
+    expect("worker" in await clients[1].call("whoami"))
+    await asyncio.wait_for(asyncio.gather(*[event.wait() for event in gone]), 10)
+    status = await asyncio.get_running_loop().run_in_executor(None, lambda: supervisor.wait(15))
+    took = time.time() - started
+    expect_equal(status, 0)
+    expect(took < 12, f"took {took:.1f}s")
+
+
+@async_check
+async def two_servers_of_two_workers_share_one_redis():
+    if not REDIS_SERVER:
+        raise AssertionError("no redis-server given")
+    redis_port = free_port()
+    redis = subprocess.Popen([REDIS_SERVER, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers = []
+    try:
+        wait_for_port(redis_port)
+        url = f"redis://127.0.0.1:{redis_port}"
+        servers = [start_server({"REDIS_URL": url, "SERVER_ID": name}) for name in ("A", "B")]
+        for _, process in servers:
+            wait_for_workers(process)
+        members = []
+        for port, _ in servers:
+            for worker in (0, 1):
+                members.append(await Client.on_worker(worker, port=port))
+        await asyncio.sleep(0.3)
+        for member in members:
+            expect_equal(await member.call("join", "everywhere"), True)
+        await asyncio.sleep(0.3)
+        expect_equal(await members[0].call("count", "everywhere"), 4)
+        expect_equal(await members[3].call("emit-to", "everywhere", "hi", 1), True)
+        for member in members:
+            await member.wait_for(lambda m=member: m.named("hi"))
+        await asyncio.sleep(0.2)
+        for member in members:
+            expect_equal(member.named("hi"), [[1]])
+        me = await members[2].call("whoami")
+        expect_equal((me["server"], me["worker"]), ("B", 0))
+        await close_all(members)
+    finally:
+        for _, process in servers:
+            process.kill()
+            process.wait()
+        redis.kill()
+        redis.wait()
+
+
+try:
+    run(per_check_timeout=40)
+finally:
+    SUPERVISOR.terminate()
+    try:
+        SUPERVISOR.wait(15)
+    except subprocess.TimeoutExpired:
+        SUPERVISOR.kill()
