@@ -40,8 +40,10 @@ public final class WorkerMesh {
     private var outbound: [IPCChannel?]
     private var connecting: [Bool]
     private var peerChannels: [Set<String>?]
+    private var peerPrefixes: [Set<String>]
     private var inboundOwner: [ObjectIdentifier: Int] = [:]
     private var local: Set<String> = []
+    private var localPrefixes: Set<String> = []
     private var watchdog: LoopTimer?
 
     private init(identity: WorkerIdentity) {
@@ -49,6 +51,7 @@ public final class WorkerMesh {
         outbound = Array(repeating: nil, count: identity.count)
         connecting = Array(repeating: false, count: identity.count)
         peerChannels = Array(repeating: nil, count: identity.count)
+        peerPrefixes = Array(repeating: [], count: identity.count)
         do {
             listener = try IPCListener(path: identity.channelPath(of: identity.index)) { [unowned self] in accepted($0) }
         } catch {
@@ -78,13 +81,30 @@ public final class WorkerMesh {
         sendToAll(.unsubscribe(channel))
     }
 
+    /// Starts receiving the messages of every channel whose name starts with `prefix`.
+    public func subscribe(prefix: String) {
+        guard localPrefixes.insert(prefix).inserted else { return }
+        sendToAll(.subscribePrefix(prefix))
+    }
+
+    /// Stops receiving the channels of a prefix.
+    public func unsubscribe(prefix: String) {
+        guard localPrefixes.remove(prefix) != nil else { return }
+        sendToAll(.unsubscribePrefix(prefix))
+    }
+
+    private func peerFollows(_ peer: Int, _ channel: String) -> Bool {
+        if peerChannels[peer]?.contains(channel) == true { return true }
+        return peerChannels[peer] != nil && peerPrefixes[peer].contains { channel.hasPrefix($0) }
+    }
+
     /// Sends a message to every other worker that subscribes to `channel`; `false` (and
     /// counted) when one of them could not be reached.
     @discardableResult
     public func publish(_ channel: String, _ payload: [UInt8]) -> Bool {
         var frame: [UInt8]?
         var complete = true
-        for peer in 0..<identity.count where peerChannels[peer]?.contains(channel) == true {
+        for peer in 0..<identity.count where peerFollows(peer, channel) {
             guard let link = outbound[peer], !link.isClosed, link.pendingWriteBytes < maxPendingBytes else {
                 statistics.dropped += 1
                 complete = false
@@ -143,6 +163,7 @@ public final class WorkerMesh {
             link.startReading()
             var hello = WorkerMeshFrame.hello(index: identity.index).encoded
             for channel in local { hello += WorkerMeshFrame.subscribe(channel).encoded }
+            for prefix in localPrefixes { hello += WorkerMeshFrame.subscribePrefix(prefix).encoded }
             link.write(hello)
         }
     }
@@ -174,7 +195,10 @@ public final class WorkerMesh {
         link.onClose = { [weak self] in
             guard let self, let peer = inboundOwner.removeValue(forKey: id) else { return }
             // A link that was replaced by a newer one from the same worker leaves that one's state.
-            if !inboundOwner.values.contains(peer) { peerChannels[peer] = nil }
+            if !inboundOwner.values.contains(peer) {
+                peerChannels[peer] = nil
+                peerPrefixes[peer] = []
+            }
         }
         link.startReading()
     }
@@ -188,6 +212,7 @@ public final class WorkerMesh {
             }
             inboundOwner[id] = index
             peerChannels[index] = []
+            peerPrefixes[index] = []
             // The worker may have been replaced: reach the new one at once.
             if outbound[index] == nil { connect(to: index) }
             return
@@ -200,9 +225,11 @@ public final class WorkerMesh {
         case .hello: break
         case .subscribe(let channel): peerChannels[peer]?.insert(channel)
         case .unsubscribe(let channel): peerChannels[peer]?.remove(channel)
+        case .subscribePrefix(let prefix): if peerPrefixes[peer].count < 10_000 { peerPrefixes[peer].insert(prefix) }
+        case .unsubscribePrefix(let prefix): peerPrefixes[peer].remove(prefix)
         case .publish(let channel, let payload):
             statistics.received += 1
-            if local.contains(channel) { onMessage?(channel, payload) }
+            if local.contains(channel) || localPrefixes.contains(where: { channel.hasPrefix($0) }) { onMessage?(channel, payload) }
         case .handover(let bytes):
             guard let stream = link.acceptPendingStream(group: streamGroup) else {
                 statistics.malformed += 1

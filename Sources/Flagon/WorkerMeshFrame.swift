@@ -7,6 +7,8 @@
 /// 3 unsubscribe  body: channel name
 /// 4 publish      body: UInt16 length of the channel name | channel name | payload
 /// 5 handover     body: the bytes of the requests read so far; an open TCP connection comes with it
+/// 6 subscribe to every channel that starts with the body
+/// 7 unsubscribe from such a prefix
 /// ```
 enum WorkerMeshFrame: Equatable {
     case hello(index: Int)
@@ -14,6 +16,8 @@ enum WorkerMeshFrame: Equatable {
     case unsubscribe(String)
     case publish(channel: String, payload: [UInt8])
     case handover(bytes: [UInt8])
+    case subscribePrefix(String)
+    case unsubscribePrefix(String)
 
     /// The largest frame accepted (a message between workers is at most this long).
     static let maxLength = 64 << 20
@@ -49,6 +53,12 @@ enum WorkerMeshFrame: Equatable {
         case .handover(let bytes):
             kind = 5
             body = bytes
+        case .subscribePrefix(let prefix):
+            kind = 6
+            body = Array(prefix.utf8)
+        case .unsubscribePrefix(let prefix):
+            kind = 7
+            body = Array(prefix.utf8)
         }
         let length = body.count + 1
         var out: [UInt8] = [UInt8(length >> 24 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), kind]
@@ -76,9 +86,14 @@ enum WorkerMeshFrame: Equatable {
             case 1:
                 guard body.count == 2 else { throw .malformed("hello of \(body.count) bytes") }
                 return .hello(index: Int(body[0]) << 8 | Int(body[1]))
-            case 2, 3:
+            case 2, 3, 6, 7:
                 guard let channel = String(validating: body, as: UTF8.self) else { throw .malformed("channel name not UTF-8") }
-                return kind == 2 ? .subscribe(channel) : .unsubscribe(channel)
+                switch kind {
+                case 2: return .subscribe(channel)
+                case 3: return .unsubscribe(channel)
+                case 6: return .subscribePrefix(channel)
+                default: return .unsubscribePrefix(channel)
+                }
             case 4:
                 guard body.count >= 2 else { throw .malformed("publish without a channel") }
                 let nameLength = Int(body[0]) << 8 | Int(body[1])

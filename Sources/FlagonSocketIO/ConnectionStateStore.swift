@@ -62,4 +62,14 @@ public protocol ConnectionStateStore: AnyObject {
     /// missed after `offset`; `nil` when the pid is unknown or expired, or when `offset`
     /// is no longer in the log (never a partial replay). A state is restored at most once.
     func restore(pid: String, offset: String, namespace: String) async -> RecoveredSocketState?
+    /// Sees a broadcast that another server recorded (it carries that server's offset as
+    /// its last argument) as it reaches this server's sockets, so that a socket of this
+    /// server that missed it gets it on recovery. A store that records every broadcast in one
+    /// place (Redis) ignores it.
+    func observe(_ packet: SocketIOPacket, target: BroadcastTarget)
+}
+
+extension ConnectionStateStore {
+    /// Ignores it: the log is shared.
+    public func observe(_ packet: SocketIOPacket, target: BroadcastTarget) {}
 }

@@ -10,6 +10,8 @@ import FlagonSocketIOCore
 public final class InMemoryConnectionStateStore: ConnectionStateStore {
     private struct Entry {
         let sequence: UInt64
+        /// The offset another server gave it (``observe(_:target:)``); `nil` for this store's own.
+        let foreignOffset: String?
         let packet: SocketIOPacket
         let target: BroadcastTarget
         let bytes: Int
@@ -34,6 +36,8 @@ public final class InMemoryConnectionStateStore: ConnectionStateStore {
     private var sessions: [String: Saved] = [:]
     private var sessionOrder: [(pid: String, at: UInt64)] = []
     private var sessionOrderHead = 0
+    /// The sequence of each observed broadcast, by the offset its server gave it.
+    private var foreignSequences: [String: UInt64] = [:]
 
     /// A store with these limits; `now` is the clock in milliseconds (the loop's by default).
     public init(settings: ConnectionStateRecovery, now: @escaping @LoopActor () -> UInt64 = { EventLoop.shared.nowMilliseconds }) {
@@ -57,10 +61,23 @@ public final class InMemoryConnectionStateStore: ConnectionStateStore {
         var recorded = packet
         recorded.data = .array(items)
         let size = Self.approximateSize(recorded.data!) + 64
-        entries.append(Entry(sequence: sequence, packet: recorded, target: target, bytes: size, at: now()))
+        entries.append(Entry(sequence: sequence, foreignOffset: nil, packet: recorded, target: target, bytes: size, at: now()))
         bytes += size
         trimLog()
         send(recorded)
+    }
+
+    public func observe(_ packet: SocketIOPacket, target: BroadcastTarget) {
+        guard !target.volatile, case .array(let items)? = packet.data, case .string(let offset)? = items.last,
+              !offset.hasPrefix(prefix), foreignSequences[offset] == nil, offset.utf8.count <= 128
+        else { return }
+        let sequence = nextSequence
+        nextSequence += 1
+        let size = Self.approximateSize(packet.data!) + 64 + offset.utf8.count
+        entries.append(Entry(sequence: sequence, foreignOffset: offset, packet: packet, target: target, bytes: size, at: now()))
+        foreignSequences[offset] = sequence
+        bytes += size
+        trimLog()
     }
 
     /// Dies with the process: only disconnected sockets are kept.
@@ -80,7 +97,9 @@ public final class InMemoryConnectionStateStore: ConnectionStateStore {
         trimLog()
         trimSessions()
         guard let saved = sessions.removeValue(forKey: pid), saved.state.namespace == namespace else { return nil }
-        guard offset.hasPrefix(prefix), let last = UInt64(offset.dropFirst(prefix.count)), last < nextSequence else { return nil }
+        guard let last = offset.hasPrefix(prefix) ? UInt64(offset.dropFirst(prefix.count)) : foreignSequences[offset],
+              last < nextSequence
+        else { return nil }
         let first = head < entries.count ? entries[head].sequence : nextSequence
         guard last + 1 >= first else { return nil }   // what came after it fell off the log
         var rooms = saved.state.rooms
@@ -107,6 +126,7 @@ public final class InMemoryConnectionStateStore: ConnectionStateStore {
             let entry = entries[head]
             guard entries.count - head > settings.maxPackets || bytes > settings.maxBytes || entry.at < oldest else { break }
             bytes -= entry.bytes
+            if let offset = entry.foreignOffset { foreignSequences[offset] = nil }
             head += 1
         }
         if head > 1024 && head * 2 > entries.count {

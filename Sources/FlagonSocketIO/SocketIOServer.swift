@@ -44,8 +44,13 @@ public final class SocketIOServer: HTTPHandler {
     public init(options: SocketIOOptions = SocketIOOptions(), sessions: SessionMiddleware? = nil, manageSession: Bool = true,
                 adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil, stateStore: (any ConnectionStateStore)? = nil) {
         self.options = options
+        // In a worker, recovery spans the workers: each follows every broadcast for its log.
+        let workers = adapter == nil ? WorkerMeshTransport.shared : nil
+        if let workers, options.connectionStateRecovery != nil { workers.routing = .pattern }
         self.stateStore = options.connectionStateRecovery.map { settings in
-            stateStore ?? InMemoryConnectionStateStore(settings: settings)
+            if let stateStore { return stateStore }
+            if let workers { return WorkerConnectionStateStore(settings: settings, transport: workers) }
+            return InMemoryConnectionStateStore(settings: settings)
         }
         self.sessions = sessions
         self.manageSession = manageSession

@@ -7,6 +7,9 @@ broadcasts, counts, server-side emits and remote operations cross the workers
 SIGTERM drains both workers; two such servers share one redis-server.
 
 Usage: worker_checks.py SERVER_BINARY [REDIS_SERVER]
+Also connection state recovery (RECOVERY_MS) on either worker, whichever worker the client
+had and whichever sent the broadcasts it missed.
+
 Prints 'N passed, M failed'.
 """
 import asyncio
@@ -20,6 +23,7 @@ import sys
 import time
 
 import socketio
+import websocket
 
 from checklib import async_check, check, expect, expect_equal, free_port, run, wait_for_port, wait_until
 
@@ -422,6 +426,108 @@ async def two_servers_of_two_workers_share_one_redis():
             process.wait()
         redis.kill()
         redis.wait()
+
+
+class RawSocketIO:
+    """A Socket.IO client on /cluster over a raw WebSocket that answers pings."""
+
+    def __init__(self, port, worker, auth=None):
+        """Opens Engine.IO sessions until one is on `worker` (its sid says), then connects to /cluster."""
+        for _ in range(100):
+            self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket", timeout=5)
+            opened = self.ws.recv()
+            expect(opened.startswith("0{"), opened)
+            if owner(json.loads(opened[1:])["sid"]) == ["AA", "AB"][worker]:
+                break
+            self.ws.close()
+        else:
+            raise AssertionError(f"no session reached worker {worker}")
+        self.inbox = []
+        self.next_id = 0
+        self.ws.send(f"40{NSP}," + (json.dumps(auth) if auth else ""))
+        reply = self.take(lambda text: text.startswith(f"40{NSP},"))
+        self.hello = json.loads(reply[len(f"40{NSP},"):])
+
+    @classmethod
+    def on_worker(cls, port, worker, auth=None):
+        client = cls(port, worker, auth)
+        expect_equal(client.call("whoami")[0]["worker"], worker)
+        return client
+
+    def take(self, predicate, timeout=5.0):
+        deadline = time.time() + timeout
+        while True:
+            for index, text in enumerate(self.inbox):
+                if predicate(text):
+                    return self.inbox.pop(index)
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                raise AssertionError(f"timed out; inbox {self.inbox[-5:]}")
+            self.ws.settimeout(remaining)
+            try:
+                text = self.ws.recv()
+            except websocket.WebSocketTimeoutException:
+                continue
+            if text == "2":
+                self.ws.send("3")
+            else:
+                self.inbox.append(text)
+
+    def call(self, *args):
+        self.next_id += 1
+        ack_id = self.next_id
+        self.ws.send(f"42{NSP},{ack_id}" + json.dumps(list(args)))
+        ack = self.take(lambda text: text.startswith(f"43{NSP},{ack_id}["))
+        return json.loads(ack[len(f"43{NSP},{ack_id}"):])
+
+    def event(self, name, timeout=5.0):
+        text = self.take(lambda t: t.startswith(f'42{NSP},["{name}"'), timeout)
+        return json.loads(text[len(f"42{NSP},"):])[1:]
+
+    def close(self):
+        try:
+            self.ws.close()
+        except Exception:
+            pass
+
+
+def recover_across(home_worker, back_worker, sender_worker):
+    port, supervisor = start_server({"RECOVERY_MS": "30000"})
+    try:
+        wait_for_workers(supervisor)
+        client = RawSocketIO.on_worker(port, home_worker)
+        sid, pid = client.hello["sid"], client.hello["pid"]
+        sender = RawSocketIO.on_worker(port, sender_worker)
+        expect_equal(client.call("join", "room"), [True])
+        expect_equal(sender.call("emit-to", "room", "news", 1), [True])
+        first = client.event("news")
+        expect_equal(first[0], 1)
+        offset = first[1]
+        client.close()   # the transport is lost, no DISCONNECT packet
+        time.sleep(0.2)
+        expect_equal(sender.call("emit-to", "room", "news", 2), [True])
+        expect_equal(sender.call("emit-to", "room", "news", 3), [True])
+        expect_equal(sender.call("emit-to", "other-room", "news", 99), [True])
+        back = RawSocketIO.on_worker(port, back_worker, {"pid": pid, "offset": offset})
+        expect_equal(back.hello["sid"], sid)
+        expect_equal([back.event("news")[0], back.event("news")[0]], [2, 3])
+        expect_equal(sender.call("emit-to", "room", "news", 4), [True])
+        expect_equal(back.event("news")[0], 4)   # still in the room
+        back.close()
+        sender.close()
+    finally:
+        supervisor.kill()
+        supervisor.wait()
+
+
+@check
+def a_client_recovers_on_the_other_worker_with_what_it_missed():
+    recover_across(home_worker=0, back_worker=1, sender_worker=1)
+
+
+@check
+def a_client_recovers_on_its_worker_with_another_workers_broadcasts():
+    recover_across(home_worker=0, back_worker=0, sender_worker=1)
 
 
 try:

@@ -241,7 +241,9 @@ public final class ClusterAdapter: SocketIOAdapter {
     }
 
     private func receivedBroadcast(_ message: ClusterMessage, room: String?) {
-        if let room, !local.hasMembers(room) { return }   // a pattern subscription sees every room
+        let store = namespace.server.stateStore
+        // A pattern subscription sees every room: without a store to tell, rooms without local members are skipped.
+        if let room, store == nil, !local.hasMembers(room) { return }
         let broadcast: ClusterBroadcast
         do {
             broadcast = try ClusterBroadcast.decode(message.payload)
@@ -254,6 +256,9 @@ public final class ClusterAdapter: SocketIOAdapter {
         }
         let target = BroadcastTarget(rooms: Set(broadcast.rooms), except: Set(broadcast.except),
                                      volatile: broadcast.flags["volatile"] == .bool(true), local: true)
+        // Logged for this server's disconnected sockets, members or not.
+        store?.observe(broadcast.packet, target: target)
+        if let room, !local.hasMembers(room) { return }
         local.broadcast(broadcast.packet, to: target)
     }
 

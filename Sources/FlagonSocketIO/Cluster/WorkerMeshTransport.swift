@@ -20,19 +20,30 @@ public final class WorkerMeshTransport: ClusterTransport {
     public let mesh: WorkerMesh
     public let serverID: String
     public let prefix = "socket.io"
-    public let routing = ClusterRouting.targeted
+    /// `.targeted` by default; a server with connection state recovery follows every
+    /// broadcast (`.pattern`), so that each worker's log holds what its sockets would have got.
+    public var routing = ClusterRouting.targeted
     public var requestsTimeout: UInt64 = 5000
     public let publishOnSpecificResponseChannel = true
     /// Messages that were not understood.
     public private(set) var ignoredMessages = 0
     private var owners: [String: WeakClusterAdapter] = [:]
+    private var prefixOwners: [String: WeakClusterAdapter] = [:]
+    private var handlers: [String: @LoopActor (ClusterMessage) -> Void] = [:]
     private let logger = Logger.flagon("flagon.workers")
 
     private init(mesh: WorkerMesh) {
         self.mesh = mesh
         serverID = "worker-\(mesh.identity.index)-" + ClusterAdapter.randomID(length: 6)
         mesh.onMessage = { [unowned self] channel, payload in
-            owners[channel]?.adapter?.received(ClusterMessage(channel: channel, payload: payload))
+            let message = ClusterMessage(channel: channel, payload: payload)
+            if let handler = handlers[channel] {
+                handler(message)
+            } else if let owner = owners[channel] {
+                owner.adapter?.received(message)
+            } else if let owner = prefixOwners.first(where: { channel.hasPrefix($0.key) })?.value {
+                owner.adapter?.received(message)
+            }
         }
     }
 
@@ -44,15 +55,26 @@ public final class WorkerMeshTransport: ClusterTransport {
         mesh.subscribe(channel)
     }
 
-    /// Patterns are not needed between workers (routing is always targeted): the namespace's
-    /// channel is followed instead.
+    /// Follows every channel that starts like the pattern (its `*` ends it).
     public func subscribe(pattern: String, for adapter: ClusterAdapter) {
-        subscribe(adapter.channels.broadcast, for: adapter)
+        let prefix = pattern.hasSuffix("*") ? String(pattern.dropLast()) : pattern
+        prefixOwners[prefix] = WeakClusterAdapter(adapter: adapter)
+        mesh.subscribe(prefix: prefix)
+    }
+
+    /// Delivers a channel's messages to `handler` (requests between workers that are not an
+    /// adapter's).
+    public func subscribe(_ channel: String, handler: @escaping @LoopActor (ClusterMessage) -> Void) {
+        handlers[channel] = handler
+        mesh.subscribe(channel)
     }
 
     public func unsubscribe(_ channel: String) {
-        guard owners.removeValue(forKey: channel) != nil else { return }
-        mesh.unsubscribe(channel)
+        if owners.removeValue(forKey: channel) != nil || handlers.removeValue(forKey: channel) != nil {
+            mesh.unsubscribe(channel)
+        } else if prefixOwners.removeValue(forKey: channel) != nil {
+            mesh.unsubscribe(prefix: channel)
+        }
     }
 
     public func subscriberCount(_ channel: String) async -> Int? { mesh.subscriberCount(channel) }
