@@ -38,6 +38,9 @@ public enum ConformanceApp {
         public var adminMode = AdminMode.development
         public var adminReadOnly = false
         public var adminNamespace = "/admin-ui"
+        /// `MAX_SESSIONS_PER_ADDRESS`: at most this many sessions from one address, for the
+        /// whole server (every worker); off by default.
+        public var maxSessionsPerAddress: Int?
 
         /// The defaults.
         public init() {}
@@ -62,6 +65,7 @@ public enum ConformanceApp {
             if environment["ADMIN_MODE"] == "production" { settings.adminMode = .production }
             settings.adminReadOnly = environment["ADMIN_READONLY"] == "1"
             if let name = environment["ADMIN_NAMESPACE"], name.hasPrefix("/") { settings.adminNamespace = name }
+            settings.maxSessionsPerAddress = environment["MAX_SESSIONS_PER_ADDRESS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
             return settings
         }
     }
@@ -89,6 +93,7 @@ public enum ConformanceApp {
         var options = SocketIOOptions()
         options.engine = engineOptions
         if let interval = settings.pingInterval { options.engine.pingInterval = interval }
+        options.engine.maxSessionsPerAddress = settings.maxSessionsPerAddress
         if let timeout = settings.pingTimeout { options.engine.pingTimeout = timeout }
         options.connectTimeout = 1000
         options.drainDuration = settings.drainMilliseconds

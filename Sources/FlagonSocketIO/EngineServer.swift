@@ -30,10 +30,14 @@ public final class EngineServer: HTTPHandler {
     /// `true` while a graceful shutdown closes the sessions: new handshakes get 503.
     public var isDraining = false
     private var addressLimits = AddressLimits()
+    /// With several workers, the limits are counted for the whole server.
+    private let workerLimits = WorkerAddressLimits.shared
+    private lazy var limitScope = workerLimits?.makeScope() ?? 0
 
     /// Creates a server.
     public init(options: EngineOptions = EngineOptions()) {
         self.options = options
+        if options.handshakeRateLimit != nil || options.maxSessionsPerAddress != nil { _ = limitScope }
     }
 
     /// Open sessions.
@@ -50,7 +54,9 @@ public final class EngineServer: HTTPHandler {
     func remove(_ session: EngineSession) {
         guard sessions[session.id] === session else { return }
         sessions[session.id] = nil
-        if let address = session.address { addressLimits.sessionClosed(address) }
+        if let address = session.address {
+            if let workerLimits { workerLimits.closed(address, scope: limitScope) } else { addressLimits.sessionClosed(address) }
+        }
     }
 
     // MARK: Requests
@@ -107,10 +113,16 @@ public final class EngineServer: HTTPHandler {
         // Addresses are only looked at (and counted) when a per-address limit is on.
         let address = options.handshakeRateLimit != nil || options.maxSessionsPerAddress != nil
             ? AddressLimits.address(of: request) : nil
-        if let address, let refusal = addressLimits.admit(address, options: options, now: EventLoop.shared.nowMilliseconds) {
-            return Self.error(.forbidden, refusal, status: 429)
+        if let address {
+            let refusal = if let workerLimits {
+                await workerLimits.admit(address, scope: limitScope, options: options)   // counted there when admitted
+            } else {
+                addressLimits.admit(address, options: options, now: EventLoop.shared.nowMilliseconds)
+            }
+            if let refusal { return Self.error(.forbidden, refusal, status: 429) }
         }
         if let allowRequest = options.allowRequest, !(await allowRequest(request)) {
+            if let address, let workerLimits { workerLimits.closed(address, scope: limitScope) }   // admitted, never opened
             return Self.error(.forbidden, status: 403)
         }
         switch transport {
@@ -138,6 +150,7 @@ public final class EngineServer: HTTPHandler {
                     session.start()
                 }
             } catch {
+                if let address, let workerLimits { workerLimits.closed(address, scope: limitScope) }
                 return Self.error(.badRequest, status: error.status)
             }
         }
@@ -150,7 +163,7 @@ public final class EngineServer: HTTPHandler {
     private func register(_ session: EngineSession) {
         statistics.handshakes += 1
         sessions[session.id] = session
-        if let address = session.address { addressLimits.sessionOpened(address) }
+        if let address = session.address, workerLimits == nil { addressLimits.sessionOpened(address) }
         onConnection?(session)
     }
 

@@ -530,6 +530,42 @@ def a_client_recovers_on_its_worker_with_another_workers_broadcasts():
     recover_across(home_worker=0, back_worker=0, sender_worker=1)
 
 
+@check
+def the_sessions_of_one_address_are_limited_for_the_whole_server():
+    port, supervisor = start_server({"MAX_SESSIONS_PER_ADDRESS": "3"})
+    try:
+        wait_for_workers(supervisor)
+        opened, refused, workers = [], 0, set()
+        for _ in range(40):
+            connection = RawHTTP(port)
+            status, _, body = connection.exchange("GET", "/socket.io/?EIO=4&transport=polling")
+            if status == 200:
+                sid = json.loads(body[1:])["sid"]
+                opened.append((connection, sid))
+                workers.add(owner(sid))
+            else:
+                expect_equal(status, 429)
+                refused += 1
+                connection.close()
+        expect_equal(len(opened), 3)
+        expect_equal(refused, 37)
+        # Closing one session (a close packet) frees one place, wherever it was.
+        connection, sid = opened.pop()
+        expect_equal(connection.exchange("POST", f"/socket.io/?EIO=4&transport=polling&sid={sid}", b"1")[0], 200)
+        time.sleep(0.3)
+        status = 0
+        for _ in range(20):
+            status, _, _ = RawHTTP(port).exchange("GET", "/socket.io/?EIO=4&transport=polling")
+            if status == 200:
+                break
+        expect_equal(status, 200)
+        for other, _ in opened:
+            other.close()
+    finally:
+        supervisor.kill()
+        supervisor.wait()
+
+
 try:
     run(per_check_timeout=40)
 finally:
