@@ -43,6 +43,7 @@ public final class WorkerMesh {
     private var peerPrefixes: [Set<String>]
     private var inboundOwner: [ObjectIdentifier: Int] = [:]
     private var local: Set<String> = []
+    private var handlers: [String: @LoopActor ([UInt8]) -> Void] = [:]
     private var localPrefixes: Set<String> = []
     private var watchdog: LoopTimer?
 
@@ -79,6 +80,12 @@ public final class WorkerMesh {
     public func unsubscribe(_ channel: String) {
         guard local.remove(channel) != nil else { return }
         sendToAll(.unsubscribe(channel))
+    }
+
+    /// Subscribes to a channel whose messages go to `handler` instead of ``onMessage``.
+    public func handle(_ channel: String, _ handler: @escaping @LoopActor ([UInt8]) -> Void) {
+        handlers[channel] = handler
+        subscribe(channel)
     }
 
     /// Starts receiving the messages of every channel whose name starts with `prefix`.
@@ -229,6 +236,7 @@ public final class WorkerMesh {
         case .unsubscribePrefix(let prefix): peerPrefixes[peer].remove(prefix)
         case .publish(let channel, let payload):
             statistics.received += 1
+            if let handler = handlers[channel] { return handler(payload) }
             if local.contains(channel) || localPrefixes.contains(where: { channel.hasPrefix($0) }) { onMessage?(channel, payload) }
         case .handover(let bytes):
             guard let stream = link.acceptPendingStream(group: streamGroup) else {

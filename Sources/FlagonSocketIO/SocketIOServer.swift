@@ -49,7 +49,9 @@ public final class SocketIOServer: HTTPHandler {
         if let workers, options.connectionStateRecovery != nil { workers.routing = .pattern }
         self.stateStore = options.connectionStateRecovery.map { settings in
             if let stateStore { return stateStore }
-            if let workers { return WorkerConnectionStateStore(settings: settings, transport: workers) }
+            if let workers, let requests = WorkerRequests.shared {
+                return WorkerConnectionStateStore(settings: settings, transport: workers, requests: requests)
+            }
             return InMemoryConnectionStateStore(settings: settings)
         }
         self.sessions = sessions

@@ -10,18 +10,25 @@ import FlagonMessagePack
 @LoopActor
 final class WorkerAddressLimits {
     /// The limits of this worker, when it is one of several.
-    static let shared: WorkerAddressLimits? = WorkerMeshTransport.shared.map { WorkerAddressLimits(transport: $0) }
+    static let shared: WorkerAddressLimits? = WorkerRequests.shared.map { WorkerAddressLimits(requests: $0, mesh: WorkerMesh.shared!) }
 
-    private let transport: WorkerMeshTransport
+    private let requests: WorkerRequests
+    private let mesh: WorkerMesh
     /// The counts of the addresses this worker keeps, by engine (its scope).
     private var tables: [Int: AddressLimits] = [:]
-    private var pending: [String: (timer: LoopTimer, done: CheckedContinuation<String?, Never>)] = [:]
     private var nextScope = 0
     private let timeout: UInt64 = 1000
+    /// Messages from other workers that were not understood.
+    private(set) var malformed = 0
 
-    private init(transport: WorkerMeshTransport) {
-        self.transport = transport
-        transport.subscribe(Self.channel(of: transport.mesh.identity.index)) { [weak self] message in self?.received(message) }
+    private init(requests: WorkerRequests, mesh: WorkerMesh) {
+        self.requests = requests
+        self.mesh = mesh
+        requests.serve("limits.admit") { [weak self] body in self?.answerAdmit(body) ?? [] }
+        requests.serve("limits.closed") { [weak self] body in
+            self?.receivedClosed(body)
+            return []
+        }
     }
 
     /// A scope for one engine: engines are made in the same order in every worker.
@@ -30,45 +37,39 @@ final class WorkerAddressLimits {
         return nextScope
     }
 
-    static func channel(of index: Int) -> String { "flagon-limits#\(index)#" }
-
     /// The worker that counts `address` (FNV-1a of its bytes, the same in every process).
     func keeper(of address: String) -> Int {
         var hash: UInt32 = 2_166_136_261
         for byte in address.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return Int(hash % UInt32(transport.mesh.identity.count))
+        return Int(hash % UInt32(mesh.identity.count))
     }
 
     /// `nil` when a session from `address` may open (it is then counted), or why not.
     func admit(_ address: String, scope: Int, options: EngineOptions) async -> String? {
         let keeper = keeper(of: address)
-        let me = transport.mesh.identity.index
-        guard keeper != me, transport.mesh.isReachable(keeper) else {
+        let me = mesh.identity.index
+        guard keeper != me, mesh.isReachable(keeper) else {
             return admitHere(address, scope: scope, limits: Limits(options))
         }
-        let requestID = ClusterAdapter.randomID(length: 12)
-        var request: MessagePackValue = [
-            "type": "admit", "requestId": .string(requestID), "from": .int(Int64(me)), "scope": .int(Int64(scope)),
-            "address": .string(address),
-        ]
+        var request: MessagePackValue = ["scope": .int(Int64(scope)), "address": .string(address)]
         Limits(options).write(into: &request)
-        return await withCheckedContinuation { continuation in
-            let timer = LoopTimer { [weak self] in self?.finish(requestID, refusal: nil) }
-            pending[requestID] = (timer, continuation)
-            timer.start(afterMilliseconds: timeout)
-            if !transport.publish(Self.channel(of: keeper), MessagePackWriter.encode(request)) { finish(requestID, refusal: nil) }
-        }
+        // No answer in time: this worker's own counts decide.
+        guard let answer = await requests.ask(keeper, "limits.admit", MessagePackWriter.encode(request), timeout: timeout),
+              case .map(let fields)? = try? MessagePackReader.decode(answer)
+        else { return admitHere(address, scope: scope, limits: Limits(options)) }
+        if case .string(let refusal)? = fields["refusal"] { return refusal }
+        return nil
     }
 
     /// A session from `address` closed.
     func closed(_ address: String, scope: Int) {
         let keeper = keeper(of: address)
-        if keeper == transport.mesh.identity.index || !transport.mesh.isReachable(keeper) {
+        if keeper == mesh.identity.index || !mesh.isReachable(keeper) {
             tables[scope]?.sessionClosed(address)
             return
         }
-        let message: MessagePackValue = ["type": "closed", "requestId": "", "scope": .int(Int64(scope)), "address": .string(address)]
-        transport.publish(Self.channel(of: keeper), MessagePackWriter.encode(message))
+        let message: MessagePackValue = ["scope": .int(Int64(scope)), "address": .string(address)]
+        requests.tell(keeper, "limits.closed", MessagePackWriter.encode(message))
     }
 
     private func admitHere(_ address: String, scope: Int, limits: Limits) -> String? {
@@ -82,35 +83,25 @@ final class WorkerAddressLimits {
         return nil
     }
 
-    private func finish(_ requestID: String, refusal: String?) {
-        guard let request = pending.removeValue(forKey: requestID) else { return }
-        request.timer.close()
-        request.done.resume(returning: refusal)
+    private func answerAdmit(_ body: [UInt8]) -> [UInt8] {
+        guard case .map(let fields)? = try? MessagePackReader.decode(body), case .int(let scope)? = fields["scope"],
+              scope >= 0, scope < 1024, case .string(let address)? = fields["address"], address.utf8.count <= 256
+        else {
+            malformed += 1
+            return MessagePackWriter.encode(["refusal": "malformed request"])
+        }
+        let refusal = admitHere(address, scope: Int(scope), limits: Limits(fields))
+        return MessagePackWriter.encode(["refusal": refusal.map(MessagePackValue.string) ?? .nil])
     }
 
-    private func received(_ message: ClusterMessage) {
-        guard case .map(let fields)? = try? MessagePackReader.decode(message.payload), case .string(let type)? = fields["type"],
-              case .string(let requestID)? = fields["requestId"]
-        else { return transport.ignored("not an address-limit message", on: message.channel) }
-        switch type {
-        case "admit":
-            guard case .int(let from)? = fields["from"], from >= 0, from < transport.mesh.identity.count,
-                  case .int(let scope)? = fields["scope"], scope >= 0, scope < 1024, case .string(let address)? = fields["address"],
-                  address.utf8.count <= 256
-            else { return transport.ignored("malformed admit request", on: message.channel) }
-            let refusal = admitHere(address, scope: Int(scope), limits: Limits(fields))
-            let answer: MessagePackValue = ["type": "admitted", "requestId": .string(requestID), "refusal": refusal.map(MessagePackValue.string) ?? .nil]
-            transport.publish(Self.channel(of: Int(from)), MessagePackWriter.encode(answer))
-        case "admitted":
-            if case .string(let refusal)? = fields["refusal"] { finish(requestID, refusal: refusal) } else { finish(requestID, refusal: nil) }
-        case "closed":
-            guard case .int(let scope)? = fields["scope"], case .string(let address)? = fields["address"] else {
-                return transport.ignored("malformed closed message", on: message.channel)
-            }
-            tables[Int(scope)]?.sessionClosed(address)
-        default:
-            transport.ignored("unknown address-limit message \(type)", on: message.channel)
+    private func receivedClosed(_ body: [UInt8]) {
+        guard case .map(let fields)? = try? MessagePackReader.decode(body), case .int(let scope)? = fields["scope"],
+              case .string(let address)? = fields["address"]
+        else {
+            malformed += 1
+            return
         }
+        tables[Int(scope)]?.sessionClosed(address)
     }
 
     /// The limits an engine applies, as they travel with a request.

@@ -29,7 +29,7 @@ public final class WorkerMeshTransport: ClusterTransport {
     public private(set) var ignoredMessages = 0
     private var owners: [String: WeakClusterAdapter] = [:]
     private var prefixOwners: [String: WeakClusterAdapter] = [:]
-    private var handlers: [String: @LoopActor (ClusterMessage) -> Void] = [:]
+
     private let logger = Logger.flagon("flagon.workers")
 
     private init(mesh: WorkerMesh) {
@@ -37,9 +37,7 @@ public final class WorkerMeshTransport: ClusterTransport {
         serverID = "worker-\(mesh.identity.index)-" + ClusterAdapter.randomID(length: 6)
         mesh.onMessage = { [unowned self] channel, payload in
             let message = ClusterMessage(channel: channel, payload: payload)
-            if let handler = handlers[channel] {
-                handler(message)
-            } else if let owner = owners[channel] {
+            if let owner = owners[channel] {
                 owner.adapter?.received(message)
             } else if let owner = prefixOwners.first(where: { channel.hasPrefix($0.key) })?.value {
                 owner.adapter?.received(message)
@@ -62,15 +60,9 @@ public final class WorkerMeshTransport: ClusterTransport {
         mesh.subscribe(prefix: prefix)
     }
 
-    /// Delivers a channel's messages to `handler` (requests between workers that are not an
-    /// adapter's).
-    public func subscribe(_ channel: String, handler: @escaping @LoopActor (ClusterMessage) -> Void) {
-        handlers[channel] = handler
-        mesh.subscribe(channel)
-    }
 
     public func unsubscribe(_ channel: String) {
-        if owners.removeValue(forKey: channel) != nil || handlers.removeValue(forKey: channel) != nil {
+        if owners.removeValue(forKey: channel) != nil {
             mesh.unsubscribe(channel)
         } else if prefixOwners.removeValue(forKey: channel) != nil {
             mesh.unsubscribe(prefix: channel)
