@@ -101,6 +101,16 @@ public enum ConformanceApp {
         if let window = settings.recoveryMilliseconds {
             options.connectionStateRecovery = ConnectionStateRecovery(maxDisconnectionDuration: window)
         }
+        // GET /session/counter counts per client in a server-side session (shared by the workers).
+        let key = WorkerIdentity.current?.sharedSecret ?? Crypto.randomBytes(32)
+        app.use(SessionMiddleware(secretKey: key, backend: .server(MemorySessionStore())))
+        app.get("/session/counter") { request in
+            let count = (request.session["count"]?.intValue ?? 0) + 1
+            request.session["count"] = .int(count)
+            var answer: JSONObject = ["count": .int(count)]
+            if let worker = WorkerIdentity.current { answer["worker"] = .int(worker.index) }
+            return JSONValue.object(answer)
+        }
         let sio = SocketIOServer(options: options, adapter: adapter, stateStore: stateStore)
         if let rate = settings.rateLimit {
             sio.main.rateLimit = RateLimit(perSecond: rate, burst: max(1, Int(rate)))

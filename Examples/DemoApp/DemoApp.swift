@@ -23,7 +23,9 @@ public enum DemoApp {
     public static func make(secretKey: [UInt8]? = nil, adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil,
                             stateStore: (any ConnectionStateStore)? = nil) -> App {
         let app = App()
-        let key = secretKey ?? getenv("FLAGON_SECRET_KEY").map { Array(String(cString: $0).utf8) } ?? Crypto.randomBytes(32)
+        // Workers share the supervisor's random key unless one is set.
+        let key = secretKey ?? getenv("FLAGON_SECRET_KEY").map { Array(String(cString: $0).utf8) }
+            ?? WorkerIdentity.current?.sharedSecret ?? Crypto.randomBytes(32)
         let sessions = SessionMiddleware(secretKey: key)
         app.use(sessions)
         app.use(Compression())      // gzip or deflate above 1 KB (long-polling has its own, on by default)

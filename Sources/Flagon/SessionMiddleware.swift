@@ -104,7 +104,8 @@ public struct SessionMiddleware: Middleware {
                 response.deleteCookie(cookieName, path: path)
                 return
             }
-            let id = session.id ?? Base64.encode(Crypto.randomBytes(32), urlSafe: true)
+            // With several workers, the id names the worker whose memory store keeps it.
+            let id = session.id ?? WorkerIDs.stamp(Base64.encode(Crypto.randomBytes(32), urlSafe: true))
             session.id = id
             try? await store.save(id: id, values: session.values, lifetime: maxAge)
             response.setCookie(cookie(sign(Array(id.utf8), purpose: "id")))

@@ -22,6 +22,14 @@ public struct WorkerIdentity: Sendable, Equatable {
     public let listenDescriptor: Int32
     /// The supervisor's process id.
     public let supervisorPID: Int32
+    /// 32 random bytes the supervisor made for the whole server: a secret key that every
+    /// worker shares (sessions signed by one worker are valid on the others) when the app
+    /// does not set one.
+    ///
+    /// ```swift
+    /// let key = configuredKey ?? WorkerIdentity.current?.sharedSecret ?? Crypto.randomBytes(32)
+    /// ```
+    public let sharedSecret: [UInt8]
 
     /// The most workers one server may have (an index fits in an id's two first characters).
     public static let maxWorkers = 4096
@@ -33,6 +41,7 @@ public struct WorkerIdentity: Sendable, Equatable {
         static let directory = "FLAGON_WORKER_DIR"
         static let descriptor = "FLAGON_WORKER_FD"
         static let supervisor = "FLAGON_WORKER_SUPERVISOR"
+        static let secret = "FLAGON_WORKER_SECRET"
     }
 
     /// This process's identity, read once from the environment.
@@ -41,10 +50,17 @@ public struct WorkerIdentity: Sendable, Equatable {
         guard let index = read(Variable.index).flatMap(Int.init), let count = read(Variable.count).flatMap(Int.init),
               let directory = read(Variable.directory), let descriptor = read(Variable.descriptor).flatMap(Int32.init),
               let supervisor = read(Variable.supervisor).flatMap(Int32.init),
+              let secretHex = read(Variable.secret), secretHex.utf8.count == 64,
               count > 1, count <= maxWorkers, index >= 0, index < count
         else { return nil }
+        var secret: [UInt8] = []
+        var digits = secretHex.utf8.makeIterator()
+        while let high = digits.next(), let low = digits.next() {
+            guard let byte = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
+            secret.append(byte)
+        }
         return WorkerIdentity(index: index, count: count, directory: directory, listenDescriptor: descriptor,
-                              supervisorPID: supervisor)
+                              supervisorPID: supervisor, sharedSecret: secret)
     }()
 
     /// The channel path of worker `index`.

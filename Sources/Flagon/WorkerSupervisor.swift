@@ -63,6 +63,7 @@ public final class WorkerSupervisor {
         self.environment = environment + [
             "\(WorkerIdentity.Variable.count)=\(count)", "\(WorkerIdentity.Variable.directory)=\(directory)",
             "\(WorkerIdentity.Variable.descriptor)=3", "\(WorkerIdentity.Variable.supervisor)=\(getpid())",
+            "\(WorkerIdentity.Variable.secret)=" + Crypto.randomBytes(32).map { String(Int($0) + 0x100, radix: 16).dropFirst() }.joined(),
         ]
         children = Array(repeating: nil, count: count)
         startedAt = Array(repeating: 0, count: count)
