@@ -50,10 +50,12 @@ final class ChatRoomController: NamespaceController {
         return ["ok": true]
     }
 
-    func on_say(_ text: String) -> JSONValue {
+    func on_say(_ text: String) async -> JSONValue {
         guard let room, let user else { return ["ok": false, "error": "join a room first"] }
         let message = String(text.prefix(2000))
-        let delivered = socket.namespace.to(room).emit("said", ["room": .string(room), "user": .string(user), "text": .string(message)])
+        // Counted on every worker (and server) the room has members on.
+        let delivered = await socket.namespace.to(room).emitCountingEverywhere(
+            "said", arguments: [["room": .string(room), "user": .string(user), "text": .string(message)]])
         return ["ok": true, "delivered": .int(delivered)]
     }
 }

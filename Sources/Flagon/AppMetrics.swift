@@ -64,10 +64,29 @@ extension App {
         let metrics = enableMetrics()
         metrics.startLagProbe()
         onShutdown { metrics.stop() }
+        // With several workers, one scrape shows them all, each sample labelled with its worker.
+        WorkerRequests.shared?.serve("metrics") { _ in
+            var out = PrometheusWriter()
+            metrics.write(into: &out)
+            return Array(out.text.utf8)
+        }
         get(path) { _ in
             var out = PrometheusWriter()
             metrics.write(into: &out)
-            var response = Response.text(out.text)
+            var text = out.text
+            if let requests = WorkerRequests.shared, let worker = WorkerIdentity.current {
+                // Asked at once; a worker that does not answer within a second is left out.
+                let asked = (0..<worker.count).filter { $0 != worker.index }.map { index in
+                    (index, Task { await requests.ask(index, "metrics", [], timeout: 1000) })
+                }
+                var texts: [(worker: Int, text: String)] = [(worker.index, text)]
+                for (index, task) in asked {
+                    if let answer = await task.value { texts.append((index, String(decoding: answer, as: UTF8.self))) }
+                }
+                texts.sort { $0.worker < $1.worker }
+                text = PrometheusMerge.merge(texts)
+            }
+            var response = Response.text(text)
             response.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             return response
         }

@@ -68,7 +68,13 @@ import Testing
     @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("demo")),
                    "needs .venv (scripts/setup-interop) and `swift build`"))
     func metricsCountAScriptedSessionExactly() async throws {
-        try await runChecks("metrics_check.py", server: "demo", timeout: 120)
+        try await runChecks("metrics_check.py", server: "demo", extra: ["1"], environment: ["FLAGON_WORKERS": "1"], timeout: 120)
+    }
+
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("demo")),
+                   "needs .venv (scripts/setup-interop) and `swift build`"))
+    func metricsOfTwoWorkersInOneScrape() async throws {
+        try await runChecks("metrics_check.py", server: "demo", extra: ["2"], environment: ["FLAGON_WORKERS": "2"], timeout: 120)
     }
 
     /// The msgpack parser (PARSER=msgpack): python-socketio with serializer='msgpack' over both

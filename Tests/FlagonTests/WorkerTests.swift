@@ -99,3 +99,52 @@ import Testing
         #expect(reparsed[0].head.headers.values(for: "x-two") == ["a", "b"])
     }
 }
+
+/// One scrape of several workers' metrics.
+@Suite struct PrometheusMergeTests {
+    @Test func familiesStayGroupedWithEachWorkersSamplesLabelled() {
+        let zero = """
+            # HELP up Whether it is up.
+            # TYPE up gauge
+            up 1
+            # HELP requests_total Requests.
+            # TYPE requests_total counter
+            requests_total{method="GET"} 3
+            requests_total{} 1
+            # TYPE lag histogram
+            lag_bucket{le="0.1"} 2
+            lag_sum 0.5
+            lag_count 2
+
+            """
+        let one = """
+            # HELP up Whether it is up.
+            # TYPE up gauge
+            up 1
+            # TYPE only_here gauge
+            only_here 7
+            # HELP requests_total Requests.
+            # TYPE requests_total counter
+            requests_total{method="GET"} 5
+
+            """
+        #expect(PrometheusMerge.merge([(0, zero), (1, one)]) == """
+            # HELP up Whether it is up.
+            # TYPE up gauge
+            up{worker="0"} 1
+            up{worker="1"} 1
+            # HELP requests_total Requests.
+            # TYPE requests_total counter
+            requests_total{worker="0",method="GET"} 3
+            requests_total{worker="0"} 1
+            requests_total{worker="1",method="GET"} 5
+            # TYPE lag histogram
+            lag_bucket{worker="0",le="0.1"} 2
+            lag_sum{worker="0"} 0.5
+            lag_count{worker="0"} 2
+            # TYPE only_here gauge
+            only_here{worker="1"} 7
+
+            """)
+    }
+}

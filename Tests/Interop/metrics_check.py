@@ -20,8 +20,21 @@ def scrape():
     values = {}
     for family in text_string_to_metric_families(response.text):
         for sample in family.samples:
-            values[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+            # With several workers each sample carries its worker: the server's value is their sum.
+            labels = {name: label for name, label in sample.labels.items() if name != "worker"}
+            key = (sample.name, tuple(sorted(labels.items())))
+            values[key] = values.get(key, 0) + sample.value
     return values
+
+
+@check
+def every_worker_is_in_the_one_scrape():
+    """With FLAGON_WORKERS=2, each sample of one scrape names its worker, and both are there."""
+    if len(sys.argv) < 3 or sys.argv[2] != "2":
+        return
+    text = requests.get(BASE + "/metrics", timeout=5).text
+    workers = {sample.labels.get("worker") for family in text_string_to_metric_families(text) for sample in family.samples}
+    expect_equal(workers, {"0", "1"})
 
 
 def value(values, name, **labels):
