@@ -30,7 +30,10 @@ public enum ConformanceApp {
         /// `RECOVERY_MS`: connection state recovery with this window (section 9).
         public var recoveryMilliseconds: UInt64?
         /// `SERVER_ID`: this process's name in cluster mode (section 8).
-        public var serverID = "flagon-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        /// Random, the same in every worker of one server.
+        public var serverID = "flagon-" + String(
+            WorkerIdentity.current.map { Crypto.hmacSHA256(key: $0.sharedSecret, data: Array("server-id".utf8)).prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } } ?? UInt32.random(in: 0...UInt32.max),
+            radix: 36)
         /// `ADMIN_AUTH` (`none` or `user:password`): the admin UI's instrumentation, on
         /// `ADMIN_NAMESPACE` (`/admin-ui`: the contract's `/admin` is taken), in `ADMIN_MODE`
         /// (`development` or `production`), read-only with `ADMIN_READONLY=1`.

@@ -34,16 +34,30 @@ struct AdminSessions {
         self.lifetime = lifetime
     }
 
-    /// A new session id (16 random bytes, hex, as the admin UI's server makes them).
+    /// A new session id: 16 random bytes in hex; with several workers, the index of the
+    /// worker that keeps it comes first, in 4 more hex digits.
     mutating func open(now: Int) -> String {
         expiries = expiries.filter { $0.value > now }
         if expiries.count >= capacity, let oldest = expiries.min(by: { $0.value < $1.value })?.key {
             expiries[oldest] = nil
         }
-        let digits = Array("0123456789abcdef".utf8)
-        let id = String(decoding: Crypto.randomBytes(8).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+        let worker = WorkerIdentity.current.map { [UInt8($0.index >> 8), UInt8($0.index & 0xFF)] } ?? []
+        let id = Self.hex(worker + Crypto.randomBytes(16))
         expiries[id] = now + lifetime
         return id
+    }
+
+    /// The worker that keeps session `id`, when it is another one of this server's.
+    static func otherWorker(keeping id: String) -> Int? {
+        guard let worker = WorkerIdentity.current, id.utf8.count == 36, let index = Int(id.prefix(4), radix: 16),
+              index < worker.count, index != worker.index
+        else { return nil }
+        return index
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     /// `true` when `id` was handed out and has not expired.

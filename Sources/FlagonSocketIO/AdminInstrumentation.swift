@@ -56,7 +56,8 @@ public final class AdminInstrumentation {
         self.mode = mode
         self.readOnly = readOnly
         hostname = Self.hostname()
-        self.serverID = serverID ?? hostname
+        // Each worker is one server for the UI, as each process of a Node cluster is.
+        self.serverID = (serverID ?? hostname) + (WorkerIdentity.current.map { "#\($0.index)" } ?? "")
         namespace = server.of(namespaceName)
         reported = server.engine.statistics
         var features = readOnly ? [] : ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT"]
@@ -69,7 +70,22 @@ public final class AdminInstrumentation {
     var reportsSockets: Bool { mode == .development }
 
     func start() {
-        namespace.use { [unowned self] socket, auth in try admit(socket, auth: auth) }
+        if let requests = WorkerRequests.shared {
+            // With several workers, a session that another worker opened is checked there.
+            requests.serve("admin.session") { [weak self] body in
+                guard let self else { return [0] }
+                return sessions.isValid(String(decoding: body, as: UTF8.self), now: WallClock.milliseconds) ? [1] : [0]
+            }
+            namespace.use { [unowned self] (socket: Socket, auth: JSONValue?) async throws in
+                if let session = auth?["sessionId"]?.stringValue, let owner = AdminSessions.otherWorker(keeping: session),
+                   await requests.ask(owner, "admin.session", Array(session.utf8), timeout: 1000) == [1] {
+                    return
+                }
+                try admit(socket, auth: auth)
+            }
+        } else {
+            namespace.use { [unowned self] socket, auth in try admit(socket, auth: auth) }
+        }
         namespace.onConnect { [unowned self] socket, _ in welcome(socket) }
         if !readOnly { installActions() }
         if reportsSockets {

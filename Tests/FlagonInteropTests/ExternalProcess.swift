@@ -25,13 +25,14 @@ struct ExternalProcess {
 
     /// Runs `executable` with `arguments`, killing it after `timeout` seconds.
     static func run(_ executable: URL, _ arguments: [String], timeout: TimeInterval,
-                    workingDirectory: URL? = nil) async throws -> Outcome {
+                    workingDirectory: URL? = nil, environment extra: [String: String] = [:]) async throws -> Outcome {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw MissingTool(path: executable.path)
         }
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
         process.currentDirectoryURL = workingDirectory ?? packageRoot.appendingPathComponent("Tests/Interop")
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -24,7 +24,7 @@ import Testing
         #expect(auth.verdict(for: ["username": "admin", "password": 7], sessions: sessions, now: 0) == .refused)
         #expect(auth.verdict(for: nil, sessions: sessions, now: 0) == .refused)
         let first = sessions.open(now: 0)
-        #expect(first.count == 16 && first.allSatisfy(\.isHexDigit))
+        #expect(first.count == 32 && first.allSatisfy(\.isHexDigit))   // 16 random bytes
         #expect(auth.verdict(for: ["sessionId": .string(first)], sessions: sessions, now: 999) == .accepted)
         #expect(auth.verdict(for: ["sessionId": .string(first)], sessions: sessions, now: 1000) == .refused)   // expired
         let second = sessions.open(now: 10)

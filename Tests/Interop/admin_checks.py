@@ -24,6 +24,8 @@ SERVER = sys.argv[1]
 REDIS_SERVER = sys.argv[2] if len(sys.argv) > 2 else None
 ADMIN = "/admin-ui"
 CREDENTIALS = {"username": "admin", "password": "s3cret"}
+# 16 random bytes in hex; with several workers (WORKERS), 2 more bytes name the worker that keeps it.
+SESSION_ID = r"(?:[0-9a-f]{4})?[0-9a-f]{32}" if os.environ.get("WORKERS") else r"[0-9a-f]{32}"
 ALL_FEATURES = ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT", "AGGREGATED_EVENTS", "ALL_EVENTS"]
 STATS_KEYS = ["serverId", "hostname", "pid", "uptime", "clientsCount", "pollingClientsCount", "aggregatedEvents", "namespaces"]
 SOCKET_KEYS = ["id", "clientId", "transport", "nsp", "data", "handshake", "rooms"]
@@ -136,7 +138,7 @@ async def login_sends_session_config_and_every_socket():
     names = [name for name, _ in ui.events if name in ("session", "config", "all_sockets")]
     expect_equal(names, ["session", "config", "all_sockets"])
     session = ui.named("session")[0][0]
-    expect(re.fullmatch(r"[0-9a-f]{16}", session) is not None, f"session id {session!r}")
+    expect(re.fullmatch(SESSION_ID, session) is not None, f"session id {session!r}")
     expect_equal(ui.named("config")[0], [{"supportedFeatures": ALL_FEATURES}])
     sockets = ui.named("all_sockets")[0][0]
     mine = [s for s in sockets if s["id"] == user.sid]
@@ -173,7 +175,7 @@ async def the_login_on_the_wire_byte_for_byte():
         connect = re.fullmatch(r'40/admin-ui,\{"sid":"([A-Za-z0-9_-]{27,})"\}', frames[0])
         expect(connect is not None, frames[0])
         sid = connect.group(1)
-        expect(re.fullmatch(r'42/admin-ui,\["session","[0-9a-f]{16}"\]', frames[1]) is not None, frames[1])
+        expect(re.fullmatch(r'42/admin-ui,\["session","' + SESSION_ID + r'"\]', frames[1]) is not None, frames[1])
         expect_equal(frames[2], '42/admin-ui,["config",{"supportedFeatures":["EMIT","JOIN","LEAVE","DISCONNECT","MJOIN",'
                                 '"MLEAVE","MDISCONNECT","AGGREGATED_EVENTS","ALL_EVENTS"]}]')
         timestamp = r'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"'
@@ -188,7 +190,7 @@ async def the_login_on_the_wire_byte_for_byte():
             message = await ws.receive(timeout=5)
             if message.data.startswith('42/admin-ui,["server_stats"'):
                 stats = message.data
-        expect(re.fullmatch(r'42/admin-ui,\["server_stats",\{"serverId":"dev-1","hostname":"[^"]+","pid":\d+,"uptime":[\d.]+,'
+        expect(re.fullmatch(r'42/admin-ui,\["server_stats",\{"serverId":"dev-1(#\d+)?","hostname":"[^"]+","pid":\d+,"uptime":[\d.]+,'
                             r'"clientsCount":\d+,"pollingClientsCount":\d+,"aggregatedEvents":\[.*\],'
                             r'"namespaces":\[\{"name":"/","socketsCount":\d+\},.*\]\}\]', stats) is not None, stats)
         await ws.close()
@@ -197,16 +199,22 @@ async def the_login_on_the_wire_byte_for_byte():
 @async_check
 async def server_stats_every_two_seconds_with_every_namespace():
     ui = await admin(DEV)
-    await ui.wait_for(lambda: len(ui.named("server_stats")) >= 2, timeout=7)
+
+    def own():
+        """The reports of the UI's own server (with WORKERS, each worker reports; the UI is counted by its own)."""
+        return [args[0] for args in ui.named("server_stats")
+                if any(n["name"] == ADMIN and n["socketsCount"] >= 1 for n in args[0]["namespaces"])]
+
+    await ui.wait_for(lambda: len(own()) >= 2, timeout=7)
     first_seen = time.time()
-    await ui.wait_for(lambda: len(ui.named("server_stats")) >= 3, timeout=4)
+    await ui.wait_for(lambda: len(own()) >= 3, timeout=4)
     gap = time.time() - first_seen
     expect(1.0 < gap < 3.5, f"{gap:.2f} s between reports")
-    stats = ui.named("server_stats")[-1][0]
+    stats = own()[-1]
     expect_equal(list(stats.keys()), STATS_KEYS)
-    expect_equal(stats["serverId"], "dev-1")
+    expect_equal(stats["serverId"].split("#")[0], "dev-1")
     expect(isinstance(stats["pid"], int) and stats["pid"] > 0, "pid")
-    expect(stats["uptime"] > ui.named("server_stats")[0][0]["uptime"], "uptime does not grow")
+    expect(stats["uptime"] > own()[0]["uptime"], "uptime does not grow")
     expect(stats["clientsCount"] >= 1, "clientsCount")
     names = [n["name"] for n in stats["namespaces"]]
     for name in ("/", "/admin", ADMIN, "/chat", "/cluster"):
@@ -377,8 +385,14 @@ async def production_mode_sends_statistics_only():
     user = await Peer.connect(PRODUCTION, "/")
     await user.emit("message", "hi")
     await user.first("message-back")
-    stats = await ui.first("server_stats", lambda a: a[0]["clientsCount"] >= 2)
-    expect_equal(list(stats[0].keys()), STATS_KEYS)
+
+    def clients():
+        """The clients of the whole server: the latest report of each server (each worker, with WORKERS)."""
+        latest = {args[0]["serverId"]: args[0]["clientsCount"] for args in ui.named("server_stats")}
+        return sum(latest.values())
+
+    await ui.wait_for(lambda: clients() >= 2)
+    expect_equal(list(ui.named("server_stats")[-1][0].keys()), STATS_KEYS)
     await ui.emit("emit", "/", None, "news", "from the UI")
     expect_equal(await user.first("news"), ["from the UI"])
     reported = {name for name, _ in ui.events}
@@ -423,7 +437,7 @@ if REDIS_SERVER:
     async def one_ui_sees_every_server_of_a_cluster():
         ui = await admin(C1, None)
         await ui.first("config")
-        await ui.wait_for(lambda: {a[0]["serverId"] for a in ui.named("server_stats")} >= {"c1", "c2"})
+        await ui.wait_for(lambda: {a[0]["serverId"].split("#")[0] for a in ui.named("server_stats")} >= {"c1", "c2"})
         user = await Peer.connect(C2, "/cluster", transports=("polling",))
         connected = await ui.first("socket_connected", lambda a: a[0]["id"] == user.sid)
         expect_equal((connected[0]["nsp"], connected[0]["transport"]), ("/cluster", "polling"))
