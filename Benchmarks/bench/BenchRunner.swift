@@ -13,6 +13,8 @@ struct BenchOptions {
     var pin = true
     /// Connections opened and closed before an idle scenario's baseline (0: none).
     var idleWarmup = 250
+    /// Workers of the bench server (`--workers N`; 1 by default).
+    var workers = 1
 }
 
 /// Every scenario, in the order they run.
@@ -37,6 +39,7 @@ struct BenchRunner {
             case "echo-500": return try await echo(clients: 500)
             case "echo-50-controller": return try await echo(clients: 50, namespace: "/ctl")
             case "echo-50-typed": return try await echo(clients: 50, namespace: "/typed")
+            case "cpu-bound": return try await echo(clients: 50, event: "hash")
             case "fanout-steady": return try await fanout(capacity: false)
             case "fanout-capacity": return try await fanout(capacity: true)
             case "connect": return try await connect()
@@ -53,13 +56,16 @@ struct BenchRunner {
         }
     }
 
-    private func echo(clients: Int, namespace: String = "/") async throws -> ScenarioResult {
+    private func echo(clients: Int, namespace: String = "/", event: String = "echo") async throws -> ScenarioResult {
         let sockets = try await openSockets(clients, port: port, namespace: namespace)
-        let load = EchoLoad(window: 8, namespace: namespace)
+        let load = EchoLoad(window: 8, namespace: namespace, event: event)
         load.start(sockets)
         let reps = await measurer.measure(load)
         load.stop()
         for socket in sockets { socket.close() }
+        if event == "hash" {
+            return ScenarioResult(name: "cpu-bound (50 clients, window 8, each event hashes 64 KB)", unit: "acks/s", reps: reps)
+        }
         let served = switch namespace {
         case "/": ""
         case "/typed": ", a typed parameter at /typed"
@@ -112,12 +118,12 @@ struct BenchRunner {
         } else {
             await LoopTimer.sleep(milliseconds: 300)
         }
-        let before = ResourceLimits.residentKB(pid: pid) ?? 0
+        let before = ResourceLimits.residentKBWithChildren(pid: pid) ?? 0
         let sockets = try await openSockets(count, port: port, parallel: 250)
         var reps: [RepResult] = []
         for _ in 0..<options.reps {
             await LoopTimer.sleep(milliseconds: UInt64(max(1, options.duration) * 1000))
-            let after = ResourceLimits.residentKB(pid: pid) ?? 0
+            let after = ResourceLimits.residentKBWithChildren(pid: pid) ?? 0
             let alive = sockets.filter { !$0.isClosed }.count
             reps.append(RepResult(throughput: Double(after - before) / Double(count), generatorCPUShare: 0,
                                   note: "\(alive)/\(count) alive, RSS \(before) -> \(after) KB, warm-up \(options.idleWarmup)"))
@@ -137,7 +143,7 @@ struct BenchRunner {
         let load = ChurnLoad()
         await load.run(port: port, namespace: namespace, cycles: 4000, parallel: 50)   // warm-up: pools and caches fill
         await LoopTimer.sleep(milliseconds: 1000)
-        let baseline = ResourceLimits.residentKB(pid: pid) ?? 0
+        let baseline = ResourceLimits.residentKBWithChildren(pid: pid) ?? 0
         var reps: [RepResult] = []
         var total = 0
         for _ in 0..<options.reps {
@@ -146,7 +152,7 @@ struct BenchRunner {
             let seconds = Double(ResourceLimits.nowMicros() - started) / 1_000_000
             total += 20_000
             await LoopTimer.sleep(milliseconds: 1000)   // closing handshakes and timers finish
-            let after = ResourceLimits.residentKB(pid: pid) ?? 0
+            let after = ResourceLimits.residentKBWithChildren(pid: pid) ?? 0
             reps.append(RepResult(throughput: Double(after - baseline) * 1024 / Double(total), generatorCPUShare: 0,
                                   note: "RSS \(baseline) -> \(after) KB after \(total) cycles, \(Int(20_000 / seconds)) cycles/s, \(load.failures) failed"))
         }

@@ -34,6 +34,9 @@ enum BenchServer {
             main.to("bench").emit("fanout", arguments: args)
             return [true]
         }
+        // Real work per event: SHA-1 of 64 KB (the CPU-bound scenario, for workers).
+        let block = [UInt8](repeating: 0x5A, count: 64 * 1024)
+        sio.on("hash") { _, _ in [.string(Crypto.sha1(block).prefix(4).map { String($0, radix: 16) }.joined())] }
         sio.register(BenchController.self, namespace: "/ctl")
         // A typed parameter, read from the event's text, and a typed ack.
         sio.of("/typed").on("echo") { (_: Socket, message: EchoMessage) -> EchoMessage in message }
@@ -44,8 +47,9 @@ enum BenchServer {
     /// Serves until SIGINT or SIGTERM; with `redisURL`, as a member of that cluster.
     @LoopActor
     static func serve(port: Int, redisURL: String? = nil, routing: RedisRouting = .targeted, recovery: Bool = false,
-                      metrics: Bool = false, deflate: Bool = false) async throws {
+                      metrics: Bool = false, deflate: Bool = false, workers: Int = 1) async throws {
         ResourceLimits.raiseOpenFiles()
+        try await WorkerSupervisor.superviseIfPrimary(.count(workers), host: "127.0.0.1", port: port)
         var cluster: RedisCluster?
         if let redisURL {
             var clusterOptions = RedisAdapterOptions(url: redisURL)

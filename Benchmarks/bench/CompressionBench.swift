@@ -26,13 +26,13 @@ struct CompressionBench {
         var results: [ScenarioResult] = []
         do {
             for on in [false, true, false, true] {
-                let (server, port) = try await startChildServer(pin: options.pin, arguments: on ? ["--deflate"] : [])
+                let (server, port) = try await startChildServer(pin: options.pin, workers: options.workers, arguments: on ? ["--deflate"] : [])
                 results.append(try await echo(port: port, pid: server.processIdentifier, on: on))
                 server.terminate()
                 server.waitUntilExit()
             }
             for on in [false, true] {
-                let (server, port) = try await startChildServer(pin: options.pin, arguments: on ? ["--deflate"] : [])
+                let (server, port) = try await startChildServer(pin: options.pin, workers: options.workers, arguments: on ? ["--deflate"] : [])
                 results.append(try await idle(port: port, pid: server.processIdentifier, on: on))
                 server.terminate()
                 server.waitUntilExit()

@@ -12,9 +12,9 @@ final class EchoLoad: LoadCounter {
     private let prefix: [UInt8]
     private let suffix: [UInt8]
 
-    init(window: Int, namespace: String = "/", payload: String = #"{"n":1,"s":"hello world"}"#) {
+    init(window: Int, namespace: String = "/", event: String = "echo", payload: String = #"{"n":1,"s":"hello world"}"#) {
         self.window = window
-        self.suffix = Array(("[\"echo\"," + payload + "]").utf8)
+        self.suffix = Array(("[\"" + event + "\"," + payload + "]").utf8)
         self.prefix = Array(("42" + (namespace == "/" ? "" : namespace + ",")).utf8)
     }
 

@@ -14,7 +14,7 @@ struct OnOffBench {
     func run() async throws -> [ScenarioResult] {
         var results: [ScenarioResult] = []
         for on in [false, true, false, true] {
-            let (server, port) = try await startChildServer(pin: options.pin, arguments: on ? [flag] : [])
+            let (server, port) = try await startChildServer(pin: options.pin, workers: options.workers, arguments: on ? [flag] : [])
             let runner = BenchRunner(options: options, port: port, serverPID: server.processIdentifier)
             for scenario in ["echo-50", "fanout-capacity"] {
                 var result = await runner.run(scenario)

@@ -29,8 +29,26 @@ enum ResourceLimits {
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// CPU seconds (user + system) of another process, from /proc/PID/stat.
+    /// CPU seconds (user + system) of another process and of its child processes that run
+    /// now (the workers of a supervisor), from /proc/PID/stat.
     static func cpuSeconds(pid: Int32) -> Double? {
+        guard let own = processCPUSeconds(pid: pid) else { return nil }
+        return children(of: pid).reduce(own) { $0 + (processCPUSeconds(pid: $1) ?? 0) }
+    }
+
+    /// The running children of a process (/proc/PID/task/PID/children).
+    static func children(of pid: Int32) -> [Int32] {
+        guard let text = readFile("/proc/\(pid)/task/\(pid)/children") else { return [] }
+        return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// Resident memory of a process and its running children in KB.
+    static func residentKBWithChildren(pid: Int32) -> Int? {
+        guard let own = residentKB(pid: pid) else { return nil }
+        return children(of: pid).reduce(own) { $0 + (residentKB(pid: $1) ?? 0) }
+    }
+
+    private static func processCPUSeconds(pid: Int32) -> Double? {
         guard let text = readFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // After the command: state is field 3, utime field 14, stime field 15 (1-based).

@@ -1,7 +1,7 @@
 // `swift run -c release bench`: Flagon's Socket.IO benchmark.
 //
 //   bench                                  start the bench server in a child process, run every scenario
-//   bench serve --port N [--recovery] [--metrics] [--deflate] [--redis URL [--routing pattern]]
+//   bench serve --port N [--workers N] [--recovery] [--metrics] [--deflate] [--redis URL [--routing pattern]]
 //                                          only the bench server (a cluster member with --redis)
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
 //   bench soak [--clients N] [--duration S] [--warmup S] [--server PATH]
@@ -9,7 +9,8 @@
 //   `swift run bench` builds the release product and runs it (--debug-build keeps the debug binary)
 //   options: --scenario NAME (repeatable), --duration SECONDS, --reps N, --json PATH,
 //            --url http://127.0.0.1:PORT (measure another server), --server-pid PID, --no-pin,
-//            --idle-warmup N (connections opened and closed before an idle baseline; default 250)
+//            --idle-warmup N (connections opened and closed before an idle baseline; default 250),
+//            --workers N (the bench server's workers; not pinned then)
 import FlagonLoop
 import FlagonRedisAdapter
 import Foundation
@@ -54,8 +55,9 @@ if arguments.first == "serve" {
     let redis = arguments.firstIndex(of: "--redis").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
     let routingIndex = arguments.firstIndex(of: "--routing")
     let routing: RedisRouting = routingIndex.map { $0 + 1 < arguments.count && arguments[$0 + 1] == "pattern" } == true ? .pattern : .targeted
+    let workers = arguments.firstIndex(of: "--workers").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil } ?? 1
     try await BenchServer.serve(port: port, redisURL: redis, routing: routing, recovery: arguments.contains("--recovery"),
-                                metrics: arguments.contains("--metrics"), deflate: arguments.contains("--deflate"))
+                                metrics: arguments.contains("--metrics"), deflate: arguments.contains("--deflate"), workers: workers)
     exit(0)
 }
 
@@ -74,6 +76,7 @@ while index < arguments.count {
     case "--server-pid": options.serverPID = Int32(value); index += 1
     case "--no-pin": options.pin = false
     case "--idle-warmup": options.idleWarmup = Int(value) ?? options.idleWarmup; index += 1
+    case "--workers": options.workers = max(1, Int(value) ?? 1); index += 1
     default:
         print("unknown argument \(argument)")
         exit(2)
@@ -84,15 +87,15 @@ if !chosen.isEmpty { options.scenarios = chosen }
 ResourceLimits.raiseOpenFiles()
 
 /// Starts the bench server in a child process on a free port and waits until it listens.
-func startChildServer(pin: Bool, arguments extra: [String] = []) async throws -> (Process, Int) {
+func startChildServer(pin: Bool, workers: Int, arguments extra: [String] = []) async throws -> (Process, Int) {
     let port = try await ClusterBench.freePort()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    process.arguments = ["serve", "--port", String(port)] + extra
+    process.arguments = ["serve", "--port", String(port)] + extra + (workers > 1 ? ["--workers", String(workers)] : [])
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
-    if pin && ResourceLimits.cpuCount >= 2 {
+    if pin && workers == 1 && ResourceLimits.cpuCount >= 2 {
         ResourceLimits.pin(pid: process.processIdentifier, cpu: 0)
         ResourceLimits.pin(pid: getpid(), cpu: 1)
     }
@@ -119,15 +122,16 @@ if let url = options.url {
     }
     port = urlPort
 } else {
-    let (process, childPort) = try await startChildServer(pin: options.pin)
+    let (process, childPort) = try await startChildServer(pin: options.pin, workers: options.workers)
     child = process
     port = childPort
     serverPID = process.processIdentifier
 }
 
-let target = options.url ?? "Flagon bench server (child process, pid \(serverPID.map(String.init) ?? "?"))"
+let target = options.url ?? "Flagon bench server (child process, pid \(serverPID.map(String.init) ?? "?")"
+    + (options.workers > 1 ? ", \(options.workers) workers" : "") + ")"
 let header = "bench against \(target): \(options.reps) reps x \(options.duration) s after \(options.warmup) s warm-up"
-    + (options.pin && options.url == nil ? ", server pinned to CPU 0, generator to CPU 1" : "")
+    + (options.pin && options.url == nil && options.workers == 1 ? ", server pinned to CPU 0, generator to CPU 1" : "")
 print(header)
 var results: [ScenarioResult] = []
 for scenario in options.scenarios {
@@ -149,10 +153,11 @@ for scenario in options.scenarios {
         // Memory per connection is only meaningful from a fresh process: freed memory is reused.
         running.terminate()
         running.waitUntilExit()
-        let (process, childPort) = try await startChildServer(pin: options.pin)
+        let (process, childPort) = try await startChildServer(pin: options.pin, workers: options.workers)
         child = process
         port = childPort
         serverPID = process.processIdentifier
+        try await Task.sleep(for: .milliseconds(300))   // the workers start
     } else if scenario.hasPrefix("idle") {
         print("  note: idle figures are exact only against a freshly started server")
     }
