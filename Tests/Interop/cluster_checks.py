@@ -20,6 +20,7 @@ import msgpack
 import redis
 import socketio
 
+from cluster_clients import ClusterClient as Client
 from checklib import async_check, check, expect, expect_equal, free_port, run, wait_for_port, wait_until
 
 SERVER, REDIS_SERVER, FLAGON_EMIT = sys.argv[1:4]
@@ -66,47 +67,6 @@ REDIS = Redis()
 A_PORT, A = start_server("A", REDIS.url)
 B_PORT, B = start_server("B", REDIS.url)
 PORTS = {"A": A_PORT, "B": B_PORT}
-
-
-class Client:
-    """A python-socketio client on /cluster that records every event it gets."""
-
-    def __init__(self, sio):
-        self.sio = sio
-        self.events = []
-        self.disconnects = 0
-        self.changed = asyncio.Event()
-
-    @classmethod
-    async def connect(cls, port, transports=("websocket",), http_session=None):
-        kwargs = {"http_session": http_session} if http_session else {}
-        sio = socketio.AsyncClient(reconnection=False, **kwargs)
-        client = cls(sio)
-
-        async def any_event(event, *args):
-            client.events.append((event, list(args)))
-            client.changed.set()
-
-        async def disconnected(*_):
-            client.disconnects += 1
-            client.changed.set()
-
-        sio.on("*", any_event, namespace=NSP)
-        sio.on("disconnect", disconnected, namespace=NSP)
-        await sio.connect(f"http://127.0.0.1:{port}", namespaces=[NSP], transports=list(transports), wait_timeout=5)
-        return client
-
-    async def call(self, event, *args):
-        return await self.sio.call(event, args if len(args) != 1 else args[0], namespace=NSP, timeout=5)
-
-    def named(self, event):
-        return [args for name, args in self.events if name == event]
-
-    async def wait_for(self, predicate, timeout=5.0):
-        await wait_until(predicate, self.changed, timeout, lambda: f"got {self.events[-5:]}")
-
-    async def close(self):
-        await self.sio.disconnect()
 
 
 async def clients(*specs):

@@ -17,12 +17,10 @@ import sys
 import threading
 import time
 
-import websocket
-
 from checklib import check, expect, expect_equal, free_port, run, wait_for_port
+from cluster_clients import RawSocketIO as Raw
 
 SERVER, REDIS_SERVER = sys.argv[1:3]
-NSP = "/cluster"
 
 
 REDIS_PORT = free_port()
@@ -38,61 +36,6 @@ def start_server(server_id):
     process = subprocess.Popen([SERVER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port)
     return port, process
-
-
-class Raw:
-    """A Socket.IO client over a raw WebSocket that answers pings and keeps what it receives."""
-
-    def __init__(self, port, auth=None):
-        self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket", timeout=5)
-        self.inbox = []
-        self.next_id = 0
-        opened = self.ws.recv()
-        expect(opened.startswith("0{"), opened)
-        self.ws.send(f"40{NSP}," + (json.dumps(auth) if auth else ""))
-        reply = self.take(lambda text: text.startswith(f"40{NSP},"))
-        self.hello = json.loads(reply[len(f"40{NSP},"):])
-
-    def receive(self, timeout):
-        self.ws.settimeout(timeout)
-        text = self.ws.recv()
-        if text == "2":
-            self.ws.send("3")
-            return None
-        return text
-
-    def take(self, predicate, timeout=5.0):
-        deadline = time.time() + timeout
-        while True:
-            for index, text in enumerate(self.inbox):
-                if predicate(text):
-                    return self.inbox.pop(index)
-            remaining = deadline - time.time()
-            if remaining <= 0:
-                raise AssertionError(f"timed out; inbox {self.inbox[-5:]}")
-            try:
-                text = self.receive(remaining)
-            except websocket.WebSocketTimeoutException:
-                continue
-            if text is not None:
-                self.inbox.append(text)
-
-    def call(self, *args):
-        self.next_id += 1
-        ack_id = self.next_id
-        self.ws.send(f"42{NSP},{ack_id}" + json.dumps(list(args)))
-        ack = self.take(lambda text: text.startswith(f"43{NSP},{ack_id}["))
-        return json.loads(ack[len(f"43{NSP},{ack_id}"):])
-
-    def event(self, name, timeout=5.0):
-        text = self.take(lambda t: t.startswith(f'42{NSP},["{name}"'), timeout)
-        return json.loads(text[len(f"42{NSP},"):])[1:]
-
-    def close(self):
-        try:
-            self.ws.close()
-        except Exception:
-            pass
 
 
 def recover_after(stop):

@@ -22,9 +22,8 @@ import subprocess
 import sys
 import time
 
-import socketio
-import websocket
 
+from cluster_clients import ClusterClient, RawSocketIO
 from checklib import async_check, check, expect, expect_equal, free_port, run, wait_for_port, wait_until
 
 SERVER = sys.argv[1]
@@ -240,56 +239,16 @@ def a_sid_of_no_worker_is_an_unknown_session():
     connection.close()
 
 
-class Client:
-    """A python-socketio client on /cluster that records every event it gets."""
-
-    def __init__(self, sio):
-        self.sio = sio
-        self.events = []
-        self.changed = asyncio.Event()
-        self.worker = None
-
-    @classmethod
-    async def on_worker(cls, worker, transport="websocket", port=None, reconnection=False):
-        for _ in range(100):
-            sio = socketio.AsyncClient(reconnection=reconnection, reconnection_delay=0.1, reconnection_delay_max=0.5)
-            client = cls(sio)
-
-            async def any_event(event, *args, client=client):
-                client.events.append((event, list(args)))
-                client.changed.set()
-
-            sio.on("*", any_event, namespace=NSP)
-            await sio.connect(f"http://127.0.0.1:{port or PORT}", namespaces=[NSP], transports=[transport], wait_timeout=5)
-            client.worker = (await client.call("whoami"))["worker"]
-            if worker is None or client.worker == worker:
-                return client
-            await sio.disconnect()
-        raise AssertionError(f"no client reached worker {worker}")
-
-    async def call(self, event, *args):
-        return await self.sio.call(event, args if len(args) != 1 else args[0], namespace=NSP, timeout=5)
-
-    def named(self, event):
-        return [args for name, args in self.events if name == event]
-
-    async def wait_for(self, predicate, timeout=5.0):
-        await wait_until(predicate, self.changed, timeout, lambda: f"got {self.events[-5:]}")
-
-    async def close(self):
-        await self.sio.disconnect()
-
-
 async def close_all(items):
     await asyncio.gather(*[item.close() for item in items], return_exceptions=True)
 
 
 @async_check
 async def rooms_broadcasts_and_counts_cross_the_workers():
-    a1 = await Client.on_worker(0, "websocket")
-    a2 = await Client.on_worker(0, "polling")
-    b1 = await Client.on_worker(1, "polling")
-    b2 = await Client.on_worker(1, "websocket")
+    a1 = await ClusterClient.on_worker(PORT, 0, "websocket")
+    a2 = await ClusterClient.on_worker(PORT, 0, "polling")
+    b1 = await ClusterClient.on_worker(PORT, 1, "polling")
+    b2 = await ClusterClient.on_worker(PORT, 1, "websocket")
     for member in (a1, b1, b2):
         expect_equal(await member.call("join", "r1"), True)
     expect_equal(await a2.call("emit-to", "r1", "hello", {"n": 1}), True)
@@ -311,8 +270,8 @@ async def rooms_broadcasts_and_counts_cross_the_workers():
 
 @async_check
 async def server_side_emits_and_remote_operations_cross_the_workers():
-    a = await Client.on_worker(0)
-    b = await Client.on_worker(1, "polling")
+    a = await ClusterClient.on_worker(PORT, 0)
+    b = await ClusterClient.on_worker(PORT, 1, "polling")
     expect_equal(await a.call("server-side", {"x": 1}), True)
     await b.wait_for(lambda: b.named("server-side-seen"))
     await asyncio.sleep(0.2)
@@ -334,9 +293,9 @@ async def server_side_emits_and_remote_operations_cross_the_workers():
 
 @async_check
 async def a_killed_worker_is_replaced_while_the_others_chat():
-    steady = await Client.on_worker(0)
-    listener = await Client.on_worker(0, "polling")
-    doomed = await Client.on_worker(1, reconnection=True)
+    steady = await ClusterClient.on_worker(PORT, 0)
+    listener = await ClusterClient.on_worker(PORT, 0, "polling")
+    doomed = await ClusterClient.on_worker(PORT, 1, reconnection=True)
     expect_equal(await listener.call("join", "chat"), True)
     victim = [pid for pid in workers_of(SUPERVISOR)]
     # The worker of `doomed`: the one that is not the steady client's.
@@ -373,7 +332,7 @@ async def a_killed_worker_is_replaced_while_the_others_chat():
 async def sigterm_drains_both_workers_and_exits_cleanly():
     port, supervisor = start_server({"DRAIN_MS": "1500"})
     wait_for_workers(supervisor)
-    clients = [await Client.on_worker(worker, port=port) for worker in (0, 1, 0, 1)]
+    clients = [await ClusterClient.on_worker(port, worker) for worker in (0, 1, 0, 1)]
     gone = [asyncio.Event() for _ in clients]
     for client, event in zip(clients, gone):
         client.sio.on("disconnect", lambda *_, e=event: e.set(), namespace=NSP)
@@ -405,7 +364,7 @@ async def two_servers_of_two_workers_share_one_redis():
         members = []
         for port, _ in servers:
             for worker in (0, 1):
-                members.append(await Client.on_worker(worker, port=port))
+                members.append(await ClusterClient.on_worker(port, worker))
         await asyncio.sleep(0.3)
         for member in members:
             expect_equal(await member.call("join", "everywhere"), True)
@@ -428,76 +387,13 @@ async def two_servers_of_two_workers_share_one_redis():
         redis.wait()
 
 
-class RawSocketIO:
-    """A Socket.IO client on /cluster over a raw WebSocket that answers pings."""
-
-    def __init__(self, port, worker, auth=None):
-        """Opens Engine.IO sessions until one is on `worker` (its sid says), then connects to /cluster."""
-        for _ in range(100):
-            self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket", timeout=5)
-            opened = self.ws.recv()
-            expect(opened.startswith("0{"), opened)
-            if owner(json.loads(opened[1:])["sid"]) == ["AA", "AB"][worker]:
-                break
-            self.ws.close()
-        else:
-            raise AssertionError(f"no session reached worker {worker}")
-        self.inbox = []
-        self.next_id = 0
-        self.ws.send(f"40{NSP}," + (json.dumps(auth) if auth else ""))
-        reply = self.take(lambda text: text.startswith(f"40{NSP},"))
-        self.hello = json.loads(reply[len(f"40{NSP},"):])
-
-    @classmethod
-    def on_worker(cls, port, worker, auth=None):
-        client = cls(port, worker, auth)
-        expect_equal(client.call("whoami")[0]["worker"], worker)
-        return client
-
-    def take(self, predicate, timeout=5.0):
-        deadline = time.time() + timeout
-        while True:
-            for index, text in enumerate(self.inbox):
-                if predicate(text):
-                    return self.inbox.pop(index)
-            remaining = deadline - time.time()
-            if remaining <= 0:
-                raise AssertionError(f"timed out; inbox {self.inbox[-5:]}")
-            self.ws.settimeout(remaining)
-            try:
-                text = self.ws.recv()
-            except websocket.WebSocketTimeoutException:
-                continue
-            if text == "2":
-                self.ws.send("3")
-            else:
-                self.inbox.append(text)
-
-    def call(self, *args):
-        self.next_id += 1
-        ack_id = self.next_id
-        self.ws.send(f"42{NSP},{ack_id}" + json.dumps(list(args)))
-        ack = self.take(lambda text: text.startswith(f"43{NSP},{ack_id}["))
-        return json.loads(ack[len(f"43{NSP},{ack_id}"):])
-
-    def event(self, name, timeout=5.0):
-        text = self.take(lambda t: t.startswith(f'42{NSP},["{name}"'), timeout)
-        return json.loads(text[len(f"42{NSP},"):])[1:]
-
-    def close(self):
-        try:
-            self.ws.close()
-        except Exception:
-            pass
-
-
 def recover_across(home_worker, back_worker, sender_worker):
     port, supervisor = start_server({"RECOVERY_MS": "30000"})
     try:
         wait_for_workers(supervisor)
-        client = RawSocketIO.on_worker(port, home_worker)
+        client = RawSocketIO(port, worker=home_worker)
         sid, pid = client.hello["sid"], client.hello["pid"]
-        sender = RawSocketIO.on_worker(port, sender_worker)
+        sender = RawSocketIO(port, worker=sender_worker)
         expect_equal(client.call("join", "room"), [True])
         expect_equal(sender.call("emit-to", "room", "news", 1), [True])
         first = client.event("news")
@@ -508,8 +404,9 @@ def recover_across(home_worker, back_worker, sender_worker):
         expect_equal(sender.call("emit-to", "room", "news", 2), [True])
         expect_equal(sender.call("emit-to", "room", "news", 3), [True])
         expect_equal(sender.call("emit-to", "other-room", "news", 99), [True])
-        back = RawSocketIO.on_worker(port, back_worker, {"pid": pid, "offset": offset})
+        back = RawSocketIO(port, {"pid": pid, "offset": offset}, worker=back_worker)
         expect_equal(back.hello["sid"], sid)
+        expect_equal(back.call("whoami")[0]["worker"], back_worker)
         expect_equal([back.event("news")[0], back.event("news")[0]], [2, 3])
         expect_equal(sender.call("emit-to", "room", "news", 4), [True])
         expect_equal(back.event("news")[0], 4)   # still in the room
