@@ -84,7 +84,7 @@ struct Measurer {
 /// Opens `count` connections, `parallel` at a time.
 @LoopActor
 func openSockets(_ count: Int, port: Int, parallel: Int = 200, connectNamespace: Bool = true,
-                 namespace: String = "/") async throws -> [BenchSocket] {
+                 namespace: String = "/", source: String? = nil, retries: Int = 0) async throws -> [BenchSocket] {
     final class Batch {
         var sockets: [BenchSocket] = []
         var failure: (any Error)?
@@ -98,10 +98,15 @@ func openSockets(_ count: Int, port: Int, parallel: Int = 200, connectNamespace:
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             for _ in 0..<size {
                 Task { @LoopActor in
-                    do {
-                        state.sockets.append(try await BenchSocket.connect(port: port, connectNamespace: connectNamespace, namespace: namespace))
-                    } catch {
-                        state.failure = error
+                    for attempt in 0...retries {
+                        do {
+                            state.sockets.append(try await BenchSocket.connect(port: port, connectNamespace: connectNamespace,
+                                                                               namespace: namespace, source: source))
+                            break
+                        } catch {
+                            // A full worker closes what it cannot take: another try reaches another one.
+                            if attempt == retries { state.failure = error } else { await LoopTimer.sleep(milliseconds: 50) }
+                        }
                     }
                     state.pending -= 1
                     if state.pending == 0 { continuation.resume() }

@@ -36,10 +36,15 @@ enum ResourceLimits {
         return children(of: pid).reduce(own) { $0 + (processCPUSeconds(pid: $1) ?? 0) }
     }
 
-    /// The running children of a process (/proc/PID/task/PID/children).
+    /// The running children of a process: every /proc/PID/stat whose parent it is (the
+    /// kernel's children list is not always there).
     static func children(of pid: Int32) -> [Int32] {
-        guard let text = readFile("/proc/\(pid)/task/\(pid)/children") else { return [] }
-        return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap(Int32.init).filter { candidate in
+            guard let text = readFile("/proc/\(candidate)/stat"), let close = text.lastIndex(of: ")") else { return false }
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid   // state, then the parent's pid
+        }
     }
 
     /// Resident memory of a process and its running children in KB.

@@ -4,6 +4,8 @@
 //   bench serve --port N [--workers N] [--recovery] [--metrics] [--deflate] [--redis URL [--routing pattern]]
 //                                          only the bench server (a cluster member with --redis)
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
+//   bench idle-many [--connections N] [--workers N] [--generators N] [--duration S]
+//                                          N idle WebSocket connections on one server with workers
 //   bench soak [--clients N] [--duration S] [--warmup S] [--server PATH]
 //                                          long run against the conformance server (release build)
 //   `swift run bench` builds the release product and runs it (--debug-build keeps the debug binary)
@@ -48,6 +50,24 @@ if arguments.first == "soak" {
     ResourceLimits.raiseOpenFiles()
     let passed = try await Soak(settings: settings).run()
     exit(passed ? 0 : 1)
+}
+if arguments.first == "idle-many" || arguments.first == "hold" {
+    func value(_ name: String) -> String? {
+        arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+    }
+    ResourceLimits.raiseOpenFiles()
+    if arguments.first == "hold" {
+        await ManyIdle.hold(port: value("--port").flatMap(Int.init) ?? 3000, count: value("--count").flatMap(Int.init) ?? 1000,
+                            source: value("--source") ?? "127.0.0.1", seconds: value("--seconds").flatMap(Double.init) ?? 60)
+        exit(0)
+    }
+    var settings = ManyIdle.Settings()
+    settings.connections = value("--connections").flatMap(Int.init) ?? settings.connections
+    settings.workers = value("--workers").flatMap(Int.init) ?? settings.workers
+    settings.generators = value("--generators").flatMap(Int.init) ?? settings.generators
+    settings.duration = value("--duration").flatMap(Double.init) ?? settings.duration
+    try await ManyIdle.run(settings)
+    exit(0)
 }
 if arguments.first == "serve" {
     var port = 3000

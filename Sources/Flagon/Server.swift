@@ -50,7 +50,8 @@ public final class Server {
     }
 
     /// The port listened on (after ``start()``).
-    public var port: Int { listener?.port ?? options.port }
+    public var port: Int { listener?.port ?? listenPort ?? options.port }
+    private var listenPort: Int?
 
     /// Open HTTP connections (upgraded ones not counted).
     public var connectionCount: Int { connections.count }
@@ -60,7 +61,8 @@ public final class Server {
     public func start() throws(UVError) -> Int {
         precondition(listener == nil, "server already started")
         if options.servesWorkerSocket, let worker = WorkerIdentity.current, let mesh = WorkerMesh.shared {
-            listener = try TCPListener(descriptor: worker.listenDescriptor, group: handles) { [self] stream in accept(stream) }
+            // A copy of the shared descriptor: this worker may stop listening for a while (full) and resume.
+            listener = try TCPListener(descriptor: dup(worker.listenDescriptor), group: handles) { [self] stream in accept(stream) }
             workerIndex = worker.index
             mesh.streamGroup = handles
             mesh.onHandover = { [weak self] stream, bytes in
@@ -75,6 +77,8 @@ public final class Server {
         let interval = max(10, min(1000, min(options.headerTimeout, options.keepAliveTimeout) / 4))
         sweepTimer = LoopTimer(group: handles) { [self] in sweep() }
         sweepTimer?.start(afterMilliseconds: interval, repeatMilliseconds: interval)
+        descriptorLimit = Self.openFileLimit() - 128
+        listenPort = listener!.port
         app.logger.info("Flagon listening on http://\(listener!.address)")
         return listener!.port
     }
@@ -137,14 +141,50 @@ public final class Server {
     }
 
     private func accept(_ stream: TCPStream) {
-        if isClosingConnections || connections.count >= options.maxConnections {
+        if isClosingConnections || connections.count >= options.maxConnections || connections.count + upgraded.count >= descriptorLimit {
             stream.close()
+            // A full worker stops taking connections: the other workers take them meanwhile.
+            if workerIndex != nil && !isClosingConnections { pauseAccepting() }
             return
         }
         stream.highWaterMark = options.writeHighWaterMark
         let connection = HTTPConnection(stream: stream, server: self)
         connections[ObjectIdentifier(connection)] = connection
         connection.start()
+    }
+
+    // MARK: Limits
+
+    /// The most connections open at once, WebSocket ones included: never so many that the
+    /// process runs out of descriptors (its `ulimit -n`, less a margin for files and timers).
+    private var descriptorLimit = Int.max
+    private var acceptingPaused = false
+
+    private static func openFileLimit() -> Int {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        return limit.rlim_cur >= UInt(Int.max) ? Int.max : Int(limit.rlim_cur)
+    }
+
+    private func pauseAccepting() {
+        guard !acceptingPaused else { return }
+        acceptingPaused = true
+        listener?.close()
+        listener = nil
+        app.logger.warning("\(connections.count + upgraded.count) connections open: not accepting until some close")
+    }
+
+    /// Listens again once a paused worker is below nine tenths of its limit.
+    private func resumeAcceptingIfRoom() {
+        guard acceptingPaused, !isShuttingDown, connections.count < options.maxConnections / 10 * 9,
+              connections.count + upgraded.count < descriptorLimit / 10 * 9,
+              let worker = WorkerIdentity.current
+        else { return }
+        guard let resumed = try? TCPListener(descriptor: dup(worker.listenDescriptor), group: handles, onAccept: { [self] in accept($0) })
+        else { return }
+        listener = resumed
+        acceptingPaused = false
+        app.logger.info("accepting connections again")
     }
 
     // MARK: Workers
@@ -194,6 +234,7 @@ public final class Server {
         let now = EventLoop.shared.nowMilliseconds
         for connection in Array(connections.values) { connection.checkTimeouts(now: now) }
         if !upgraded.isEmpty { upgraded = upgraded.filter { !$0.value.isClosed } }
+        resumeAcceptingIfRoom()
     }
 
     /// The `Date` header value, formatted once per second.

@@ -89,10 +89,19 @@ public final class TCPStream {
 
     /// Opens a connection to `address`; with `timeoutMilliseconds`, gives up after that long
     /// (`ETIMEDOUT`): a peer that drops packets would otherwise keep the caller waiting for
-    /// the kernel's own timeout, minutes.
-    public static func connect(to address: SocketAddress, group: HandleGroup? = nil,
+    /// the kernel's own timeout, minutes. With `source`, from that local address (port 0:
+    /// any), so that one client can open more connections to one server than one address
+    /// has ephemeral ports.
+    public static func connect(to address: SocketAddress, from source: SocketAddress? = nil, group: HandleGroup? = nil,
                                timeoutMilliseconds: UInt64? = nil) async throws(UVError) -> TCPStream {
         let stream = TCPStream(group: group)
+        if let source {
+            let status = source.withSockaddr { uv_tcp_bind(stream.handle, $0, 0) }
+            if status < 0 {
+                stream.close()
+                throw UVError(code: status, operation: "bind \(source)")
+            }
+        }
         var timedOut = false
         let timer = timeoutMilliseconds.map { timeout in
             let timer = LoopTimer { [weak stream] in
