@@ -29,6 +29,8 @@ public final class App: HTTPHandler {
     /// Work run first when a graceful shutdown begins, while the server still serves (a
     /// Socket.IO server closes its sessions gradually here); awaited together.
     public private(set) var drainHooks: [@LoopActor () async -> Void] = []
+    /// Run on SIGHUP (``onReload(_:)``).
+    public private(set) var reloadHooks: [@LoopActor () -> Void] = []
 
     private let router = Router()
     private var middleware: [any Middleware] = []
@@ -163,6 +165,16 @@ public final class App: HTTPHandler {
                 return routed.owningWorker(of: head)
             }
         }
+    }
+
+    /// Registers a hook run on SIGHUP (in every worker, with several): reread configuration,
+    /// reopen log files.
+    ///
+    /// ```swift
+    /// app.onReload { settings = Settings.load() }
+    /// ```
+    public func onReload(_ hook: @escaping @LoopActor () -> Void) {
+        reloadHooks.append(hook)
     }
 
     /// Registers a hook run when the server starts a graceful shutdown.

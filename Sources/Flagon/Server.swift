@@ -96,6 +96,12 @@ public final class Server {
                     Task { await self.shutdown(draining: signal == SIGTERM) }
                 })
             }
+            // SIGHUP (which a supervisor passes on to its workers) runs the reload hooks.
+            signals.append(try SignalWatcher(signal: SIGHUP) { [weak self] in
+                guard let self else { return }
+                self.app.logger.info("signal \(SIGHUP): reloading (\(self.app.reloadHooks.count) hooks)")
+                for hook in self.app.reloadHooks { hook() }
+            })
         }
         await waitUntilStopped()
     }

@@ -62,7 +62,7 @@ import Testing
             timeout: 300)
         #expect(!outcome.timedOut)
         #expect(outcome.status == 0, "\(outcome.output.suffix(4000))")
-        #expect(outcome.output.contains("14 passed, 0 failed"))
+        #expect(outcome.output.contains("15 passed, 0 failed"))
     }
 
     @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("demo")),

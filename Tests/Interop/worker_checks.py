@@ -476,6 +476,17 @@ def a_server_side_http_session_is_seen_by_every_worker():
     expect_equal(sorted(workers), [0, 1])
 
 
+@check
+def sighup_reaches_the_workers_and_stops_none():
+    before = wait_for_workers(SUPERVISOR)
+    SUPERVISOR.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    expect_equal(workers_of(SUPERVISOR), before)
+    connection = RawHTTP()
+    connection.handshake()
+    connection.close()
+
+
 try:
     run(per_check_timeout=40)
 finally:

@@ -18,6 +18,8 @@ enum FuzzTarget: String, CaseIterable {
     case resp
     /// Broadcasts, requests and responses of the Redis adapter, with a re-encode round trip.
     case redis
+    /// The frames between workers, fed in pieces, with a re-encode round trip.
+    case workers
 
     func run(_ input: [UInt8]) {
         switch self {
@@ -28,6 +30,7 @@ enum FuzzTarget: String, CaseIterable {
         case .socketio: SocketIOFuzz.run(input)
         case .cookies: CookieFuzz.run(input)
         case .msgpack: MessagePackFuzz.run(input)
+        case .workers: WorkerFrameFuzz.run(input)
         case .resp: RESPFuzz.run(input)
         case .redis: RedisMessageFuzz.run(input)
         }
