@@ -468,11 +468,11 @@ def a_server_side_http_session_is_seen_by_every_worker():
     import requests
     http = requests.Session()
     counts, workers = [], set()
-    for _ in range(30):
+    for _ in range(60):
         answer = http.get(f"http://127.0.0.1:{PORT}/session/counter", headers={"Connection": "close"}, timeout=5).json()
         counts.append(answer["count"])
         workers.add(answer["worker"])
-    expect_equal(counts, list(range(1, 31)))
+    expect_equal(counts, list(range(1, 61)))
     expect_equal(sorted(workers), [0, 1])
 
 

@@ -46,5 +46,31 @@ enum HTTPFuzz {
             check(message.head.target.utf8.count <= limits.maxRequestLineBytes, "target over the limit")
             check(message.head.headers.values(for: "host").count <= 1, "two Host headers")
         }
+        checkWrittenBack(whole.requests)
+    }
+
+    /// Requests written back (as a worker hands them to another) parse to the same requests.
+    static func checkWrittenBack(_ requests: [HTTPRequestMessage]) {
+        guard !requests.isEmpty else { return }
+        var parser = HTTPRequestParser()
+        parser.feed(requests.flatMap(HTTPRequestSerializer.serialize))
+        var again: [HTTPRequestMessage] = []
+        do {
+            while let event = try parser.next() { if case .request(let message) = event { again.append(message) } }
+        } catch {
+            check(false, "requests written back do not parse: \(error.status) \(error.message)")
+        }
+        check(again.count == requests.count, "\(requests.count) requests written back read as \(again.count)")
+        for (original, copy) in zip(requests, again) {
+            func framing(_ name: String) -> Bool {
+                ["content-length", "transfer-encoding", "expect"].contains { HTTPHeaders.equalNames(name, $0) }
+            }
+            let headers = original.head.headers.filter { !framing($0.name) }.map { "\($0.name.lowercased()): \($0.value)" }
+            let copied = copy.head.headers.filter { !framing($0.name) }.map { "\($0.name.lowercased()): \($0.value)" }
+            check(copy.head.method == original.head.method && copy.head.target == original.head.target
+                  && copy.head.minorVersion == original.head.minorVersion && copy.head.keepAlive == original.head.keepAlive
+                  && copy.body == original.body && copied == headers,
+                  "a request written back reads differently: \(original.head.method) \(original.head.target)")
+        }
     }
 }
