@@ -27,11 +27,11 @@ public final class Server {
     /// Every libuv handle the server opened (listener, connections, timers); zero after shutdown.
     public let handles = HandleGroup()
 
-    private var listener: TCPListener?
+    var listener: TCPListener?
     private var sweepTimer: LoopTimer?
     private var signals: [SignalWatcher] = []
-    private var connections: [ObjectIdentifier: HTTPConnection] = [:]
-    private var upgraded: [ObjectIdentifier: TCPStream] = [:]
+    var connections: [ObjectIdentifier: HTTPConnection] = [:]
+    var upgraded: [ObjectIdentifier: TCPStream] = [:]
     private(set) var isShuttingDown = false
     /// `true` while the drain hooks of a graceful shutdown run.
     public private(set) var isDraining = false
@@ -39,6 +39,12 @@ public final class Server {
     var isClosingConnections: Bool { isShuttingDown && !isDraining }
     private var stopped = false
     private var finishedWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The most connections open at once, WebSocket ones included: never so many that the
+    /// process runs out of descriptors (its `ulimit -n`, less a margin for files and timers).
+    var descriptorLimit = Int.max
+    var acceptingPaused = false
+    /// This worker's index when the server is one of several workers.
+    private(set) var workerIndex: Int?
     private var cachedDateSecond = -1
     private var cachedDate = ""
 
@@ -146,7 +152,7 @@ public final class Server {
         for waiter in waiters { waiter.resume() }
     }
 
-    private func accept(_ stream: TCPStream) {
+    func accept(_ stream: TCPStream) {
         if isClosingConnections || connections.count >= options.maxConnections || connections.count + upgraded.count >= descriptorLimit {
             stream.close()
             // A full worker stops taking connections: the other workers take them meanwhile.
@@ -157,74 +163,6 @@ public final class Server {
         let connection = HTTPConnection(stream: stream, server: self)
         connections[ObjectIdentifier(connection)] = connection
         connection.start()
-    }
-
-    // MARK: Limits
-
-    /// The most connections open at once, WebSocket ones included: never so many that the
-    /// process runs out of descriptors (its `ulimit -n`, less a margin for files and timers).
-    private var descriptorLimit = Int.max
-    private var acceptingPaused = false
-
-    private static func openFileLimit() -> Int {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        return limit.rlim_cur >= UInt(Int.max) ? Int.max : Int(limit.rlim_cur)
-    }
-
-    private func pauseAccepting() {
-        guard !acceptingPaused else { return }
-        acceptingPaused = true
-        listener?.close()
-        listener = nil
-        app.logger.warning("\(connections.count + upgraded.count) connections open: not accepting until some close")
-    }
-
-    /// Listens again once a paused worker is below nine tenths of its limit.
-    private func resumeAcceptingIfRoom() {
-        guard acceptingPaused, !isShuttingDown, connections.count < options.maxConnections / 10 * 9,
-              connections.count + upgraded.count < descriptorLimit / 10 * 9,
-              let worker = WorkerIdentity.current
-        else { return }
-        guard let resumed = try? TCPListener(descriptor: dup(worker.listenDescriptor), group: handles, onAccept: { [self] in accept($0) })
-        else { return }
-        listener = resumed
-        acceptingPaused = false
-        app.logger.info("accepting connections again")
-    }
-
-    // MARK: Workers
-
-    /// This worker's index when the server is one of several workers.
-    private(set) var workerIndex: Int?
-
-    /// The worker that must serve a request, when it is another one.
-    func otherWorker(for head: HTTPRequestHead) -> Int? {
-        guard let workerIndex else { return nil }
-        for route in app.workerRoutes {
-            if let owner = route(head) { return owner == workerIndex ? nil : owner }
-        }
-        return nil
-    }
-
-    /// Serves a connection another worker handed over, starting with the bytes it had read.
-    private func adopt(_ stream: TCPStream, bytes: [UInt8]) {
-        if isClosingConnections {
-            stream.close()
-            return
-        }
-        stream.highWaterMark = options.writeHighWaterMark
-        let connection = HTTPConnection(stream: stream, server: self)
-        connections[ObjectIdentifier(connection)] = connection
-        connection.start(initialBytes: bytes)
-    }
-
-    /// Gives a connection to another worker; `false` when that worker cannot take it now.
-    func handOver(_ connection: HTTPConnection, stream: TCPStream, bytes: [UInt8], to worker: Int) -> Bool {
-        guard let mesh = WorkerMesh.shared, mesh.isReachable(worker) else { return false }
-        connections[ObjectIdentifier(connection)] = nil
-        mesh.handOver(stream, bytes: bytes, to: worker) { _ in stream.close() }   // the other worker holds it now
-        return true
     }
 
     func connectionClosed(_ connection: HTTPConnection) {
