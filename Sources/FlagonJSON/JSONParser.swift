@@ -85,13 +85,12 @@ struct JSONParser {
         depth += 1
         if depth > maxDepth { throw .tooDeep(max: maxDepth) }
         index += 1
-        var object = JSONObject()
-        object.reserveCapacity(4)
+        var object = JSONObject.Builder()
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return .object(object)
+            return .object(object.object)
         }
         while true {
             skipWhitespace()
@@ -104,7 +103,7 @@ struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            if object[key] != nil { object[key] = value } else { object.appendUnchecked(key, value) }
+            object.add(key, value)   // linear in the members, whatever the keys
             skipWhitespace()
             guard index < bytes.count else { throw .unexpectedEnd }
             let byte = bytes[index]
@@ -114,7 +113,7 @@ struct JSONParser {
             throw .unexpected(offset: index - 1, "expected , or }")
         }
         depth -= 1
-        return .object(object)
+        return .object(object.object)
     }
 
     /// Reads a string's characters up to its closing quote or its first backslash (where

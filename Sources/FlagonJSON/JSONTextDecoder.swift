@@ -114,6 +114,21 @@ private struct TextKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     let bytes: UnsafeBufferPointer<UInt8>
     let members: [TextMember]
     let codingPath: [any CodingKey]
+    /// Where each key's (last) value starts, for an object too large to scan per key (a
+    /// `[String: T]` reads every key: scanning would make it quadratic).
+    private var positions: [String: Int]?
+
+    init(bytes: UnsafeBufferPointer<UInt8>, members: [TextMember], codingPath: [any CodingKey]) {
+        self.bytes = bytes
+        self.members = members
+        self.codingPath = codingPath
+        if members.count > JSONObject.Builder.scanLimit {
+            var positions: [String: Int] = [:]
+            positions.reserveCapacity(members.count)
+            for member in members { positions[name(member)] = member.value }
+            self.positions = positions
+        }
+    }
 
     private func name(_ member: TextMember) -> String {
         if !member.escaped { return String(decoding: UnsafeBufferPointer(rebasing: bytes[member.keyStart..<member.keyEnd]), as: UTF8.self) }
@@ -124,6 +139,7 @@ private struct TextKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
 
     /// Where the value of `key` starts: the last member of that name, as a parsed object keeps it.
     private func find(_ key: String) -> Int? {
+        if let positions { return positions[key] }
         for member in members.reversed() {
             let matches = member.escaped
                 ? name(member) == key

@@ -110,13 +110,29 @@ struct ScalarReader {
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let object: JSONObject
     let codingPath: [any CodingKey]
+    /// Where each key is, for an object too large to scan per key (a `[String: T]` reads
+    /// every key: scanning would make it quadratic).
+    private let positions: [String: Int]?
+
+    init(object: JSONObject, codingPath: [any CodingKey]) {
+        self.object = object
+        self.codingPath = codingPath
+        positions = object.count > JSONObject.Builder.scanLimit
+            ? Dictionary(object.members.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { $1 }) : nil
+    }
+
+    /// The value of `name`: scanned in a small object, looked up in a large one.
+    private func member(_ name: String) -> JSONValue? {
+        guard let positions else { return object[name] }
+        return positions[name].map { object.members[$0].value }
+    }
 
     var allKeys: [Key] { object.keys.compactMap { Key(stringValue: $0) } }
 
-    func contains(_ key: Key) -> Bool { object[key.stringValue] != nil }
+    func contains(_ key: Key) -> Bool { member(key.stringValue) != nil }
 
     private func value(_ key: Key) throws -> JSONValue {
-        guard let value = object[key.stringValue] else {
+        guard let value = member(key.stringValue) else {
             throw DecodingError.keyNotFound(
                 key, DecodingError.Context(codingPath: codingPath, debugDescription: "missing key \"\(key.stringValue)\""))
         }
@@ -125,7 +141,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func reader(_ key: Key) -> ScalarReader { ScalarReader(path: codingPath + [key]) }
 
-    func decodeNil(forKey key: Key) throws -> Bool { (object[key.stringValue] ?? .null) == .null }
+    func decodeNil(forKey key: Key) throws -> Bool { (member(key.stringValue) ?? .null) == .null }
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try reader(key).bool(value(key)) }
     func decode(_ type: String.Type, forKey key: Key) throws -> String { try reader(key).string(value(key)) }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try reader(key).double(value(key)) }
@@ -151,11 +167,11 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        ValueDecoder(value: object["super"] ?? .null, codingPath: codingPath + [DynamicCodingKey(stringValue: "super")])
+        ValueDecoder(value: member("super") ?? .null, codingPath: codingPath + [DynamicCodingKey(stringValue: "super")])
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        ValueDecoder(value: object[key.stringValue] ?? .null, codingPath: codingPath + [key])
+        ValueDecoder(value: member(key.stringValue) ?? .null, codingPath: codingPath + [key])
     }
 }
 
