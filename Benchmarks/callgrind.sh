@@ -8,6 +8,7 @@
 # Usage: Benchmarks/callgrind.sh [scenario, default echo-50] [server binary] [top N functions]
 #   Benchmarks/callgrind.sh echo-50
 #   Benchmarks/callgrind.sh fanout-capacity /tmp/old/.build-release/release/bench
+#   KEEP_DUMP=/tmp/connect.out Benchmarks/callgrind.sh connect    (then callgrind_annotate --inclusive=yes /tmp/connect.out)
 #
 # The server's main thread waits in libdispatch's `sigsuspend` (the async main), which
 # valgrind 3.19 cannot follow (it stops with an internal SIGSEGV). A preloaded `sigsuspend`
@@ -49,6 +50,8 @@ wait $load
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 dump=$(ls "$work"/out.*.1)
+# KEEP_DUMP=PATH keeps callgrind's dump, for callgrind_annotate (--inclusive=yes, --tree=caller).
+if [[ -n ${KEEP_DUMP:-} ]]; then cp "$dump" "$KEEP_DUMP"; fi
 python3 - "$dump" "$unit" "$top" <<'PY'
 import re, subprocess, sys
 path, unit, top = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -23,26 +23,52 @@ public enum Base64 {
 
     /// Encodes bytes as the ASCII bytes of their Base64 text.
     public static func encodeBytes(_ bytes: some Collection<UInt8>, urlSafe: Bool = false) -> [UInt8] {
-        let alphabet = urlSafe ? Self.urlSafe : standard
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var iterator = bytes.makeIterator()
-        while let a = iterator.next() {
-            let b = iterator.next(), c = iterator.next()
-            out.append(alphabet[Int(a >> 2)])
-            out.append(alphabet[Int((a & 3) << 4 | (b ?? 0) >> 4)])
-            if let b {
-                out.append(alphabet[Int((b & 15) << 2 | (c ?? 0) >> 6)])
-            } else if !urlSafe {
-                out.append(61)
-            }
-            if let c {
-                out.append(alphabet[Int(c & 63)])
-            } else if !urlSafe {
-                out.append(61)
+        // Contiguous bytes (arrays and their slices: every caller) are read in place, with no
+        // generic iterator per byte.
+        if let encoded = bytes.withContiguousStorageIfAvailable({ encode(UnsafeRawBufferPointer($0), urlSafe: urlSafe) }) {
+            return encoded
+        }
+        return Array(bytes).withUnsafeBytes { encode($0, urlSafe: urlSafe) }
+    }
+
+    private static func encode(_ bytes: UnsafeRawBufferPointer, urlSafe: Bool) -> [UInt8] {
+        let count = bytes.count
+        let whole = count / 3 * 3
+        let tail = count - whole
+        let length = whole / 3 * 4 + (tail == 0 ? 0 : urlSafe ? tail + 1 : 4)
+        return (urlSafe ? Self.urlSafe : standard).withUnsafeBufferPointer { alphabet in
+            [UInt8](unsafeUninitializedCapacity: length) { out, written in
+                var at = 0
+                var index = 0
+                while index < whole {
+                    let a = bytes[index], b = bytes[index + 1], c = bytes[index + 2]
+                    out[at] = alphabet[Int(a >> 2)]
+                    out[at + 1] = alphabet[Int((a & 3) << 4 | b >> 4)]
+                    out[at + 2] = alphabet[Int((b & 15) << 2 | c >> 6)]
+                    out[at + 3] = alphabet[Int(c & 63)]
+                    at += 4
+                    index += 3
+                }
+                if tail > 0 {
+                    let a = bytes[index], b: UInt8 = tail == 2 ? bytes[index + 1] : 0
+                    out[at] = alphabet[Int(a >> 2)]
+                    out[at + 1] = alphabet[Int((a & 3) << 4 | b >> 4)]
+                    at += 2
+                    if tail == 2 {
+                        out[at] = alphabet[Int((b & 15) << 2)]
+                        at += 1
+                    } else if !urlSafe {
+                        out[at] = 61
+                        at += 1
+                    }
+                    if !urlSafe {
+                        out[at] = 61
+                        at += 1
+                    }
+                }
+                written = at
             }
         }
-        return out
     }
 
     /// Decodes either alphabet, with or without padding; `nil` for invalid text.
