@@ -12,10 +12,16 @@ public struct QueryParameters: Sendable, Equatable, Sequence {
 
     /// Parses `a=1&b=2` (`+` is a space, `%XX` escapes are decoded).
     public init(_ encoded: String) {
-        for part in encoded.split(separator: "&", omittingEmptySubsequences: true) {
-            if let equals = part.firstIndex(of: "=") {
+        // Split on the bytes (ASCII delimiters), not on the characters: no grapheme breaking.
+        var rest = Substring(encoded)
+        while !rest.isEmpty {
+            let end = rest.utf8.firstIndex(of: UInt8(ascii: "&")) ?? rest.endIndex
+            let part = rest[..<end]
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.utf8.index(after: end)...]
+            if part.isEmpty { continue }
+            if let equals = part.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 pairs.append((PercentDecoding.decode(part[..<equals], plusIsSpace: true),
-                              PercentDecoding.decode(part[part.index(after: equals)...], plusIsSpace: true)))
+                              PercentDecoding.decode(part[part.utf8.index(after: equals)...], plusIsSpace: true)))
             } else {
                 pairs.append((PercentDecoding.decode(part, plusIsSpace: true), ""))
             }
@@ -48,8 +54,8 @@ public struct QueryParameters: Sendable, Equatable, Sequence {
 /// Percent-decoding of URL components.
 enum PercentDecoding {
     static func decode(_ text: Substring, plusIsSpace: Bool) -> String {
+        guard text.utf8.contains(where: { $0 == 37 || (plusIsSpace && $0 == 43) }) else { return String(text) }
         var utf8 = Array(text.utf8)
-        guard utf8.contains(where: { $0 == 37 || (plusIsSpace && $0 == 43) }) else { return String(text) }
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
         var i = 0

@@ -64,11 +64,12 @@ public struct Request: Sendable {
     }
 
     static func split(target: String) -> (String, String) {
+        // Found in the bytes (ASCII delimiters), not among the characters: no grapheme breaking.
         var target = Substring(target)
-        if let hash = target.firstIndex(of: "#") { target = target[..<hash] }
-        if let question = target.firstIndex(of: "?") {
+        if let hash = target.utf8.firstIndex(of: UInt8(ascii: "#")) { target = target[..<hash] }
+        if let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             return (PercentDecoding.decode(target[..<question], plusIsSpace: false),
-                    String(target[target.index(after: question)...]))
+                    String(target[target.utf8.index(after: question)...]))
         }
         return (PercentDecoding.decode(target, plusIsSpace: false), "")
     }

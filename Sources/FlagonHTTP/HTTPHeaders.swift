@@ -62,12 +62,30 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
 
     /// `true` when a comma-separated field holds `token` (case-insensitive), as in `Connection: close`.
     public func hasToken(_ token: String, in name: String) -> Bool {
-        for field in fields where Self.equalNames(field.name, name) {
-            for part in field.value.split(separator: ",") {
-                if Self.equalNames(String(part.trimmingSpaces), token) { return true }
+        var token = token
+        return token.withUTF8 { wanted in
+            for field in fields where Self.equalNames(field.name, name) {
+                var value = field.value
+                // The value's bytes, split at commas and trimmed, compared in place: no string per part.
+                let found = value.withUTF8 { bytes in
+                    var start = 0
+                    while start <= bytes.count {
+                        var end = start
+                        while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+                        var low = start, high = end
+                        while low < high && (bytes[low] == 32 || bytes[low] == 9) { low += 1 }
+                        while high > low && (bytes[high - 1] == 32 || bytes[high - 1] == 9) { high -= 1 }
+                        if high > low && high - low == wanted.count && (0..<wanted.count).allSatisfy({ bytes[low + $0] | 0x20 == wanted[$0] | 0x20 }) {
+                            return true
+                        }
+                        start = end + 1
+                    }
+                    return false
+                }
+                if found { return true }
             }
+            return false
         }
-        return false
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {

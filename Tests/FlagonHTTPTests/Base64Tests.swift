@@ -25,3 +25,17 @@ import FlagonHTTP
         }
     }
 }
+
+/// Comma-separated header tokens, as `Connection` and `Upgrade` carry them.
+@Suite struct HeaderTokenTests {
+    @Test func tokensAreFoundTrimmedAndCaseInsensitiveInEveryField() {
+        let headers: HTTPHeaders = HTTPHeaders([("Connection", "keep-alive, \tUpgrade "), ("connection", "close"), ("X", ",,")])
+        #expect(headers.hasToken("upgrade", in: "connection"))
+        #expect(headers.hasToken("KEEP-ALIVE", in: "Connection"))
+        #expect(headers.hasToken("close", in: "connection"))
+        #expect(!headers.hasToken("keep", in: "connection"))
+        #expect(!headers.hasToken("upgrade", in: "upgrade"))
+        #expect(!headers.hasToken("", in: "x"))   // empty parts are no tokens
+        #expect(!HTTPHeaders([("Connection", "")]).hasToken("close", in: "connection"))
+    }
+}
