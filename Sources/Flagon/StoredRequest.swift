@@ -41,10 +41,16 @@ public struct StoredRequest: Sendable {
             for count in counts { writer.varint(count) }
             for (string, code) in zip(strings, codes) {
                 writer.varint(string.utf8.count == 0 || code != nil ? 0 : string.utf8.count)
-                if let code { writer.byte(code) } else if string.isEmpty { writer.byte(255) }
-                for byte in string.utf8 where code == nil { writer.byte(byte) }
+                if let code {
+                    writer.byte(code)
+                } else if string.isEmpty {
+                    writer.byte(255)
+                } else {
+                    var string = string
+                    string.withUTF8 { writer.bytes($0) }
+                }
             }
-            for byte in request.body { writer.byte(byte) }
+            request.body.withUnsafeBufferPointer { writer.bytes($0) }
             written = writer.offset
         }
     }
@@ -113,6 +119,13 @@ public struct StoredRequest: Sendable {
         mutating func byte(_ byte: UInt8) {
             buffer.initializeElement(at: offset, to: byte)
             offset += 1
+        }
+
+        /// Copies bytes at once (a string's UTF-8, a body).
+        mutating func bytes(_ source: UnsafeBufferPointer<UInt8>) {
+            guard let base = source.baseAddress, !source.isEmpty else { return }
+            (buffer.baseAddress! + offset).initialize(from: base, count: source.count)
+            offset += source.count
         }
 
         mutating func varint(_ value: Int) {
