@@ -100,6 +100,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
     /// ASCII case-insensitive comparison of two header names.
     @inline(__always)
     public static func equalNames(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }   // most names differ in length: no copy, no closure
         var a = a, b = b
         return a.withUTF8 { x in
             b.withUTF8 { y in
