@@ -1,5 +1,6 @@
 import FlagonLoop
 import FlagonRedisAdapter
+import FlagonSocketIO
 import Testing
 
 /// The RESP connection against a real redis-server of the test's own.
@@ -43,5 +44,46 @@ import Testing
         #expect(closed && !commands.isOpen)
         await #expect(throws: RedisConnection.Failure.closed) { try await commands.command("PING") }
         subscriber.close()
+    }
+
+    /// A Redis that requires an ACL user, reached by name, on database 3: the cluster logs
+    /// in, publishes, and the recovery store's keys are on database 3 only.
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.redis), "needs redis-server (scripts/setup --test)"))
+    @LoopActor func anACLUserADatabaseAndAHostName() async throws {
+        let server = try await RedisServer.start(arguments: ["--user", "default", "off", "--user", "app", "on", ">s3cret", "~*", "&*", "+@all"])
+        defer { RedisServer.stop(server) }
+        var options = RedisAdapterOptions(url: "redis://app:s3cret@localhost:\(server.port)/3")
+        options.serverID = "acl"
+        let cluster = try await RedisCluster.connect(options)
+        #expect(cluster.isConnected)
+        let store = RedisConnectionStateStore(cluster: cluster, settings: ConnectionStateRecovery())
+        store.save(SocketState(id: "sid", pid: "pid-1", namespace: "/", rooms: ["r"], data: .null), connected: false)
+        #expect(await cluster.flush())
+        // Another connection, as the same user: the key is on database 3, not on 0.
+        let probe = try await RedisEndpoint(url: "redis://app:s3cret@localhost:\(server.port)").open()
+        #expect(try await probe.command("DBSIZE") == .integer(0))
+        _ = try await probe.command("SELECT", "3")
+        let size = try await probe.command("DBSIZE")
+        #expect((size.integer ?? 0) >= 1)
+        probe.close()
+        cluster.close()
+
+        // A wrong password or a user Redis does not know: refused at start, the password in no message.
+        for url in ["redis://app:wrong@127.0.0.1:\(server.port)", "redis://nobody:s3cret@127.0.0.1:\(server.port)",
+                    "redis://127.0.0.1:\(server.port)"] {
+            do {
+                _ = try await RedisCluster.connect(RedisAdapterOptions(url: url))
+                Issue.record("\(url) was accepted")
+            } catch {
+                #expect(!"\(error)".contains("s3cret") && !"\(error)".contains("wrong"), "\(error)")
+            }
+        }
+        // A name that does not resolve: refused, saying so.
+        do {
+            _ = try await RedisCluster.connect(RedisAdapterOptions(url: "redis://no-such-host.invalid:\(server.port)"))
+            Issue.record("an unknown host was accepted")
+        } catch {
+            #expect("\(error)".contains("cannot resolve no-such-host.invalid"))
+        }
     }
 }

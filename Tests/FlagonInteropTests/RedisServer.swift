@@ -6,12 +6,12 @@ enum RedisServer {
     static let binary = "/usr/bin/redis-server"
 
     /// Starts redis-server and waits until it accepts connections (at most 5 s).
-    static func start(port chosen: Int? = nil) async throws -> ServerProcess {
+    static func start(port chosen: Int? = nil, arguments extra: [String] = []) async throws -> ServerProcess {
         let port: Int
         if let chosen { port = chosen } else { port = try await ServerProcess.freePort() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + extra
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -10,7 +10,10 @@ import Logging
 /// let cluster = try await RedisCluster.connect(options)
 /// ```
 public struct RedisAdapterOptions: Sendable {
-    /// `redis://[:password@]host[:port][/db]`; `host` is an IPv4 or IPv6 literal or `localhost`.
+    /// `redis://[[user]:password@]host[:port][/db]`: `host` a DNS name (resolved without
+    /// blocking the loop, again at every reconnection), an IPv4 or a bracketed IPv6 literal;
+    /// `user` an ACL user; `db` selected after connecting. A URL that cannot work is refused
+    /// by ``RedisCluster/connect(_:)`` with the part that is wrong.
     public var url: String
     /// The key prefix of every channel (`@socket.io/redis-adapter`'s `key`, default `socket.io`).
     public var prefix = "socket.io"
@@ -48,40 +51,6 @@ public struct RedisAdapterOptions: Sendable {
     }
 }
 
-
-/// Where Redis is, read from a `redis://` URL.
-struct RedisEndpoint: Sendable, Equatable {
-    var host: String
-    var port: Int
-    var password: String?
-
-    init(url: String) throws(RedisClusterError) {
-        guard url.hasPrefix("redis://") else { throw .invalidURL(url, "it must start with redis://") }
-        var rest = Substring(url.dropFirst("redis://".count))
-        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
-        if let at = rest.lastIndex(of: "@") {
-            let credentials = rest[..<at]
-            let secret = credentials.firstIndex(of: ":").map { credentials[credentials.index(after: $0)...] } ?? credentials
-            password = secret.isEmpty ? nil : String(secret)
-            rest = rest[rest.index(after: at)...]
-        }
-        var hostPart = rest
-        var portText: Substring = "6379"
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else { throw .invalidURL(url, "unclosed [") }
-            hostPart = rest[rest.index(after: rest.startIndex)..<close]
-            let after = rest[rest.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() }
-        } else if let colon = rest.lastIndex(of: ":") {
-            hostPart = rest[..<colon]
-            portText = rest[rest.index(after: colon)...]
-        }
-        guard let port = Int(portText), (1...65535).contains(port) else { throw .invalidURL(url, "invalid port") }
-        guard !hostPart.isEmpty else { throw .invalidURL(url, "no host") }
-        host = hostPart == "localhost" ? "127.0.0.1" : String(hostPart)
-        self.port = port
-    }
-}
 
 /// Why the cluster could not be joined.
 public enum RedisClusterError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -224,30 +224,23 @@ public final class RedisCluster: ClusterTransport {
     private func openConnections() async throws(RedisClusterError) {
         connecting = true
         defer { connecting = false }
-        let publisher: RedisConnection
+        // Both resolved, logged in and on their database (publishing and subscribing ignore
+        // the database; the recovery store's keys live there).
+        let publisher = try await endpoint.open()
         let subscriber: RedisConnection
         do {
-            publisher = try await RedisConnection.connect(host: endpoint.host, port: endpoint.port)
-        } catch {
-            throw .unreachable(options.url, "\(error)")
-        }
-        do {
-            subscriber = try await RedisConnection.connect(host: endpoint.host, port: endpoint.port)
+            subscriber = try await endpoint.open()
         } catch {
             publisher.close()
-            throw .unreachable(options.url, "\(error)")
+            throw error
         }
         do {
-            if let password = endpoint.password {
-                _ = try await publisher.command("AUTH", password)
-                _ = try await subscriber.command("AUTH", password)
-            }
             _ = try await publisher.command("PING")
         } catch {
             publisher.close()
             subscriber.close()
             if case .server(let message) = error { throw .refused(message) }
-            throw .unreachable(options.url, "\(error)")
+            throw .unreachable(endpoint.url, "\(error)")
         }
         guard !closed else {
             publisher.close()
@@ -275,7 +268,7 @@ public final class RedisCluster: ClusterTransport {
         guard !closed, isConnected else { return }
         isConnected = false
         statistics.disconnections += 1
-        options.logger.warning("lost the connection to Redis at \(options.url): delivering on this process only; reconnecting")
+        options.logger.warning("lost the connection to Redis at \(endpoint.description): delivering on this process only; reconnecting")
         publisher?.close()
         subscriber?.close()
         publisher = nil
@@ -303,9 +296,9 @@ public final class RedisCluster: ClusterTransport {
                 guard !closed else { return }
                 statistics.reconnections += 1
                 nextDelay = options.reconnectDelay
-                options.logger.notice("reconnected to Redis at \(options.url); subscribed again to \(channelOwners.count) channels")
+                options.logger.notice("reconnected to Redis at \(endpoint.description); subscribed again to \(channelOwners.count) channels")
             } catch {
-                options.logger.debug("Redis at \(options.url) still unreachable: \(error)")
+                options.logger.debug("Redis at \(endpoint.description) still unreachable: \(error)")
                 scheduleReconnect()
             }
         }

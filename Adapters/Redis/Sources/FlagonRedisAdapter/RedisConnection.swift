@@ -59,9 +59,14 @@ public final class RedisConnection: TCPStreamHandler {
         self.stream = stream
     }
 
-    /// Connects to redis-server, giving up after `timeoutMilliseconds` (default 5 s).
+    /// Connects to redis-server at an IP literal, giving up after `timeoutMilliseconds` (default 5 s).
     public static func connect(host: String, port: Int, timeoutMilliseconds: UInt64 = 5000) async throws(UVError) -> RedisConnection {
-        let stream = try await TCPStream.connect(to: SocketAddress(host: host, port: port), timeoutMilliseconds: timeoutMilliseconds)
+        try await connect(to: SocketAddress(host: host, port: port), timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Connects to redis-server at `address`, giving up after `timeoutMilliseconds` (default 5 s).
+    public static func connect(to address: SocketAddress, timeoutMilliseconds: UInt64 = 5000) async throws(UVError) -> RedisConnection {
+        let stream = try await TCPStream.connect(to: address, timeoutMilliseconds: timeoutMilliseconds)
         let connection = RedisConnection(stream: stream)
         stream.handler = connection   // the stream keeps its connection until it closes
         stream.startReading()

@@ -29,21 +29,7 @@ public final class RedisEmitter {
 
     /// Connects to the cluster's Redis.
     public static func connect(url: String, prefix: String = "socket.io") async throws(RedisClusterError) -> RedisEmitter {
-        let endpoint = try RedisEndpoint(url: url)
-        let connection: RedisConnection
-        do {
-            connection = try await RedisConnection.connect(host: endpoint.host, port: endpoint.port)
-        } catch {
-            throw .unreachable(url, "\(error)")
-        }
-        if let password = endpoint.password {
-            do {
-                _ = try await connection.command("AUTH", password)
-            } catch {
-                connection.close()
-                throw .refused("\(error)")
-            }
-        }
+        let connection = try await RedisEndpoint(url: url).open()
         return RedisEmitter(connection: connection, prefix: prefix)
     }
 
