@@ -133,6 +133,13 @@ public final class TCPStream {
         }
     }
 
+    /// Turns TCP keepalive on: the kernel probes a connection idle for `delaySeconds`, and
+    /// ends it when the peer is gone without a word (a cable cut, a host that died).
+    public func setKeepAlive(delaySeconds: UInt32) {
+        guard !closed else { return }
+        uv_tcp_keepalive(handle, 1, delaySeconds)
+    }
+
     /// `true` once ``close()`` was called.
     // Computed, so that other modules read the flag through this module's unchecked
     // access: a stored property read directly from another module gets a dynamic

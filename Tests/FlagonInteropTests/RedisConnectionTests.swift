@@ -1,3 +1,4 @@
+import Foundation
 import FlagonLoop
 import FlagonRedisAdapter
 import FlagonSocketIO
@@ -85,5 +86,46 @@ import Testing
         } catch {
             #expect("\(error)".contains("cannot resolve no-such-host.invalid"))
         }
+    }
+
+    /// A Redis that goes silent (stopped: the TCP connections stay open, nothing answers) is
+    /// noticed within 10 s; meanwhile a restore returns a fresh session at once and the
+    /// emitter drops and counts; both reconnect by themselves when it answers again.
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.redis), "needs redis-server (scripts/setup --test)"))
+    @LoopActor func aSilentRedisIsNoticedAndLeftAndJoinedAgain() async throws {
+        let server = try await RedisServer.start()
+        defer {
+            kill(server.process.processIdentifier, SIGCONT)
+            RedisServer.stop(server)
+        }
+        let url = "redis://127.0.0.1:\(server.port)"
+        let cluster = try await RedisCluster.connect(RedisAdapterOptions(url: url))
+        let emitter = try await RedisEmitter.connect(url: url)
+        let store = RedisConnectionStateStore(cluster: cluster, settings: ConnectionStateRecovery())
+        #expect(cluster.isConnected && emitter.isConnected)
+
+        kill(server.process.processIdentifier, SIGSTOP)
+        let stopped = EventLoop.shared.nowMilliseconds
+        while cluster.isConnected && EventLoop.shared.nowMilliseconds - stopped < 15_000 { await LoopTimer.sleep(milliseconds: 100) }
+        let noticed = EventLoop.shared.nowMilliseconds - stopped
+        #expect(!cluster.isConnected)
+        #expect(noticed <= 10_000, "noticed after \(noticed) ms")
+        let asked = EventLoop.shared.nowMilliseconds
+        #expect(await store.restore(pid: "pid", offset: "0-0", namespace: "/") == nil)
+        #expect(EventLoop.shared.nowMilliseconds - asked < 1000)
+        while emitter.isConnected && EventLoop.shared.nowMilliseconds - stopped < 15_000 { await LoopTimer.sleep(milliseconds: 100) }
+        #expect(!emitter.emit("lost", "while away"))
+        #expect(emitter.dropped >= 1)
+
+        kill(server.process.processIdentifier, SIGCONT)
+        let resumed = EventLoop.shared.nowMilliseconds
+        while !(cluster.isConnected && emitter.isConnected) && EventLoop.shared.nowMilliseconds - resumed < 15_000 {
+            await LoopTimer.sleep(milliseconds: 100)
+        }
+        #expect(cluster.isConnected && emitter.isConnected)
+        #expect(cluster.statistics.reconnections >= 1 && emitter.reconnections >= 1)
+        #expect(emitter.emit("back", "again"))
+        emitter.close()
+        cluster.close()
     }
 }

@@ -313,6 +313,7 @@ public final class RedisCluster: ClusterTransport {
         out.counter("flagon_redis_ignored_messages_total", help: "Messages from Redis ignored: malformed, foreign or of unknown type.",
                     value: statistics.ignoredMessages)
         out.counter("flagon_redis_disconnections_total", help: "Times the connection to Redis was lost.", value: statistics.disconnections)
+        out.counter("flagon_redis_reconnections_total", help: "Times the connection to Redis was made again.", value: statistics.reconnections)
         out.gauge("flagon_redis_subscribed_channels", help: "Channels subscribed.", value: channelOwners.count)
     }
 

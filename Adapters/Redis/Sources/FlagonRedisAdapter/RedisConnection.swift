@@ -20,7 +20,17 @@ public final class RedisConnection: TCPStreamHandler {
         case server(String)
         /// The bytes from the server were not RESP.
         case protocolError
+        /// A reply did not come within ``replyTimeout``: the link is taken as dead and closed.
+        case timedOut
     }
+
+    /// Milliseconds a reply may take before the connection is taken as dead and closed, and
+    /// every command waiting fails with `.timedOut` (default 5,000).
+    public var replyTimeout: UInt64 = 5000
+    /// Milliseconds without any traffic after which a `PING` checks the link (default 3,000):
+    /// a link that went silent (no FIN, no RST) is noticed within this plus ``replyTimeout``
+    /// plus one check interval (1 s).
+    public var idlePing: UInt64 = 3000
 
     /// A pub/sub message: the channel it was published on and its payload (and, for a
     /// pattern subscription, the pattern that matched).
@@ -42,7 +52,11 @@ public final class RedisConnection: TCPStreamHandler {
     private let stream: TCPStream
     private var parser = RESPParser()
     private var pending: [Waiting] = []
+    /// When each command waiting in `pending` was sent (same positions).
+    private var sentAt: [UInt64] = []
     private var pendingHead = 0
+    private var lastTraffic: UInt64 = 0
+    private var healthTimer: LoopTimer?
 
     /// What waits for a reply: a caller, or nothing (a command sent without waiting, whose
     /// error replies are counted).
@@ -69,7 +83,9 @@ public final class RedisConnection: TCPStreamHandler {
         let stream = try await TCPStream.connect(to: address, timeoutMilliseconds: timeoutMilliseconds)
         let connection = RedisConnection(stream: stream)
         stream.handler = connection   // the stream keeps its connection until it closes
+        stream.setKeepAlive(delaySeconds: 10)
         stream.startReading()
+        connection.startHealthChecks()
         return connection
     }
 
@@ -83,7 +99,7 @@ public final class RedisConnection: TCPStreamHandler {
         guard isOpen else { throw .closed }
         guard pending.count - pendingHead < maxPendingReplies else { throw .tooManyPending }
         let result: Result<RESPValue, Failure> = await withCheckedContinuation { continuation in
-            pending.append(.caller(continuation))
+            enqueue(.caller(continuation))
             stream.write(RESPWriter.command(arguments))
         }
         let reply = try result.get()
@@ -97,7 +113,7 @@ public final class RedisConnection: TCPStreamHandler {
     @discardableResult
     public func send(_ arguments: [[UInt8]], replies: Int = 1) -> Bool {
         guard isOpen, pending.count - pendingHead + replies <= maxPendingReplies else { return false }
-        for _ in 0..<replies { pending.append(.nobody) }
+        for _ in 0..<replies { enqueue(.nobody) }
         stream.write(RESPWriter.command(arguments))
         return true
     }
@@ -107,9 +123,40 @@ public final class RedisConnection: TCPStreamHandler {
     @discardableResult
     public func send(_ arguments: [[UInt8]], reply: @escaping @LoopActor (Result<RESPValue, Failure>) -> Void) -> Bool {
         guard isOpen, pending.count - pendingHead < maxPendingReplies else { return false }
-        pending.append(.callback(reply))
+        enqueue(.callback(reply))
         stream.write(RESPWriter.command(arguments))
         return true
+    }
+
+    private func enqueue(_ waiting: Waiting) {
+        pending.append(waiting)
+        sentAt.append(EventLoop.shared.nowMilliseconds)
+    }
+
+    // MARK: Health
+
+    /// Once a second: a reply older than ``replyTimeout`` closes the link; a link idle for
+    /// ``idlePing`` gets a `PING` (answered on a subscribed connection too).
+    private func startHealthChecks() {
+        lastTraffic = EventLoop.shared.nowMilliseconds
+        let timer = LoopTimer { [weak self] in self?.checkHealth() }
+        timer.start(afterMilliseconds: 1000, repeatMilliseconds: 1000)
+        timer.unref()
+        healthTimer = timer
+    }
+
+    private func checkHealth() {
+        guard isOpen else { return }
+        let now = EventLoop.shared.nowMilliseconds
+        if pendingHead < pending.count, now - sentAt[pendingHead] > replyTimeout {
+            fail(.timedOut)
+            stream.close()
+            return
+        }
+        if pendingHead == pending.count, now - lastTraffic > idlePing {
+            lastTraffic = now
+            send([Array("PING".utf8)])
+        }
     }
 
     /// Bytes written but not yet taken by the kernel.
@@ -144,6 +191,7 @@ public final class RedisConnection: TCPStreamHandler {
     // MARK: Stream events
 
     public func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer) {
+        lastTraffic = EventLoop.shared.nowMilliseconds
         parser.append(bytes)
         do {
             while let reply = try parser.next() { received(reply) }
@@ -179,6 +227,7 @@ public final class RedisConnection: TCPStreamHandler {
         pendingHead += 1
         if pendingHead == pending.count {
             pending.removeAll(keepingCapacity: true)
+            sentAt.removeAll(keepingCapacity: true)
             pendingHead = 0
         }
         switch waiting {
@@ -192,8 +241,11 @@ public final class RedisConnection: TCPStreamHandler {
     private func fail(_ failure: Failure) {
         guard isOpen else { return }
         isOpen = false
+        healthTimer?.close()
+        healthTimer = nil
         let waiting = pending[pendingHead...]
         pending = []
+        sentAt = []
         pendingHead = 0
         for item in waiting {
             switch item {

@@ -20,18 +20,31 @@ public final class RedisEmitter {
     public static let uid = "emitter"
     /// The key prefix of the channels.
     public let prefix: String
-    private let connection: RedisConnection
+    /// Publishes dropped: Redis away (the emitter reconnects by itself meanwhile), or too far behind.
+    public private(set) var dropped = 0
+    /// Times the connection was made again after it was lost.
+    public private(set) var reconnections = 0
+    private let endpoint: RedisEndpoint
+    private var connection: RedisConnection?
+    private var closed = false
+    private var reconnectDelay: UInt64 = 100
 
-    private init(connection: RedisConnection, prefix: String) {
-        self.connection = connection
+    private init(connection: RedisConnection, endpoint: RedisEndpoint, prefix: String) {
+        self.endpoint = endpoint
         self.prefix = prefix
+        adopt(connection)
     }
 
-    /// Connects to the cluster's Redis.
+    /// Connects to the cluster's Redis. A connection lost later is made again by itself
+    /// (100 ms doubling to 5 s); what is emitted meanwhile is dropped and counted.
     public static func connect(url: String, prefix: String = "socket.io") async throws(RedisClusterError) -> RedisEmitter {
-        let connection = try await RedisEndpoint(url: url).open()
-        return RedisEmitter(connection: connection, prefix: prefix)
+        let endpoint = try RedisEndpoint(url: url)
+        let connection = try await endpoint.open()
+        return RedisEmitter(connection: connection, endpoint: endpoint, prefix: prefix)
     }
+
+    /// `true` while the emitter is connected.
+    public var isConnected: Bool { connection?.isOpen == true }
 
     /// A namespace of the cluster.
     public func of(_ namespace: String) -> RedisEmitterOperator {
@@ -50,14 +63,50 @@ public final class RedisEmitter {
     /// connection was lost.
     @discardableResult
     public func flush() async -> Bool {
-        (try? await connection.command("PING")) != nil
+        guard let connection else { return false }
+        return (try? await connection.command("PING")) != nil
     }
 
-    /// Closes the connection.
-    public func close() { connection.close() }
+    /// Closes the connection and stops reconnecting.
+    public func close() {
+        closed = true
+        connection?.close()
+        connection = nil
+    }
 
     func publish(_ channel: String, _ payload: [UInt8]) -> Bool {
-        connection.send([Array("PUBLISH".utf8), Array(channel.utf8), payload])
+        guard let connection, connection.isOpen, connection.pendingWriteBytes < 16 << 20,
+              connection.send([Array("PUBLISH".utf8), Array(channel.utf8), payload])
+        else {
+            dropped += 1
+            return false
+        }
+        return true
+    }
+
+    private func adopt(_ connection: RedisConnection) {
+        self.connection = connection
+        connection.onClose = { [weak self] in self?.lost() }
+    }
+
+    private func lost() {
+        connection = nil
+        guard !closed else { return }
+        let delay = reconnectDelay
+        reconnectDelay = min(reconnectDelay * 2, 5000)
+        Task { [weak self] in
+            await LoopTimer.sleep(milliseconds: delay)
+            guard let self, !self.closed else { return }
+            do {
+                let connection = try await self.endpoint.open()
+                guard !self.closed else { return connection.close() }
+                self.reconnections += 1
+                self.reconnectDelay = 100
+                self.adopt(connection)
+            } catch {
+                self.lost()
+            }
+        }
     }
 }
 
