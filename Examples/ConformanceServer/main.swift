@@ -9,7 +9,7 @@ import Foundation
 let environment = ProcessInfo.processInfo.environment
 let port = environment["PORT"].flatMap { Int($0) } ?? 3000
 // With WORKERS=N, this process supervises N workers from here on; each worker runs the rest.
-if let text = environment["WORKERS"], !text.isEmpty {
+if let text = environment["WORKERS"] ?? environment["FLAGON_WORKERS"], !text.isEmpty {
     guard let workers = WorkerCount(parsing: text) else {
         FileHandle.standardError.write(Data("WORKERS must be auto or a number from 1 to \(WorkerIdentity.maxWorkers): \(text)\n".utf8))
         exit(2)
