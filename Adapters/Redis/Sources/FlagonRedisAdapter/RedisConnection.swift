@@ -27,10 +27,10 @@ public final class RedisConnection: TCPStreamHandler {
     /// Milliseconds a reply may take before the connection is taken as dead and closed, and
     /// every command waiting fails with `.timedOut` (default 5,000).
     public var replyTimeout: UInt64 = 5000
-    /// Milliseconds without any traffic after which a `PING` checks the link (default 3,000):
+    /// Milliseconds without any traffic after which a `PING` checks the link (default 2,000):
     /// a link that went silent (no FIN, no RST) is noticed within this plus ``replyTimeout``
-    /// plus one check interval (1 s).
-    public var idlePing: UInt64 = 3000
+    /// plus two check intervals (half a second each): 8 s by default.
+    public var idlePing: UInt64 = 2000
 
     /// A pub/sub message: the channel it was published on and its payload (and, for a
     /// pattern subscription, the pattern that matched).
@@ -135,12 +135,12 @@ public final class RedisConnection: TCPStreamHandler {
 
     // MARK: Health
 
-    /// Once a second: a reply older than ``replyTimeout`` closes the link; a link idle for
+    /// Twice a second: a reply older than ``replyTimeout`` closes the link; a link idle for
     /// ``idlePing`` gets a `PING` (answered on a subscribed connection too).
     private func startHealthChecks() {
         lastTraffic = EventLoop.shared.nowMilliseconds
         let timer = LoopTimer { [weak self] in self?.checkHealth() }
-        timer.start(afterMilliseconds: 1000, repeatMilliseconds: 1000)
+        timer.start(afterMilliseconds: 500, repeatMilliseconds: 500)
         timer.unref()
         healthTimer = timer
     }
