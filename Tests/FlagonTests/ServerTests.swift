@@ -8,8 +8,9 @@ import Testing
 import Glibc
 #endif
 
-/// How many `/slow` requests have started (tests wait for it instead of guessing a delay).
-@LoopActor private var slowRequestsStarted = 0
+/// How many `/slow` requests have started, by their `tag` query parameter (tests wait for
+/// their own instead of guessing a delay: the tests of this suite run at the same time).
+@LoopActor private var slowRequestsStarted: [String: Int] = [:]
 
 @LoopActor
 private func serverApp() -> App {
@@ -17,8 +18,8 @@ private func serverApp() -> App {
     app.get("/") { _ in Response.text("root") }
     app.get("/n/<int:n>") { request in Response.text("n=\(request.parameters.int("n")!)") }
     app.post("/echo") { request in Response(body: request.body) }
-    app.get("/slow") { _ in
-        slowRequestsStarted += 1
+    app.get("/slow") { request in
+        slowRequestsStarted[request.query["tag"] ?? "", default: 0] += 1
         await LoopTimer.sleep(milliseconds: 1500)
         return Response.text("slow done")
     }
@@ -222,10 +223,10 @@ private func startServer(_ configure: (inout ServerOptions) -> Void = { _ in }) 
         idle.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         _ = try await idle.readResponse()
         let busy = try await RawConnection.open(port: port)
-        let started = slowRequestsStarted
-        busy.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        busy.send("GET /slow?tag=shutdown HTTP/1.1\r\nHost: x\r\n\r\n")
         // The request must be in flight (read and running) before the shutdown begins.
-        for _ in 0..<500 where slowRequestsStarted == started { await LoopTimer.sleep(milliseconds: 2) }
+        for _ in 0..<500 where slowRequestsStarted["shutdown"] == nil { await LoopTimer.sleep(milliseconds: 2) }
+        #expect(slowRequestsStarted["shutdown"] == 1)
         #expect(server.handles.openCount >= 4)   // listener, timer, two connections
         let shutdown = Task { await server.shutdown() }
         let response = try await busy.readResponse()
