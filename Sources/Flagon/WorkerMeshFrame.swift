@@ -31,37 +31,27 @@ enum WorkerMeshFrame: Equatable {
 
     /// The frame's bytes, with its length in front.
     var encoded: [UInt8] {
-        var body: [UInt8] = []
+        // The kind, then the body in at most two parts (a publish's channel, then its payload),
+        // written once behind the length.
         let kind: UInt8
+        var head: [UInt8] = []
+        let body: [UInt8]
         switch self {
-        case .hello(let index):
-            kind = 1
-            body = [UInt8(index >> 8 & 0xFF), UInt8(index & 0xFF)]
-        case .subscribe(let channel):
-            kind = 2
-            body = Array(channel.utf8)
-        case .unsubscribe(let channel):
-            kind = 3
-            body = Array(channel.utf8)
+        case .hello(let index): (kind, body) = (1, [UInt8(index >> 8 & 0xFF), UInt8(index & 0xFF)])
+        case .subscribe(let channel): (kind, body) = (2, Array(channel.utf8))
+        case .unsubscribe(let channel): (kind, body) = (3, Array(channel.utf8))
         case .publish(let channel, let payload):
-            kind = 4
             let name = Array(channel.utf8.prefix(0xFFFF))
-            body.reserveCapacity(2 + name.count + payload.count)
-            body += [UInt8(name.count >> 8), UInt8(name.count & 0xFF)]
-            body += name
-            body += payload
-        case .handover(let bytes):
-            kind = 5
-            body = bytes
-        case .subscribePrefix(let prefix):
-            kind = 6
-            body = Array(prefix.utf8)
-        case .unsubscribePrefix(let prefix):
-            kind = 7
-            body = Array(prefix.utf8)
+            head = [UInt8(name.count >> 8), UInt8(name.count & 0xFF)] + name
+            (kind, body) = (4, payload)
+        case .handover(let bytes): (kind, body) = (5, bytes)
+        case .subscribePrefix(let prefix): (kind, body) = (6, Array(prefix.utf8))
+        case .unsubscribePrefix(let prefix): (kind, body) = (7, Array(prefix.utf8))
         }
-        let length = body.count + 1
+        let length = 1 + head.count + body.count
         var out: [UInt8] = [UInt8(length >> 24 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), kind]
+        out.reserveCapacity(4 + length)
+        out += head
         out += body
         return out
     }
@@ -80,12 +70,13 @@ enum WorkerMeshFrame: Equatable {
             guard length >= 1, length <= WorkerMeshFrame.maxLength else { throw .tooLong(length) }
             guard buffer.count - start >= 4 + length else { return compact() }
             let kind = buffer[start + 4]
-            let body = Array(buffer[start + 5..<start + 4 + length])
+            // A slice of the buffer: only what a frame keeps is copied out of it.
+            let body = buffer[start + 5..<start + 4 + length]
             start += 4 + length
             switch kind {
             case 1:
                 guard body.count == 2 else { throw .malformed("hello of \(body.count) bytes") }
-                return .hello(index: Int(body[0]) << 8 | Int(body[1]))
+                return .hello(index: Int(body[body.startIndex]) << 8 | Int(body[body.startIndex + 1]))
             case 2, 3, 6, 7:
                 guard let channel = String(validating: body, as: UTF8.self) else { throw .malformed("channel name not UTF-8") }
                 switch kind {
@@ -96,13 +87,14 @@ enum WorkerMeshFrame: Equatable {
                 }
             case 4:
                 guard body.count >= 2 else { throw .malformed("publish without a channel") }
-                let nameLength = Int(body[0]) << 8 | Int(body[1])
+                let first = body.startIndex
+                let nameLength = Int(body[first]) << 8 | Int(body[first + 1])
                 guard body.count >= 2 + nameLength,
-                      let channel = String(validating: body[2..<2 + nameLength], as: UTF8.self)
+                      let channel = String(validating: body[first + 2..<first + 2 + nameLength], as: UTF8.self)
                 else { throw .malformed("publish with a bad channel name") }
-                return .publish(channel: channel, payload: Array(body[(2 + nameLength)...]))
+                return .publish(channel: channel, payload: Array(body[(first + 2 + nameLength)...]))
             case 5:
-                return .handover(bytes: body)
+                return .handover(bytes: Array(body))
             default:
                 throw .unknownKind(kind)
             }
