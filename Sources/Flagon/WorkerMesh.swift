@@ -124,6 +124,31 @@ public final class WorkerMesh {
         return complete
     }
 
+    /// Sends a message on `channel` to worker `index` alone, whether or not it has said that it
+    /// follows the channel (requests between workers: the peer serves its own channel from its
+    /// start, before its link to this worker may be up); `false` when it cannot be reached.
+    @discardableResult
+    public func send(_ channel: String, _ payload: [UInt8], to index: Int) -> Bool {
+        guard isReachable(index), let link = outbound[index], link.pendingWriteBytes < maxPendingBytes else {
+            statistics.dropped += 1
+            return false
+        }
+        link.write(WorkerMeshFrame.publish(channel: channel, payload: payload).encoded)
+        statistics.published += 1
+        return true
+    }
+
+    /// Waits until worker `index` can be reached, at most `timeout` milliseconds (a worker that
+    /// just started links to the others within milliseconds).
+    public func waitUntilReachable(_ index: Int, timeout: UInt64) async -> Bool {
+        let deadline = EventLoop.shared.nowMilliseconds + timeout
+        while !isReachable(index) {
+            guard index >= 0, index < identity.count, EventLoop.shared.nowMilliseconds < deadline else { return false }
+            await LoopTimer.sleep(milliseconds: 10)
+        }
+        return true
+    }
+
     /// How many workers subscribe to `channel`, this one included.
     public func subscriberCount(_ channel: String) -> Int {
         var count = local.contains(channel) ? 1 : 0

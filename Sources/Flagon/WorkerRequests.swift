@@ -45,14 +45,14 @@ public final class WorkerRequests {
             guard let handler = handlers[name] else { return nil }
             return await handler(body)
         }
-        guard mesh.isReachable(index) else { return nil }
+        guard await mesh.waitUntilReachable(index, timeout: min(timeout, 1000)) else { return nil }
         let id = nextID
         nextID += 1
         return await withCheckedContinuation { continuation in
             let timer = LoopTimer { [weak self] in self?.finish(id, with: nil) }
             waiting[id] = (timer, continuation)
             timer.start(afterMilliseconds: timeout)
-            if !mesh.publish(Self.channel(of: index), encode(kind: 0, id: id, name: name, body: body)) { finish(id, with: nil) }
+            if !mesh.send(Self.channel(of: index), encode(kind: 0, id: id, name: name, body: body), to: index) { finish(id, with: nil) }
         }
     }
 
@@ -62,7 +62,7 @@ public final class WorkerRequests {
             if let handler = handlers[name] { Task { _ = await handler(body) } }
             return
         }
-        mesh.publish(Self.channel(of: index), encode(kind: 3, id: 0, name: name, body: body))
+        mesh.send(Self.channel(of: index), encode(kind: 3, id: 0, name: name, body: body), to: index)
     }
 
     private func finish(_ id: UInt64, with answer: [UInt8]?) {
@@ -101,12 +101,12 @@ public final class WorkerRequests {
                 return
             }
             guard let handler = handlers[name] else {
-                if kind == 0 { mesh.publish(Self.channel(of: from), encode(kind: 2, id: id, name: "", body: [])) }
+                if kind == 0 { mesh.send(Self.channel(of: from), encode(kind: 2, id: id, name: "", body: []), to: from) }
                 return
             }
             Task {
                 let answer = await handler(body)
-                if kind == 0 { mesh.publish(Self.channel(of: from), encode(kind: 1, id: id, name: "", body: answer)) }
+                if kind == 0 { mesh.send(Self.channel(of: from), encode(kind: 1, id: id, name: "", body: answer), to: from) }
             }
         case 1: finish(id, with: body)
         case 2: finish(id, with: nil)

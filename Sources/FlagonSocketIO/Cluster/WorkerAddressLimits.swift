@@ -17,7 +17,8 @@ final class WorkerAddressLimits {
     /// The counts of the addresses this worker keeps, by engine (its scope).
     private var tables: [Int: AddressLimits] = [:]
     private var nextScope = 0
-    private let timeout: UInt64 = 1000
+    // Long enough for a loaded worker: a handshake waits this long only when the keeper hangs.
+    private let timeout: UInt64 = 5000
     /// Messages from other workers that were not understood.
     private(set) var malformed = 0
 
