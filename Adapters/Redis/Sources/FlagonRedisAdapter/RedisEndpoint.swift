@@ -143,8 +143,8 @@ public struct RedisEndpoint: Sendable, Equatable {
     }
 
     /// Opens a connection: resolves the host now (a DNS name may point elsewhere since the
-    /// last time), connects to its first address that answers, logs in (`AUTH`) and selects
-    /// the database. Throws why it could not, with the password hidden.
+    /// last time), connects to its first address that answers, logs in (`AUTH`), selects
+    /// the database and checks that Redis answers (`PING`). Throws why it could not, with the password hidden.
     @LoopActor
     public func open(timeoutMilliseconds: UInt64 = 5000) async throws(RedisClusterError) -> RedisConnection {
         let addresses: [SocketAddress]
@@ -167,6 +167,8 @@ public struct RedisEndpoint: Sendable, Equatable {
                     if let user { _ = try await connection.command("AUTH", user, password) } else { _ = try await connection.command("AUTH", password) }
                 }
                 if database != 0 { _ = try await connection.command("SELECT", String(database)) }
+                // A frozen Redis still completes TCP handshakes: connected means it answered.
+                _ = try await connection.command("PING")
                 return connection
             } catch {
                 connection.close()
