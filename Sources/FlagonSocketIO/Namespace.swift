@@ -35,9 +35,9 @@ public final class Namespace {
 
     /// The name, such as `/chat`.
     public let name: String
-    /// The server. It owns its namespaces; a namespace kept after its server is gone traps
-    /// on this (checked `unowned`), never reads freed memory.
-    public unowned let server: SocketIOServer
+    // The server owns its namespaces (it outlives them): no reference counting per access.
+    /// The server.
+    public unowned(unsafe) let server: SocketIOServer
     /// The connected sockets, by id.
     public internal(set) var sockets: [String: Socket] = [:]
     /// The adapter that keeps rooms and carries broadcasts.
