@@ -26,6 +26,7 @@ var package = Package(
         .library(name: "FlagonMessagePack", targets: ["FlagonMessagePack"]),
         .library(name: "FlagonLoop", targets: ["FlagonLoop"]),
         .library(name: "FlagonCompression", targets: ["FlagonCompression"]),
+        .library(name: "FlagonTLS", targets: ["FlagonTLS"]),
         .library(name: "FlagonTesting", targets: ["FlagonTesting"]),
         .library(name: "FlagonSocketIO", targets: ["FlagonSocketIO", "FlagonSocketIOCore"]),
         .library(name: "FlagonMacros", targets: ["FlagonMacros"]),
@@ -51,12 +52,18 @@ var package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
+            name: "CSSL",
+            pkgConfig: "libssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "FlagonLoop", dependencies: ["CLibUV"], swiftSettings: swiftSettings),
         .target(name: "FlagonCompression", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+        .target(name: "FlagonTLS", dependencies: ["CSSL", "FlagonLoop"], swiftSettings: swiftSettings),
         .target(name: "FlagonJSON", swiftSettings: swiftSettings),
         .target(name: "FlagonMessagePack", swiftSettings: swiftSettings),
         .target(name: "FlagonHTTP", swiftSettings: swiftSettings),
@@ -69,7 +76,7 @@ var package = Package(
         .target(
             name: "Flagon",
             dependencies: [
-                "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonCompression", "CCrypto",
+                "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonCompression", "FlagonTLS", "CCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -94,7 +101,7 @@ var package = Package(
         // The Redis adapter (Adapters/Redis): @socket.io/redis-adapter's protocol. Nothing of the core depends on it.
         .target(
             name: "FlagonRedisAdapter",
-            dependencies: ["FlagonJSON", "FlagonMessagePack", "FlagonSocketIOCore", "FlagonSocketIO"],
+            dependencies: ["FlagonJSON", "FlagonMessagePack", "FlagonSocketIOCore", "FlagonSocketIO", "FlagonTLS"],
             path: "Adapters/Redis/Sources/FlagonRedisAdapter",
             swiftSettings: swiftSettings
         ),
@@ -165,6 +172,7 @@ var package = Package(
             dependencies: ["FlagonLoop", "FlagonTesting", "FlagonRedisAdapter", "FlagonSocketIO", "Flagon", "FlagonJSON"], swiftSettings: swiftSettings
         ),
         .testTarget(name: "FlagonLoopTests", dependencies: ["FlagonLoop"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlagonTLSTests", dependencies: ["FlagonTLS", "FlagonLoop"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonTests", dependencies: ["Flagon", "FlagonTesting", "FlagonLoop", "DemoApp"], swiftSettings: swiftSettings),
     ]
 )

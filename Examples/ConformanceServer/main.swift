@@ -5,7 +5,7 @@ import FlagonSocketIO
 import Foundation
 
 // The conformance server: 127.0.0.1, port $PORT (default 3000); RATE_LIMIT, DRAIN_MS,
-// REDIS_URL, SERVER_ID, RECOVERY_MS and WORKERS as the contract describes.
+// REDIS_URL, SERVER_ID, RECOVERY_MS, WORKERS, TLS_CERT and TLS_KEY as the contract describes.
 let environment = ProcessInfo.processInfo.environment
 let port = environment["PORT"].flatMap { Int($0) } ?? 3000
 // With WORKERS=N, this process supervises N workers from here on; each worker runs the rest.
@@ -20,6 +20,9 @@ let settings = ConformanceApp.Settings.fromEnvironment(environment)
 var cluster: RedisCluster?
 if let url = environment["REDIS_URL"], !url.isEmpty {
     var options = RedisAdapterOptions(url: url)
+    // rediss://: REDIS_CA_FILE names the CA; REDIS_TLS_INSECURE=1 skips verification (tests only).
+    options.tls.caFile = environment["REDIS_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+    options.tls.verifyPeer = environment["REDIS_TLS_INSECURE"] != "1"
     // Each worker is one server of the Redis cluster; whoami still names the whole server.
     options.serverID = WorkerIdentity.current.map { settings.serverID + "-w\($0.index)" } ?? settings.serverID
     if environment["REDIS_ROUTING"] == "pattern" { options.routing = .pattern }
@@ -35,4 +38,9 @@ if let cluster {
     await app.addMetrics { cluster.writeMetrics(into: &$0) }
     await app.onShutdown { cluster.close() }
 }   // after the sessions closed: their states go out first
-try await app.run(host: "127.0.0.1", port: port)
+// TLS_CERT and TLS_KEY (PEM files): HTTPS and WSS only; SIGHUP reloads them.
+var tls: TLSOptions?
+if let certificate = environment["TLS_CERT"], let key = environment["TLS_KEY"], !certificate.isEmpty, !key.isEmpty {
+    tls = TLSOptions(certificateFile: certificate, privateKeyFile: key)
+}
+try await app.run(host: "127.0.0.1", port: port, tls: tls)

@@ -3,3 +3,4 @@
 // (`JSONValue`, `LoopActor`) along.
 @_exported import FlagonJSON
 @_exported import FlagonLoop
+@_exported import FlagonTLS

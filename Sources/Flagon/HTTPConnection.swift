@@ -153,6 +153,7 @@ final class HTTPConnection: TCPStreamHandler {
         var request = Request(method: message.head.method, target: message.head.target, headers: message.head.headers,
                               body: message.body, remoteAddress: remote)
         request.minorVersion = message.head.minorVersion
+        request.isSecure = stream.isSecured
         currentContext = request.context
         if peerClosed { request.context.connectionClosed() }
         let response: Response

@@ -28,6 +28,8 @@ public struct Request: Sendable {
     public var body: [UInt8]
     /// The client's address (`host:port`), when served over TCP.
     public var remoteAddress: String?
+    /// `true` when the request came over TLS (HTTPS or WSS).
+    public var isSecure = false
     /// The path parameters matched by the route.
     public var parameters = PathParameters()
     /// HTTP minor version (0 or 1).

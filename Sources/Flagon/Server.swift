@@ -1,5 +1,6 @@
 import FlagonHTTP
 import FlagonLoop
+import FlagonTLS
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -49,10 +50,34 @@ public final class Server {
     private var cachedDate = ""
 
     /// Builds the app (duplicate routes and bad declarations fail here) and prepares a server.
+    /// With ``ServerOptions/tls``, the certificates are loaded here: one that cannot be
+    /// loaded is an ``AppBuildError/invalidConfiguration(_:)`` naming the file and the reason.
     public init(app: App, options: ServerOptions = ServerOptions()) throws(AppBuildError) {
         try app.build()
         self.app = app
         self.options = options
+        if let tls = options.tls {
+            do {
+                tlsContext = try tls.makeContext()
+            } catch {
+                throw .invalidConfiguration("TLS: \(error)")
+            }
+        }
+    }
+
+    /// The certificates new connections are served with; open connections keep theirs.
+    private(set) var tlsContext: TLSContext?
+
+    /// `true` when the server speaks HTTPS and WSS.
+    public var isSecure: Bool { tlsContext != nil }
+
+    /// Loads the TLS certificates and keys again from their files (after a renewal): new
+    /// connections get them, open ones keep theirs. When the files cannot be loaded, the
+    /// old certificates stay and the error says why. SIGHUP does this too.
+    public func reloadTLS() throws(TLSError) {
+        guard let tls = options.tls else { return }
+        tlsContext = try tls.makeContext()
+        app.logger.info("TLS certificates reloaded from \(tls.certificate.certificateFile)")
     }
 
     /// The port listened on (after ``start()``).
@@ -85,7 +110,7 @@ public final class Server {
         sweepTimer?.start(afterMilliseconds: interval, repeatMilliseconds: interval)
         descriptorLimit = Self.openFileLimit() - 128
         listenPort = listener!.port
-        app.logger.info("Flagon listening on http://\(listener!.address)")
+        app.logger.info("Flagon listening on \(isSecure ? "https" : "http")://\(listener!.address)")
         return listener!.port
     }
 
@@ -106,6 +131,11 @@ public final class Server {
             signals.append(try SignalWatcher(signal: SIGHUP) { [weak self] in
                 guard let self else { return }
                 self.app.logger.info("signal \(SIGHUP): reloading (\(self.app.reloadHooks.count) hooks)")
+                do {
+                    try self.reloadTLS()
+                } catch {
+                    self.app.logger.error("TLS reload failed, the previous certificates stay: \(error)")
+                }
                 for hook in self.app.reloadHooks { hook() }
             })
         }
@@ -160,6 +190,9 @@ public final class Server {
             return
         }
         stream.highWaterMark = options.writeHighWaterMark
+        if let tlsContext {
+            stream.secure(with: TLSEngine(context: tlsContext), handshakeTimeoutMilliseconds: options.tls?.handshakeTimeout)
+        }
         let connection = HTTPConnection(stream: stream, server: self)
         connections[ObjectIdentifier(connection)] = connection
         connection.start()
@@ -204,10 +237,12 @@ extension App {
     /// ```swift
     /// try await app.run()
     /// try await app.run(workers: .auto)   // every core
+    /// try await app.run(tls: TLSOptions(certificateFile: "cert.pem", privateKeyFile: "key.pem"))
     /// ```
-    public func run(host: String = "127.0.0.1", port: Int? = nil, workers: WorkerCount? = nil) async throws {
+    public func run(host: String = "127.0.0.1", port: Int? = nil, workers: WorkerCount? = nil, tls: TLSOptions? = nil) async throws {
         var options = ServerOptions()
         options.host = host
+        options.tls = tls
         options.port = port ?? getenv("PORT").flatMap { Int(String(cString: $0)) } ?? 5000
         try await WorkerSupervisor.superviseIfPrimary(workers ?? .fromEnvironment, host: host, port: options.port)
         let server = try Server(app: self, options: options)
@@ -226,20 +261,22 @@ extension App {
     /// }
     /// ```
     public nonisolated static func run(
-        host: String = "127.0.0.1", port: Int? = nil, workers: WorkerCount? = nil,
+        host: String = "127.0.0.1", port: Int? = nil, workers: WorkerCount? = nil, tls: TLSOptions? = nil,
         _ configure: @escaping @LoopActor @Sendable (App) throws -> Void
     ) async throws {
-        try await serve(host: host, port: port, workers: workers, configure)
+        try await serve(host: host, port: port, workers: workers, tls: tls, configure)
     }
 
     @LoopActor
-    private static func serve(host: String, port: Int?, workers: WorkerCount?, _ configure: @LoopActor (App) throws -> Void) async throws {
+    private static func serve(
+        host: String, port: Int?, workers: WorkerCount?, tls: TLSOptions?, _ configure: @LoopActor (App) throws -> Void
+    ) async throws {
         // The supervisor builds no app: only the workers serve.
         let resolvedPort = port ?? getenv("PORT").flatMap { Int(String(cString: $0)) } ?? 5000
         try await WorkerSupervisor.superviseIfPrimary(workers ?? .fromEnvironment, host: host, port: resolvedPort)
         let app = App()
         try configure(app)
-        try await app.run(host: host, port: port, workers: workers)
+        try await app.run(host: host, port: port, workers: workers, tls: tls)
     }
 }
 

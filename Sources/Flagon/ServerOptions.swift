@@ -35,6 +35,9 @@ public struct ServerOptions: Sendable {
     public var maxConnections = 10_000
     /// Bytes queued for one client above which the server stops reading from it (default 1 MiB).
     public var writeHighWaterMark = 1 << 20
+    /// HTTPS and WSS instead of plain HTTP (default `nil`): TLS 1.2 and 1.3 with the given
+    /// certificates. SIGHUP reloads them (``Server/reloadTLS()``).
+    public var tls: TLSOptions?
     /// Whether SIGINT and SIGTERM start a graceful shutdown in ``Server/run()``.
     public var handleSignals = true
 

@@ -27,7 +27,8 @@ public struct StoredRequest: Sendable {
         for (name, value) in parameters { strings += [name, value] }
         let firstHeader = strings.count
         for (name, value) in request.headers { strings += [name, value] }
-        let counts = [request.remoteAddress == nil ? 0 : 1, request.minorVersion, parameters.count, request.headers.count, request.body.count]
+        let flags = (request.remoteAddress == nil ? 0 : 1) | (request.isSecure ? 2 : 0)
+        let counts = [flags, request.minorVersion, parameters.count, request.headers.count, request.body.count]
         var size = request.body.count
         for count in counts { size += Self.varintSize(count) }
         // A common header name or value is written as 0 and its number in `common` (no
@@ -61,7 +62,8 @@ public struct StoredRequest: Sendable {
     /// The request, rebuilt.
     public var request: Request {
         var reader = Reader(bytes: bytes)
-        let hasAddress = reader.varint() == 1
+        let flags = reader.varint()
+        let hasAddress = flags & 1 != 0
         let minorVersion = reader.varint()
         let parameterCount = reader.varint()
         let headerCount = reader.varint()
@@ -79,9 +81,11 @@ public struct StoredRequest: Sendable {
             headers.add(name, reader.string())
         }
         let body = Array(bytes[reader.offset..<reader.offset + bodyCount])
-        return Request(method: method, path: path, scriptName: scriptName, rawQuery: rawQuery, headers: headers, body: body,
-                       remoteAddress: hasAddress ? address : nil, parameters: parameters, minorVersion: minorVersion,
-                       context: context)
+        var request = Request(method: method, path: path, scriptName: scriptName, rawQuery: rawQuery, headers: headers, body: body,
+                              remoteAddress: hasAddress ? address : nil, parameters: parameters, minorVersion: minorVersion,
+                              context: context)
+        request.isSecure = flags & 2 != 0
+        return request
     }
 
     /// Header names and values most handshakes carry (string literals: rebuilding them

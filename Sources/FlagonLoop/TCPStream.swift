@@ -78,13 +78,64 @@ public final class TCPStream {
     private var lingering = false
     private var shutdownPending = false
     private var reading = false
+    // TLS, when the stream is secured: `outbox` then holds application bytes until the
+    // handshake completes, and `sealed` the wire bytes.
+    @exclusivity(unchecked) private var security: (any StreamSecurity)?
+    private var sealed = OutboundBytes()
+    private var closeNotified = false
+    private var handshakeTimer: LoopTimer?
 
-    init(group: HandleGroup?) {
+    /// `true` for a unix-domain socket (a `uv_pipe_t` in the same block): no TCP options,
+    /// no peer address.
+    public let isUnixSocket: Bool
+
+    init(group: HandleGroup?, unixSocket: Bool = false) {
         self.group = group
-        handle = .allocate(capacity: 1)
-        uv_tcp_init(EventLoop.shared.uvLoop, handle)
+        isUnixSocket = unixSocket
+        if unixSocket {
+            // Room for either kind: libuv reads the block as a pipe; this type only ever
+            // touches `data`, the first field every handle shares.
+            let size = max(MemoryLayout<uv_tcp_t>.size, MemoryLayout<uv_pipe_t>.size)
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+            uv_pipe_init(EventLoop.shared.uvLoop, raw.assumingMemoryBound(to: uv_pipe_t.self), 0)
+            handle = raw.assumingMemoryBound(to: uv_tcp_t.self)
+        } else {
+            handle = .allocate(capacity: 1)
+            uv_tcp_init(EventLoop.shared.uvLoop, handle)
+        }
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
         group?.opened()
+    }
+
+    /// Opens a connection to the unix-domain socket at `path`; with `timeoutMilliseconds`,
+    /// gives up after that long (`ETIMEDOUT`).
+    public static func connect(unixPath path: String, group: HandleGroup? = nil,
+                               timeoutMilliseconds: UInt64? = nil) async throws(UVError) -> TCPStream {
+        let stream = TCPStream(group: group, unixSocket: true)
+        var timedOut = false
+        let timer = timeoutMilliseconds.map { timeout in
+            let timer = LoopTimer { [weak stream] in
+                timedOut = true
+                stream?.close()
+            }
+            timer.start(afterMilliseconds: timeout)
+            return timer
+        }
+        defer { timer?.close() }
+        let request = ConnectRequest()
+        let result: Result<Void, UVError> = await withCheckedContinuation { continuation in
+            request.continuation = continuation
+            let pipe = UnsafeMutableRawPointer(stream.handle).assumingMemoryBound(to: uv_pipe_t.self)
+            uv_pipe_connect(request.request, pipe, path, loopConnectCallback)
+        }
+        switch result {
+        case .success:
+            return stream
+        case .failure(let error):
+            stream.close()
+            if timedOut { throw UVError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "connect \(path)") }
+            throw UVError(code: error.code, operation: "connect \(path)")
+        }
     }
 
     /// Opens a connection to `address`; with `timeoutMilliseconds`, gives up after that long
@@ -136,9 +187,30 @@ public final class TCPStream {
     /// Turns TCP keepalive on: the kernel probes a connection idle for `delaySeconds`, and
     /// ends it when the peer is gone without a word (a cable cut, a host that died).
     public func setKeepAlive(delaySeconds: UInt32) {
-        guard !closed else { return }
+        guard !closed, !isUnixSocket else { return }
         uv_tcp_keepalive(handle, 1, delaySeconds)
     }
+
+    /// Secures the stream (TLS): from now on, reads are decrypted before they reach the
+    /// handler and writes are encrypted. A client's layer may already hold its first flight,
+    /// which is sent now. Without an established handshake after `handshakeTimeoutMilliseconds`,
+    /// the stream closes (`ETIMEDOUT`). Writes made before the handshake completes wait for it.
+    public func secure(with layer: any StreamSecurity, handshakeTimeoutMilliseconds: UInt64? = nil) {
+        guard !closed, security == nil else { return }
+        security = layer
+        if let timeout = handshakeTimeoutMilliseconds {
+            let timer = LoopTimer(group: group) { [weak self] in
+                guard let self, let security = self.security, !security.isEstablished else { return }
+                self.fail(UVError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "TLS handshake"))
+            }
+            timer.start(afterMilliseconds: timeout)
+            handshakeTimer = timer
+        }
+        if layer.hasWireBytes { scheduleFlush() }
+    }
+
+    /// `true` once the stream is secured (``secure(with:handshakeTimeoutMilliseconds:)``).
+    public var isSecured: Bool { security != nil }
 
     /// `true` once ``close()`` was called.
     // Computed, so that other modules read the flag through this module's unchecked
@@ -147,13 +219,14 @@ public final class TCPStream {
     public var isClosed: Bool { closed }
 
     /// Bytes queued and not yet handed to the kernel.
-    public var pendingWriteBytes: Int { outbox.count + inFlightBytes }
+    public var pendingWriteBytes: Int { outbox.count + sealed.count + inFlightBytes }
 
     /// `true` while fewer than ``highWaterMark`` bytes are queued.
     public var isWritable: Bool { pendingWriteBytes < writeHighWater }
 
     /// The peer's address, when known.
     public var remoteAddress: SocketAddress? {
+        if isUnixSocket { return nil }
         var storage = sockaddr_storage()
         var length = Int32(MemoryLayout<sockaddr_storage>.size)
         let status = withUnsafeMutableBytes(of: &storage) { raw in
@@ -234,11 +307,45 @@ public final class TCPStream {
     /// Sends what is queued now rather than at the end of the turn.
     public func flush() {
         flushScheduled = false
-        if closed || inFlight != nil || outbox.isEmpty {
-            finishIfDrained()
-            return
+        if let security {
+            flushSecured(security)
+        } else {
+            transmit(sealedBytes: false)
         }
-        let queued = outbox.bytes
+    }
+
+    /// Seals the application bytes (once the handshake allows it), then sends the wire bytes.
+    private func flushSecured(_ security: any StreamSecurity) {
+        if !closed && security.isEstablished && !outbox.isEmpty {
+            do {
+                try security.seal(UnsafeRawBufferPointer(outbox.bytes))
+            } catch {
+                return fail(UVError(code: Int32(UV_EPROTO.rawValue), operation: "TLS: \(error)"))
+            }
+            outbox.removeAll(keepingCapacity: false)
+        }
+        if security.hasWireBytes { security.takeWireBytes { sealed.append($0) } }
+        transmit(sealedBytes: true)
+    }
+
+    /// Sends the outbox, or the sealed bytes of a secured stream, then what
+    /// follows from it: a drained queue, a write left in flight, or a failure.
+    private func transmit(sealedBytes: Bool) {
+        // The queue's access ends with `send`: what follows may read it (pendingWriteBytes).
+        let result = sealedBytes ? send(&sealed) : send(&outbox)
+        switch result {
+        case .drained: finishIfDrained()
+        case .inFlight: break
+        case .failed(let error): fail(error)
+        }
+    }
+
+    private enum SendResult { case drained, inFlight, failed(UVError) }
+
+    // Touches nothing but `queue` and the in-flight request: the caller holds `queue` inout.
+    private func send(_ queue: inout OutboundBytes) -> SendResult {
+        if closed || inFlight != nil || queue.isEmpty { return .drained }
+        let queued = queue.bytes
         let count = queued.count
         var buffer = uv_buf_init(queued.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(count))
         let written = uv_try_write(asStream(handle), &buffer, 1)
@@ -246,17 +353,15 @@ public final class TCPStream {
         if written > 0 {
             sent = Int(written)
         } else if written != Int32(UV_EAGAIN.rawValue) && written < 0 {
-            fail(UVError(code: written, operation: "write"))
-            return
+            return .failed(UVError(code: written, operation: "write"))
         }
         if sent == count {
             // Keep a buffer for busy streams; give small ones back (idle connections are many).
-            outbox.removeAll(keepingCapacity: outbox.capacity <= 256 * 1024 && count >= 256)
-            finishIfDrained()
-            return
+            queue.removeAll(keepingCapacity: queue.capacity <= 256 * 1024 && count >= 256)
+            return .drained
         }
         let rest = Array(UnsafeRawBufferPointer(rebasing: queued[sent...]))
-        outbox.removeAll(keepingCapacity: false)
+        queue.removeAll(keepingCapacity: false)
         let request = WriteRequest(stream: self, bytes: rest)
         inFlight = request
         inFlightBytes = rest.count
@@ -264,8 +369,9 @@ public final class TCPStream {
         if status < 0 {
             inFlight = nil
             inFlightBytes = 0
-            fail(UVError(code: status, operation: "write"))
+            return .failed(UVError(code: status, operation: "write"))
         }
+        return .inFlight
     }
 
     fileprivate func writeCompleted(_ status: Int32) {
@@ -275,7 +381,7 @@ public final class TCPStream {
             fail(UVError(code: status, operation: "write"))
             return
         }
-        if !outbox.isEmpty {
+        if !outbox.isEmpty || !sealed.isEmpty {
             flush()
         } else {
             finishIfDrained()
@@ -284,6 +390,12 @@ public final class TCPStream {
 
     private func finishIfDrained() {
         guard pendingWriteBytes == 0 else { return }
+        if shutdownPending && !closed && !closeNotified, let security {
+            // TLS ends with close_notify, sent before the TCP half-close.
+            closeNotified = true
+            security.closeNotify()
+            if security.hasWireBytes { return flushSecured(security) }
+        }
         if wasAboveHighWater {
             wasAboveHighWater = false
             handler?.streamWritable(self)
@@ -328,7 +440,10 @@ public final class TCPStream {
         closed = true
         lingerTimer?.close()
         lingerTimer = nil
+        handshakeTimer?.close()
+        handshakeTimer = nil
         outbox.removeAll(keepingCapacity: false)
+        sealed.removeAll(keepingCapacity: false)
         uv_close(asHandle(handle), loopStreamCloseCallback)
     }
 
@@ -336,12 +451,36 @@ public final class TCPStream {
         if closed { return }
         if count > 0 {
             if lingering { return }
+            if let security { return readSecured(security, UnsafeRawBufferPointer(start: base, count: count)) }
             handler?.streamRead(self, UnsafeRawBufferPointer(start: base, count: count))
         } else if count == Int(UV_EOF.rawValue) {
             if !lingering, let handler { handler.streamEndOfFile(self) } else { close() }
         } else if count < 0 {
             fail(UVError(code: Int32(count), operation: "read"))
         }
+    }
+
+    private func readSecured(_ security: any StreamSecurity, _ wire: UnsafeRawBufferPointer) {
+        let wasEstablished = security.isEstablished
+        do {
+            try security.receive(wire) { plain in
+                if closed || lingering { return }
+                handler?.streamRead(self, plain)
+            }
+        } catch {
+            // The alert that says why goes out before the close, when it can.
+            if security.hasWireBytes, !closed {
+                security.takeWireBytes { sealed.append($0) }
+                _ = send(&sealed)
+            }
+            return fail(UVError(code: Int32(UV_EPROTO.rawValue), operation: "TLS: \(error)"))
+        }
+        if !wasEstablished && security.isEstablished {
+            handshakeTimer?.close()
+            handshakeTimer = nil
+        }
+        if closed { return }
+        if security.hasWireBytes || (security.isEstablished && !outbox.isEmpty) { scheduleFlush() }
     }
 
     fileprivate func didClose() {

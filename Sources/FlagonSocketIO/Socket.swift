@@ -146,7 +146,7 @@ public final class Socket {
         return [
             "headers": .object(headers), "time": .string(HTTPDate.format(issued / 1000)),
             "address": .string(AddressLimits.address(of: request) ?? ""), "xdomain": .bool(request.headers["origin"] != nil),
-            "secure": false, "issued": .int(issued), "url": .string(url), "query": .object(query), "auth": auth ?? [:],
+            "secure": .bool(request.isSecure), "issued": .int(issued), "url": .string(url), "query": .object(query), "auth": auth ?? [:],
         ]
     }
 

@@ -17,10 +17,22 @@ import Testing
         #expect(ipv6.description == "[::1]:7000/15")
         #expect(try RedisEndpoint(url: "redis://[fe80::1]").port == 6379)
         #expect(try RedisEndpoint(url: "redis://h/").database == 0)
+        #expect(!plain.usesTLS && plain.socketPath == nil)
+    }
+
+    @Test func tlsAndUnixSocketForms() throws {
+        let tls = try RedisEndpoint(url: "rediss://app:pw@redis.example.com:6380/1")
+        #expect(tls.usesTLS && (tls.host, tls.port, tls.user, tls.password, tls.database) == ("redis.example.com", 6380, "app", "pw", 1))
+        #expect(tls.description == "tls:redis.example.com:6380/1")
+        #expect(tls.tls.verifyPeer && tls.tls.caFile == nil)
+        let unix = try RedisEndpoint(url: "unix:///run/redis/redis%20server.sock?db=3")
+        #expect(unix.socketPath == "/run/redis/redis server.sock" && unix.database == 3 && !unix.usesTLS)
+        #expect(unix.description == "unix:/run/redis/redis server.sock/3")
+        #expect(try RedisEndpoint(url: "unix:///tmp/r.sock").database == 0)
     }
 
     @Test(arguments: [
-        ("http://h:6379", "the scheme must be redis://"),
+        ("http://h:6379", "the scheme must be redis://, rediss:// or unix://"),
         ("redis://h:0", "the port \"0\" is not from 1 to 65535"),
         ("redis://h:65536", "the port \"65536\" is not from 1 to 65535"),
         ("redis://h:x", "the port \"x\" is not from 1 to 65535"),
@@ -33,8 +45,11 @@ import Testing
         ("redis://u:%zz@h", "the password is not valid percent-encoded UTF-8"),
         ("redis://h?timeout=1", "a query or fragment is not understood"),
         ("redis://bad host", "the host \"bad host\" is not a name or an IP address"),
-        ("rediss://h", "TLS (rediss://) is not supported yet: use redis:// (through a TLS tunnel if needed)"),
-        ("unix:///run/redis.sock", "unix sockets (unix://) are not supported yet: use redis://host:port"),
+        ("rediss://h:x", "the port \"x\" is not from 1 to 65535"),
+        ("unix://run/redis.sock", "the socket path must be absolute (unix:///path/to/redis.sock)"),
+        ("unix:///run/redis.sock?timeout=1", "only db=N is understood in the query, not \"timeout=1\""),
+        ("unix:///run/redis.sock?db=x", "the database \"x\" is not a number from 0"),
+        ("unix:///" + String(repeating: "a", count: 120), "the socket path is not valid or longer than 107 bytes"),
     ])
     func urlsThatCannotWorkAreRefusedWithTheReason(url: String, reason: String) {
         #expect(throws: RedisClusterError.invalidURL(RedisEndpoint.redacted(url), reason)) { try RedisEndpoint(url: url) }

@@ -267,7 +267,10 @@ def websocket_invalid_packets_close_the_connection():
 def websocket_oversized_message_closes_the_connection():
     ws = open_ws()
     ws.recv()
-    ws.send("4" + "x" * 1_000_001)
+    try:
+        ws.send("4" + "x" * 1_000_001)
+    except (websocket.WebSocketConnectionClosedException, ConnectionError, OSError):
+        return   # closed while the frame was still going out (over TLS the close comes sooner)
     expect(wait_closed(ws, 2.0))
 
 

@@ -12,9 +12,12 @@ import Logging
 public struct RedisAdapterOptions: Sendable {
     /// `redis://[[user]:password@]host[:port][/db]`: `host` a DNS name (resolved without
     /// blocking the loop, again at every reconnection), an IPv4 or a bracketed IPv6 literal;
-    /// `user` an ACL user; `db` selected after connecting. A URL that cannot work is refused
-    /// by ``RedisCluster/connect(_:)`` with the part that is wrong.
+    /// `user` an ACL user; `db` selected after connecting. `rediss://…` is the same over TLS
+    /// (see ``tls``); `unix:///path/to/redis.sock[?db=N]` a unix-domain socket. A URL that
+    /// cannot work is refused by ``RedisCluster/connect(_:)`` with the part that is wrong.
     public var url: String
+    /// How a `rediss://` URL's TLS verifies Redis (the system's CAs by default).
+    public var tls = RedisTLSOptions()
     /// The key prefix of every channel (`@socket.io/redis-adapter`'s `key`, default `socket.io`).
     public var prefix = "socket.io"
     /// Milliseconds to wait for the other servers' answers to a request (default 5,000).

@@ -53,7 +53,9 @@ public final class RedisCluster: ClusterTransport {
     /// ``RedisAdapterOptions/startWithoutRedis`` is set: then the cluster starts alone and
     /// keeps trying.
     public static func connect(_ options: RedisAdapterOptions) async throws(RedisClusterError) -> RedisCluster {
-        let cluster = RedisCluster(options: options, endpoint: try RedisEndpoint(url: options.url))
+        var endpoint = try RedisEndpoint(url: options.url)
+        endpoint.tls = options.tls
+        let cluster = RedisCluster(options: options, endpoint: endpoint)
         do {
             try await cluster.openConnections()
         } catch {

@@ -78,9 +78,21 @@ public final class RedisConnection: TCPStreamHandler {
         try await connect(to: SocketAddress(host: host, port: port), timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    /// Connects to redis-server at `address`, giving up after `timeoutMilliseconds` (default 5 s).
-    public static func connect(to address: SocketAddress, timeoutMilliseconds: UInt64 = 5000) async throws(UVError) -> RedisConnection {
+    /// Connects to redis-server at `address`, giving up after `timeoutMilliseconds` (default 5 s);
+    /// with `security` (TLS), every byte goes through it, the first commands waiting for its handshake.
+    public static func connect(to address: SocketAddress, timeoutMilliseconds: UInt64 = 5000,
+                               security: (any StreamSecurity)? = nil) async throws(UVError) -> RedisConnection {
         let stream = try await TCPStream.connect(to: address, timeoutMilliseconds: timeoutMilliseconds)
+        if let security { stream.secure(with: security, handshakeTimeoutMilliseconds: timeoutMilliseconds) }
+        return start(stream)
+    }
+
+    /// Connects to redis-server's unix-domain socket at `path`.
+    public static func connect(unixPath path: String, timeoutMilliseconds: UInt64 = 5000) async throws(UVError) -> RedisConnection {
+        start(try await TCPStream.connect(unixPath: path, timeoutMilliseconds: timeoutMilliseconds))
+    }
+
+    private static func start(_ stream: TCPStream) -> RedisConnection {
         let connection = RedisConnection(stream: stream)
         stream.handler = connection   // the stream keeps its connection until it closes
         stream.setKeepAlive(delaySeconds: 10)
@@ -205,7 +217,11 @@ public final class RedisConnection: TCPStreamHandler {
 
     public func streamWritable(_ stream: TCPStream) {}
 
+    /// Why the stream closed, when an error closed it (a refused TLS handshake, a reset).
+    public private(set) var closeReason: String?
+
     public func streamClosed(_ stream: TCPStream, error: UVError?) {
+        if let error { closeReason = error.operation.hasPrefix("TLS") ? error.operation : "\(error)" }
         fail(.closed)
     }
 

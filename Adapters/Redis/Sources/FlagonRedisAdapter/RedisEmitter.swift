@@ -37,8 +37,11 @@ public final class RedisEmitter {
 
     /// Connects to the cluster's Redis. A connection lost later is made again by itself
     /// (100 ms doubling to 5 s); what is emitted meanwhile is dropped and counted.
-    public static func connect(url: String, prefix: String = "socket.io") async throws(RedisClusterError) -> RedisEmitter {
-        let endpoint = try RedisEndpoint(url: url)
+    /// `tls` applies to a `rediss://` URL.
+    public static func connect(url: String, prefix: String = "socket.io", tls: RedisTLSOptions = RedisTLSOptions())
+        async throws(RedisClusterError) -> RedisEmitter {
+        var endpoint = try RedisEndpoint(url: url)
+        endpoint.tls = tls
         let connection = try await endpoint.open()
         return RedisEmitter(connection: connection, endpoint: endpoint, prefix: prefix)
     }

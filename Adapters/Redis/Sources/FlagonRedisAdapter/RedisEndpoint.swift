@@ -1,15 +1,18 @@
 import FlagonLoop
+import FlagonTLS
 
 /// Where Redis is and how to log in, read from a URL (sans-IO):
 ///
 /// ```text
 /// redis://[[user]:password@]host[:port][/db]     host: DNS name, IPv4, or [IPv6]
+/// rediss://…                                     the same over TLS
+/// unix:///path/to/redis.sock[?db=N]
 /// ```
 ///
 /// User and password are percent-decoded; `db` is a number from 0. Anything else (another
 /// scheme, a port out of range, a path that is no number, a query) is refused with the part
-/// that is wrong. `rediss://` (TLS) and `unix://` are recognized and refused by name: not yet
-/// served.
+/// that is wrong. Over TLS, Redis's certificate is verified against the system's CAs, or the
+/// CA file of ``tls``, for the URL's host name.
 ///
 /// ```swift
 /// let endpoint = try RedisEndpoint(url: "redis://app:s3cret@redis.internal:6380/2")
@@ -30,14 +33,31 @@ public struct RedisEndpoint: Sendable, Equatable {
     public var database: Int
     /// The URL, its password hidden (``redacted(_:)``): what errors name.
     public var url: String
+    /// `true` for `rediss://`: TLS, set up as ``tls`` says.
+    public var usesTLS = false
+    /// The unix-domain socket of a `unix://` URL (``host`` and ``port`` are then unused).
+    public var socketPath: String?
+    /// How TLS verifies Redis (for `rediss://`): the system's CAs by default.
+    public var tls = RedisTLSOptions()
 
     /// Reads `url`.
     public init(url: String) throws(RedisClusterError) {
+        if url.hasPrefix("unix://") {
+            try self.init(unixURL: url)
+        } else if url.hasPrefix("rediss://") {
+            try self.init(networkURL: url, scheme: "rediss://")
+        } else if url.hasPrefix("redis://") {
+            try self.init(networkURL: url, scheme: "redis://")
+        } else {
+            throw .invalidURL(Self.redacted(url), "the scheme must be redis://, rediss:// or unix://")
+        }
+    }
+
+    /// `redis://` or `rediss://`.
+    private init(networkURL url: String, scheme: String) throws(RedisClusterError) {
         func refuse(_ why: String) -> RedisClusterError { .invalidURL(Self.redacted(url), why) }
-        if url.hasPrefix("rediss://") { throw refuse("TLS (rediss://) is not supported yet: use redis:// (through a TLS tunnel if needed)") }
-        if url.hasPrefix("unix://") { throw refuse("unix sockets (unix://) are not supported yet: use redis://host:port") }
-        guard url.hasPrefix("redis://") else { throw refuse("the scheme must be redis://") }
-        var rest = Substring(url.dropFirst("redis://".count))
+        usesTLS = scheme == "rediss://"
+        var rest = Substring(url.dropFirst(scheme.count))
         if rest.contains("?") || rest.contains("#") { throw refuse("a query or fragment is not understood") }
         var path: Substring = ""
         if let slash = rest.firstIndex(of: "/") {
@@ -101,6 +121,33 @@ public struct RedisEndpoint: Sendable, Equatable {
         self.url = Self.redacted(url)
     }
 
+    /// `unix:///path/to/redis.sock[?db=N]`.
+    private init(unixURL url: String) throws(RedisClusterError) {
+        func refuse(_ why: String) -> RedisClusterError { .invalidURL(Self.redacted(url), why) }
+        var rest = Substring(url.dropFirst("unix://".count))
+        database = 0
+        if let question = rest.firstIndex(of: "?") {
+            let query = rest[rest.index(after: question)...]
+            rest = rest[..<question]
+            for pair in query.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, parts[0] == "db" else { throw refuse("only db=N is understood in the query, not \"\(pair)\"") }
+                guard let number = Int(parts[1]), number >= 0 else { throw refuse("the database \"\(parts[1])\" is not a number from 0") }
+                database = number
+            }
+        }
+        guard rest.hasPrefix("/") else { throw refuse("the socket path must be absolute (unix:///path/to/redis.sock)") }
+        guard let path = Self.percentDecoded(rest), path.utf8.count < 108 else {
+            throw refuse("the socket path is not valid or longer than 107 bytes")
+        }
+        socketPath = path
+        host = path
+        port = 0
+        user = nil
+        password = nil
+        self.url = url
+    }
+
     /// The URL with its password hidden, for errors and logs.
     public static func redacted(_ url: String) -> String {
         let text = Substring(url)
@@ -147,6 +194,30 @@ public struct RedisEndpoint: Sendable, Equatable {
     /// the database and checks that Redis answers (`PING`). Throws why it could not, with the password hidden.
     @LoopActor
     public func open(timeoutMilliseconds: UInt64 = 5000) async throws(RedisClusterError) -> RedisConnection {
+        if let socketPath {
+            let connection: RedisConnection
+            do {
+                connection = try await RedisConnection.connect(unixPath: socketPath, timeoutMilliseconds: timeoutMilliseconds)
+            } catch {
+                throw .unreachable(url, "\(error)")
+            }
+            return try await logIn(connection)
+        }
+        var security: (@LoopActor () -> any StreamSecurity)?
+        if usesTLS {
+            let context: TLSContext
+            do {
+                context = try tls.context()
+            } catch {
+                throw .invalidURL(url, "TLS: \(error)")
+            }
+            let serverName = tls.serverName ?? host
+            security = {
+                let engine = TLSEngine(context: context, serverName: serverName)
+                try? engine.startHandshake()
+                return engine
+            }
+        }
         let addresses: [SocketAddress]
         do {
             addresses = try await SocketAddress.resolve(host: host, port: port)
@@ -157,30 +228,38 @@ public struct RedisEndpoint: Sendable, Equatable {
         for address in addresses {
             let connection: RedisConnection
             do {
-                connection = try await RedisConnection.connect(to: address, timeoutMilliseconds: timeoutMilliseconds)
+                connection = try await RedisConnection.connect(to: address, timeoutMilliseconds: timeoutMilliseconds, security: security?())
             } catch {
                 lastError = "\(error)"
                 continue
             }
-            do {
-                if let password {
-                    if let user { _ = try await connection.command("AUTH", user, password) } else { _ = try await connection.command("AUTH", password) }
-                }
-                if database != 0 { _ = try await connection.command("SELECT", String(database)) }
-                // A frozen Redis still completes TCP handshakes: connected means it answered.
-                _ = try await connection.command("PING")
-                return connection
-            } catch {
-                connection.close()
-                if case .server(let message) = error { throw .refused(message) }
-                throw .unreachable(url, "\(error)")
-            }
+            return try await logIn(connection)
         }
         throw .unreachable(url, lastError)
     }
 
+    /// Logs in, selects the database and checks that Redis answers.
+    @LoopActor
+    private func logIn(_ connection: RedisConnection) async throws(RedisClusterError) -> RedisConnection {
+        do {
+            if let password {
+                if let user { _ = try await connection.command("AUTH", user, password) } else { _ = try await connection.command("AUTH", password) }
+            }
+            if database != 0 { _ = try await connection.command("SELECT", String(database)) }
+            // A frozen Redis still completes TCP handshakes: connected means it answered.
+            _ = try await connection.command("PING")
+            return connection
+        } catch {
+            let why = connection.closeReason
+            connection.close()
+            if case .server(let message) = error { throw .refused(message) }
+            throw .unreachable(url, why.map { "\(error): \($0)" } ?? "\(error)")
+        }
+    }
+
     /// `host:port/db`, without credentials.
     public var description: String {
-        (host.contains(":") ? "[\(host)]" : host) + ":\(port)" + (database == 0 ? "" : "/\(database)")
+        if let socketPath { return "unix:" + socketPath + (database == 0 ? "" : "/\(database)") }
+        return (usesTLS ? "tls:" : "") + (host.contains(":") ? "[\(host)]" : host) + ":\(port)" + (database == 0 ? "" : "/\(database)")
     }
 }
