@@ -38,9 +38,5 @@ if let cluster {
     await app.addMetrics { cluster.writeMetrics(into: &$0) }
     await app.onShutdown { cluster.close() }
 }   // after the sessions closed: their states go out first
-// TLS_CERT and TLS_KEY (PEM files): HTTPS and WSS only; SIGHUP reloads them.
-var tls: TLSOptions?
-if let certificate = environment["TLS_CERT"], let key = environment["TLS_KEY"], !certificate.isEmpty, !key.isEmpty {
-    tls = TLSOptions(certificateFile: certificate, privateKeyFile: key)
-}
-try await app.run(host: "127.0.0.1", port: port, tls: tls)
+// With TLS_CERT and TLS_KEY (PEM files), app.run serves HTTPS and WSS only; SIGHUP reloads them.
+try await app.run(host: "127.0.0.1", port: port)

@@ -21,11 +21,15 @@ final class HTTPConnection: TCPStreamHandler {
     private var currentContext: RequestContext?
     /// A parse error met after complete requests: answered once they have been.
     private var deferredFailure: HTTPParseError?
-    private lazy var remote: String? = stream.remoteAddress?.description
+    /// The client's address (`host:port`), when known.
+    private(set) lazy var remote: String? = origin?.address ?? stream.remoteAddress?.description
+    /// Set when another worker relays this connection (its socket is not the client's).
+    let origin: ConnectionOrigin?
 
-    init(stream: TCPStream, server: Server) {
+    init(stream: TCPStream, server: Server, origin: ConnectionOrigin? = nil) {
         self.stream = stream
         self.server = server
+        self.origin = origin
         self.parser = HTTPRequestParser(limits: server.options.limits)
         // A fresh reading: a connection accepted after a long wait must not look idle already.
         self.lastActivity = EventLoop.shared.currentMilliseconds
@@ -153,7 +157,7 @@ final class HTTPConnection: TCPStreamHandler {
         var request = Request(method: message.head.method, target: message.head.target, headers: message.head.headers,
                               body: message.body, remoteAddress: remote)
         request.minorVersion = message.head.minorVersion
-        request.isSecure = stream.isSecured
+        request.isSecure = stream.isSecured || origin?.isSecure == true
         currentContext = request.context
         if peerClosed { request.context.connectionClosed() }
         let response: Response

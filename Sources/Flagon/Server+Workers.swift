@@ -48,22 +48,39 @@ extension Server {
     }
 
     /// Serves a connection another worker handed over, starting with the bytes it had read.
-    func adopt(_ stream: TCPStream, bytes: [UInt8]) {
+    func adopt(_ stream: TCPStream, bytes: [UInt8], origin: ConnectionOrigin?) {
         if isClosingConnections {
             stream.close()
             return
         }
         stream.highWaterMark = options.writeHighWaterMark
-        let connection = HTTPConnection(stream: stream, server: self)
+        let connection = HTTPConnection(stream: stream, server: self, origin: origin)
         connections[ObjectIdentifier(connection)] = connection
         connection.start(initialBytes: bytes)
     }
 
     /// Gives a connection to another worker; `false` when that worker cannot take it now.
+    ///
+    /// A TLS connection cannot move (its keys live in this process): the other worker gets
+    /// one end of a unix socket instead, and this worker relays the plaintext (``ConnectionRelay``).
     func handOver(_ connection: HTTPConnection, stream: TCPStream, bytes: [UInt8], to worker: Int) -> Bool {
         guard let mesh = WorkerMesh.shared, mesh.isReachable(worker) else { return false }
+        if stream.isSecured {
+            guard let (relayed, handed) = try? TCPStream.unixPair(group: handles) else { return false }
+            connections[ObjectIdentifier(connection)] = nil
+            upgraded[ObjectIdentifier(stream)] = stream   // closed at shutdown like a WebSocket
+            relayed.highWaterMark = options.writeHighWaterMark
+            _ = ConnectionRelay(client: stream, owner: relayed)
+            let origin = ConnectionOrigin(address: connection.remote ?? "", isSecure: true)
+            mesh.handOver(handed, bytes: bytes, origin: origin, to: worker) { taken in
+                handed.close()
+                if !taken { relayed.close() }
+            }
+            return true
+        }
         connections[ObjectIdentifier(connection)] = nil
-        mesh.handOver(stream, bytes: bytes, to: worker) { _ in stream.close() }   // the other worker holds it now
+        // A relayed connection moving on keeps its origin.
+        mesh.handOver(stream, bytes: bytes, origin: connection.origin, to: worker) { _ in stream.close() }   // the other worker holds it now
         return true
     }
 

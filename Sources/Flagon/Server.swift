@@ -96,9 +96,9 @@ public final class Server {
             listener = try TCPListener(descriptor: dup(worker.listenDescriptor), group: handles) { [self] stream in accept(stream) }
             workerIndex = worker.index
             mesh.streamGroup = handles
-            mesh.onHandover = { [weak self] stream, bytes in
+            mesh.onHandover = { [weak self] stream, bytes, origin in
                 guard let self else { return stream.close() }
-                self.adopt(stream, bytes: bytes)
+                self.adopt(stream, bytes: bytes, origin: origin)
             }
         } else {
             listener = try TCPListener(host: options.host, port: options.port, reusePort: options.reusePort, group: handles) {
@@ -228,7 +228,8 @@ public final class Server {
 extension App {
     /// Serves the app until SIGINT or SIGTERM: on `host` (default 127.0.0.1) and `port`
     /// (default `$PORT`, else 5000), the way `flask run` does, with `workers` processes
-    /// (default `$FLAGON_WORKERS`, else one).
+    /// (default `$FLAGON_WORKERS`, else one), over TLS with `tls` (default `$TLS_CERT` and
+    /// `$TLS_KEY` when both are set, else plain HTTP).
     ///
     /// With several workers, this process becomes their supervisor here and never returns;
     /// each worker runs the program again from the start, so top-level code before this call
@@ -242,7 +243,7 @@ extension App {
     public func run(host: String = "127.0.0.1", port: Int? = nil, workers: WorkerCount? = nil, tls: TLSOptions? = nil) async throws {
         var options = ServerOptions()
         options.host = host
-        options.tls = tls
+        options.tls = tls ?? TLSOptions.fromEnvironment
         options.port = port ?? getenv("PORT").flatMap { Int(String(cString: $0)) } ?? 5000
         try await WorkerSupervisor.superviseIfPrimary(workers ?? .fromEnvironment, host: host, port: options.port)
         let server = try Server(app: self, options: options)

@@ -1,4 +1,7 @@
 import FlagonTLS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// HTTPS and WSS on the server's port: the certificate and key (PEM files), more
 /// certificates chosen by the name a client asks for (SNI), and how long a handshake may take.
@@ -19,6 +22,15 @@ public struct TLSOptions: Sendable, Equatable {
     public init(certificateFile: String, privateKeyFile: String, byServerName: [TLSCertificate] = []) {
         certificate = TLSCertificate(certificateFile: certificateFile, privateKeyFile: privateKeyFile)
         self.byServerName = byServerName
+    }
+
+    /// `TLS_CERT` and `TLS_KEY` from the environment (PEM files), when both are set: what
+    /// ``App/run(host:port:workers:tls:)`` serves by default.
+    public static var fromEnvironment: TLSOptions? {
+        guard let certificate = getenv("TLS_CERT").map({ String(cString: $0) }), !certificate.isEmpty,
+              let key = getenv("TLS_KEY").map({ String(cString: $0) }), !key.isEmpty
+        else { return nil }
+        return TLSOptions(certificateFile: certificate, privateKeyFile: key)
     }
 
     /// Loads the files into a new context (at start and at every reload).

@@ -27,7 +27,7 @@ public final class WorkerMesh {
     /// Called with each message published by another worker on a channel subscribed here.
     public var onMessage: ((String, [UInt8]) -> Void)?
     /// Called with each connection handed over to this worker and the bytes already read from it.
-    public var onHandover: ((TCPStream, [UInt8]) -> Void)?
+    var onHandover: ((TCPStream, [UInt8], ConnectionOrigin?) -> Void)?
     /// The group that handed-over connections are counted in.
     public var streamGroup: HandleGroup?
     /// Bytes queued on one link above which publishes to that worker are dropped (default 64 MiB).
@@ -164,10 +164,13 @@ public final class WorkerMesh {
     /// Hands an open connection to worker `index`, with the bytes already read from it;
     /// `completion` gets `false` when that worker cannot take it (the caller keeps the
     /// connection). After `true`, the caller closes its own handle.
-    public func handOver(_ stream: TCPStream, bytes: [UInt8], to index: Int, completion: @escaping @LoopActor (Bool) -> Void) {
+    func handOver(_ stream: TCPStream, bytes: [UInt8], origin: ConnectionOrigin? = nil, to index: Int,
+                  completion: @escaping @LoopActor (Bool) -> Void) {
         guard isReachable(index), let link = outbound[index] else { return completion(false) }
         statistics.handedOver += 1
-        link.write(WorkerMeshFrame.handover(bytes: bytes).encoded, sending: stream, completion: completion)
+        let frame = origin.map { WorkerMeshFrame.relayedHandover(address: $0.address, secure: $0.isSecure, bytes: bytes) }
+            ?? .handover(bytes: bytes)
+        link.write(frame.encoded, sending: stream, completion: completion)
     }
 
     // MARK: Links
@@ -264,14 +267,20 @@ public final class WorkerMesh {
             if let handler = handlers[channel] { return handler(payload) }
             if local.contains(channel) || localPrefixes.contains(where: { channel.hasPrefix($0) }) { onMessage?(channel, payload) }
         case .handover(let bytes):
-            guard let stream = link.acceptPendingStream(group: streamGroup) else {
-                statistics.malformed += 1
-                logger.error("worker \(peer) handed over a request without its connection")
-                return
-            }
-            statistics.received += 1
-            if let onHandover { onHandover(stream, bytes) } else { stream.close() }
+            adoptHandedOver(bytes: bytes, origin: nil, from: peer, link: link)
+        case .relayedHandover(let address, let secure, let bytes):
+            adoptHandedOver(bytes: bytes, origin: ConnectionOrigin(address: address, isSecure: secure), from: peer, link: link)
         }
+    }
+
+    private func adoptHandedOver(bytes: [UInt8], origin: ConnectionOrigin?, from peer: Int, link: IPCChannel) {
+        guard let stream = link.acceptPendingStream(group: streamGroup) else {
+            statistics.malformed += 1
+            logger.error("worker \(peer) handed over a request without its connection")
+            return
+        }
+        statistics.received += 1
+        if let onHandover { onHandover(stream, bytes, origin) } else { stream.close() }
     }
 }
 

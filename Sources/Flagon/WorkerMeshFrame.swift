@@ -9,6 +9,9 @@
 /// 5 handover     body: the bytes of the requests read so far; an open TCP connection comes with it
 /// 6 subscribe to every channel that starts with the body
 /// 7 unsubscribe from such a prefix
+/// 8 relayed handover: flags (1: TLS) | UInt8 length of the client's address | address |
+///   the bytes read so far; a unix socket comes with it, at whose other end the worker that
+///   accepted the connection relays it (it holds the connection's TLS state)
 /// ```
 enum WorkerMeshFrame: Equatable {
     case hello(index: Int)
@@ -18,6 +21,7 @@ enum WorkerMeshFrame: Equatable {
     case handover(bytes: [UInt8])
     case subscribePrefix(String)
     case unsubscribePrefix(String)
+    case relayedHandover(address: String, secure: Bool, bytes: [UInt8])
 
     /// The largest frame accepted (a message between workers is at most this long).
     static let maxLength = 64 << 20
@@ -47,6 +51,10 @@ enum WorkerMeshFrame: Equatable {
         case .handover(let bytes): (kind, body) = (5, bytes)
         case .subscribePrefix(let prefix): (kind, body) = (6, Array(prefix.utf8))
         case .unsubscribePrefix(let prefix): (kind, body) = (7, Array(prefix.utf8))
+        case .relayedHandover(let address, let secure, let bytes):
+            let name = Array(address.utf8.prefix(255))
+            head = [secure ? 1 : 0, UInt8(name.count)] + name
+            (kind, body) = (8, bytes)
         }
         let length = 1 + head.count + body.count
         var out: [UInt8] = [UInt8(length >> 24 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), kind]
@@ -95,6 +103,14 @@ enum WorkerMeshFrame: Equatable {
                 return .publish(channel: channel, payload: Array(body[(first + 2 + nameLength)...]))
             case 5:
                 return .handover(bytes: Array(body))
+            case 8:
+                guard body.count >= 2 else { throw .malformed("relayed handover without its origin") }
+                let first = body.startIndex
+                let flags = body[first], addressLength = Int(body[first + 1])
+                guard flags <= 1, body.count >= 2 + addressLength,
+                      let address = String(validating: body[first + 2..<first + 2 + addressLength], as: UTF8.self)
+                else { throw .malformed("relayed handover with a bad origin") }
+                return .relayedHandover(address: address, secure: flags == 1, bytes: Array(body[(first + 2 + addressLength)...]))
             default:
                 throw .unknownKind(kind)
             }

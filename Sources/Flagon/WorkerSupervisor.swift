@@ -68,7 +68,7 @@ public final class WorkerSupervisor {
         children = Array(repeating: nil, count: count)
         startedAt = Array(repeating: 0, count: count)
         quickExits = Array(repeating: 0, count: count)
-        logger.info("Flagon listening on http://\(address) with \(count) workers")
+        logger.info("Flagon listening on \(address) with \(count) workers")
     }
 
     private func run() async -> Int32 {

@@ -81,8 +81,9 @@ public final class IPCChannel {
     /// The connection that came with the bytes read so far, if one is waiting.
     public func acceptPendingStream(group: HandleGroup? = nil) -> TCPStream? {
         guard !isClosed, uv_pipe_pending_count(handle) > 0 else { return nil }
-        guard uv_pipe_pending_type(handle) == UV_TCP else { return nil }
-        let stream = TCPStream(group: group)
+        let kind = uv_pipe_pending_type(handle)
+        guard kind == UV_TCP || kind == UV_NAMED_PIPE else { return nil }
+        let stream = TCPStream(group: group, unixSocket: kind == UV_NAMED_PIPE)
         if uv_accept(asStream(handle), asStream(stream.handle)) != 0 {
             stream.close()
             return nil

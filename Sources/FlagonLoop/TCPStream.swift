@@ -1,4 +1,7 @@
 import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A TCP connection on the loop: reads arrive through ``onRead``; writes are batched until
 /// the end of the loop turn and sent with `uv_try_write`, falling back to `uv_write`.
@@ -105,6 +108,25 @@ public final class TCPStream {
         }
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
         group?.opened()
+    }
+
+    /// Two connected unix-domain streams (`socketpair`): what one writes, the other reads.
+    public static func unixPair(group: HandleGroup? = nil) throws(UVError) -> (TCPStream, TCPStream) {
+        var descriptors: [Int32] = [-1, -1]
+        if socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors) != 0 {
+            throw UVError(code: -errno, operation: "socketpair")
+        }
+        let first = TCPStream(group: group, unixSocket: true), second = TCPStream(group: group, unixSocket: true)
+        for (stream, descriptor) in [(first, descriptors[0]), (second, descriptors[1])] {
+            let pipe = UnsafeMutableRawPointer(stream.handle).assumingMemoryBound(to: uv_pipe_t.self)
+            let status = uv_pipe_open(pipe, descriptor)
+            if status < 0 {
+                first.close()
+                second.close()
+                throw UVError(code: status, operation: "open socketpair")
+            }
+        }
+        return (first, second)
     }
 
     /// Opens a connection to the unix-domain socket at `path`; with `timeoutMilliseconds`,
@@ -627,3 +649,4 @@ public protocol TCPStreamHandler: AnyObject {
     /// The write queue drained after exceeding the high-water mark.
     func streamWritable(_ stream: TCPStream)
 }
+

@@ -1,6 +1,7 @@
 import FlagonLoop
 import FlagonTesting
 import Foundation
+import Testing
 
 /// One of the package's server executables (`conformance-server`, `demo`) in a child process
 /// (its own event loop, so timing checks are not disturbed by the other tests), on a free
@@ -43,12 +44,19 @@ final class ServerProcess: @unchecked Sendable {
         throw ExternalProcess.MissingTool(path: "\(name) did not start on port \(port)")
     }
 
-    /// Stops the server (SIGTERM, a graceful shutdown) and waits for it.
+    /// Stops the server (SIGTERM, a graceful shutdown) and waits for it; one that has not
+    /// stopped after 20 s is killed (and recorded as a failure): a test never hangs on it.
     func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+            Issue.record("the server did not stop within 20 s of SIGTERM")
+            kill(-process.processIdentifier, SIGKILL)
+            kill(process.processIdentifier, SIGKILL)
         }
+        process.waitUntilExit()
     }
 
     @LoopActor

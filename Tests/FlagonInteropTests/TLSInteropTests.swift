@@ -20,17 +20,17 @@ import Testing
         return directory
     }
 
-    private func runChecks(_ script: String, environment: [String: String] = [:], passServer: Bool = false,
-                           timeout: TimeInterval) async throws {
+    private func runChecks(_ script: String, server executable: String = "conformance-server", environment: [String: String] = [:],
+                           extra: [String] = [], passServer: Bool = false, timeout: TimeInterval) async throws {
         let certificates = try Self.makeCertificates()
         defer { try? FileManager.default.removeItem(atPath: certificates) }
         var serverEnvironment = environment
         serverEnvironment["TLS_CERT"] = "\(certificates)/live.pem"
         serverEnvironment["TLS_KEY"] = "\(certificates)/live.key"
-        let server = try await ServerProcess.start("conformance-server", environment: serverEnvironment)
-        let extra = passServer ? [String(server.process.processIdentifier), certificates] : []
+        let server = try await ServerProcess.start(executable, environment: serverEnvironment)
+        let arguments = passServer ? [String(server.process.processIdentifier), certificates] : extra
         let outcome = try await ExternalProcess.run(
-            ExternalProcess.python, [ExternalProcess.interopScript(script), "https://127.0.0.1:\(server.port)"] + extra,
+            ExternalProcess.python, [ExternalProcess.interopScript(script), "https://127.0.0.1:\(server.port)"] + arguments,
             timeout: timeout,
             environment: ["SSL_CERT_FILE": "\(certificates)/ca.pem", "REQUESTS_CA_BUNDLE": "\(certificates)/ca.pem"])
         server.stop()
@@ -45,15 +45,32 @@ import Testing
         try await runChecks("protocol_checks.py", timeout: 240)
     }
 
+    /// Two workers: a request for the other worker's session is relayed by the worker that
+    /// holds its TLS connection.
     @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("conformance-server")),
                    "needs .venv (scripts/setup-interop) and `swift build`"))
-    func pythonSocketIOClientOverTLSInEveryTransportMode() async throws {
-        try await runChecks("socketio_client_checks.py", environment: ["PING_TIMEOUT": "2000"], timeout: 400)
+    func protocolChecksOverTLSWithTwoWorkers() async throws {
+        try await runChecks("protocol_checks.py", environment: ["WORKERS": "2"], timeout: 240)
+    }
+
+    /// python-socketio's asyncio client in every transport, and the faults only TLS has.
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("conformance-server")),
+                   "needs .venv (scripts/setup-interop) and `swift build`"))
+    func clientsAndFaultsAndSIGHUPReloadOverTLS() async throws {
+        try await runChecks("tls_checks.py", passServer: true, timeout: 200)
     }
 
     @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.server("conformance-server")),
                    "needs .venv (scripts/setup-interop) and `swift build`"))
-    func whatIsNotTLSCostsOneConnectionAndSIGHUPReloads() async throws {
-        try await runChecks("tls_checks.py", passServer: true, timeout: 200)
+    func clientsAndFaultsAndSIGHUPReloadOverTLSWithTwoWorkers() async throws {
+        try await runChecks("tls_checks.py", environment: ["WORKERS": "2"], passServer: true, timeout: 200)
+    }
+
+    /// The official JavaScript client in Chromium, over https and wss, on two workers.
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.chromium, InteropTools.server("demo")),
+                   "needs .venv, /usr/bin/chromium (scripts/setup --test) and `swift build`"))
+    func chatDemoInHeadlessChromiumOverHTTPS() async throws {
+        try await runChecks("browser_chat_check.py", server: "demo", environment: ["FLAGON_WORKERS": "2"],
+                            extra: ["/usr/bin/chromium"], timeout: 180)
     }
 }
