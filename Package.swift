@@ -169,7 +169,7 @@ var package = Package(
         // skipped where their tools are missing unless FLAGON_REQUIRE_INTEROP=1.
         .testTarget(
             name: "FlagonInteropTests",
-            dependencies: ["FlagonLoop", "FlagonTesting", "FlagonRedisAdapter", "FlagonSocketIO", "Flagon", "FlagonJSON"], swiftSettings: swiftSettings
+            dependencies: ["FlagonLoop", "FlagonTesting", "FlagonRedisAdapter", "FlagonSocketIO", "Flagon", "FlagonJSON", "FlagonTLS"], swiftSettings: swiftSettings
         ),
         .testTarget(name: "FlagonLoopTests", dependencies: ["FlagonLoop"], swiftSettings: swiftSettings),
         .testTarget(name: "FlagonTLSTests", dependencies: ["FlagonTLS", "FlagonLoop"], swiftSettings: swiftSettings),
