@@ -184,6 +184,7 @@ if Context.environment["FLAGON_FUZZ"] != nil {
         name: "FlagonFuzz",
         dependencies: [
             "Flagon", "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonMessagePack", "FlagonRedisAdapter", "FlagonSocketIOCore",
+            "FlagonTLS",
         ],
         path: "Fuzz/Sources/FlagonFuzz",
         swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]

@@ -20,6 +20,8 @@ enum FuzzTarget: String, CaseIterable {
     case redis
     /// The frames between workers, fed in pieces, with a re-encode round trip.
     case workers
+    /// A TLS server's input before, inside and after a handshake (OpenSSL on memory BIOs).
+    case tls
 
     func run(_ input: [UInt8]) {
         switch self {
@@ -33,6 +35,7 @@ enum FuzzTarget: String, CaseIterable {
         case .workers: WorkerFrameFuzz.run(input)
         case .resp: RESPFuzz.run(input)
         case .redis: RedisMessageFuzz.run(input)
+        case .tls: TLSFuzz.run(input)
         }
     }
 }
