@@ -12,8 +12,6 @@ static inline int flagon_ssl_ctx_set_versions(SSL_CTX *ctx, int min, int max) {
     return SSL_CTX_set_max_proto_version(ctx, max);
 }
 
-static inline long flagon_ssl_ctx_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
-
 static inline int flagon_ssl_set_server_name(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
 
 static inline int flagon_ssl_ctx_set_servername_callback(SSL_CTX *ctx, int (*callback)(SSL *, int *, void *), void *arg) {
