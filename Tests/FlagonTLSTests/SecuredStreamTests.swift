@@ -12,18 +12,23 @@ import Testing
         var closeErrors: [String] = []
 
         init(context: TLSContext, handshakeTimeout: UInt64 = 5_000) throws {
-            listener = try TCPListener(host: "127.0.0.1", port: 0) { [unowned self] stream in
+            listener = try TCPListener(host: "127.0.0.1", port: 0) { [weak self] stream in
+                guard let self else { return stream.close() }
                 stream.secure(with: TLSEngine(context: context), handshakeTimeoutMilliseconds: handshakeTimeout)
                 stream.onRead = { bytes in stream.write(bytes) }
                 stream.onEndOfFile = { stream.shutdown() }
-                stream.onClose = { [unowned self] error in self.closeErrors.append(error.map { "\($0)" } ?? "none") }
+                stream.onClose = { [weak self] error in self?.closeErrors.append(error.map { "\($0)" } ?? "none") }
                 stream.startReading()
                 self.accepted.append(stream)
             }
         }
 
         var address: SocketAddress { get throws { try SocketAddress(host: "127.0.0.1", port: listener!.port) } }
-        func close() { listener?.close() }
+        /// Stops listening and closes what it accepted.
+        func close() {
+            listener?.close()
+            for stream in accepted { stream.close() }
+        }
     }
 
     static let serverContext = try! TLSContext(server: TLSCertificate(
