@@ -5,6 +5,13 @@ import Testing
 /// TCPStream secured with TLS over loopback: echo, large writes, close_notify, a handshake
 /// deadline, and bytes that are not TLS.
 @Suite struct SecuredStreamTests {
+    /// Makes the certificates here, off the loop: running openssl on the loop's thread would
+    /// stall the other suites' servers that share it.
+    init() {
+        _ = Self.serverContext
+        _ = Self.clientContext
+    }
+
     @LoopActor
     final class EchoServer {
         var listener: TCPListener?
@@ -33,11 +40,12 @@ import Testing
 
     static let serverContext = try! TLSContext(server: TLSCertificate(
         certificateFile: TestCertificates.path("server.pem"), privateKeyFile: TestCertificates.path("server.key")))
+    static let clientContext = try! TLSContext(clientCAFile: TestCertificates.path("ca.pem"))
 
     @LoopActor
     func connectSecured(_ address: SocketAddress) async throws -> (TCPStream, Received) {
         let stream = try await TCPStream.connect(to: address, timeoutMilliseconds: 2_000)
-        let engine = TLSEngine(context: try TLSContext(clientCAFile: TestCertificates.path("ca.pem")), serverName: "127.0.0.1")
+        let engine = TLSEngine(context: Self.clientContext, serverName: "127.0.0.1")
         try engine.startHandshake()
         let received = Received()
         stream.onRead = { received.bytes.append(contentsOf: $0) }
@@ -108,7 +116,7 @@ import Testing
         let server = try EchoServer(context: Self.serverContext)
         defer { server.close() }
         let stream = try await TCPStream.connect(to: try server.address, timeoutMilliseconds: 2_000)
-        let engine = TLSEngine(context: try TLSContext(clientCAFile: TestCertificates.path("ca.pem")), serverName: "wrong.example")
+        let engine = TLSEngine(context: Self.clientContext, serverName: "wrong.example")
         try engine.startHandshake()
         var closeError: String?
         stream.onClose = { closeError = $0.map { "\($0)" } ?? "none" }
