@@ -23,6 +23,14 @@ final class HTTPConnection: TCPStreamHandler {
     private var deferredFailure: HTTPParseError?
     /// The client's address (`host:port`), when known.
     private(set) lazy var remote: String? = origin?.address ?? stream.remoteAddress?.description
+    /// `true` when the peer is one of ``ServerOptions/trustedProxies``.
+    private lazy var peerIsTrusted: Bool = {
+        let networks = server.options.trustedProxies
+        guard !networks.isEmpty, var text = remote, let colon = text.lastIndex(of: ":") else { return false }
+        text = String(text[..<colon])
+        guard let bytes = IPAddressBytes.parse(text) else { return false }
+        return networks.contains { $0.contains(bytes) }
+    }()
     /// Set when another worker relays this connection (its socket is not the client's).
     let origin: ConnectionOrigin?
 
@@ -158,6 +166,13 @@ final class HTTPConnection: TCPStreamHandler {
                               body: message.body, remoteAddress: remote)
         request.minorVersion = message.head.minorVersion
         request.isSecure = stream.isSecured || origin?.isSecure == true
+        if peerIsTrusted {
+            let networks = server.options.trustedProxies
+            if let client = ForwardedClient(headers: request.headers, isTrusted: { bytes in networks.contains { $0.contains(bytes) } }) {
+                request.remoteAddress = client.address
+                if let scheme = client.scheme { request.isSecure = scheme == "https" }
+            }
+        }
         currentContext = request.context
         if peerClosed { request.context.connectionClosed() }
         let response: Response

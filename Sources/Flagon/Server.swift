@@ -229,7 +229,8 @@ extension App {
     /// Serves the app until SIGINT or SIGTERM: on `host` (default 127.0.0.1) and `port`
     /// (default `$PORT`, else 5000), the way `flask run` does, with `workers` processes
     /// (default `$FLAGON_WORKERS`, else one), over TLS with `tls` (default `$TLS_CERT` and
-    /// `$TLS_KEY` when both are set, else plain HTTP).
+    /// `$TLS_KEY` when both are set, else plain HTTP), trusting the proxies that
+    /// `$FLAGON_TRUSTED_PROXIES` lists (``ServerOptions/trustedProxies``).
     ///
     /// With several workers, this process becomes their supervisor here and never returns;
     /// each worker runs the program again from the start, so top-level code before this call
@@ -244,6 +245,15 @@ extension App {
         var options = ServerOptions()
         options.host = host
         options.tls = tls ?? TLSOptions.fromEnvironment
+        // FLAGON_TRUSTED_PROXIES: networks, comma-separated (`127.0.0.1,10.0.0.0/8`).
+        if let text = getenv("FLAGON_TRUSTED_PROXIES").map({ String(cString: $0) }), !text.isEmpty {
+            options.trustedProxies = try text.split(separator: ",").map { item in
+                guard let network = IPNetwork(String(item.trimmingSpaces)) else {
+                    throw AppBuildError.invalidConfiguration("FLAGON_TRUSTED_PROXIES: \(item) is not an address or a network")
+                }
+                return network
+            }
+        }
         options.port = port ?? getenv("PORT").flatMap { Int(String(cString: $0)) } ?? 5000
         try await WorkerSupervisor.superviseIfPrimary(workers ?? .fromEnvironment, host: host, port: options.port)
         let server = try Server(app: self, options: options)

@@ -38,6 +38,16 @@ public struct ServerOptions: Sendable {
     /// HTTPS and WSS instead of plain HTTP (default `nil`): TLS 1.2 and 1.3 with the given
     /// certificates. SIGHUP reloads them (``Server/reloadTLS()``).
     public var tls: TLSOptions?
+    /// Proxies whose word is trusted (default none): when a request comes from one of these
+    /// networks, the client's address is read from `Forwarded` or `X-Forwarded-For` (the
+    /// rightmost hop that is not itself trusted) and its scheme from `proto` or
+    /// `X-Forwarded-Proto`. Everything per address uses it: ``Request/remoteAddress``, the
+    /// request log, the Socket.IO limits and handshake. From anyone else the headers are ignored.
+    ///
+    /// ```swift
+    /// options.trustedProxies = [IPNetwork("127.0.0.1")!, IPNetwork("10.0.0.0/8")!]
+    /// ```
+    public var trustedProxies: [IPNetwork] = []
     /// Whether SIGINT and SIGTERM start a graceful shutdown in ``Server/run()``.
     public var handleSignals = true
 

@@ -16,6 +16,7 @@ import Glibc
 private func serverApp() -> App {
     let app = App()
     app.get("/") { _ in Response.text("root") }
+    app.get("/peer") { request in Response.text("\(request.remoteAddress ?? "-") \(request.isSecure)") }
     app.get("/n/<int:n>") { request in Response.text("n=\(request.parameters.int("n")!)") }
     app.post("/echo") { request in Response(body: request.body) }
     app.get("/slow") { request in
@@ -149,6 +150,22 @@ private func startServer(_ configure: (inout ServerOptions) -> Void = { _ in }) 
         #expect(try await bystander.readResponse().text == "n=2")
         bystander.close()
         await server.shutdown()
+    }
+
+    @Test @LoopActor func forwardedHeadersCountOnlyFromTrustedProxies() async throws {
+        let request = "GET /peer HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 6.6.6.6, 203.0.113.9\r\nX-Forwarded-Proto: https\r\n\r\n"
+        let (trusting, trustingPort) = try startServer { $0.trustedProxies = [IPNetwork("127.0.0.0/8")!] }
+        let viaProxy = try await RawConnection.open(port: trustingPort)
+        viaProxy.send(request)
+        #expect(try await viaProxy.readResponse().text == "203.0.113.9:0 true")
+        await trusting.shutdown()
+        // From a peer that is not a trusted proxy, the same headers change nothing.
+        let (plain, plainPort) = try startServer { $0.trustedProxies = [IPNetwork("10.0.0.0/8")!] }
+        let spoofer = try await RawConnection.open(port: plainPort)
+        spoofer.send(request)
+        let seen = try await spoofer.readResponse().text
+        #expect(seen.hasPrefix("127.0.0.1:") && seen.hasSuffix(" false") && !seen.contains("203.0.113.9"), "\(seen)")
+        await plain.shutdown()
     }
 
     @Test @LoopActor func limitsAreOptions() async throws {
