@@ -87,16 +87,19 @@ final class PollingClient {
     }
 
     private func wire() {
-        getStream.onRead = { [unowned self] bytes in
+        // Weak: a client that left may be freed while its streams still report their close.
+        getStream.onRead = { [weak self] bytes in
+            guard let self else { return }
             getScanner.feed(bytes) { body, status in
                 guard status == 200, !isClosed else { return ended() }
                 handlePayload(body)
                 if !isClosed { poll() }
             }
         }
-        getStream.onClose = { [unowned self] _ in ended() }
-        postStream.onClose = { [unowned self] _ in ended() }
-        postStream.onRead = { [unowned self] bytes in
+        getStream.onClose = { [weak self] _ in self?.ended() }
+        postStream.onClose = { [weak self] _ in self?.ended() }
+        postStream.onRead = { [weak self] bytes in
+            guard let self else { return }
             postScanner.feed(bytes) { _, _ in
                 postInFlight = false
                 flushPosts()
