@@ -48,13 +48,16 @@ final class AppMetrics {
         }
         out.histogram("flagon_loop_lag_seconds", help: "How late a 10 ms timer of the event loop fired.",
                       bounds: Self.lagBounds, counts: Array(lagCounts.prefix(Self.lagBounds.count)) + [lagCounts.last!], sum: lagSum)
+        ProcessMetrics.current()?.write(into: &out)
         for collector in collectors { collector(&out) }
     }
 }
 
 extension App {
     /// Serves metrics in the Prometheus text format at `path` (off until called): HTTP
-    /// responses by status, the loop's lag, and what Socket.IO servers attached to the app
+    /// responses by status, the loop's lag, the process's (`process_resident_memory_bytes`,
+    /// `process_cpu_seconds_total`, `process_open_fds`, `process_max_fds`,
+    /// `process_start_time_seconds`, as Prometheus clients name them), and what Socket.IO servers attached to the app
     /// and other collectors report.
     ///
     /// ```swift

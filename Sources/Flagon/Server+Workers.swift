@@ -9,7 +9,7 @@ import Glibc
 extension Server {
     // MARK: Limits
 
-    static func openFileLimit() -> Int {
+    nonisolated static func openFileLimit() -> Int {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         return limit.rlim_cur >= UInt(Int.max) ? Int.max : Int(limit.rlim_cur)

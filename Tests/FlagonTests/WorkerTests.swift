@@ -148,3 +148,20 @@ import Testing
             """)
     }
 }
+
+/// `/proc` lines as Linux writes them, read into the `process_*` metrics.
+@Suite struct ProcessMetricsTests {
+    @Test func procStatIsRead() throws {
+        // A command name with a space and a parenthesis, as /proc shows it.
+        let stat = "4242 (my (demo) app) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 150 0 0 20 0 3 0 123456 987654321 2560 18446744073709551615"
+        let system = "cpu  1 2 3\nintr 5\nbtime 1796400000\nprocesses 9\n"
+        let metrics = try #require(ProcessMetrics.parse(stat: stat, systemStat: system, ticksPerSecond: 100, pageSize: 4096,
+                                                         openDescriptors: 12, maxDescriptors: 1024))
+        #expect(metrics == ProcessMetrics(residentBytes: 2560 * 4096, cpuSeconds: 4.0, openDescriptors: 12, maxDescriptors: 1024,
+                                          startTimeSeconds: 1_796_400_000 + 1234.56))
+        #expect(ProcessMetrics.parse(stat: "garbage", systemStat: system, ticksPerSecond: 100, pageSize: 4096,
+                                     openDescriptors: 0, maxDescriptors: 0) == nil)
+        let current = try #require(ProcessMetrics.current())
+        #expect(current.residentBytes > 1 << 20 && current.openDescriptors > 2 && current.startTimeSeconds > 1_700_000_000)
+    }
+}

@@ -37,6 +37,18 @@ def every_worker_is_in_the_one_scrape():
     expect_equal(workers, {"0", "1"})
 
 
+@check
+def process_metrics_are_exported_as_prometheus_clients_name_them():
+    values = scrape()
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    resident = value(values, "process_resident_memory_bytes")
+    expect(1 << 20 < resident < workers * (1 << 30), f"resident memory {resident}")
+    expect(("process_cpu_seconds_total", ()) in values, "no CPU time exported")   # a fresh process may be under one tick
+    expect(workers * 3 <= value(values, "process_open_fds") <= value(values, "process_max_fds"), "descriptors")
+    start = value(values, "process_start_time_seconds") / workers
+    expect(time.time() - 3600 < start <= time.time() + 1, f"start time {start}")
+
+
 def value(values, name, **labels):
     return values.get((name, tuple(sorted(labels.items()))), 0)
 
