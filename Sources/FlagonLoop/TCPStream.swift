@@ -84,7 +84,9 @@ public final class TCPStream {
     // TLS, when the stream is secured: `outbox` then holds application bytes until the
     // handshake completes, and `sealed` the wire bytes.
     @exclusivity(unchecked) private var security: (any StreamSecurity)?
-    private var sealed = OutboundBytes()
+    // Read on every write (pendingWriteBytes); `send(&sealed)` is the only long access, and
+    // what it calls touches no other queue (see `send`).
+    @exclusivity(unchecked) private var sealed = OutboundBytes()
     private var closeNotified = false
     private var handshakeTimer: LoopTimer?
 
@@ -134,29 +136,10 @@ public final class TCPStream {
     public static func connect(unixPath path: String, group: HandleGroup? = nil,
                                timeoutMilliseconds: UInt64? = nil) async throws(UVError) -> TCPStream {
         let stream = TCPStream(group: group, unixSocket: true)
-        var timedOut = false
-        let timer = timeoutMilliseconds.map { timeout in
-            let timer = LoopTimer { [weak stream] in
-                timedOut = true
-                stream?.close()
-            }
-            timer.start(afterMilliseconds: timeout)
-            return timer
-        }
-        defer { timer?.close() }
-        let request = ConnectRequest()
-        let result: Result<Void, UVError> = await withCheckedContinuation { continuation in
-            request.continuation = continuation
-            let pipe = UnsafeMutableRawPointer(stream.handle).assumingMemoryBound(to: uv_pipe_t.self)
-            uv_pipe_connect(request.request, pipe, path, loopConnectCallback)
-        }
-        switch result {
-        case .success:
-            return stream
-        case .failure(let error):
-            stream.close()
-            if timedOut { throw UVError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "connect \(path)") }
-            throw UVError(code: error.code, operation: "connect \(path)")
+        let pipe = UnsafeMutableRawPointer(stream.handle).assumingMemoryBound(to: uv_pipe_t.self)
+        return try await stream.connecting(to: path, timeoutMilliseconds: timeoutMilliseconds) { request in
+            uv_pipe_connect(request, pipe, path, loopConnectCallback)
+            return 0
         }
     }
 
@@ -175,11 +158,24 @@ public final class TCPStream {
                 throw UVError(code: status, operation: "bind \(source)")
             }
         }
+        try await stream.connecting(to: "\(address)", timeoutMilliseconds: timeoutMilliseconds) { request in
+            address.withSockaddr { uv_tcp_connect(request, stream.handle, $0, loopConnectCallback) }
+        }
+        uv_tcp_nodelay(stream.handle, 1)
+        return stream
+    }
+
+    /// Waits for the connect that `start` begins with the request it is given (a status
+    /// below 0: it did not begin); after `timeoutMilliseconds` the stream closes, which
+    /// cancels the request (`ETIMEDOUT`). On failure the stream is closed.
+    @discardableResult
+    private func connecting(to name: String, timeoutMilliseconds: UInt64?,
+                            start: (UnsafeMutablePointer<uv_connect_t>) -> Int32) async throws(UVError) -> TCPStream {
         var timedOut = false
         let timer = timeoutMilliseconds.map { timeout in
-            let timer = LoopTimer { [weak stream] in
+            let timer = LoopTimer { [weak self] in
                 timedOut = true
-                stream?.close()   // cancels the connect request
+                self?.close()
             }
             timer.start(afterMilliseconds: timeout)
             return timer
@@ -188,21 +184,19 @@ public final class TCPStream {
         let request = ConnectRequest()
         let result: Result<Void, UVError> = await withCheckedContinuation { continuation in
             request.continuation = continuation
-            let status = address.withSockaddr { uv_tcp_connect(request.request, stream.handle, $0, loopConnectCallback) }
+            let status = start(request.request)
             if status < 0 {
                 request.continuation = nil
                 request.release()
-                continuation.resume(returning: .failure(UVError(code: status, operation: "connect \(address)")))
+                continuation.resume(returning: .failure(UVError(code: status, operation: "connect")))
             }
         }
         switch result {
         case .success:
-            uv_tcp_nodelay(stream.handle, 1)
-            return stream
+            return self
         case .failure(let error):
-            stream.close()
-            if timedOut { throw UVError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "connect \(address)") }
-            throw error
+            close()
+            throw UVError(code: timedOut ? Int32(UV_ETIMEDOUT.rawValue) : error.code, operation: "connect \(name)")
         }
     }
 
@@ -358,11 +352,12 @@ public final class TCPStream {
         switch result {
         case .drained: finishIfDrained()
         case .inFlight: break
-        case .failed(let error): fail(error)
+        case .failed(let code): fail(UVError(code: code, operation: "write"))
         }
     }
 
-    private enum SendResult { case drained, inFlight, failed(UVError) }
+    /// A trivial value (the failure is a libuv status code): returned on every flush.
+    private enum SendResult { case drained, inFlight, failed(Int32) }
 
     // Touches nothing but `queue` and the in-flight request: the caller holds `queue` inout.
     private func send(_ queue: inout OutboundBytes) -> SendResult {
@@ -375,7 +370,7 @@ public final class TCPStream {
         if written > 0 {
             sent = Int(written)
         } else if written != Int32(UV_EAGAIN.rawValue) && written < 0 {
-            return .failed(UVError(code: written, operation: "write"))
+            return .failed(written)
         }
         if sent == count {
             // Keep a buffer for busy streams; give small ones back (idle connections are many).
@@ -391,7 +386,7 @@ public final class TCPStream {
         if status < 0 {
             inFlight = nil
             inFlightBytes = 0
-            return .failed(UVError(code: status, operation: "write"))
+            return .failed(status)
         }
         return .inFlight
     }

@@ -19,6 +19,20 @@ struct ExternalProcess {
     /// A program of the interop virtualenv.
     static func venvTool(_ name: String) -> URL { packageRoot.appendingPathComponent(".venv/bin/\(name)") }
 
+    /// A fresh folder of test certificates (a CA, server, renewed, other and client pairs) made
+    /// by scripts/make-test-certs; the caller removes it. Runs openssl on the calling thread:
+    /// call it off the loop, whose servers other suites share.
+    static func makeTestCertificates(prefix: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        let process = Process()
+        process.executableURL = packageRoot.appendingPathComponent("scripts/make-test-certs")
+        process.arguments = [directory]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Failed(what: "scripts/make-test-certs", status: process.terminationStatus) }
+        return directory
+    }
+
     static func interopScript(_ name: String) -> String {
         packageRoot.appendingPathComponent("Tests/Interop/\(name)").path
     }
@@ -58,6 +72,12 @@ struct ExternalProcess {
         pipe.fileHandleForReading.readabilityHandler = nil
         collector.append(pipe.fileHandleForReading.readDataToEndOfFile())
         return Outcome(status: process.terminationStatus, output: collector.text, timedOut: timedOut)
+    }
+
+    struct Failed: Error, CustomStringConvertible {
+        let what: String
+        let status: Int32
+        var description: String { "\(what) exited with status \(status)" }
     }
 
     struct MissingTool: Error, CustomStringConvertible {

@@ -7,21 +7,10 @@ import Testing
 /// `rediss://` against a redis-server serving TLS with a CA the test makes, and `unix://`
 /// against one listening on a unix socket.
 @Suite(.serialized) struct RedisTLSAndUnixTests {
-    static func certificates() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flagon-redis-tls-\(UUID().uuidString)").path
-        let process = Process()
-        process.executableURL = ExternalProcess.packageRoot.appendingPathComponent("scripts/make-test-certs")
-        process.arguments = [directory]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
-        return directory
-    }
-
     @Test(.enabled(if: InteropTools.runnable(InteropTools.redis), "needs redis-server (scripts/setup --test)"))
     func redissVerifiesRedisAndCarriesPubSubAndTheAdapter() async throws {
         // openssl runs here, off the loop (other suites' servers share it).
-        let certs = try Self.certificates()
+        let certs = try ExternalProcess.makeTestCertificates(prefix: "flagon-redis-tls")
         defer { try? FileManager.default.removeItem(atPath: certs) }
         try await checkRediss(certs: certs)
     }

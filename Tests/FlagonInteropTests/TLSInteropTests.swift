@@ -7,13 +7,7 @@ import Testing
 @Suite(.serialized) struct TLSInteropTests {
     /// A CA and certificates made by scripts/make-test-certs; the server serves live.pem/.key.
     static func makeCertificates() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flagon-tls-interop-\(UUID().uuidString)").path
-        let process = Process()
-        process.executableURL = ExternalProcess.packageRoot.appendingPathComponent("scripts/make-test-certs")
-        process.arguments = [directory]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
+        let directory = try ExternalProcess.makeTestCertificates(prefix: "flagon-tls-interop")
         for suffix in ["pem", "key"] {
             try FileManager.default.copyItem(atPath: "\(directory)/server.\(suffix)", toPath: "\(directory)/live.\(suffix)")
         }

@@ -19,6 +19,13 @@ import Testing
         return TLSEngine(context: context, serverName: name)
     }
 
+    /// A client for `name` and a server, the client's first flight (its hello) made.
+    func pair(_ name: String = "localhost", protocols: [String] = ["http/1.1"]) throws -> (TLSEngine, TLSEngine) {
+        let client = try client(name, protocols: protocols)
+        try client.startHandshake()
+        return (client, TLSEngine(context: serverContext))
+    }
+
     /// Moves wire bytes between the two until neither has any; returns what each delivered.
     @discardableResult
     func pump(_ client: TLSEngine, _ server: TLSEngine) throws -> (client: [UInt8], server: [UInt8]) {
@@ -43,9 +50,7 @@ import Testing
     }
 
     @Test func handshakeNegotiatesTLS13AndHTTP1() throws {
-        let client = try client()
-        let server = TLSEngine(context: serverContext)
-        try client.startHandshake()
+        let (client, server) = try pair()
         try pump(client, server)
         #expect(client.isEstablished && server.isEstablished)
         #expect(server.protocolVersion == "TLSv1.3")
@@ -53,18 +58,14 @@ import Testing
     }
 
     @Test func aClientOfferingOnlyH2GetsNoALPNButAConnection() throws {
-        let client = try client(protocols: ["h2"])
-        let server = TLSEngine(context: serverContext)
-        try client.startHandshake()
+        let (client, server) = try pair(protocols: ["h2"])
         try pump(client, server)
         #expect(server.isEstablished)
         #expect(server.negotiatedProtocol == nil)
     }
 
     @Test func bytesGoBothWaysLargeOnesInRecords() throws {
-        let client = try client()
-        let server = TLSEngine(context: serverContext)
-        try client.startHandshake()
+        let (client, server) = try pair()
         try pump(client, server)
         let large = (0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         try large.withUnsafeBytes { try client.seal($0) }
@@ -75,9 +76,7 @@ import Testing
     }
 
     @Test func closeNotifyReachesThePeer() throws {
-        let client = try client()
-        let server = TLSEngine(context: serverContext)
-        try client.startHandshake()
+        let (client, server) = try pair()
         try pump(client, server)
         client.closeNotify()
         try pump(client, server)
@@ -85,18 +84,14 @@ import Testing
     }
 
     @Test func sniChoosesTheCertificateForTheName() throws {
-        let client = try client("chat.other.test")
-        let server = TLSEngine(context: serverContext)
-        try client.startHandshake()
+        let (client, server) = try pair("chat.other.test")
         try pump(client, server)
         #expect(client.isEstablished)
         // The default certificate does not carry the name: verification would have failed.
     }
 
     @Test func aNameTheCertificateDoesNotCarryFailsVerification() throws {
-        let client = try client("example.com")
-        let server = TLSEngine(context: serverContext)
-        try client.startHandshake()
+        let (client, server) = try pair("example.com")
         #expect(throws: TLSError.self) { try pump(client, server) }
         #expect(!client.isEstablished)
     }
@@ -134,9 +129,7 @@ import Testing
     }
 
     @Test func halfAHelloWaitsWithoutDelivering() throws {
-        let client = try client()
-        let server = TLSEngine(context: serverContext)
-        try client.startHandshake()
+        let (client, server) = try pair()
         var hello: [UInt8] = []
         client.takeWireBytes { hello.append(contentsOf: $0) }
         var delivered = 0

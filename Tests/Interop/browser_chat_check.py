@@ -84,6 +84,32 @@ class Browser:
         log = self.evaluate("(document.getElementById('log') || {}).innerText")
         raise AssertionError(f"timed out waiting for {expression}; last value {value!r}; state={state!r}; log={log!r}")
 
+    def log_in(self, name):
+        """Opens the demo, logs in as `name` and waits for the chat's socket to connect."""
+        self.call("Page.navigate", url=BASE + "/")
+        self.wait_for("document.readyState === 'complete' && !!document.getElementById('login-form')")
+        self.evaluate(f"document.getElementById('name').value = {json.dumps(name)}; document.getElementById('login-form').submit(); true")
+        self.wait_for("document.readyState === 'complete' && document.body.dataset.state === 'connected'")
+
+    def expect_permessage_deflate(self):
+        """Waits for the WebSocket upgrade, then checks that its handshake response accepted
+        permessage-deflate (needs Network.enable before the page loads)."""
+        self.wait_for("chat.socket.io.engine.transport.name === 'websocket'")
+        self.evaluate("1")   # collects the DevTools events that came meanwhile
+        handshakes = [event["params"]["response"] for event in self.events
+                      if event["method"] == "Network.webSocketHandshakeResponseReceived"]
+        expect(handshakes, "no WebSocket handshake seen")
+        extensions = [{k.lower(): v for k, v in response["headers"].items()}.get("sec-websocket-extensions", "") for response in handshakes]
+        expect(any(value.startswith("permessage-deflate") for value in extensions), f"no permessage-deflate: {extensions}")
+
+    def join_and_say(self, room, text):
+        """Joins `room` through the page's form, then says `text` there."""
+        self.evaluate(f"document.getElementById('room').value = {json.dumps(room)}; "
+                      "document.getElementById('join-form').requestSubmit(); true")
+        self.wait_for(f"document.body.dataset.state === {json.dumps('joined:' + room)}")
+        self.evaluate(f"document.getElementById('text').value = {json.dumps(text)}; "
+                      "document.getElementById('say-form').requestSubmit(); true")
+
     def close(self):
         try:
             self.ws.close()
@@ -117,24 +143,11 @@ def a_browser_user_chats_with_a_python_client():
     try:
         browser.call("Network.enable")
         browser.call("Page.enable")
-        browser.call("Page.navigate", url=BASE + "/")
-        browser.wait_for("document.readyState === 'complete' && !!document.getElementById('login-form')")
-        browser.evaluate("document.getElementById('name').value = 'Ada'; document.getElementById('login-form').submit(); true")
-        browser.wait_for("document.readyState === 'complete' && document.body.dataset.state === 'connected'")
+        browser.log_in("Ada")
         expect_equal(browser.evaluate("document.getElementById('user').textContent"), "Ada")
         # Chromium offers permessage-deflate and the demo accepts it (checked in the handshake response).
-        browser.wait_for("chat.socket.io.engine.transport.name === 'websocket'")
-        browser.evaluate("1")   # collects the DevTools events that came meanwhile
-        handshakes = [event["params"]["response"] for event in browser.events
-                      if event["method"] == "Network.webSocketHandshakeResponseReceived"]
-        expect(handshakes, "no WebSocket handshake seen")
-        extensions = [{k.lower(): v for k, v in response["headers"].items()}.get("sec-websocket-extensions", "") for response in handshakes]
-        expect(any(value.startswith("permessage-deflate") for value in extensions), f"no permessage-deflate: {extensions}")
-        browser.evaluate("document.getElementById('room').value = 'lobby'; "
-                         "document.getElementById('join-form').requestSubmit(); true")
-        browser.wait_for("document.body.dataset.state === 'joined:lobby'")
-        browser.evaluate("document.getElementById('text').value = 'hello from chromium'; "
-                         "document.getElementById('say-form').requestSubmit(); true")
+        browser.expect_permessage_deflate()
+        browser.join_and_say("lobby", "hello from chromium")
         browser.wait_for("document.body.dataset.state.startsWith('said:')")
         expect(arrived.wait(10), "the python client received nothing")
         expect_equal(said[0], {"room": "lobby", "user": "Ada", "text": "hello from chromium"})
@@ -154,10 +167,7 @@ def a_browser_whose_connection_is_cut_recovers_what_it_missed():
     browser = Browser()
     try:
         browser.call("Page.enable")
-        browser.call("Page.navigate", url=BASE + "/")
-        browser.wait_for("document.readyState === 'complete' && !!document.getElementById('login-form')")
-        browser.evaluate("document.getElementById('name').value = 'Ada'; document.getElementById('login-form').submit(); true")
-        browser.wait_for("document.readyState === 'complete' && document.body.dataset.state === 'connected'")
+        browser.log_in("Ada")
         browser.evaluate("chat.join('lobby'); true")
         browser.wait_for("document.body.dataset.state === 'joined:lobby'")
         browser.evaluate("chat.say('before the cut'); true")
@@ -193,21 +203,10 @@ def a_browser_chats_over_https_and_wss():
     browser = Browser()
     try:
         browser.call("Network.enable")
-        browser.call("Page.navigate", url=BASE + "/")
-        browser.wait_for("document.readyState === 'complete' && !!document.getElementById('login-form')")
-        browser.evaluate("document.getElementById('name').value = 'Grace'; document.getElementById('login-form').submit(); true")
-        browser.wait_for("document.readyState === 'complete' && document.body.dataset.state === 'connected'")
-        browser.wait_for("chat.socket.io.engine.transport.name === 'websocket'")
+        browser.log_in("Grace")
         expect(browser.evaluate("location.protocol") == "https:", "not over https")
-        browser.evaluate("1")
-        handshakes = [event["params"] for event in browser.events if event["method"] == "Network.webSocketHandshakeResponseReceived"]
-        expect(handshakes, "no WebSocket handshake seen")
-        extensions = [{k.lower(): v for k, v in p["response"]["headers"].items()}.get("sec-websocket-extensions", "") for p in handshakes]
-        expect(any(value.startswith("permessage-deflate") for value in extensions), f"no permessage-deflate: {extensions}")
-        browser.evaluate("document.getElementById('room').value = 'tls'; document.getElementById('join-form').requestSubmit(); true")
-        browser.wait_for("document.body.dataset.state === 'joined:tls'")
-        browser.evaluate("document.getElementById('text').value = 'hello over wss'; "
-                         "document.getElementById('say-form').requestSubmit(); true")
+        browser.expect_permessage_deflate()
+        browser.join_and_say("tls", "hello over wss")
         browser.wait_for("document.getElementById('log').innerText.includes('Grace: hello over wss')")
     finally:
         browser.close()
