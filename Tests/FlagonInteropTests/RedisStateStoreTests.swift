@@ -1,3 +1,6 @@
+import Foundation
+import Flagon
+import FlagonTesting
 import FlagonJSON
 import FlagonLoop
 import FlagonRedisAdapter
@@ -5,8 +8,8 @@ import FlagonSocketIO
 import FlagonSocketIOCore
 import Testing
 
-/// The Redis connection state store against a real redis-server: offsets are stream ids,
-/// replay follows the rooms and the order, a state is restored once, a connected state
+/// The Redis connection state store against a real redis-server: a broadcast is sent at
+/// once with an offset the server made, replay follows the rooms and the order, a state is restored once, a connected state
 /// lives longer than a disconnected one, and an offset that fell off the stream gives a
 /// fresh session.
 @Suite(.serialized) struct RedisStateStoreTests {
@@ -28,7 +31,7 @@ import Testing
         defer { cluster.close() }
         let store = RedisConnectionStateStore(cluster: cluster, settings: ConnectionStateRecovery(maxDisconnectionDuration: 60_000, maxPackets: 50))
         let start = await record(store, 0)
-        #expect(start.contains("-"))   // a stream id
+        #expect(start.contains("-"))   // this store's prefix and a counter
         store.save(SocketState(id: "s1", pid: "p1", namespace: "/", rooms: ["a"], data: ["k": 1]), connected: false)
         _ = await record(store, 1, rooms: ["a"])
         _ = await record(store, 2, rooms: ["b"])
@@ -65,5 +68,41 @@ import Testing
         store.save(SocketState(id: "s4", pid: "p4", namespace: "/", rooms: [], data: nil), connected: false)
         #expect(await store.restore(pid: "p4", offset: last, namespace: "/")?.missedPackets.isEmpty == true)
         #expect(try await probe.command("XLEN", "socket.io-recovery#/#").integer ?? 0 < 200)
+    }
+
+    /// With the Redis store, a broadcast reaches this server's sockets at once, before a
+    /// direct emit made after it, and `emit` counts them, even while Redis answers nothing
+    /// (stopped): the offset is made here and recorded without delaying delivery.
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.redis), "needs redis-server (scripts/setup --test)"))
+    @LoopActor func localDeliveryNeverWaitsForRedis() async throws {
+        let redis = try await RedisServer.start()
+        defer {
+            kill(redis.process.processIdentifier, SIGCONT)
+            RedisServer.stop(redis)
+        }
+        let cluster = try await RedisCluster.connect(RedisAdapterOptions(url: "redis://127.0.0.1:\(redis.port)"))
+        defer { cluster.close() }
+        var options = SocketIOOptions()
+        options.connectionStateRecovery = ConnectionStateRecovery()
+        let sio = SocketIOServer(options: options, adapter: cluster.makeAdapter,
+                                 stateStore: RedisConnectionStateStore(cluster: cluster, settings: options.connectionStateRecovery!))
+        let app = App()
+        sio.attach(to: app)
+        let client = try await SocketIOTestClient.connect(to: app)
+        defer { Task { await client.close() } }
+        #expect(await cluster.flush())
+
+        kill(redis.process.processIdentifier, SIGSTOP)
+        let socket = try #require(sio.main.sockets.values.first)
+        #expect(sio.main.all.emit("news", "first") == 1)
+        socket.emit("direct", "second")
+        #expect(sio.main.all.emit("news", "third") == 1)
+        #expect(await client.waitFor(timeout: 2000) { $0.count >= 3 })
+        let received = client.received()
+        #expect(received.map(\.name) == ["news", "direct", "news"])
+        #expect(received.map { $0.arguments.first } == ["first", "second", "third"])
+        let offsets = [received[0], received[2]].compactMap { $0.arguments.last?.stringValue }
+        #expect(offsets.count == 2 && offsets[0] != offsets[1])
+        kill(redis.process.processIdentifier, SIGCONT)
     }
 }

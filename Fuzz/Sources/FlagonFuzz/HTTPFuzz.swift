@@ -45,8 +45,30 @@ enum HTTPFuzz {
             check(message.head.headers.count <= limits.maxHeaderCount, "too many headers")
             check(message.head.target.utf8.count <= limits.maxRequestLineBytes, "target over the limit")
             check(message.head.headers.values(for: "host").count <= 1, "two Host headers")
+            checkForwarded(message.head.headers, target: message.head.target)
         }
         checkWrittenBack(whole.requests)
+    }
+
+    /// The proxy headers of a parsed request (with every other address, by its first byte's
+    /// parity, a trusted proxy) name a client whose address reads back to itself, and the
+    /// target read as a CIDR network reads back to itself and contains its own address.
+    static func checkForwarded(_ headers: HTTPHeaders, target: String) {
+        if let client = ForwardedClient(headers: headers, isTrusted: { ($0.first ?? 1) % 2 == 0 }) {
+            guard let colon = client.address.lastIndex(of: ":"),
+                  let bytes = IPAddressBytes.parse(String(client.address[..<colon])) else {
+                return check(false, "a client address that does not read back: \(client.address)")
+            }
+            check(Int(client.address[client.address.index(after: colon)...]).map { (0...65535).contains($0) } == true,
+                  "a client port out of range: \(client.address)")
+            check(IPAddressBytes.parse(IPAddressBytes.format(bytes)) == bytes, "an address that formats differently: \(bytes)")
+            check(client.scheme == nil || client.scheme == "http" || client.scheme == "https", "a scheme that is neither")
+        }
+        let text = target.hasPrefix("/") ? String(target.dropFirst()) : target
+        if let network = IPNetwork(text) {
+            check(network.contains(network.address), "a network without its own address: \(network)")
+            check(IPNetwork(network.description) == network, "a network that reads back differently: \(network)")
+        }
     }
 
     /// Requests written back (as a worker hands them to another) parse to the same requests.

@@ -8,15 +8,24 @@ import FlagonSocketIOCore
 /// back to, even after the server it was on has stopped or died.
 ///
 /// - Broadcasts go into a Redis Stream per namespace (`socket.io-recovery#/chat#`, trimmed
-///   with `XADD … MAXLEN ~ maxPackets`); a broadcast's offset is its stream id. The server
-///   that broadcasts waits for the id (one round trip) before it sends.
+///   with `XADD … MAXLEN ~ maxPackets`), each entry with its offset (field `o`). The server
+///   that broadcasts makes the offset itself (its own random prefix and a counter) and sends
+///   at once: local delivery never waits for Redis, nor stalls when Redis does. What could
+///   not be recorded (Redis away) is still sent; a client whose offset is not in the stream
+///   gets a fresh session on recovery.
 /// - Socket states are keys with a time to live (`socket.io-session#<pid>`): written when a
 ///   socket connects, when its rooms change and every half window while it is connected
 ///   (so a `kill -9` loses at most that much of `data`), and when it loses its connection;
 ///   deleted when it leaves explicitly.
-/// - Restoring reads the state with `GETDEL` (so at most one server restores it) and the
-///   stream with one `XRANGE` from the client's offset, bounded: a client whose offset fell
-///   off the stream gets a fresh session, never a partial replay.
+/// - Restoring reads the state with `GETDEL` (so at most one server restores it), then the
+///   stream from its newest entry back to the client's offset (`XREVRANGE`, in pages),
+///   bounded by `maxPackets`: what it reads is exactly what came after the offset. A client
+///   whose offset fell off the stream gets a fresh session, never a partial replay.
+/// - Entries reach the stream in the order Redis receives them from the servers; a socket
+///   receives another server's broadcasts a moment later than that server's own sockets do.
+///   A client that loses its connection in that moment may, on recovery, get a broadcast
+///   twice or miss one sent by another server in the same instant (as with stream ids as
+///   offsets, when the broadcasting server waited for them).
 ///
 /// ```swift
 /// let cluster = try await RedisCluster.connect(RedisAdapterOptions(url: url))
@@ -38,6 +47,12 @@ public final class RedisConnectionStateStore: ConnectionStateStore {
         self.settings = settings
     }
 
+    /// This store's offsets are `<offsetPrefix>-<n>`: 72 random bits, unique to the process.
+    private let offsetPrefix = RedisCluster.randomID(length: 12)
+    private var offsetCounter: UInt64 = 0
+    /// Entries read per `XREVRANGE` while looking for an offset.
+    private static let restorePage = 256
+
     private var prefix: String { cluster.options.prefix }
 
     func streamKey(_ namespace: String) -> String { prefix + "-recovery#" + namespace + "#" }
@@ -48,17 +63,16 @@ public final class RedisConnectionStateStore: ConnectionStateStore {
 
     public func record(_ packet: SocketIOPacket, target: BroadcastTarget, send: @escaping @LoopActor (SocketIOPacket) -> Void) {
         guard case .array(let items)? = packet.data else { return send(packet) }
+        offsetCounter += 1
+        let offset = offsetPrefix + "-" + String(offsetCounter)
+        var recorded = packet
+        recorded.data = .array(items + [.string(offset)])
+        send(recorded)
         let entry = MessagePackWriter.encode([packet.messagePackValue, .array(target.rooms.sorted().map(MessagePackValue.string)),
                                               .array(target.except.sorted().map(MessagePackValue.string))])
-        let command: [[UInt8]] = [Array("XADD".utf8), Array(streamKey(packet.namespace).utf8), Array("MAXLEN".utf8), Array("~".utf8),
-                                  Array(String(settings.maxPackets).utf8), Array("*".utf8), Array("m".utf8), entry]
-        let sent = cluster.sendCommand(command) { reply in
-            guard case .success(let value) = reply, let id = value.text else { return send(packet) }   // not recorded: sent without offset
-            var recorded = packet
-            recorded.data = .array(items + [.string(id)])
-            send(recorded)
-        }
-        if !sent { send(packet) }
+        cluster.sendCommand([Array("XADD".utf8), Array(streamKey(packet.namespace).utf8), Array("MAXLEN".utf8), Array("~".utf8),
+                             Array(String(settings.maxPackets).utf8), Array("*".utf8), Array("o".utf8), Array(offset.utf8),
+                             Array("m".utf8), entry])
     }
 
     public func save(_ state: SocketState, connected: Bool) {
@@ -81,29 +95,56 @@ public final class RedisConnectionStateStore: ConnectionStateStore {
               let id = value["id"]?.stringValue, case .array(let roomList)? = value["rooms"]
         else { return nil }
         let state = SocketState(id: id, pid: pid, namespace: namespace, rooms: Set(roomList.compactMap(\.stringValue)), data: value["data"] ?? .null)
-        // The offset's own entry first: if it is gone, so may be what followed it.
-        let limit = settings.maxPackets + 201
-        guard let range = await cluster.command([Array("XRANGE".utf8), Array(streamKey(namespace).utf8), Array(offset.utf8),
-                                                Array("+".utf8), Array("COUNT".utf8), Array(String(limit).utf8)]),
-              let entries = range.elements, entries.count < limit, entries.first?.elements?.first?.text == offset
-        else { return nil }
+        guard let newer = await entries(after: offset, namespace: namespace) else { return nil }
         var rooms = state.rooms
         rooms.insert(id)
         var missed: [SocketIOPacket] = []
-        for entry in entries.dropFirst() {
-            guard let parts = entry.elements, parts.count == 2, let entryID = parts[0].text, let fields = parts[1].elements,
-                  fields.count == 2, let bytes = fields[1].bytes,
-                  case .array(let stored)? = try? MessagePackReader.decode(bytes), stored.count == 3,
+        for (entryOffset, bytes) in newer {
+            guard case .array(let stored)? = try? MessagePackReader.decode(bytes), stored.count == 3,
                   var packet = try? SocketIOPacket(messagePack: stored[0]),
                   case .array(var items)? = packet.data
             else { continue }
             let target = BroadcastTarget(rooms: Set(stored[1].arrayValue?.compactMap(\.stringValue) ?? []),
                                          except: Set(stored[2].arrayValue?.compactMap(\.stringValue) ?? []))
             guard target.rooms.isEmpty || !target.rooms.isDisjoint(with: rooms), target.except.isDisjoint(with: rooms) else { continue }
-            items.append(.string(entryID))
+            items.append(.string(entryOffset))
             packet.data = .array(items)
             missed.append(packet)
         }
         return RecoveredSocketState(state: state, missedPackets: missed)
+    }
+
+    /// The entries recorded after the one with `offset` (offset and packet bytes, oldest
+    /// first), read newest first a page at a time; `nil` when `offset` is not among the
+    /// newest `maxPackets + 200` entries (gone from the stream, or never recorded).
+    private func entries(after offset: String, namespace: String) async -> [(offset: String, bytes: [UInt8])]? {
+        let limit = settings.maxPackets + 200
+        var newer: [(offset: String, bytes: [UInt8])] = []
+        var end = "+"
+        var scanned = 0
+        while scanned < limit {
+            guard let page = await cluster.command([Array("XREVRANGE".utf8), Array(streamKey(namespace).utf8), Array(end.utf8),
+                                                   Array("-".utf8), Array("COUNT".utf8), Array(String(Self.restorePage).utf8)]),
+                  let entries = page.elements, !entries.isEmpty
+            else { return nil }
+            scanned += entries.count
+            for entry in entries {
+                guard let parts = entry.elements, parts.count == 2, let id = parts[0].text, let fields = parts[1].elements else { continue }
+                end = "(" + id
+                var entryOffset: String?, bytes: [UInt8]?
+                for index in stride(from: 0, to: fields.count - 1, by: 2) {
+                    switch fields[index].text {
+                    case "o": entryOffset = fields[index + 1].text
+                    case "m": bytes = fields[index + 1].bytes
+                    default: break
+                    }
+                }
+                guard let entryOffset, let bytes else { continue }
+                if entryOffset == offset { return newer.reversed() }
+                newer.append((entryOffset, bytes))
+            }
+            if entries.count < Self.restorePage { return nil }
+        }
+        return nil
     }
 }
