@@ -57,6 +57,11 @@ var package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
+            name: "CCrypt",
+            pkgConfig: "libcrypt",
+            providers: [.apt(["libcrypt-dev"])]
+        ),
+        .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -76,7 +81,7 @@ var package = Package(
         .target(
             name: "Flagon",
             dependencies: [
-                "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonCompression", "FlagonTLS", "CCrypto",
+                "FlagonHTTP", "FlagonJSON", "FlagonLoop", "FlagonCompression", "FlagonTLS", "CCrypto", "CCrypt",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

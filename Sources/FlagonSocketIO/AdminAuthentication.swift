@@ -14,8 +14,15 @@ public enum AdminAuthentication: Sendable {
     /// and, unless read-only, disconnect its clients.
     case disabled
     /// The admin UI's login form: its CONNECT payload `{username, password}` must match.
-    /// The password is compared in constant time; a successful login gets a session id
-    /// (the `session` event) that the UI sends instead of the password when it reconnects.
+    /// `password` is the password itself, or its bcrypt hash (`$2a$`, `$2b$`, `$2y$`: what
+    /// Node's admin-ui takes in its configuration), checked on libuv's thread pool, at most
+    /// ``BcryptHash/maxConcurrentChecks`` at once. Compared in constant time; a successful
+    /// login gets a session id (the `session` event) that the UI sends instead of the
+    /// password when it reconnects.
+    ///
+    /// ```swift
+    /// sio.instrument(auth: .basic(username: "admin", password: "$2b$10$…"))   // a hash from `htpasswd -nbBC 10 "" pw`
+    /// ```
     case basic(username: String, password: String)
     /// Any rule over the CONNECT payload (python-socketio's callable `auth`).
     case custom(@LoopActor @Sendable (JSONValue?) -> Bool)
@@ -73,7 +80,7 @@ extension AdminAuthentication {
     }
 
     @LoopActor
-    func verdict(for auth: JSONValue?, sessions: AdminSessions, now: Int) -> Verdict {
+    func verdict(for auth: JSONValue?, sessions: AdminSessions, now: Int) async -> Verdict {
         switch self {
         case .disabled:
             return .accepted
@@ -88,7 +95,9 @@ extension AdminAuthentication {
             // where (or in which field) the texts differ.
             func digest(_ text: String) -> [UInt8] { Crypto.hmacSHA256(key: Array("flagon-admin".utf8), data: Array(text.utf8)) }
             let nameMatches = Crypto.constantTimeEqual(digest(givenName), digest(username))
-            let passwordMatches = Crypto.constantTimeEqual(digest(givenPassword), digest(password))
+            let passwordMatches = BcryptHash.isHash(password)
+                ? await BcryptHash.verify(givenPassword, against: password)
+                : Crypto.constantTimeEqual(digest(givenPassword), digest(password))
             return nameMatches && passwordMatches ? .acceptedWithNewSession : .refused
         }
     }

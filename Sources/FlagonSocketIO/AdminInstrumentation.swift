@@ -81,10 +81,10 @@ public final class AdminInstrumentation {
                    await requests.ask(owner, "admin.session", Array(session.utf8), timeout: 1000) == [1] {
                     return
                 }
-                try admit(socket, auth: auth)
+                try await admit(socket, auth: auth)
             }
         } else {
-            namespace.use { [unowned self] socket, auth in try admit(socket, auth: auth) }
+            namespace.use { [unowned self] (socket: Socket, auth: JSONValue?) async throws in try await admit(socket, auth: auth) }
         }
         namespace.onConnect { [unowned self] socket, _ in welcome(socket) }
         if !readOnly { installActions() }
@@ -105,9 +105,9 @@ public final class AdminInstrumentation {
 
     // MARK: The UI's connection
 
-    private func admit(_ socket: Socket, auth payload: JSONValue?) throws {
+    private func admit(_ socket: Socket, auth payload: JSONValue?) async throws {
         let now = WallClock.milliseconds
-        switch auth.verdict(for: payload, sessions: sessions, now: now) {
+        switch await auth.verdict(for: payload, sessions: sessions, now: now) {
         case .refused:
             throw ConnectionRefused("invalid credentials")
         case .accepted:

@@ -15,25 +15,47 @@ import Testing
         #expect(AdminInstrumentation.timestamp(0) == "1970-01-01T00:00:00.000Z")
     }
 
-    @Test @LoopActor func basicLoginsGetSessionsThatExpireAndAreBounded() {
+    @Test @LoopActor func basicLoginsGetSessionsThatExpireAndAreBounded() async {
         let auth = AdminAuthentication.basic(username: "admin", password: "s3cret")
         var sessions = AdminSessions(capacity: 2, lifetime: 1000)
-        #expect(auth.verdict(for: ["username": "admin", "password": "s3cret"], sessions: sessions, now: 0) == .acceptedWithNewSession)
-        #expect(auth.verdict(for: ["username": "admin", "password": "s3cre"], sessions: sessions, now: 0) == .refused)
-        #expect(auth.verdict(for: ["username": "Admin", "password": "s3cret"], sessions: sessions, now: 0) == .refused)
-        #expect(auth.verdict(for: ["username": "admin", "password": 7], sessions: sessions, now: 0) == .refused)
-        #expect(auth.verdict(for: nil, sessions: sessions, now: 0) == .refused)
+        #expect(await auth.verdict(for: ["username": "admin", "password": "s3cret"], sessions: sessions, now: 0) == .acceptedWithNewSession)
+        #expect(await auth.verdict(for: ["username": "admin", "password": "s3cre"], sessions: sessions, now: 0) == .refused)
+        #expect(await auth.verdict(for: ["username": "Admin", "password": "s3cret"], sessions: sessions, now: 0) == .refused)
+        #expect(await auth.verdict(for: ["username": "admin", "password": 7], sessions: sessions, now: 0) == .refused)
+        #expect(await auth.verdict(for: nil, sessions: sessions, now: 0) == .refused)
         let first = sessions.open(now: 0)
         #expect(first.count == 32 && first.allSatisfy(\.isHexDigit))   // 16 random bytes
-        #expect(auth.verdict(for: ["sessionId": .string(first)], sessions: sessions, now: 999) == .accepted)
-        #expect(auth.verdict(for: ["sessionId": .string(first)], sessions: sessions, now: 1000) == .refused)   // expired
+        #expect(await auth.verdict(for: ["sessionId": .string(first)], sessions: sessions, now: 999) == .accepted)
+        #expect(await auth.verdict(for: ["sessionId": .string(first)], sessions: sessions, now: 1000) == .refused)   // expired
         let second = sessions.open(now: 10)
         let third = sessions.open(now: 20)   // over capacity: the oldest goes
         #expect(!sessions.isValid(first, now: 30) && sessions.isValid(second, now: 30) && sessions.isValid(third, now: 30))
-        #expect(AdminAuthentication.disabled.verdict(for: nil, sessions: sessions, now: 0) == .accepted)
+        #expect(await AdminAuthentication.disabled.verdict(for: nil, sessions: sessions, now: 0) == .accepted)
         let custom = AdminAuthentication.custom { $0?["token"] == "t" }
-        #expect(custom.verdict(for: ["token": "t"], sessions: sessions, now: 0) == .accepted)
-        #expect(custom.verdict(for: ["token": "u"], sessions: sessions, now: 0) == .refused)
+        #expect(await custom.verdict(for: ["token": "t"], sessions: sessions, now: 0) == .accepted)
+        #expect(await custom.verdict(for: ["token": "u"], sessions: sessions, now: 0) == .refused)
+    }
+
+    /// A bcrypt hash in the configuration, as Node's admin-ui takes it: the UI logs in with
+    /// the password, and the hash itself is not a password.
+    @Test @LoopActor func aBcryptHashLogsInWithThePassword() async throws {
+        let hash = "$2b$04$Flagonadminuitestsalt.AzsaC8TzgM8TH18KxnZlFrAAofU6dv."
+        let auth = AdminAuthentication.basic(username: "admin", password: hash)
+        let sessions = AdminSessions()
+        #expect(await auth.verdict(for: ["username": "admin", "password": "pw"], sessions: sessions, now: 0) == .acceptedWithNewSession)
+        #expect(await auth.verdict(for: ["username": "admin", "password": .string(hash)], sessions: sessions, now: 0) == .refused)
+        #expect(await auth.verdict(for: ["username": "root", "password": "pw"], sessions: sessions, now: 0) == .refused)
+
+        let sio = SocketIOServer()
+        let app = App()
+        sio.attach(to: app)
+        sio.instrument(auth: auth, mode: .production, serverID: "hash")
+        let ui = try await SocketIOTestClient.connect(to: app, namespace: "/admin", auth: ["username": "admin", "password": "pw"])
+        #expect(await ui.waitFor { $0.contains { $0.name == "session" } })
+        await ui.close()
+        await #expect(throws: (any Error).self) {
+            _ = try await SocketIOTestClient.connect(to: app, namespace: "/admin", auth: ["username": "admin", "password": "nope"])
+        }
     }
 
     @Test func socketDataCarriesTheAdminFieldsOnlyOnTheWire() {

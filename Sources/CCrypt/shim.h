@@ -1,0 +1,2 @@
+/* The system's libcrypt (libxcrypt): crypt_rn for bcrypt password hashes. */
+#include <crypt.h>
