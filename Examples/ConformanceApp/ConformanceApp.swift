@@ -34,7 +34,8 @@ public enum ConformanceApp {
         public var serverID = "flagon-" + String(
             WorkerIdentity.current.map { Crypto.hmacSHA256(key: $0.sharedSecret, data: Array("server-id".utf8)).prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } } ?? UInt32.random(in: 0...UInt32.max),
             radix: 36)
-        /// `ADMIN_AUTH` (`none` or `user:password`): the admin UI's instrumentation, on
+        /// `ADMIN_AUTH` (`none`, `user:password`, or `user:` and the password's bcrypt hash):
+        /// the admin UI's instrumentation, on
         /// `ADMIN_NAMESPACE` (`/admin-ui`: the contract's `/admin` is taken), in `ADMIN_MODE`
         /// (`development` or `production`), read-only with `ADMIN_READONLY=1`.
         public var admin: AdminAuthentication?

@@ -107,9 +107,10 @@ extension AdminInstrumentation {
     static func describe(_ socket: RemoteSocket) -> JSONValue {
         let admin = socket.data["_admin"]
         let shake = socket.handshake
-        let headers = shake["headers"]
-        let address = headers?["cf-connecting-ip"] ?? headers?["x-forwarded-for"] ?? shake["address"] ?? ""
-        var handshake: JSONObject = ["address": address]
+        // The handshake's address: the peer's, or the client that a trusted proxy names
+        // (ServerOptions.trustedProxies). Node's admin-ui reads X-Forwarded-For and
+        // CF-Connecting-IP from anyone, which any client can spoof.
+        var handshake: JSONObject = ["address": shake["address"] ?? ""]
         for field in ["headers", "query", "issued", "secure", "time", "url", "xdomain"] { handshake[field] = shake[field] ?? .null }
         var described: JSONObject = ["id": .string(socket.id)]
         if let clientId = admin?["clientId"] { described["clientId"] = clientId }

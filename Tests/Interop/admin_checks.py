@@ -46,6 +46,9 @@ def start_server(extra):
 DEV = start_server({"ADMIN_AUTH": "admin:s3cret", "SERVER_ID": "dev-1"})
 READ_ONLY = start_server({"ADMIN_AUTH": "none", "ADMIN_READONLY": "1"})
 PRODUCTION = start_server({"ADMIN_AUTH": "admin:s3cret", "ADMIN_MODE": "production"})
+# The password as Node's admin-ui configuration gives it: a bcrypt hash (of "s3cret", cost 4).
+S3CRET_HASH = "$2b$04$AdminUiConformanceSalen75n9OB2xokLQ67DNZ3.pLWdeEjr.Hy"
+HASHED = start_server({"ADMIN_AUTH": "admin:" + S3CRET_HASH})
 
 
 class Peer:
@@ -60,7 +63,7 @@ class Peer:
         self.changed = asyncio.Event()
 
     @classmethod
-    async def connect(cls, port, namespace, auth=None, transports=("websocket",)):
+    async def connect(cls, port, namespace, auth=None, transports=("websocket",), headers=None):
         sio = socketio.AsyncClient(reconnection=False)
         peer = cls(sio, namespace)
 
@@ -81,7 +84,7 @@ class Peer:
         sio.on("disconnect", gone, namespace=namespace)
         try:
             await sio.connect(f"http://127.0.0.1:{port}", namespaces=[namespace], auth=auth, transports=list(transports),
-                              wait_timeout=5)
+                              headers=headers or {}, wait_timeout=5)
         except socketio.exceptions.ConnectionError:
             pass
         return peer
@@ -159,6 +162,68 @@ async def login_sends_session_config_and_every_socket():
     await again.wait_for(lambda: again.named("config"))
     expect_equal(again.named("session"), [])
     await asyncio.gather(user.close(), ui.close(), again.close())
+
+
+@async_check
+async def a_bcrypt_hash_configured_logs_in_with_the_password():
+    ui = await admin(HASHED)
+    await ui.wait_for(lambda: ui.named("all_sockets"))
+    expect(re.fullmatch(SESSION_ID, ui.named("session")[0][0]) is not None, "no session")
+    for auth in ({"username": "admin", "password": S3CRET_HASH}, {"username": "admin", "password": "s3cre"}):
+        refused = await admin(HASHED, auth)
+        await refused.wait_for(lambda: refused.refusal is not None)
+        expect_equal(refused.refusal, {"message": "invalid credentials"})
+        await refused.close()
+    await ui.close()
+
+
+@async_check
+async def a_spoofed_forwarded_for_is_not_the_address_shown():
+    """The UI shows the handshake's address: the peer's, or the client a trusted proxy names
+    (TRUSTED_PROXIES); headers from anyone else change nothing."""
+    ui = await admin(DEV)
+    await ui.wait_for(lambda: ui.named("config"))
+    user = await Peer.connect(DEV, "/chat", headers={"X-Forwarded-For": "6.6.6.6", "CF-Connecting-IP": "7.7.7.7"})
+    connected = await ui.first("socket_connected", lambda a: a[0]["id"] == user.sid)
+    expect_equal(connected[0]["handshake"]["address"], "127.0.0.1")
+    await asyncio.gather(user.close(), ui.close())
+
+
+@async_check
+async def what_each_ui_version_reads_is_there():
+    """The admin UI's web app of 0.2 to 0.5 each read a subset of what the server sends (later
+    versions added fields and events that earlier ones ignore): 0.2 the sockets with their
+    handshakes and rooms, stats with uptime and clients; 0.3 adds socket data; 0.4 and 0.5 add
+    polling clients, aggregated events, namespaces, events sent and received, timestamps."""
+    reads = {
+        "0.2": {"stats": ["serverId", "hostname", "pid", "uptime", "clientsCount"],
+                "socket": ["id", "clientId", "transport", "nsp", "handshake", "rooms"],
+                "features": ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT"]},
+        "0.3": {"stats": ["serverId", "hostname", "pid", "uptime", "clientsCount"],
+                "socket": ["id", "clientId", "transport", "nsp", "data", "handshake", "rooms"],
+                "features": ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT"]},
+        "0.4": {"stats": STATS_KEYS, "socket": SOCKET_KEYS, "features": ALL_FEATURES},
+        "0.5": {"stats": STATS_KEYS, "socket": SOCKET_KEYS, "features": ALL_FEATURES},
+    }
+    user = await Peer.connect(DEV, "/chat")
+    ui = await admin(DEV)
+    await ui.wait_for(lambda: ui.named("all_sockets") and ui.named("server_stats"))
+    stats = ui.named("server_stats")[-1][0]
+    described = next(s for s in ui.named("all_sockets")[0][0] if s["id"] == user.sid)
+    features = ui.named("config")[0][0]["supportedFeatures"]
+    for version, fields in reads.items():
+        expect(all(key in stats for key in fields["stats"]), f"{version}: stats lack {fields['stats']}")
+        expect(all(key in described for key in fields["socket"]), f"{version}: sockets lack {fields['socket']}")
+        expect(all(key in described["handshake"] for key in HANDSHAKE_KEYS), f"{version}: handshakes lack fields")
+        expect(all(feature in features for feature in fields["features"]), f"{version}: features lack {fields['features']}")
+    # The events every version listens to, with the arguments in the places 0.2 reads them
+    # (later versions read a timestamp after them).
+    await user.close()
+    gone = await ui.first("socket_disconnected", lambda a: a[1] == described["id"])
+    expect_equal(gone[0], "/chat")
+    left = await ui.first("room_left", lambda a: a[2] == described["id"])
+    expect_equal(left[:2], ["/chat", described["id"]])
+    await ui.close()
 
 
 @async_check
