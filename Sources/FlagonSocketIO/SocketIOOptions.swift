@@ -35,6 +35,11 @@ public struct SocketIOOptions: Sendable {
     /// Removes a child namespace of a parent (``SocketIOServer/of(matching:)``) when its last
     /// socket leaves (socket.io's `cleanupEmptyChildNamespaces`; default `false`).
     public var cleanupEmptyChildNamespaces = false
+    /// At most this many child namespaces (``SocketIOServer/of(matching:)``) get a label of
+    /// their own in `/metrics`; the others are summed under `namespace="(other children)"`,
+    /// so that names clients choose cannot grow the number of series without bound. Declared
+    /// namespaces always get their own (default 50).
+    public var maxChildNamespaceMetricLabels = 50
     /// How packets are written: JSON text (the default) or MessagePack.
     public var parser = SocketIOParser.json
     /// socket.io's connection state recovery; `nil` (the default): off.

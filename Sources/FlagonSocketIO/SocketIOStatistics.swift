@@ -56,18 +56,20 @@ extension SocketIOServer {
         for (reason, count) in engineStats.closes.sorted(by: { $0.key < $1.key }) {
             out.sample("flagon_engineio_closes_total", labels: [("reason", reason)], value: count)
         }
-        let all = allNamespaces.filter { !$0.isParent }.sorted { $0.name < $1.name }
+        let groups = metricGroups()
         out.family("flagon_socketio_connected_clients", type: .gauge, help: "Connected sockets, by namespace and transport.")
-        for namespace in all {
+        for (label, members) in groups {
             var polling = 0
             var websocket = 0
-            for socket in namespace.sockets.values { if socket.transport == .websocket { websocket += 1 } else { polling += 1 } }
-            out.sample("flagon_socketio_connected_clients", labels: [("namespace", namespace.name), ("transport", "polling")], value: polling)
-            out.sample("flagon_socketio_connected_clients", labels: [("namespace", namespace.name), ("transport", "websocket")], value: websocket)
+            for namespace in members {
+                for socket in namespace.sockets.values { if socket.transport == .websocket { websocket += 1 } else { polling += 1 } }
+            }
+            out.sample("flagon_socketio_connected_clients", labels: [("namespace", label), ("transport", "polling")], value: polling)
+            out.sample("flagon_socketio_connected_clients", labels: [("namespace", label), ("transport", "websocket")], value: websocket)
         }
         func perNamespace(_ name: String, _ help: String, _ type: PrometheusWriter.MetricType = .counter, _ value: (Namespace) -> Int) {
             out.family(name, type: type, help: help)
-            for namespace in all { out.sample(name, labels: [("namespace", namespace.name)], value: value(namespace)) }
+            for (label, members) in groups { out.sample(name, labels: [("namespace", label)], value: members.reduce(0) { $0 + value($1) }) }
         }
         perNamespace("flagon_socketio_events_received_total", "Events received from clients.") { $0.statistics.eventsReceived }
         perNamespace("flagon_socketio_packets_sent_total", "Packets delivered to clients, each recipient counted.") { $0.statistics.packetsSent }
@@ -75,24 +77,51 @@ extension SocketIOServer {
         perNamespace("flagon_socketio_acks_pending", "Acks the server waits for.", .gauge) { $0.sockets.values.reduce(0) { $0 + $1.pendingAckCount } }
         perNamespace("flagon_socketio_ack_timeouts_total", "Acks that did not come in time.") { $0.statistics.ackTimeouts }
         out.family("flagon_socketio_refused_events_total", type: .counter, help: "Client events refused, by namespace and kind.")
-        for namespace in all {
+        for (label, members) in groups {
             for kind in ["invalid_arguments", "method_access_denied", "rate_limited", "unknown_event"] {
-                out.sample("flagon_socketio_refused_events_total", labels: [("namespace", namespace.name), ("kind", kind)],
-                           value: namespace.statistics.refusedEvents[kind] ?? 0)
+                out.sample("flagon_socketio_refused_events_total", labels: [("namespace", label), ("kind", kind)],
+                           value: members.reduce(0) { $0 + ($1.statistics.refusedEvents[kind] ?? 0) })
             }
         }
         out.family("flagon_socketio_disconnects_total", type: .counter, help: "Sockets that left, by namespace and reason.")
-        for namespace in all {
-            for (reason, count) in namespace.statistics.disconnects.sorted(by: { $0.key < $1.key }) {
-                out.sample("flagon_socketio_disconnects_total", labels: [("namespace", namespace.name), ("reason", reason)], value: count)
+        for (label, members) in groups {
+            var byReason: [String: Int] = [:]
+            for namespace in members { byReason.merge(namespace.statistics.disconnects, uniquingKeysWith: +) }
+            for (reason, count) in byReason.sorted(by: { $0.key < $1.key }) {
+                out.sample("flagon_socketio_disconnects_total", labels: [("namespace", label), ("reason", reason)], value: count)
             }
         }
         out.family("flagon_socketio_recoveries_total", type: .counter, help: "Connection state recoveries asked for, by result.")
-        for namespace in all {
-            out.sample("flagon_socketio_recoveries_total", labels: [("namespace", namespace.name), ("result", "recovered")],
-                       value: namespace.statistics.recoveries)
-            out.sample("flagon_socketio_recoveries_total", labels: [("namespace", namespace.name), ("result", "fresh")],
-                       value: namespace.statistics.recoveryMisses)
+        for (label, members) in groups {
+            out.sample("flagon_socketio_recoveries_total", labels: [("namespace", label), ("result", "recovered")],
+                       value: members.reduce(0) { $0 + $1.statistics.recoveries })
+            out.sample("flagon_socketio_recoveries_total", labels: [("namespace", label), ("result", "fresh")],
+                       value: members.reduce(0) { $0 + $1.statistics.recoveryMisses })
         }
     }
+
+    /// The label value each namespace is reported under, in order: every declared namespace
+    /// its own, the first ``SocketIOOptions/maxChildNamespaceMetricLabels`` children by name
+    /// theirs, and the rest together.
+    func metricGroups() -> [(label: String, members: [Namespace])] {
+        let all = allNamespaces.filter { !$0.isParent }.sorted { $0.name < $1.name }
+        var groups: [(label: String, members: [Namespace])] = []
+        var children = 0
+        var others: [Namespace] = []
+        for namespace in all {
+            if namespace.parent != nil {
+                children += 1
+                if children > options.maxChildNamespaceMetricLabels {
+                    others.append(namespace)
+                    continue
+                }
+            }
+            groups.append((namespace.name, [namespace]))
+        }
+        if !others.isEmpty { groups.append((Self.otherChildrenLabel, others)) }
+        return groups
+    }
+
+    /// The label of the children past the limit.
+    static let otherChildrenLabel = "(other children)"
 }

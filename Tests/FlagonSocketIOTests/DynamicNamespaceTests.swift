@@ -25,6 +25,30 @@ final class WorkspaceController: NamespaceController {
         return (app, sio)
     }
 
+    /// Children named by clients cannot grow the metrics without bound: past the limit they
+    /// are summed under one label; declared namespaces keep theirs.
+    @Test @LoopActor func childNamespacesPastTheLimitShareOneMetricLabel() async throws {
+        var options = SocketIOOptions()
+        options.engine.pingInterval = 60_000
+        options.maxChildNamespaceMetricLabels = 3
+        let sio = SocketIOServer(options: options)
+        let app = App()
+        sio.attach(to: app)
+        sio.of(matching: /\/room-\d+/).on("hi") { (_: Socket) -> String in "hi" }
+        _ = sio.of("/lobby")
+        let client = try await SocketIOTestClient.connect(to: app)
+        for room in 1...7 { try await client.connect(namespace: "/room-\(room)") }
+        _ = try await client.emitWithAck("hi", [], namespace: "/room-7")
+        var out = PrometheusWriter()
+        sio.writeMetrics(into: &out)
+        let connected = out.text.split(separator: "\n").filter { $0.hasPrefix("flagon_socketio_connected_clients{") && $0.contains("polling") }
+        let labels = connected.compactMap { line in line.split(separator: "\"").dropFirst().first.map(String.init) }
+        #expect(labels == ["/", "/lobby", "/room-1", "/room-2", "/room-3", "(other children)"])
+        #expect(connected.last?.hasSuffix(" 4") == true)   // /room-4 to /room-7, one socket each
+        #expect(out.text.contains("flagon_socketio_events_received_total{namespace=\"(other children)\"} 1"))
+        await client.close()
+    }
+
     @Test @LoopActor func aPatternCreatesChildrenWithTheParentsDeclarations() async throws {
         let (app, sio) = makeServer()
         let workspaces = sio.of(matching: /\/workspace-\d+/)
