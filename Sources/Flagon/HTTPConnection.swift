@@ -25,6 +25,8 @@ final class HTTPConnection: TCPStreamHandler {
     private(set) lazy var remote: String? = origin?.address ?? stream.remoteAddress?.description
     /// `true` when the peer is one of ``ServerOptions/trustedProxies``.
     private lazy var peerIsTrusted: Bool = {
+        // A relayed connection's peer is its origin's (a unix-socket peer's relay names no address).
+        if stream.isUnixSocket && origin == nil { return server.options.trustsUnixSocketPeers }
         let networks = server.options.trustedProxies
         guard !networks.isEmpty, var text = remote, let colon = text.lastIndex(of: ":") else { return false }
         text = String(text[..<colon])

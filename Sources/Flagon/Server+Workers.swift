@@ -18,8 +18,8 @@ extension Server {
     func pauseAccepting() {
         guard !acceptingPaused else { return }
         acceptingPaused = true
-        listener?.close()
-        listener = nil
+        for listener in listeners { listener.close() }
+        listeners = []
         app.logger.warning("\(connections.count + upgraded.count) connections open: not accepting until some close")
     }
 
@@ -29,14 +29,27 @@ extension Server {
               connections.count + upgraded.count < descriptorLimit / 10 * 9,
               let worker = WorkerIdentity.current
         else { return }
-        guard let resumed = try? TCPListener(descriptor: dup(worker.listenDescriptor), group: handles, onAccept: { [self] in self.accept($0) })
-        else { return }
-        listener = resumed
+        guard let resumed = try? listenOnWorkerSockets(worker) else { return }
+        listeners = resumed
         acceptingPaused = false
         app.logger.info("accepting connections again")
     }
 
     // MARK: Workers
+
+    /// Listeners on copies of the sockets the workers share.
+    func listenOnWorkerSockets(_ worker: WorkerIdentity) throws(UVError) -> [TCPListener] {
+        var opened: [TCPListener] = []
+        do throws(UVError) {
+            for descriptor in worker.listenDescriptors {
+                opened.append(try TCPListener(descriptor: dup(descriptor), group: handles) { [self] stream in accept(stream) })
+            }
+        } catch {
+            for listener in opened { listener.close() }
+            throw error
+        }
+        return opened
+    }
 
     /// The worker that must serve a request, when it is another one.
     func otherWorker(for head: HTTPRequestHead) -> Int? {

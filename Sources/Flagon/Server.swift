@@ -28,7 +28,9 @@ public final class Server {
     /// Every libuv handle the server opened (listener, connections, timers); zero after shutdown.
     public let handles = HandleGroup()
 
-    var listener: TCPListener?
+    /// One per address listened on (``ServerOptions/listen``); none while a full worker has
+    /// stopped accepting.
+    var listeners: [TCPListener] = []
     private var sweepTimer: LoopTimer?
     private var signals: [SignalWatcher] = []
     var connections: [ObjectIdentifier: HTTPConnection] = [:]
@@ -81,7 +83,7 @@ public final class Server {
     }
 
     /// The port listened on (after ``start()``).
-    public var port: Int { listener?.port ?? listenPort ?? options.port }
+    public var port: Int { listeners.first { !$0.isUnixSocket }?.port ?? listenPort ?? options.port }
     private var listenPort: Int?
 
     /// Open HTTP connections (upgraded ones not counted).
@@ -90,10 +92,10 @@ public final class Server {
     /// Starts listening; returns the port.
     @discardableResult
     public func start() throws(UVError) -> Int {
-        precondition(listener == nil, "server already started")
+        precondition(listeners.isEmpty, "server already started")
         if options.servesWorkerSocket, let worker = WorkerIdentity.current, let mesh = WorkerMesh.shared {
-            // A copy of the shared descriptor: this worker may stop listening for a while (full) and resume.
-            listener = try TCPListener(descriptor: dup(worker.listenDescriptor), group: handles) { [self] stream in accept(stream) }
+            // Copies of the shared descriptors: this worker may stop listening for a while (full) and resume.
+            listeners = try listenOnWorkerSockets(worker)
             workerIndex = worker.index
             mesh.streamGroup = handles
             mesh.onHandover = { [weak self] stream, bytes, origin in
@@ -101,23 +103,39 @@ public final class Server {
                 self.adopt(stream, bytes: bytes, origin: origin)
             }
         } else {
-            listener = try TCPListener(host: options.host, port: options.port, reusePort: options.reusePort, group: handles) {
-                [self] stream in accept(stream)   // the listener is closed at shutdown
+            do throws(UVError) {
+                for address in options.addresses {
+                    switch address {
+                    case .tcp(let host, let port, let ipv6Only):
+                        listeners.append(try TCPListener(host: host, port: port, reusePort: options.reusePort, ipv6Only: ipv6Only,
+                                                         group: handles) { [self] stream in accept(stream) })   // closed at shutdown
+                    case .unix(let path, let permissions):
+                        listeners.append(try TCPListener(unixPath: path, permissions: permissions, group: handles) { [self] stream in
+                            accept(stream)
+                        })
+                    }
+                }
+            } catch {
+                for listener in listeners { listener.close() }
+                listeners = []
+                throw error
             }
         }
         let interval = max(10, min(1000, min(options.headerTimeout, options.keepAliveTimeout) / 4))
         sweepTimer = LoopTimer(group: handles) { [self] in sweep() }
         sweepTimer?.start(afterMilliseconds: interval, repeatMilliseconds: interval)
         descriptorLimit = Self.openFileLimit() - 128
-        listenPort = listener!.port
-        app.logger.info("Flagon listening on \(isSecure ? "https" : "http")://\(listener!.address)")
-        return listener!.port
+        listenPort = port
+        for listener in listeners {
+            app.logger.info("Flagon listening on \(isSecure ? "https" : "http")\(listener.isUnixSocket ? "+" : "://")\(listener.endpoint)")
+        }
+        return port
     }
 
     /// Starts, serves until a graceful shutdown completes (SIGINT or SIGTERM when
     /// ``ServerOptions/handleSignals`` is on), then returns.
     public func run() async throws {
-        if listener == nil { try start() }
+        if listeners.isEmpty { try start() }
         if options.handleSignals {
             for signal in [SIGINT, SIGTERM] {
                 signals.append(try SignalWatcher(signal: signal) { [weak self] in
@@ -162,7 +180,7 @@ public final class Server {
         let drains = (draining ? app.drainHooks : []).map { hook in Task { await hook() } }
         for drain in drains { await drain.value }
         isDraining = false
-        listener?.close()
+        for listener in listeners { listener.close() }
         for hook in app.shutdownHooks { hook() }
         for connection in connections.values { connection.beginShutdown() }
         let deadline = EventLoop.shared.nowMilliseconds + options.shutdownTimeout
@@ -230,7 +248,9 @@ extension App {
     /// (default `$PORT`, else 5000), the way `flask run` does, with `workers` processes
     /// (default `$FLAGON_WORKERS`, else one), over TLS with `tls` (default `$TLS_CERT` and
     /// `$TLS_KEY` when both are set, else plain HTTP), trusting the proxies that
-    /// `$FLAGON_TRUSTED_PROXIES` lists (``ServerOptions/trustedProxies``).
+    /// `$FLAGON_TRUSTED_PROXIES` lists (``ServerOptions/trustedProxies``). `$FLAGON_LISTEN`
+    /// (`0.0.0.0:8080,[::]:8080/ipv6-only,unix:/run/app.sock`) listens on those addresses
+    /// instead of `host` and `port` (``ServerOptions/listen``).
     ///
     /// With several workers, this process becomes their supervisor here and never returns;
     /// each worker runs the program again from the start, so top-level code before this call
@@ -255,7 +275,8 @@ extension App {
             }
         }
         options.port = port ?? getenv("PORT").flatMap { Int(String(cString: $0)) } ?? 5000
-        try await WorkerSupervisor.superviseIfPrimary(workers ?? .fromEnvironment, host: host, port: options.port)
+        options.listen = try Self.listenFromEnvironment()
+        try await WorkerSupervisor.superviseIfPrimary(workers ?? .fromEnvironment, listen: options.addresses)
         let server = try Server(app: self, options: options)
         try await server.run()
     }
@@ -291,3 +312,10 @@ extension App {
     }
 }
 
+extension App {
+    /// `$FLAGON_LISTEN`'s addresses; empty when it is not set.
+    nonisolated static func listenFromEnvironment() throws -> [ListenAddress] {
+        guard let text = getenv("FLAGON_LISTEN").map({ String(cString: $0) }), !text.isEmpty else { return [] }
+        return try ListenAddress.parseList(text)
+    }
+}

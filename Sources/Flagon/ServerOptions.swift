@@ -12,6 +12,17 @@ public struct ServerOptions: Sendable {
     public var host = "127.0.0.1"
     /// Port (default 5000, as `flask run`; 0 picks a free one).
     public var port = 5000
+    /// Where to listen instead of `host` and `port` (default empty: `host:port` alone): TCP
+    /// addresses (IPv4, IPv6 with or without dual stack) and unix-domain sockets, all at once.
+    ///
+    /// ```swift
+    /// options.listen = [.tcp(host: "0.0.0.0", port: 8080), .unix(path: "/run/chat/flagon.sock")]
+    /// ```
+    public var listen: [ListenAddress] = []
+    /// What a connection through a unix-domain listener counts as: a trusted proxy (default
+    /// `true`; the socket file's permissions decide who may connect, such as the nginx in
+    /// front), whose `Forwarded`/`X-Forwarded-For` then names the client (``trustedProxies``).
+    public var trustsUnixSocketPeers = true
     /// Lets several processes listen on the same port (`SO_REUSEPORT`). Only for processes
     /// that share no sessions: long-polling needs every request of a session on the process
     /// that has it. To use every core, run workers instead (``App/run(host:port:workers:)``).
@@ -53,4 +64,7 @@ public struct ServerOptions: Sendable {
 
     /// The defaults.
     public init() {}
+
+    /// What the server listens on: ``listen``, or `host:port` when it is empty.
+    public var addresses: [ListenAddress] { listen.isEmpty ? [.tcp(host: host, port: port)] : listen }
 }

@@ -18,8 +18,9 @@ public struct WorkerIdentity: Sendable, Equatable {
     public let count: Int
     /// The folder of the workers' channels (`w<index>.sock`).
     public let directory: String
-    /// The listening socket the workers share.
-    public let listenDescriptor: Int32
+    /// The listening sockets the workers share, one per address the server listens on
+    /// (``ServerOptions/listen``), in that order.
+    public let listenDescriptors: [Int32]
     /// The supervisor's process id.
     public let supervisorPID: Int32
     /// 32 random bytes the supervisor made for the whole server: a secret key that every
@@ -48,7 +49,8 @@ public struct WorkerIdentity: Sendable, Equatable {
     public static let current: WorkerIdentity? = {
         func read(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         guard let index = read(Variable.index).flatMap(Int.init), let count = read(Variable.count).flatMap(Int.init),
-              let directory = read(Variable.directory), let descriptor = read(Variable.descriptor).flatMap(Int32.init),
+              let directory = read(Variable.directory),
+              let descriptors = read(Variable.descriptor).map({ $0.split(separator: ",").compactMap { Int32($0) } }), !descriptors.isEmpty,
               let supervisor = read(Variable.supervisor).flatMap(Int32.init),
               let secretHex = read(Variable.secret), secretHex.utf8.count == 64,
               count > 1, count <= maxWorkers, index >= 0, index < count
@@ -59,7 +61,7 @@ public struct WorkerIdentity: Sendable, Equatable {
             guard let byte = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
             secret.append(byte)
         }
-        return WorkerIdentity(index: index, count: count, directory: directory, listenDescriptor: descriptor,
+        return WorkerIdentity(index: index, count: count, directory: directory, listenDescriptors: descriptors,
                               supervisorPID: supervisor, sharedSecret: secret)
     }()
 

@@ -16,7 +16,8 @@ import Glibc
 @LoopActor
 public final class WorkerSupervisor {
     private let count: Int
-    private let descriptor: Int32
+    private let descriptors: [Int32]
+    private let unixPaths: [String]
     private let directory: String
     private let executable: String
     private let arguments: [String]
@@ -33,19 +34,46 @@ public final class WorkerSupervisor {
     /// In a process started as a worker, or when `workers` is one, returns at once: the
     /// caller goes on and serves. Otherwise this process becomes the supervisor of `workers`
     /// workers on `host`:`port` and exits when they have stopped; it never returns.
+    /// `$FLAGON_LISTEN`, when set, replaces `host` and `port` (as ``App/run(host:port:workers:tls:)`` does).
     public static func superviseIfPrimary(_ workers: WorkerCount, host: String, port: Int) async throws {
+        let listen = try App.listenFromEnvironment()
+        try await superviseIfPrimary(workers, listen: listen.isEmpty ? [.tcp(host: host, port: port)] : listen)
+    }
+
+    /// As ``superviseIfPrimary(_:host:port:)``, on every address of `listen`: the supervisor
+    /// opens each socket, and every worker accepts on all of them.
+    public static func superviseIfPrimary(_ workers: WorkerCount, listen: [ListenAddress]) async throws {
         guard WorkerIdentity.current == nil else { return }
         let count = workers.resolved
         guard count > 1 else { return }
-        let supervisor = try WorkerSupervisor(count: count, host: host, port: port)
+        let supervisor = try WorkerSupervisor(count: count, listen: listen)
         let status = await supervisor.run()
         exit(status)
     }
 
-    private init(count: Int, host: String, port: Int) throws {
+    private init(count: Int, listen: [ListenAddress]) throws {
         self.count = count
-        let (descriptor, address) = try TCPListener.openSharedSocket(host: host, port: port)
-        self.descriptor = descriptor
+        var descriptors: [Int32] = [], unixPaths: [String] = [], endpoints: [String] = []
+        do {
+            for address in listen {
+                switch address {
+                case .tcp(let host, let port, let ipv6Only):
+                    let (descriptor, bound) = try TCPListener.openSharedSocket(host: host, port: port, ipv6Only: ipv6Only)
+                    descriptors.append(descriptor)
+                    endpoints.append("\(bound)")
+                case .unix(let path, let permissions):
+                    descriptors.append(try TCPListener.openSharedSocket(unixPath: path, permissions: permissions))
+                    unixPaths.append(path)
+                    endpoints.append("unix:" + path)
+                }
+            }
+        } catch {
+            for descriptor in descriptors { Glibc.close(descriptor) }
+            for path in unixPaths { unlink(path) }
+            throw error
+        }
+        self.descriptors = descriptors
+        self.unixPaths = unixPaths
         var template = Array("/tmp/flagon-workers.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw UVError(code: -errno, operation: "mkdtemp") }
         directory = String(cString: made)
@@ -62,13 +90,14 @@ public final class WorkerSupervisor {
         }
         self.environment = environment + [
             "\(WorkerIdentity.Variable.count)=\(count)", "\(WorkerIdentity.Variable.directory)=\(directory)",
-            "\(WorkerIdentity.Variable.descriptor)=3", "\(WorkerIdentity.Variable.supervisor)=\(getpid())",
+            "\(WorkerIdentity.Variable.descriptor)=" + descriptors.indices.map { String(3 + $0) }.joined(separator: ","),
+            "\(WorkerIdentity.Variable.supervisor)=\(getpid())",
             "\(WorkerIdentity.Variable.secret)=" + Crypto.randomBytes(32).map { String(Int($0) + 0x100, radix: 16).dropFirst() }.joined(),
         ]
         children = Array(repeating: nil, count: count)
         startedAt = Array(repeating: 0, count: count)
         quickExits = Array(repeating: 0, count: count)
-        logger.info("Flagon listening on \(address) with \(count) workers")
+        logger.info("Flagon listening on \(endpoints.joined(separator: ", ")) with \(count) workers")
     }
 
     private func run() async -> Int32 {
@@ -79,6 +108,7 @@ public final class WorkerSupervisor {
         await withCheckedContinuation { done = $0 }
         for watcher in signals { watcher.close() }
         for index in 0..<count { unlink(directory + "/w\(index).sock") }
+        for path in unixPaths { unlink(path) }
         rmdir(directory)
         return failed ? 1 : 0
     }
@@ -88,7 +118,7 @@ public final class WorkerSupervisor {
         do {
             children[index] = try ChildProcess(
                 path: executable, arguments: arguments, environment: environment + ["\(WorkerIdentity.Variable.index)=\(index)"],
-                inheritedDescriptor: descriptor
+                inheritedDescriptors: descriptors
             ) { [self] status, signal in exited(index, status: status, signal: signal) }
             startedAt[index] = EventLoop.shared.nowMilliseconds
         } catch {

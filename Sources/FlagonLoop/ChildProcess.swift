@@ -7,7 +7,7 @@ import Glibc
 ///
 /// ```swift
 /// let child = try ChildProcess(path: "/proc/self/exe", arguments: [], environment: ["A=1"],
-///                              inheritedDescriptor: listenFD) { status, signal in
+///                              inheritedDescriptors: [listenFD]) { status, signal in
 ///     print("exited", status, signal)
 /// }
 /// child.kill(SIGTERM)
@@ -22,9 +22,9 @@ public final class ChildProcess {
     public private(set) var hasExited = false
 
     /// Starts `path` with `arguments` (without the program name) and `environment`
-    /// (`NAME=value` entries). Standard input, output and error are the parent's; an
-    /// `inheritedDescriptor` becomes the child's descriptor 3.
-    public init(path: String, arguments: [String], environment: [String], inheritedDescriptor: Int32? = nil,
+    /// (`NAME=value` entries). Standard input, output and error are the parent's;
+    /// `inheritedDescriptors` become the child's descriptors 3, 4, and so on.
+    public init(path: String, arguments: [String], environment: [String], inheritedDescriptors: [Int32] = [],
                 onExit: @escaping @LoopActor (_ status: Int64, _ signal: Int32) -> Void) throws(UVError) {
         self.onExit = onExit
         let handle = UnsafeMutablePointer<uv_process_t>.allocate(capacity: 1)
@@ -36,14 +36,11 @@ public final class ChildProcess {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
         }
-        var stdio = [uv_stdio_container_t](repeating: uv_stdio_container_t(), count: inheritedDescriptor == nil ? 3 : 4)
-        for index in 0..<3 {
+        let passed = [0, 1, 2] + inheritedDescriptors
+        var stdio = [uv_stdio_container_t](repeating: uv_stdio_container_t(), count: passed.count)
+        for (index, descriptor) in passed.enumerated() {
             stdio[index].flags = UV_INHERIT_FD
-            stdio[index].data.fd = Int32(index)
-        }
-        if let inheritedDescriptor {
-            stdio[3].flags = UV_INHERIT_FD
-            stdio[3].data.fd = inheritedDescriptor
+            stdio[index].data.fd = descriptor
         }
         var options = uv_process_options_t()
         options.exit_cb = childExitCallback

@@ -97,17 +97,7 @@ public final class TCPStream {
     init(group: HandleGroup?, unixSocket: Bool = false) {
         self.group = group
         isUnixSocket = unixSocket
-        if unixSocket {
-            // Room for either kind: libuv reads the block as a pipe; this type only ever
-            // touches `data`, the first field every handle shares.
-            let size = max(MemoryLayout<uv_tcp_t>.size, MemoryLayout<uv_pipe_t>.size)
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
-            uv_pipe_init(EventLoop.shared.uvLoop, raw.assumingMemoryBound(to: uv_pipe_t.self), 0)
-            handle = raw.assumingMemoryBound(to: uv_tcp_t.self)
-        } else {
-            handle = .allocate(capacity: 1)
-            uv_tcp_init(EventLoop.shared.uvLoop, handle)
-        }
+        handle = makeStreamHandle(unixSocket: unixSocket)
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
         group?.opened()
     }
@@ -120,8 +110,7 @@ public final class TCPStream {
         }
         let first = TCPStream(group: group, unixSocket: true), second = TCPStream(group: group, unixSocket: true)
         for (stream, descriptor) in [(first, descriptors[0]), (second, descriptors[1])] {
-            let pipe = UnsafeMutableRawPointer(stream.handle).assumingMemoryBound(to: uv_pipe_t.self)
-            let status = uv_pipe_open(pipe, descriptor)
+            let status = uv_pipe_open(asPipe(stream.handle), descriptor)
             if status < 0 {
                 first.close()
                 second.close()
@@ -136,7 +125,7 @@ public final class TCPStream {
     public static func connect(unixPath path: String, group: HandleGroup? = nil,
                                timeoutMilliseconds: UInt64? = nil) async throws(UVError) -> TCPStream {
         let stream = TCPStream(group: group, unixSocket: true)
-        let pipe = UnsafeMutableRawPointer(stream.handle).assumingMemoryBound(to: uv_pipe_t.self)
+        let pipe = asPipe(stream.handle)
         return try await stream.connecting(to: path, timeoutMilliseconds: timeoutMilliseconds) { request in
             uv_pipe_connect(request, pipe, path, loopConnectCallback)
             return 0

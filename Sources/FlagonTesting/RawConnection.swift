@@ -40,6 +40,11 @@ public final class RawConnection {
         RawConnection(stream: try await TCPStream.connect(to: SocketAddress(host: host, port: port)))
     }
 
+    /// Connects to the unix-domain socket at `path` (a server's ``ListenAddress/unix(path:permissions:)``).
+    public static func open(unixPath path: String) async throws -> RawConnection {
+        RawConnection(stream: try await TCPStream.connect(unixPath: path, timeoutMilliseconds: 5000))
+    }
+
     /// Sends bytes.
     public func send(_ bytes: [UInt8]) { stream.write(bytes) }
     /// Sends text as UTF-8.

@@ -168,6 +168,28 @@ private func startServer(_ configure: (inout ServerOptions) -> Void = { _ in }) 
         await plain.shutdown()
     }
 
+    /// One server on a TCP address and a unix socket at once: a unix-socket peer (an nginx
+    /// upstream) is a trusted proxy unless told otherwise; the TCP peer is not.
+    @Test @LoopActor func oneServerListensOnTCPAndAUnixSocket() async throws {
+        let path = "/tmp/flagon-server-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let request = "GET /peer HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n\r\n"
+        for trusted in [true, false] {
+            let (server, port) = try startServer { options in
+                options.listen = [.tcp(host: "127.0.0.1", port: 0), .unix(path: path)]
+                options.trustsUnixSocketPeers = trusted
+            }
+            #expect(port == server.port && port > 0)
+            let overTCP = try await RawConnection.open(port: port)
+            overTCP.send(request)
+            #expect(try await overTCP.readResponse().text.hasPrefix("127.0.0.1:"))
+            let overUnix = try await RawConnection.open(unixPath: path)
+            overUnix.send(request)
+            #expect(try await overUnix.readResponse().text == (trusted ? "203.0.113.9:0 true" : "- false"))
+            await server.shutdown()
+            #expect(access(path, F_OK) != 0)   // the socket file is gone
+        }
+    }
+
     @Test @LoopActor func limitsAreOptions() async throws {
         let (server, port) = try startServer { $0.limits.maxBodyBytes = 4 }
         let connection = try await RawConnection.open(port: port)
