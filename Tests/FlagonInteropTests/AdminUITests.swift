@@ -26,6 +26,6 @@ import Testing
             timeout: 240, environment: workers.map { ["WORKERS": String($0)] } ?? [:])
         #expect(!outcome.timedOut)
         #expect(outcome.status == 0, "\(outcome.output.suffix(4000))")
-        #expect(outcome.output.contains("13 passed, 0 failed"))
+        #expect(outcome.output.contains("16 passed, 0 failed"))
     }
 }
