@@ -137,7 +137,7 @@ var package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: ["FlagonJSON", "Flagon", "FlagonSocketIO", "FlagonLoop", "FlagonSocketIOCore", "FlagonHTTP", "FlagonMacros",
-                           "FlagonRedisAdapter", "FlagonCompression"],
+                           "FlagonRedisAdapter", "FlagonCompression", "FlagonTLS"],
             path: "Benchmarks/bench", swiftSettings: macroUserSettings
         ),
         .executableTarget(

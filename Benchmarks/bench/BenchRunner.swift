@@ -15,6 +15,8 @@ struct BenchOptions {
     var idleWarmup = 250
     /// Workers of the bench server (`--workers N`; 1 by default).
     var workers = 1
+    /// Every connection over TLS (`--tls`).
+    var tls = false
 }
 
 /// Every scenario, in the order they run.

@@ -47,7 +47,7 @@ enum BenchServer {
     /// Serves until SIGINT or SIGTERM; with `redisURL`, as a member of that cluster.
     @LoopActor
     static func serve(port: Int, redisURL: String? = nil, routing: RedisRouting = .targeted, recovery: Bool = false,
-                      metrics: Bool = false, deflate: Bool = false, workers: Int = 1) async throws {
+                      metrics: Bool = false, deflate: Bool = false, workers: Int = 1, tls: TLSOptions? = nil) async throws {
         ResourceLimits.raiseOpenFiles()
         try await WorkerSupervisor.superviseIfPrimary(.count(workers), host: "127.0.0.1", port: port)
         var cluster: RedisCluster?
@@ -61,6 +61,7 @@ enum BenchServer {
         options.port = port
         options.maxConnections = 100_000
         options.keepAliveTimeout = 60_000
+        options.tls = tls
         let store = recovery ? cluster.map { RedisConnectionStateStore(cluster: $0, settings: ConnectionStateRecovery()) } : nil
         let app = makeApp(adapter: cluster?.makeAdapter, recovery: recovery, stateStore: store, deflate: deflate)
         if metrics { app.serveMetrics() }

@@ -37,6 +37,7 @@ final class BenchSocket {
                         onMessage: ((UnsafeBufferPointer<UInt8>) -> Void)? = nil) async throws -> BenchSocket {
         let stream = try await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port),
                                                  from: try source.map { try SocketAddress(host: $0, port: 0) })
+        try BenchTLS.secure(stream)
         let socket = BenchSocket(stream: stream)
         let request = "GET \(path)?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\n"
             + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"

@@ -2,7 +2,8 @@
 //
 //   bench                                  start the bench server in a child process, run every scenario
 //   bench serve --port N [--workers N] [--recovery] [--metrics] [--deflate] [--redis URL [--routing pattern]]
-//                                          only the bench server (a cluster member with --redis)
+//               [--tls-cert PEM --tls-key PEM]
+//                                          only the bench server (a cluster member with --redis, over TLS with a certificate)
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
 //   bench idle-many [--connections N] [--workers N] [--generators N] [--duration S]
 //                                          N idle WebSocket connections on one server with workers
@@ -12,9 +13,12 @@
 //   options: --scenario NAME (repeatable), --duration SECONDS, --reps N, --json PATH,
 //            --url http://127.0.0.1:PORT (measure another server), --server-pid PID, --no-pin,
 //            --idle-warmup N (connections opened and closed before an idle baseline; default 250),
-//            --workers N (the bench server's workers; not pinned then)
+//            --workers N (the bench server's workers; not pinned then),
+//            --tls (the server serves a throwaway certificate; every client connection is TLS 1.3)
+import Flagon
 import FlagonLoop
 import FlagonRedisAdapter
+import FlagonTLS
 import Foundation
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -76,8 +80,11 @@ if arguments.first == "serve" {
     let routingIndex = arguments.firstIndex(of: "--routing")
     let routing: RedisRouting = routingIndex.map { $0 + 1 < arguments.count && arguments[$0 + 1] == "pattern" } == true ? .pattern : .targeted
     let workers = arguments.firstIndex(of: "--workers").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil } ?? 1
+    func value(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
+    let tls = value("--tls-cert").flatMap { cert in value("--tls-key").map { TLSOptions(certificateFile: cert, privateKeyFile: $0) } }
     try await BenchServer.serve(port: port, redisURL: redis, routing: routing, recovery: arguments.contains("--recovery"),
-                                metrics: arguments.contains("--metrics"), deflate: arguments.contains("--deflate"), workers: workers)
+                                metrics: arguments.contains("--metrics"), deflate: arguments.contains("--deflate"), workers: workers,
+                                tls: tls)
     exit(0)
 }
 
@@ -97,6 +104,7 @@ while index < arguments.count {
     case "--no-pin": options.pin = false
     case "--idle-warmup": options.idleWarmup = Int(value) ?? options.idleWarmup; index += 1
     case "--workers": options.workers = max(1, Int(value) ?? 1); index += 1
+    case "--tls": options.tls = true
     default:
         print("unknown argument \(argument)")
         exit(2)
@@ -105,6 +113,15 @@ while index < arguments.count {
 }
 if !chosen.isEmpty { options.scenarios = chosen }
 ResourceLimits.raiseOpenFiles()
+
+/// With --tls: the certificates the child server serves, and the clients' context.
+var serverTLSArguments: [String] = []
+if options.tls {
+    let certificates = try BenchTLS.makeCertificates()
+    serverTLSArguments = ["--tls-cert", certificates + "/server.pem", "--tls-key", certificates + "/server.key"]
+    let context = try TLSContext(clientCAFile: certificates + "/ca.pem")
+    await Task { @LoopActor in BenchTLS.client = context }.value
+}
 
 /// Starts the bench server in a child process on a free port and waits until it listens.
 func startChildServer(pin: Bool, workers: Int, arguments extra: [String] = []) async throws -> (Process, Int) {
@@ -142,14 +159,14 @@ if let url = options.url {
     }
     port = urlPort
 } else {
-    let (process, childPort) = try await startChildServer(pin: options.pin, workers: options.workers)
+    let (process, childPort) = try await startChildServer(pin: options.pin, workers: options.workers, arguments: serverTLSArguments)
     child = process
     port = childPort
     serverPID = process.processIdentifier
 }
 
 let target = options.url ?? "Flagon bench server (child process, pid \(serverPID.map(String.init) ?? "?")"
-    + (options.workers > 1 ? ", \(options.workers) workers" : "") + ")"
+    + (options.workers > 1 ? ", \(options.workers) workers" : "") + (options.tls ? ", over TLS" : "") + ")"
 let header = "bench against \(target): \(options.reps) reps x \(options.duration) s after \(options.warmup) s warm-up"
     + (options.pin && options.url == nil && options.workers == 1 ? ", server pinned to CPU 0, generator to CPU 1" : "")
 print(header)
@@ -173,7 +190,7 @@ for scenario in options.scenarios {
         // Memory per connection is only meaningful from a fresh process: freed memory is reused.
         running.terminate()
         running.waitUntilExit()
-        let (process, childPort) = try await startChildServer(pin: options.pin, workers: options.workers)
+        let (process, childPort) = try await startChildServer(pin: options.pin, workers: options.workers, arguments: serverTLSArguments)
         child = process
         port = childPort
         serverPID = process.processIdentifier

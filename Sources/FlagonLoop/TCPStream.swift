@@ -329,7 +329,24 @@ public final class TCPStream {
             }
             outbox.removeAll(keepingCapacity: false)
         }
-        if security.hasWireBytes { security.takeWireBytes { sealed.append($0) } }
+        if security.hasWireBytes {
+            if sealed.isEmpty && inFlight == nil && !closed {
+                // Straight from the TLS layer's buffer to the kernel; only what it does not
+                // take is copied (no copy, no allocation for the usual small flush).
+                var failure: Int32?
+                security.takeWireBytes { wire in
+                    var buffer = uv_buf_init(UnsafeMutablePointer(mutating: wire.baseAddress!.assumingMemoryBound(to: CChar.self)),
+                                             UInt32(wire.count))
+                    let written = uv_try_write(asStream(handle), &buffer, 1)
+                    if written < 0 && written != Int32(UV_EAGAIN.rawValue) { return failure = written }
+                    let sent = max(0, Int(written))
+                    if sent < wire.count { sealed.append(UnsafeRawBufferPointer(rebasing: wire[sent...])) }
+                }
+                if let failure { return fail(UVError(code: failure, operation: "write")) }
+            } else {
+                security.takeWireBytes { sealed.append($0) }
+            }
+        }
         transmit(sealedBytes: true)
     }
 
