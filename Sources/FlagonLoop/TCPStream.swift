@@ -185,7 +185,8 @@ public final class TCPStream {
             return self
         case .failure(let error):
             close()
-            throw UVError(code: timedOut ? Int32(UV_ETIMEDOUT.rawValue) : error.code, operation: "connect \(name)")
+            if timedOut { throw UVError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "connect \(name)") }
+            throw isUnixSocket ? UVError(code: error.code, operation: "connect \(name)") : error
         }
     }
 

@@ -35,9 +35,11 @@ public final class Namespace {
 
     /// The name, such as `/chat`.
     public let name: String
-    // The server owns its namespaces (it outlives them): no reference counting per access.
-    /// The server.
-    public unowned(unsafe) let server: SocketIOServer
+    /// The server. It owns its namespaces; a namespace kept after its server is gone stops
+    /// the program with a clear message when this is read (a checked `unowned`), never
+    /// reads freed memory.
+    public var server: SocketIOServer { owner }
+    private unowned let owner: SocketIOServer
     /// The connected sockets, by id.
     public internal(set) var sockets: [String: Socket] = [:]
     /// The adapter that keeps rooms and carries broadcasts.
@@ -101,7 +103,7 @@ public final class Namespace {
 
     init(name: String, server: SocketIOServer) {
         self.name = name
-        self.server = server
+        self.owner = server
     }
 
     /// Takes the declarations of a parent: middleware, handlers, hooks, limits and the
