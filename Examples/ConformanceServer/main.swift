@@ -26,6 +26,14 @@ if let url = environment["REDIS_URL"], !url.isEmpty {
     // Each worker is one server of the Redis cluster; whoami still names the whole server.
     options.serverID = WorkerIdentity.current.map { settings.serverID + "-w\($0.index)" } ?? settings.serverID
     if environment["REDIS_ROUTING"] == "pattern" { options.routing = .pattern }
+    // REDIS_SHARDED=static|dynamic|dynamic-private: sharded pub/sub (contract section 14).
+    if let mode = environment["REDIS_SHARDED"], !mode.isEmpty {
+        guard let sharded = RedisShardedMode(rawValue: mode) else {
+            FileHandle.standardError.write(Data("REDIS_SHARDED: \(mode) is not static, dynamic or dynamic-private\n".utf8))
+            exit(2)
+        }
+        options.sharded = sharded
+    }
     cluster = try await RedisCluster.connect(options)
 }
 // In cluster mode, recovery keeps its state in Redis: a client recovers on any process.

@@ -41,12 +41,13 @@ import Testing
 
     static let enabled = InteropTools.runnable(InteropTools.redis)
 
-    @Test(.enabled(if: enabled, "needs redis-server (scripts/setup --test)"))
-    @LoopActor func acksFetchAndServerSideEmitCrossTheCluster() async throws {
+    /// With classic pub/sub, and with sharded pub/sub in each subscription mode.
+    @Test(.enabled(if: enabled, "needs redis-server (scripts/setup --test)"), arguments: [nil] + RedisShardedMode.allCases.map { $0 })
+    @LoopActor func acksFetchAndServerSideEmitCrossTheCluster(sharded: RedisShardedMode?) async throws {
         let redis = try await RedisServer.start()
         defer { RedisServer.stop(redis) }
-        let a = try await Node.start(redisPort: redis.port, id: "A")
-        let b = try await Node.start(redisPort: redis.port, id: "B")
+        let a = try await Node.start(redisPort: redis.port, id: "A") { $0.sharded = sharded }
+        let b = try await Node.start(redisPort: redis.port, id: "B") { $0.sharded = sharded }
         defer { a.cluster.close(); b.cluster.close() }
         let onA = try await a.client()
         let onB = try await b.client()
@@ -78,6 +79,14 @@ import Testing
         #expect(remote.handshake["query"]?["transport"] == "polling" && remote.handshake["headers"]?["host"] == "localhost")
         #expect(await a.sio.main.fetchSockets().count == 2)
         #expect(await a.sio.main.local.fetchSockets().count == 1)
+
+        // Broadcasts to a room, to one socket's own room and to everyone reach the other server.
+        a.sio.main.to("lobby").emit("news", "to the lobby")
+        a.sio.main.to(socketB.id).emit("news", "to bob alone")
+        a.sio.main.except("nobody").emit("news", "to everyone")
+        #expect(await onB.waitFor { events in events.filter { $0.name == "news" }.count == 3 })
+        #expect(onB.received().filter { $0.name == "news" }.map { $0.arguments.first } == ["to the lobby", "to bob alone", "to everyone"])
+        #expect(onA.received().filter { $0.name == "news" }.map { $0.arguments.first } == ["to everyone"])
 
         // A remote socket's operations reach it on its server.
         remote.emit("direct", "to bob")
@@ -282,6 +291,72 @@ import Testing
             #expect(got.0 == want.0)
             #expect(got.1 == want.1)
         }
+    }
+}
+
+extension RedisAdapterTests {
+    /// With sharded pub/sub (dynamic), what reaches a real redis-server is what Node's
+    /// `createShardedAdapter` publishes, on the channels it uses.
+    @Test(.enabled(if: enabled, "needs redis-server (scripts/setup --test)"))
+    @LoopActor func whatFlagonPublishesShardedIsWhatNodePublishes() async throws {
+        let redis = try await RedisServer.start()
+        defer { RedisServer.stop(redis) }
+        let spy = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port)
+        defer { spy.close() }
+        var captured: [(String, String)] = []
+        spy.onMessage = { message in captured.append((message.channel, String(decoding: message.payload, as: UTF8.self))) }
+        for channel in ["socket.io#/chat#", "socket.io#/chat#lobby#"] { _ = try await spy.command("SSUBSCRIBE", channel) }
+        let a = try await Node.start(redisPort: redis.port, id: "Fz3Ch9") { $0.sharded = .dynamic }
+        defer { a.cluster.close() }
+        let chat = a.sio.of("/chat")
+        chat.to("lobby").except("muted").emit("news", "hi")
+        chat.to("lobby").socketsJoin("b")
+        chat.to("lobby").disconnectSockets(close: true)
+        chat.serverSideEmit("hello", ["n": 1])
+        for _ in 0..<100 where captured.count < 4 { await LoopTimer.sleep(milliseconds: 10) }
+        let opts = #""opts":{"rooms":["lobby"],"except":[],"flags":{}}"#
+        let expected: [(String, String)] = [
+            ("socket.io#/chat#lobby#",
+             #"{"type":3,"data":{"packet":{"type":2,"data":["news","hi"],"nsp":"/chat"},"opts":{"rooms":["lobby"],"except":["muted"],"flags":{}}},"uid":"Fz3Ch9","nsp":"/chat"}"#),
+            ("socket.io#/chat#", #"{"type":4,"data":{\#(opts),"rooms":["b"]},"uid":"Fz3Ch9","nsp":"/chat"}"#),
+            ("socket.io#/chat#", #"{"type":6,"data":{\#(opts),"close":true},"uid":"Fz3Ch9","nsp":"/chat"}"#),
+            ("socket.io#/chat#", #"{"type":9,"data":{"packet":["hello",{"n":1}]},"uid":"Fz3Ch9","nsp":"/chat"}"#),
+        ]
+        #expect(captured.count == expected.count)
+        for (got, want) in zip(captured, expected) {
+            #expect(got.0 == want.0)
+            #expect(got.1 == want.1)
+        }
+        // The servers of a namespace are the subscribers of its main shard channel (the spy is one).
+        #expect(await chat.adapter.serverCount() == 2)
+    }
+
+    /// Sharded pub/sub survives a Redis restart: both servers subscribe again to their shard
+    /// channels (the room's too) and a room broadcast crosses again; the clients stay connected.
+    @Test(.enabled(if: enabled, "needs redis-server (scripts/setup --test)"))
+    @LoopActor func shardedSubscriptionsSurviveARedisRestart() async throws {
+        var redis = try await RedisServer.start()
+        let port = redis.port
+        defer { RedisServer.stop(redis) }
+        let configure: (inout RedisAdapterOptions) -> Void = { options in
+            options.sharded = .dynamic
+            options.maxReconnectDelay = 200
+        }
+        let a = try await Node.start(redisPort: port, id: "A", configure: configure)
+        let b = try await Node.start(redisPort: port, id: "B", configure: configure)
+        defer { a.cluster.close(); b.cluster.close() }
+        let onB = try await b.client()
+        #expect(try await onB.emitWithAck("join", ["lobby"]) == [true])
+        RedisServer.stop(redis)
+        for _ in 0..<300 where a.cluster.isConnected || b.cluster.isConnected { await LoopTimer.sleep(milliseconds: 10) }
+        redis = try await RedisServer.start(port: port)
+        for _ in 0..<500 where !(a.cluster.isConnected && b.cluster.isConnected) { await LoopTimer.sleep(milliseconds: 10) }
+        #expect(a.cluster.isConnected && b.cluster.isConnected)
+        await LoopTimer.sleep(milliseconds: 100)   // the subscriptions reach Redis
+        a.sio.main.to("lobby").emit("news", "after the restart")
+        #expect(await onB.waitFor { $0.contains { $0.name == "news" } })
+        #expect(await a.sio.main.adapter.serverCount() == 2)
+        await onB.close()
     }
 }
 

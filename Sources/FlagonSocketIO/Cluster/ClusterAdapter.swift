@@ -296,7 +296,7 @@ public final class ClusterAdapter: SocketIOAdapter {
                 guard let self, !answered else { return }
                 answered = true
                 let response: JSONObject = ["type": .int(ClusterRequestType.serverSideEmit.rawValue), "requestId": .string(requestID), "data": answer]
-                transport.publish(channels.response, ClusterAdapterMessage(response).encodedJSON())
+                transport.publish(responseChannel(for: request), ClusterAdapterMessage(response).encodedJSON())
             }
         case .broadcast:
             guard let requestID = request.requestId, ackRequests[requestID] == nil, !mine else { return }

@@ -28,6 +28,11 @@ public struct RedisAdapterOptions: Sendable {
     /// (`publishOnSpecificResponseChannel`; off by default, as Node's, so that every version
     /// of the Node adapter gets the answers).
     public var publishOnSpecificResponseChannel = false
+    /// Sharded pub/sub (Redis 7: `SPUBLISH`/`SSUBSCRIBE`) in this subscription mode, speaking
+    /// what `@socket.io/redis-adapter`'s `createShardedAdapter` speaks with the same
+    /// `subscriptionMode` (default `nil`: classic pub/sub, as `createAdapter`). Every server of
+    /// the cluster must use the same. `REDIS_SHARDED=static|dynamic|dynamic-private`.
+    public var sharded: RedisShardedMode?
     /// When Redis cannot be reached at start-up: `false` (the default) makes
     /// ``RedisCluster/connect(_:)`` throw; `true` starts on this process alone and keeps
     /// trying to join the cluster.

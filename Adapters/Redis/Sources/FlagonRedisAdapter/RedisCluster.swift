@@ -39,6 +39,8 @@ public final class RedisCluster: ClusterTransport {
     private var nextDelay: UInt64
     private var closed = false
     private var connecting = false
+    /// With sharded pub/sub: the translation to `createShardedAdapter`'s messages and channels.
+    private var sharded: ShardedDialect?
 
     private typealias WeakAdapter = WeakClusterAdapterReference
 
@@ -47,6 +49,7 @@ public final class RedisCluster: ClusterTransport {
         self.endpoint = endpoint
         self.serverID = options.serverID ?? RedisCluster.randomID(length: 6)
         self.nextDelay = options.reconnectDelay
+        sharded = options.sharded.map { ShardedDialect(prefix: options.prefix, mode: $0, uid: serverID) }
     }
 
     /// Connects to Redis. Throws when it cannot be reached, unless
@@ -87,15 +90,26 @@ public final class RedisCluster: ClusterTransport {
     // MARK: Used by the adapters
 
     public var prefix: String { options.prefix }
-    public var routing: ClusterRouting { options.routing }
+    // Sharded pub/sub has no patterns, and answers on the requester's channel only.
+    public var routing: ClusterRouting { sharded == nil ? options.routing : .targeted }
     public var requestsTimeout: UInt64 { options.requestsTimeout }
-    public var publishOnSpecificResponseChannel: Bool { options.publishOnSpecificResponseChannel }
+    public var publishOnSpecificResponseChannel: Bool { sharded != nil || options.publishOnSpecificResponseChannel }
 
     /// Publishes a message; `false` (and counted) when Redis is away or too far behind.
     @discardableResult
     public func publish(_ channel: String, _ payload: [UInt8]) -> Bool {
+        var command = "PUBLISH", channel = channel, payload = payload
+        if sharded != nil {
+            do {
+                guard let translated = try sharded?.outgoing(channel: channel, payload: payload) else { return true }
+                (command, channel, payload) = ("SPUBLISH", translated.channel, translated.payload)
+            } catch {
+                ignored("cannot be published sharded: \(error.message)", on: channel)
+                return false
+            }
+        }
         guard let publisher, isConnected, publisher.pendingWriteBytes < options.maxPendingBytes,
-              publisher.send([Array("PUBLISH".utf8), Array(channel.utf8), payload])
+              publisher.send([Array(command.utf8), Array(channel.utf8), payload])
         else {
             statistics.publishFailures += 1
             return false
@@ -136,7 +150,12 @@ public final class RedisCluster: ClusterTransport {
     /// `nil` when Redis cannot tell.
     public func subscriberCount(_ channel: String) async -> Int? {
         guard let publisher, isConnected else { return nil }
-        guard let reply = try? await publisher.command("PUBSUB", "NUMSUB", channel), let items = reply.elements,
+        var question = ["PUBSUB", "NUMSUB", channel]
+        if let sharded {
+            guard let servers = sharded.serversChannel(for: channel) else { return nil }
+            question = ["PUBSUB", "SHARDNUMSUB", servers]
+        }
+        guard let reply = try? await publisher.command(question.map { Array($0.utf8) }), let items = reply.elements,
               items.count == 2, let count = items[1].integer
         else { return nil }
         return Int(count)
@@ -145,15 +164,27 @@ public final class RedisCluster: ClusterTransport {
     /// Starts delivering a channel's messages to an adapter.
     public func subscribe(_ channel: String, for adapter: ClusterAdapter) {
         channelOwners[channel] = WeakAdapter(adapter: adapter)
-        if pendingUnsubscribe.remove(channel) == nil { pendingSubscribe.insert(channel) }
+        guard let followed = followedChannel(channel) else { return }
+        if pendingUnsubscribe.remove(followed) == nil { pendingSubscribe.insert(followed) }
         scheduleFlush()
     }
 
     /// Stops delivering a channel's messages.
     public func unsubscribe(_ channel: String) {
-        guard channelOwners.removeValue(forKey: channel) != nil else { return }
-        if pendingSubscribe.remove(channel) == nil { pendingUnsubscribe.insert(channel) }
+        guard channelOwners.removeValue(forKey: channel) != nil, let followed = followedChannel(channel) else { return }
+        if pendingSubscribe.remove(followed) == nil { pendingUnsubscribe.insert(followed) }
         scheduleFlush()
+    }
+
+    /// The Redis channel that carries an adapter's channel: itself, or with sharded pub/sub
+    /// its shard channel (`nil`: none of its own, such as requests).
+    private func followedChannel(_ channel: String) -> String? {
+        guard let sharded else { return channel }
+        return sharded.shardChannel(subscribing: channel)
+    }
+
+    private var subscribeCommands: (subscribe: String, unsubscribe: String) {
+        sharded == nil ? ("SUBSCRIBE", "UNSUBSCRIBE") : ("SSUBSCRIBE", "SUNSUBSCRIBE")
     }
 
     /// Delivers the messages of every channel that matches a pattern to an adapter.
@@ -193,15 +224,17 @@ public final class RedisCluster: ClusterTransport {
         pendingSubscribe = []
         pendingUnsubscribe = []
         guard isConnected, let subscriber else { return }   // a reconnection subscribes to everything owned
-        sendInChunks("SUBSCRIBE", adding, on: subscriber)
-        sendInChunks("UNSUBSCRIBE", removing, on: subscriber)
+        sendInChunks(subscribeCommands.subscribe, adding, on: subscriber)
+        sendInChunks(subscribeCommands.unsubscribe, removing, on: subscriber)
     }
 
     private func sendInChunks(_ command: String, _ channels: some Collection<String>, on connection: RedisConnection) {
         var chunk: [[UInt8]] = []
+        // Shard channels one by one: in a Redis Cluster, one SSUBSCRIBE takes one slot's.
+        let most = sharded == nil ? 1000 : 1
         for channel in channels {
             chunk.append(Array(channel.utf8))
-            if chunk.count == 1000 {
+            if chunk.count == most {
                 send(chunk)
                 chunk = []
             }
@@ -217,8 +250,17 @@ public final class RedisCluster: ClusterTransport {
 
     private func received(_ message: RedisConnection.Message) {
         statistics.received += 1
-        let owner = message.pattern.map { patternOwners[$0] } ?? channelOwners[message.channel]
-        owner?.adapter?.received(ClusterMessage(channel: message.channel, payload: message.payload))
+        var channel = message.channel, payload = message.payload
+        if sharded != nil {
+            do {
+                guard let translated = try sharded?.incoming(channel: channel, payload: payload) else { return }
+                (channel, payload) = translated
+            } catch {
+                return ignored(error.message, on: channel)
+            }
+        }
+        let owner = message.pattern.map { patternOwners[$0] } ?? channelOwners[channel]
+        owner?.adapter?.received(ClusterMessage(channel: channel, payload: payload))
     }
 
     // MARK: Connecting
@@ -262,7 +304,7 @@ public final class RedisCluster: ClusterTransport {
         channelOwners = channelOwners.filter { $0.value.adapter != nil }
         pendingSubscribe = []
         pendingUnsubscribe = []
-        sendInChunks("SUBSCRIBE", channelOwners.keys, on: subscriber)
+        sendInChunks(subscribeCommands.subscribe, Set(channelOwners.keys.compactMap(followedChannel)), on: subscriber)
         sendInChunks("PSUBSCRIBE", patternOwners.keys, on: subscriber)
     }
 

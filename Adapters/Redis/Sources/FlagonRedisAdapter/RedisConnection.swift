@@ -228,7 +228,7 @@ public final class RedisConnection: TCPStreamHandler {
     /// A pub/sub message, or the reply to the oldest command waiting.
     private func received(_ reply: RESPValue) {
         if let items = reply.elements, let kind = items.first?.text {
-            if kind == "message", items.count == 3, let channel = items[1].text, let payload = items[2].bytes {
+            if kind == "message" || kind == "smessage", items.count == 3, let channel = items[1].text, let payload = items[2].bytes {
                 onMessage?(Message(channel: channel, payload: payload, pattern: nil))
                 return
             }
