@@ -21,6 +21,23 @@ import Testing
         #expect(outcome.status == 0, "\(outcome.output.suffix(4000))")
         #expect(outcome.output.contains("17 passed, 0 failed"))
     }
+
+    /// The same cluster on sharded pub/sub (REDIS_SHARDED), in each subscription mode: what the
+    /// cluster does, and a Redis restart (Tests/Interop/cluster_checks.py with REDIS_SHARDED).
+    @Test(.enabled(if: InteropTools.runnable(InteropTools.python, InteropTools.redis, InteropTools.server("conformance-server"),
+                                             InteropTools.server("flagon-emit")),
+                   "needs .venv (scripts/setup-interop), redis-server (scripts/setup --test) and `swift build`"),
+          arguments: ["static", "dynamic", "dynamic-private"])
+    func twoServersShareRoomsOverShardedPubSub(mode: String) async throws {
+        let outcome = try await ExternalProcess.run(
+            ExternalProcess.python,
+            [ExternalProcess.interopScript("cluster_checks.py"), ServerProcess.binary("conformance-server").path, RedisServer.binary,
+             ServerProcess.binary("flagon-emit").path],
+            timeout: 300, environment: ["REDIS_SHARDED": mode])
+        #expect(!outcome.timedOut)
+        #expect(outcome.status == 0, "\(outcome.output.suffix(4000))")
+        #expect(outcome.output.contains("10 passed, 0 failed"))
+    }
 }
 
 /// Connection state recovery across processes on one redis-server: after a draining SIGTERM
