@@ -47,13 +47,16 @@ enum BenchServer {
     /// Serves until SIGINT or SIGTERM; with `redisURL`, as a member of that cluster.
     @LoopActor
     static func serve(port: Int, redisURL: String? = nil, routing: RedisRouting = .targeted, recovery: Bool = false,
-                      metrics: Bool = false, deflate: Bool = false, workers: Int = 1, tls: TLSOptions? = nil) async throws {
+                      metrics: Bool = false, deflate: Bool = false, workers: Int = 1, tls: TLSOptions? = nil,
+                      redisSharded: RedisShardedMode? = nil, redisCAFile: String? = nil) async throws {
         ResourceLimits.raiseOpenFiles()
         try await WorkerSupervisor.superviseIfPrimary(.count(workers), host: "127.0.0.1", port: port)
         var cluster: RedisCluster?
         if let redisURL {
             var clusterOptions = RedisAdapterOptions(url: redisURL)
             clusterOptions.routing = routing
+            clusterOptions.sharded = redisSharded
+            clusterOptions.tls.caFile = redisCAFile
             clusterOptions.maxPendingBytes = 256 << 20
             cluster = try await RedisCluster.connect(clusterOptions)
         }

@@ -48,6 +48,44 @@ struct ClusterBench {
         }
     }
 
+    /// `cluster-modes`: the fan-out at capacity with classic pub/sub, with sharded pub/sub
+    /// (static, dynamic) and over TLS to Redis (`rediss://`, a CA of the bench's own): the
+    /// CPU per delivery of each, measured one after the other in one run.
+    func runModes() async -> [ScenarioResult] {
+        guard Self.available else { return [ScenarioResult(name: "cluster-modes", unit: "", reps: [], error: "needs \(Self.redisBinary)")] }
+        var results: [ScenarioResult] = []
+        let variants: [(label: String, tls: Bool, extra: [String])] = [
+            ("classic", false, []), ("sharded static", false, ["--redis-sharded", "static"]),
+            ("sharded dynamic", false, ["--redis-sharded", "dynamic"]), ("classic over TLS", true, []),
+        ]
+        for variant in variants {
+            var children: [Process] = []
+            defer {
+                for child in children where child.isRunning {
+                    child.terminate()
+                    child.waitUntilExit()
+                }
+            }
+            do {
+                var extra = variant.extra
+                let certificates = variant.tls ? try BenchTLS.makeCertificates() : nil
+                if let certificates { extra += ["--redis-ca", certificates + "/ca.pem"] }
+                let (redis, url) = try await Self.startRedis(tlsCertificates: certificates)
+                children.append(redis)
+                let (a, aPort) = try await Self.startServer(redis: url, extra: extra)
+                children.append(a)
+                let (b, bPort) = try await Self.startServer(redis: url, extra: extra)
+                children.append(b)
+                var result = try await fanout(aPort: aPort, bPort: bPort, pids: [a.processIdentifier, b.processIdentifier], capacity: true)
+                result.name = "cluster fanout-capacity, \(variant.label) (2 servers + Redis, 500 + 500 receivers; CPU of both servers)"
+                results.append(result)
+            } catch {
+                results.append(ScenarioResult(name: "cluster-modes \(variant.label)", unit: "", reps: [], error: String(describing: error)))
+            }
+        }
+        return results
+    }
+
     private func fanout(aPort: Int, bPort: Int, pids: [Int32], capacity: Bool) async throws -> ScenarioResult {
         let onA = try await openSockets(500, port: aPort)
         let onB = try await openSockets(500, port: bPort)
@@ -127,12 +165,19 @@ struct ClusterBench {
         return (process, port)
     }
 
-    /// A redis-server of the bench's own on a free port, without persistence; its URL.
-    static func startRedis() async throws -> (Process, String) {
+    /// A redis-server of the bench's own on a free port, without persistence; its URL. With
+    /// `tlsCertificates` (a folder of scripts/make-test-certs), it serves TLS only (`rediss://`).
+    static func startRedis(tlsCertificates: String? = nil) async throws -> (Process, String) {
         let port = try freePort()
         let redis = Process()
         redis.executableURL = URL(fileURLWithPath: redisBinary)
-        redis.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        redis.arguments = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        if let folder = tlsCertificates {
+            redis.arguments! += ["--port", "0", "--tls-port", String(port), "--tls-cert-file", folder + "/server.pem",
+                                 "--tls-key-file", folder + "/server.key", "--tls-ca-cert-file", folder + "/ca.pem", "--tls-auth-clients", "no"]
+        } else {
+            redis.arguments! += ["--port", String(port)]
+        }
         redis.standardOutput = FileHandle.nullDevice
         try redis.run()
         do {
@@ -141,7 +186,7 @@ struct ClusterBench {
             redis.terminate()
             throw error
         }
-        return (redis, "redis://127.0.0.1:\(port)")
+        return (redis, (tlsCertificates == nil ? "redis" : "rediss") + "://127.0.0.1:\(port)")
     }
 
     /// A port nothing listens on now (the kernel's choice).

@@ -2,7 +2,7 @@
 //
 //   bench                                  start the bench server in a child process, run every scenario
 //   bench serve --port N [--workers N] [--recovery] [--metrics] [--deflate] [--redis URL [--routing pattern]]
-//               [--tls-cert PEM --tls-key PEM]
+//               [--tls-cert PEM --tls-key PEM] [--redis-sharded MODE] [--redis-ca PEM]
 //                                          only the bench server (a cluster member with --redis, over TLS with a certificate)
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
 //   bench idle-many [--connections N] [--workers N] [--generators N] [--duration S]
@@ -84,7 +84,8 @@ if arguments.first == "serve" {
     let tls = value("--tls-cert").flatMap { cert in value("--tls-key").map { TLSOptions(certificateFile: cert, privateKeyFile: $0) } }
     try await BenchServer.serve(port: port, redisURL: redis, routing: routing, recovery: arguments.contains("--recovery"),
                                 metrics: arguments.contains("--metrics"), deflate: arguments.contains("--deflate"), workers: workers,
-                                tls: tls)
+                                tls: tls, redisSharded: value("--redis-sharded").flatMap(RedisShardedMode.init(rawValue:)),
+                                redisCAFile: value("--redis-ca"))
     exit(0)
 }
 
@@ -172,9 +173,10 @@ let header = "bench against \(target): \(options.reps) reps x \(options.duration
 print(header)
 var results: [ScenarioResult] = []
 for scenario in options.scenarios {
-    if ["cluster", "recovery", "metrics", "compression"].contains(scenario) {
+    if ["cluster", "cluster-modes", "recovery", "metrics", "compression"].contains(scenario) {
         let group = switch scenario {
         case "cluster": await ClusterBench(options: options).run()
+        case "cluster-modes": await ClusterBench(options: options).runModes()
         case "recovery": await RecoveryBench(options: options).run()
         case "compression": await CompressionBench(options: options).run()
         default: (try? await OnOffBench(options: options, flag: "--metrics", label: "metrics").run()) ?? []
