@@ -21,7 +21,7 @@ public final class TCPStream {
     // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
     // they skip Swift's dynamic exclusivity check.
     nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_tcp_t>
-    private let group: HandleGroup?
+    let group: HandleGroup?
 
     /// Receives the stream's events: the one way they are delivered (without one, the stream
     /// closes itself at end of file). Dropped at close. The closures below are a convenience
@@ -69,26 +69,26 @@ public final class TCPStream {
     // module's unchecked access (see ``isClosed``).
     @exclusivity(unchecked) private var writeHighWater = 1 << 20
 
-    @exclusivity(unchecked) private var outbox = OutboundBytes()
-    private var inFlight: WriteRequest?
+    @exclusivity(unchecked) var outbox = OutboundBytes()
+    var inFlight: WriteRequest?
     @exclusivity(unchecked) private var inFlightBytes = 0
     private var lingerTimer: LoopTimer?
     private var closeError: UVError?
     // The flags together, so that they share one word.
-    @exclusivity(unchecked) private var closed = false
+    @exclusivity(unchecked) var closed = false
     @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var wasAboveHighWater = false
-    private var lingering = false
+    var lingering = false
     private var shutdownPending = false
     private var reading = false
     // TLS, when the stream is secured: `outbox` then holds application bytes until the
     // handshake completes, and `sealed` the wire bytes.
-    @exclusivity(unchecked) private var security: (any StreamSecurity)?
+    @exclusivity(unchecked) var security: (any StreamSecurity)?
     // Read on every write (pendingWriteBytes); `send(&sealed)` is the only long access, and
     // what it calls touches no other queue (see `send`).
-    @exclusivity(unchecked) private var sealed = OutboundBytes()
-    private var closeNotified = false
-    private var handshakeTimer: LoopTimer?
+    @exclusivity(unchecked) var sealed = OutboundBytes()
+    var closeNotified = false
+    var handshakeTimer: LoopTimer?
 
     /// `true` for a unix-domain socket (a `uv_pipe_t` in the same block): no TCP options,
     /// no peer address.
@@ -102,121 +102,12 @@ public final class TCPStream {
         group?.opened()
     }
 
-    /// Two connected unix-domain streams (`socketpair`): what one writes, the other reads.
-    public static func unixPair(group: HandleGroup? = nil) throws(UVError) -> (TCPStream, TCPStream) {
-        var descriptors: [Int32] = [-1, -1]
-        if socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors) != 0 {
-            throw UVError(code: -errno, operation: "socketpair")
-        }
-        let first = TCPStream(group: group, unixSocket: true), second = TCPStream(group: group, unixSocket: true)
-        for (stream, descriptor) in [(first, descriptors[0]), (second, descriptors[1])] {
-            let status = uv_pipe_open(asPipe(stream.handle), descriptor)
-            if status < 0 {
-                first.close()
-                second.close()
-                throw UVError(code: status, operation: "open socketpair")
-            }
-        }
-        return (first, second)
-    }
-
-    /// Opens a connection to the unix-domain socket at `path`; with `timeoutMilliseconds`,
-    /// gives up after that long (`ETIMEDOUT`).
-    public static func connect(unixPath path: String, group: HandleGroup? = nil,
-                               timeoutMilliseconds: UInt64? = nil) async throws(UVError) -> TCPStream {
-        let stream = TCPStream(group: group, unixSocket: true)
-        let pipe = asPipe(stream.handle)
-        return try await stream.connecting(to: path, timeoutMilliseconds: timeoutMilliseconds) { request in
-            uv_pipe_connect(request, pipe, path, loopConnectCallback)
-            return 0
-        }
-    }
-
-    /// Opens a connection to `address`; with `timeoutMilliseconds`, gives up after that long
-    /// (`ETIMEDOUT`): a peer that drops packets would otherwise keep the caller waiting for
-    /// the kernel's own timeout, minutes. With `source`, from that local address (port 0:
-    /// any), so that one client can open more connections to one server than one address
-    /// has ephemeral ports.
-    public static func connect(to address: SocketAddress, from source: SocketAddress? = nil, group: HandleGroup? = nil,
-                               timeoutMilliseconds: UInt64? = nil) async throws(UVError) -> TCPStream {
-        let stream = TCPStream(group: group)
-        if let source {
-            let status = source.withSockaddr { uv_tcp_bind(stream.handle, $0, 0) }
-            if status < 0 {
-                stream.close()
-                throw UVError(code: status, operation: "bind \(source)")
-            }
-        }
-        try await stream.connecting(to: "\(address)", timeoutMilliseconds: timeoutMilliseconds) { request in
-            address.withSockaddr { uv_tcp_connect(request, stream.handle, $0, loopConnectCallback) }
-        }
-        uv_tcp_nodelay(stream.handle, 1)
-        return stream
-    }
-
-    /// Waits for the connect that `start` begins with the request it is given (a status
-    /// below 0: it did not begin); after `timeoutMilliseconds` the stream closes, which
-    /// cancels the request (`ETIMEDOUT`). On failure the stream is closed.
-    @discardableResult
-    private func connecting(to name: String, timeoutMilliseconds: UInt64?,
-                            start: (UnsafeMutablePointer<uv_connect_t>) -> Int32) async throws(UVError) -> TCPStream {
-        var timedOut = false
-        let timer = timeoutMilliseconds.map { timeout in
-            let timer = LoopTimer { [weak self] in
-                timedOut = true
-                self?.close()
-            }
-            timer.start(afterMilliseconds: timeout)
-            return timer
-        }
-        defer { timer?.close() }
-        let request = ConnectRequest()
-        let result: Result<Void, UVError> = await withCheckedContinuation { continuation in
-            request.continuation = continuation
-            let status = start(request.request)
-            if status < 0 {
-                request.continuation = nil
-                request.release()
-                continuation.resume(returning: .failure(UVError(code: status, operation: "connect")))
-            }
-        }
-        switch result {
-        case .success:
-            return self
-        case .failure(let error):
-            close()
-            if timedOut { throw UVError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "connect \(name)") }
-            throw isUnixSocket ? UVError(code: error.code, operation: "connect \(name)") : error
-        }
-    }
-
     /// Turns TCP keepalive on: the kernel probes a connection idle for `delaySeconds`, and
     /// ends it when the peer is gone without a word (a cable cut, a host that died).
     public func setKeepAlive(delaySeconds: UInt32) {
         guard !closed, !isUnixSocket else { return }
         uv_tcp_keepalive(handle, 1, delaySeconds)
     }
-
-    /// Secures the stream (TLS): from now on, reads are decrypted before they reach the
-    /// handler and writes are encrypted. A client's layer may already hold its first flight,
-    /// which is sent now. Without an established handshake after `handshakeTimeoutMilliseconds`,
-    /// the stream closes (`ETIMEDOUT`). Writes made before the handshake completes wait for it.
-    public func secure(with layer: any StreamSecurity, handshakeTimeoutMilliseconds: UInt64? = nil) {
-        guard !closed, security == nil else { return }
-        security = layer
-        if let timeout = handshakeTimeoutMilliseconds {
-            let timer = LoopTimer(group: group) { [weak self] in
-                guard let self, let security = self.security, !security.isEstablished else { return }
-                self.fail(UVError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "TLS handshake"))
-            }
-            timer.start(afterMilliseconds: timeout)
-            handshakeTimer = timer
-        }
-        if layer.hasWireBytes { scheduleFlush() }
-    }
-
-    /// `true` once the stream is secured (``secure(with:handshakeTimeoutMilliseconds:)``).
-    public var isSecured: Bool { security != nil }
 
     /// `true` once ``close()`` was called.
     // Computed, so that other modules read the flag through this module's unchecked
@@ -303,7 +194,7 @@ public final class TCPStream {
         scheduleFlush()
     }
 
-    private func scheduleFlush() {
+    func scheduleFlush() {
         if !wasAboveHighWater && pendingWriteBytes >= writeHighWater { wasAboveHighWater = true }
         if flushScheduled { return }
         flushScheduled = true
@@ -320,40 +211,9 @@ public final class TCPStream {
         }
     }
 
-    /// Seals the application bytes (once the handshake allows it), then sends the wire bytes.
-    private func flushSecured(_ security: any StreamSecurity) {
-        if !closed && security.isEstablished && !outbox.isEmpty {
-            do {
-                try security.seal(UnsafeRawBufferPointer(outbox.bytes))
-            } catch {
-                return fail(UVError(code: Int32(UV_EPROTO.rawValue), operation: "TLS: \(error)"))
-            }
-            outbox.removeAll(keepingCapacity: false)
-        }
-        if security.hasWireBytes {
-            if sealed.isEmpty && inFlight == nil && !closed {
-                // Straight from the TLS layer's buffer to the kernel; only what it does not
-                // take is copied (no copy, no allocation for the usual small flush).
-                var failure: Int32?
-                security.takeWireBytes { wire in
-                    var buffer = uv_buf_init(UnsafeMutablePointer(mutating: wire.baseAddress!.assumingMemoryBound(to: CChar.self)),
-                                             UInt32(wire.count))
-                    let written = uv_try_write(asStream(handle), &buffer, 1)
-                    if written < 0 && written != Int32(UV_EAGAIN.rawValue) { return failure = written }
-                    let sent = max(0, Int(written))
-                    if sent < wire.count { sealed.append(UnsafeRawBufferPointer(rebasing: wire[sent...])) }
-                }
-                if let failure { return fail(UVError(code: failure, operation: "write")) }
-            } else {
-                security.takeWireBytes { sealed.append($0) }
-            }
-        }
-        transmit(sealedBytes: true)
-    }
-
     /// Sends the outbox, or the sealed bytes of a secured stream, then what
     /// follows from it: a drained queue, a write left in flight, or a failure.
-    private func transmit(sealedBytes: Bool) {
+    func transmit(sealedBytes: Bool) {
         // The queue's access ends with `send`: what follows may read it (pendingWriteBytes).
         let result = sealedBytes ? send(&sealed) : send(&outbox)
         switch result {
@@ -364,10 +224,10 @@ public final class TCPStream {
     }
 
     /// A trivial value (the failure is a libuv status code): returned on every flush.
-    private enum SendResult { case drained, inFlight, failed(Int32) }
+    enum SendResult { case drained, inFlight, failed(Int32) }
 
     // Touches nothing but `queue` and the in-flight request: the caller holds `queue` inout.
-    private func send(_ queue: inout OutboundBytes) -> SendResult {
+    func send(_ queue: inout OutboundBytes) -> SendResult {
         if closed || inFlight != nil || queue.isEmpty { return .drained }
         let queued = queue.bytes
         let count = queued.count
@@ -398,7 +258,7 @@ public final class TCPStream {
         return .inFlight
     }
 
-    fileprivate func writeCompleted(_ status: Int32) {
+    func writeCompleted(_ status: Int32) {
         inFlight = nil
         inFlightBytes = 0
         if status < 0 {
@@ -412,7 +272,7 @@ public final class TCPStream {
         }
     }
 
-    private func finishIfDrained() {
+    func finishIfDrained() {
         guard pendingWriteBytes == 0 else { return }
         if shutdownPending && !closed && !closeNotified, let security {
             // TLS ends with close_notify, sent before the TCP half-close.
@@ -449,11 +309,11 @@ public final class TCPStream {
         shutdown()
     }
 
-    fileprivate func shutdownCompleted(_ status: Int32) {
+    func shutdownCompleted(_ status: Int32) {
         if status < 0 { close() }
     }
 
-    private func fail(_ error: UVError) {
+    func fail(_ error: UVError) {
         closeError = error
         close()
     }
@@ -471,7 +331,7 @@ public final class TCPStream {
         uv_close(asHandle(handle), loopStreamCloseCallback)
     }
 
-    fileprivate func didRead(_ count: Int, _ base: UnsafeMutablePointer<CChar>?) {
+    func didRead(_ count: Int, _ base: UnsafeMutablePointer<CChar>?) {
         if closed { return }
         if count > 0 {
             if lingering { return }
@@ -484,171 +344,10 @@ public final class TCPStream {
         }
     }
 
-    private func readSecured(_ security: any StreamSecurity, _ wire: UnsafeRawBufferPointer) {
-        let wasEstablished = security.isEstablished
-        do {
-            try security.receive(wire) { plain in
-                if closed || lingering { return }
-                handler?.streamRead(self, plain)
-            }
-        } catch {
-            // The alert that says why goes out before the close, when it can.
-            if security.hasWireBytes, !closed {
-                security.takeWireBytes { sealed.append($0) }
-                _ = send(&sealed)
-            }
-            return fail(UVError(code: Int32(UV_EPROTO.rawValue), operation: "TLS: \(error)"))
-        }
-        if !wasEstablished && security.isEstablished {
-            handshakeTimer?.close()
-            handshakeTimer = nil
-        }
-        if closed { return }
-        if security.hasWireBytes || (security.isEstablished && !outbox.isEmpty) { scheduleFlush() }
-    }
-
-    fileprivate func didClose() {
+    func didClose() {
         let handler = self.handler
         self.handler = nil
         handler?.streamClosed(self, error: closeError)
         group?.closed()
     }
 }
-
-/// One `uv_write` in flight; keeps its bytes alive until libuv is done with them.
-@LoopActor
-private final class WriteRequest {
-    let stream: TCPStream
-    var bytes: [UInt8]
-    let request: UnsafeMutablePointer<uv_write_t>
-
-    init(stream: TCPStream, bytes: [UInt8]) {
-        self.stream = stream
-        self.bytes = bytes
-        request = .allocate(capacity: 1)
-    }
-
-    func submit(_ handle: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
-        request.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        let status = bytes.withMutableRawBytes { raw in
-            var buffer = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(raw.count))
-            return uv_write(request, handle, &buffer, 1, loopWriteCallback)
-        }
-        if status < 0 { finish() }
-        return status
-    }
-
-    func finish() {
-        Unmanaged<WriteRequest>.fromOpaque(request.pointee.data).release()
-        request.deallocate()
-    }
-}
-
-@LoopActor
-private final class ShutdownRequest {
-    let stream: TCPStream
-    let request: UnsafeMutablePointer<uv_shutdown_t>
-
-    init(stream: TCPStream) {
-        self.stream = stream
-        request = .allocate(capacity: 1)
-    }
-
-    func submit(_ handle: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
-        request.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        let status = uv_shutdown(request, handle, loopShutdownCallback)
-        if status < 0 { finish() }
-        return status
-    }
-
-    func finish() {
-        Unmanaged<ShutdownRequest>.fromOpaque(request.pointee.data).release()
-        request.deallocate()
-    }
-}
-
-@LoopActor
-private final class ConnectRequest {
-    let request: UnsafeMutablePointer<uv_connect_t>
-    var continuation: CheckedContinuation<Result<Void, UVError>, Never>?
-
-    init() {
-        request = .allocate(capacity: 1)
-        request.pointee.data = Unmanaged.passRetained(self).toOpaque()
-    }
-
-    func release() {
-        Unmanaged<ConnectRequest>.fromOpaque(request.pointee.data).release()
-        request.deallocate()
-    }
-}
-
-private func loopAllocCallback(
-    _ handle: UnsafeMutablePointer<uv_handle_t>?, _ suggested: Int, _ buffer: UnsafeMutablePointer<uv_buf_t>?
-) {
-    let readBuffer = EventLoop.shared.readBuffer
-    buffer!.pointee = uv_buf_init(readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(readBuffer.count))
-}
-
-private func loopReadCallback(
-    _ handle: UnsafeMutablePointer<uv_stream_t>?, _ count: Int, _ buffer: UnsafePointer<uv_buf_t>?
-) {
-    let stream = Unmanaged<TCPStream>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
-    nonisolated(unsafe) let base = buffer?.pointee.base
-    LoopActor.assumeIsolated { stream.didRead(count, base) }
-}
-
-private func loopWriteCallback(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
-    let write = Unmanaged<WriteRequest>.fromOpaque(request!.pointee.data).takeUnretainedValue()
-    LoopActor.assumeIsolated {
-        let stream = write.stream
-        write.finish()
-        stream.writeCompleted(status)
-    }
-}
-
-private func loopShutdownCallback(_ request: UnsafeMutablePointer<uv_shutdown_t>?, _ status: Int32) {
-    let shutdown = Unmanaged<ShutdownRequest>.fromOpaque(request!.pointee.data).takeUnretainedValue()
-    LoopActor.assumeIsolated {
-        let stream = shutdown.stream
-        shutdown.finish()
-        stream.shutdownCompleted(status)
-    }
-}
-
-private func loopConnectCallback(_ request: UnsafeMutablePointer<uv_connect_t>?, _ status: Int32) {
-    let connect = Unmanaged<ConnectRequest>.fromOpaque(request!.pointee.data).takeUnretainedValue()
-    LoopActor.assumeIsolated {
-        let continuation = connect.continuation
-        connect.continuation = nil
-        connect.release()
-        if status < 0 {
-            continuation?.resume(returning: .failure(UVError(code: status, operation: "connect")))
-        } else {
-            continuation?.resume(returning: .success(()))
-        }
-    }
-}
-
-private func loopStreamCloseCallback(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
-    let unmanaged = Unmanaged<TCPStream>.fromOpaque(handle!.pointee.data)
-    let stream = unmanaged.takeUnretainedValue()
-    LoopActor.assumeIsolated { stream.didClose() }
-    let pointer = stream.handle
-    unmanaged.release()
-    pointer.deallocate()
-}
-
-/// Receives a ``TCPStream``'s events.
-@LoopActor
-public protocol TCPStreamHandler: AnyObject {
-    /// Bytes arrived; valid only during the call.
-    func streamRead(_ stream: TCPStream, _ bytes: UnsafeRawBufferPointer)
-    /// The peer half-closed.
-    func streamEndOfFile(_ stream: TCPStream)
-    /// libuv closed the stream.
-    func streamClosed(_ stream: TCPStream, error: UVError?)
-    /// The write queue drained after exceeding the high-water mark.
-    func streamWritable(_ stream: TCPStream)
-}
-

@@ -47,9 +47,9 @@ public final class Socket {
     }
     // The flags follow `data`: they fill the end of its last word.
     /// `true` while connected.
-    @exclusivity(unchecked) public private(set) var isConnected = false
+    @exclusivity(unchecked) public internal(set) var isConnected = false
     /// `true` from the CONNECT until the socket is accepted, refused or gone.
-    @exclusivity(unchecked) private(set) var connecting = true
+    @exclusivity(unchecked) var connecting = true
     /// When the socket connected, in milliseconds since 1970.
     public let issued: Int
     /// The controller instance serving this socket, for class-based namespaces.
@@ -68,7 +68,7 @@ public final class Socket {
         set { if newValue != nil || rare != nil { rareState.sharedSessionID = newValue } }
     }
     /// The reason the socket left, once it has.
-    public private(set) var disconnectReason: DisconnectReason? {
+    public internal(set) var disconnectReason: DisconnectReason? {
         get { rare?.disconnectReason }
         set { rareState.disconnectReason = newValue }
     }
@@ -82,17 +82,17 @@ public final class Socket {
 
     /// Calls `body` with the session, without a retain and a release.
     @inline(__always)
-    private func withEngine<R>(_ body: (EngineSession) -> R) -> R {
+    func withEngine<R>(_ body: (EngineSession) -> R) -> R {
         engineReference.withGuaranteedReference(body)
     }
     /// The namespace's dispatcher, the same way: the socket keeps its namespace, which keeps
     /// its dispatcher (reading the namespace's lazy property returns it retained).
-    private let dispatcherReference: Unmanaged<EventDispatcher>
+    let dispatcherReference: Unmanaged<EventDispatcher>
     private var nextAckID = 0
     // Loop-confined and mutated in place per message: no dynamic exclusivity check.
-    @exclusivity(unchecked) private var pendingAcks: [Int: PendingAck] = [:]
-    private var buffered: [(OutboundMessage, SocketIOPacket)] = []
-    private var ownedTasks: [Task<Void, Never>] = []
+    @exclusivity(unchecked) var pendingAcks: [Int: PendingAck] = [:]
+    var buffered: [(OutboundMessage, SocketIOPacket)] = []
+    var ownedTasks: [Task<Void, Never>] = []
 
     /// What most sockets never set, kept out of line so that an idle socket stays small:
     /// allocated on the first write.
@@ -117,7 +117,7 @@ public final class Socket {
         return state
     }
 
-    private struct PendingAck {
+    struct PendingAck {
         let callback: @LoopActor (Result<[JSONValue], AckError>) -> Void
         let deadline: UInt64?
     }
@@ -266,7 +266,7 @@ public final class Socket {
     }
 
     /// The ack timeouts on the engine's deadline queue (made on the first ack with a timeout).
-    private var ackDeadline: AckDeadline?
+    var ackDeadline: AckDeadline?
 
     private var ackDeadlines: AckDeadline {
         if let ackDeadline { return ackDeadline }
@@ -282,7 +282,7 @@ public final class Socket {
         return pendingAcks.values.compactMap(\.deadline).min()
     }
 
-    private func failAck(_ ackID: Int, _ error: AckError) {
+    func failAck(_ ackID: Int, _ error: AckError) {
         guard let pending = pendingAcks.removeValue(forKey: ackID) else { return }
         if error == .timeout { namespace.statistics.ackTimeouts += 1 }
         if pendingAcks.isEmpty { ackDeadline?.cancel() }
@@ -338,145 +338,6 @@ public final class Socket {
     /// socket.volatile.emit("cursor", ["x": 10, "y": 20])
     /// ```
     public var volatile: VolatileEmitter { VolatileEmitter(socket: self) }
-
-    // MARK: Incoming
-
-    /// Acks this socket waits for.
-    var pendingAckCount: Int { pendingAcks.count }
-
-    func handleEvent(_ packet: SocketIOPacket) {
-        guard isConnected, case .array(let items)? = packet.data, let event = items.first?.stringValue else { return }
-        namespace.statistics.eventsReceived &+= 1
-        namespace.dispatcher.dispatch(event: event, raw: RawArguments(Array(items.dropFirst())), ackID: packet.id, socket: self)
-    }
-
-    /// Sends the ack for a client's event.
-    func sendAck(_ ackID: Int, _ args: [JSONValue]) {
-        guard isConnected else { return }
-        sendPacket(SocketIOPacket(type: .ack, namespace: namespace.name, id: ackID, data: .array(args)))
-    }
-
-    /// Sends the ack for a client's event; arguments still in the text they arrived in go
-    /// back as that text (the JSON parser; the msgpack one writes values).
-    func sendAck(_ ackID: Int, _ args: RawArguments) {
-        guard isConnected else { return }
-        guard let text = args.encodedText, !connection.usesMessagePack else { return sendAck(ackID, args.values) }
-        let name = namespace.name
-        // The common case: written straight into a writable WebSocket's buffer.
-        if !connecting && !namespace.hasOutgoingHooks {
-            let headLength = SocketIOEncoder.headLength(namespace: name, id: ackID)
-            let length = headLength + text.count + 2
-            let sent = withEngine { engine in
-                engine.sendMessageInPlace(length: length) { out in
-                    let head = SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, length: headLength, into: out)
-                    out[head] = UInt8(ascii: "[")
-                    text.withRawBytes { UnsafeMutableRawBufferPointer(rebasing: out[(head + 1)...]).copyMemory(from: $0) }
-                    out[length - 1] = UInt8(ascii: "]")
-                }
-            }
-            if sent {
-                namespace.statistics.packetsSent &+= 1
-                return
-            }
-        }
-        let head = SocketIOPacket(type: .ack, namespace: name, id: ackID)
-        deliver(OutboundMessage(ackID: ackID, namespace: name, argumentsText: text), packet: head)
-    }
-
-    /// An event whose arguments are still the JSON text the client sent, and whose name is
-    /// still in the packet's bytes (both checked already).
-    func handleEvent(_ event: UnsafeBufferPointer<UInt8>, raw: RawArguments, ackID: Int?) {
-        guard isConnected else { return }
-        namespace.statistics.eventsReceived &+= 1
-        dispatcherReference.withGuaranteedReference { $0.dispatch(eventBytes: event, raw: raw, ackID: ackID, socket: self) }
-    }
-
-    func handleAck(_ packet: SocketIOPacket) {
-        guard let ackID = packet.id, let pending = pendingAcks.removeValue(forKey: ackID) else { return }
-        if pendingAcks.isEmpty { ackDeadline?.cancel() }
-        pending.callback(.success(packet.arguments))
-    }
-
-    // MARK: Lifecycle
-
-    func didConnect(missed: [SocketIOPacket] = []) {
-        connecting = false
-        isConnected = true
-        sendConnectReply()
-        for packet in missed { deliver(OutboundMessage(packet, parser: server.options.parser), packet: packet) }
-        let held = buffered
-        buffered = []
-        for (message, packet) in held { deliver(message, packet: packet) }
-    }
-
-    /// Sends the CONNECT reply with the socket's id.
-    func sendConnectReply() {
-        var reply: JSONObject = ["sid": .string(id)]
-        if let pid { reply["pid"] = .string(pid) }
-        sendPacketNow(SocketIOPacket(type: .connect, namespace: namespace.name, data: .object(reply)))
-    }
-
-    private func sendPacketNow(_ packet: SocketIOPacket) {
-        let message = OutboundMessage(packet, parser: server.options.parser)
-        _ = connection.engine.send(message)
-    }
-
-    func refuse(_ refusal: ConnectionRefused) {
-        connecting = false
-        buffered = []
-        var payload: JSONObject = ["message": .string(refusal.message)]
-        if let data = refusal.data { payload["data"] = data }
-        sendPacketNow(SocketIOPacket(type: .connectError, namespace: namespace.name, data: .object(payload)))
-    }
-
-    /// Runs work owned by the socket: it is cancelled when the socket disconnects.
-    ///
-    /// ```swift
-    /// socket.startTask { while !Task.isCancelled { socket.emit("tick"); try? await Task.sleep(for: .seconds(1)) } }
-    /// ```
-    public func startTask(_ operation: @escaping @LoopActor @Sendable () async -> Void) {
-        guard isConnected || connecting else { return }
-        ownedTasks.removeAll { $0.isCancelled }
-        ownedTasks.append(Task { await operation() })
-    }
-
-    /// Disconnects from the namespace (`close: true` also closes the whole connection).
-    public func disconnect(close: Bool = false) {
-        disconnect(reason: .serverNamespaceDisconnect)
-        if close { connection.engine.close(reason: .serverClose) }
-    }
-
-    /// Sends DISCONNECT and leaves the namespace with `reason`.
-    func disconnect(reason: DisconnectReason) {
-        guard isConnected else { return }
-        sendPacketNow(SocketIOPacket(type: .disconnect, namespace: namespace.name))
-        finish(reason)
-    }
-
-    /// Leaves the namespace without telling the client (it disconnected, or its connection ended).
-    func finish(_ reason: DisconnectReason) {
-        guard isConnected || connecting else { return }
-        let wasConnected = isConnected
-        isConnected = false
-        connecting = false
-        disconnectReason = reason
-        buffered = []
-        for task in ownedTasks { task.cancel() }
-        ownedTasks = []
-        for ackID in Array(pendingAcks.keys) { failAck(ackID, .disconnected) }
-        ackDeadline?.cancel()
-        if wasConnected, let pid, let store = server.stateStore {
-            if reason.isRecoverable {
-                store.save(state(pid: pid), connected: false)
-            } else if store.keepsConnectedStates {
-                store.discard(pid: pid)
-            }
-        }
-        connection.socketLeft(self)
-        namespace.remove(self, reason: reason, notify: wasConnected)
-        // The controller refers back to its socket: letting go of it here breaks the cycle.
-        controller = nil
-    }
 }
 
 /// Emits to one socket, dropping the event when the transport is not ready (see ``Socket/volatile``).

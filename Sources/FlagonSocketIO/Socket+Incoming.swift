@@ -1,0 +1,67 @@
+import Flagon
+import FlagonHTTP
+import FlagonJSON
+import FlagonLoop
+import FlagonSocketIOCore
+
+/// What a socket receives from its client: events (dispatched to the namespace's handlers,
+/// answered with acks) and acks of its own emits.
+extension Socket {
+    // MARK: Incoming
+
+    /// Acks this socket waits for.
+    var pendingAckCount: Int { pendingAcks.count }
+
+    func handleEvent(_ packet: SocketIOPacket) {
+        guard isConnected, case .array(let items)? = packet.data, let event = items.first?.stringValue else { return }
+        namespace.statistics.eventsReceived &+= 1
+        namespace.dispatcher.dispatch(event: event, raw: RawArguments(Array(items.dropFirst())), ackID: packet.id, socket: self)
+    }
+
+    /// Sends the ack for a client's event.
+    func sendAck(_ ackID: Int, _ args: [JSONValue]) {
+        guard isConnected else { return }
+        sendPacket(SocketIOPacket(type: .ack, namespace: namespace.name, id: ackID, data: .array(args)))
+    }
+
+    /// Sends the ack for a client's event; arguments still in the text they arrived in go
+    /// back as that text (the JSON parser; the msgpack one writes values).
+    func sendAck(_ ackID: Int, _ args: RawArguments) {
+        guard isConnected else { return }
+        guard let text = args.encodedText, !connection.usesMessagePack else { return sendAck(ackID, args.values) }
+        let name = namespace.name
+        // The common case: written straight into a writable WebSocket's buffer.
+        if !connecting && !namespace.hasOutgoingHooks {
+            let headLength = SocketIOEncoder.headLength(namespace: name, id: ackID)
+            let length = headLength + text.count + 2
+            let sent = withEngine { engine in
+                engine.sendMessageInPlace(length: length) { out in
+                    let head = SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, length: headLength, into: out)
+                    out[head] = UInt8(ascii: "[")
+                    text.withRawBytes { UnsafeMutableRawBufferPointer(rebasing: out[(head + 1)...]).copyMemory(from: $0) }
+                    out[length - 1] = UInt8(ascii: "]")
+                }
+            }
+            if sent {
+                namespace.statistics.packetsSent &+= 1
+                return
+            }
+        }
+        let head = SocketIOPacket(type: .ack, namespace: name, id: ackID)
+        deliver(OutboundMessage(ackID: ackID, namespace: name, argumentsText: text), packet: head)
+    }
+
+    /// An event whose arguments are still the JSON text the client sent, and whose name is
+    /// still in the packet's bytes (both checked already).
+    func handleEvent(_ event: UnsafeBufferPointer<UInt8>, raw: RawArguments, ackID: Int?) {
+        guard isConnected else { return }
+        namespace.statistics.eventsReceived &+= 1
+        dispatcherReference.withGuaranteedReference { $0.dispatch(eventBytes: event, raw: raw, ackID: ackID, socket: self) }
+    }
+
+    func handleAck(_ packet: SocketIOPacket) {
+        guard let ackID = packet.id, let pending = pendingAcks.removeValue(forKey: ackID) else { return }
+        if pendingAcks.isEmpty { ackDeadline?.cancel() }
+        pending.callback(.success(packet.arguments))
+    }
+}
