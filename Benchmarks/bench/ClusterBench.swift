@@ -18,12 +18,7 @@ struct ClusterBench {
     func run() async -> [ScenarioResult] {
         guard Self.available else { return [ScenarioResult(name: "cluster", unit: "", reps: [], error: "needs \(Self.redisBinary)")] }
         var children: [Process] = []
-        defer {
-            for child in children where child.isRunning {
-                child.terminate()
-                child.waitUntilExit()
-            }
-        }
+        defer { Self.stop(children) }
         do {
             let (redis, url) = try await Self.startRedis()
             children.append(redis)
@@ -60,12 +55,7 @@ struct ClusterBench {
         ]
         for variant in variants {
             var children: [Process] = []
-            defer {
-                for child in children where child.isRunning {
-                    child.terminate()
-                    child.waitUntilExit()
-                }
-            }
+            defer { Self.stop(children) }
             do {
                 var extra = variant.extra
                 let certificates = variant.tls ? try BenchTLS.makeCertificates() : nil
@@ -187,6 +177,14 @@ struct ClusterBench {
             throw error
         }
         return (redis, (tlsCertificates == nil ? "redis" : "rediss") + "://127.0.0.1:\(port)")
+    }
+
+    /// Stops the processes a run started (those still running).
+    static func stop(_ children: [Process]) {
+        for child in children where child.isRunning {
+            child.terminate()
+            child.waitUntilExit()
+        }
     }
 
     /// A port nothing listens on now (the kernel's choice).

@@ -237,7 +237,7 @@ public final class ClusterAdapter: SocketIOAdapter {
 
     /// Room names as Node sends them (numbers allowed, as their decimal text); absent is
     /// none; `nil` when it is not a list of names.
-    static func rooms(_ value: JSONValue?) -> [String]? {
+    public nonisolated static func rooms(_ value: JSONValue?) -> [String]? {
         guard let value, value != .null else { return [] }
         guard case .array(let items) = value else { return nil }
         var rooms: [String] = []

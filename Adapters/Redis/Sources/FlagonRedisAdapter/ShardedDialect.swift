@@ -245,7 +245,7 @@ struct ShardedDialect {
             } catch {
                 throw ClusterMessageError("invalid packet: \(error)")
             }
-            guard let rooms = Self.roomNames(opts?["rooms"]), let except = Self.roomNames(opts?["except"]) else {
+            guard let rooms = ClusterAdapter.rooms(opts?["rooms"]), let except = ClusterAdapter.rooms(opts?["except"]) else {
                 throw ClusterMessageError("malformed opts")
             }
             let flags = MessagePackValue(json: opts?["flags"] ?? [:]).mapValue ?? [:]
@@ -316,21 +316,6 @@ struct ShardedDialect {
     /// `{rooms, except, flags}` with `flags` as Node always sends it (an object).
     private static func options(_ opts: JSONValue?) -> JSONValue {
         ["rooms": opts?["rooms"] ?? [], "except": opts?["except"] ?? [], "flags": opts?["flags"] ?? [:]]
-    }
-
-    /// Room names as Node sends them (numbers as their decimal text); `nil` when not a list.
-    private static func roomNames(_ value: JSONValue?) -> [String]? {
-        guard let value, value != .null else { return [] }
-        guard case .array(let items) = value else { return nil }
-        var names: [String] = []
-        for item in items {
-            switch item {
-            case .string(let name): names.append(name)
-            case .int(let number): names.append(String(number))
-            default: return nil
-            }
-        }
-        return names
     }
 
     static func hasBinary(_ value: JSONValue) -> Bool {
