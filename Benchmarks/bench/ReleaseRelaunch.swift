@@ -38,6 +38,8 @@ enum ReleaseRelaunch {
 }
 
 /// Standard error as a text stream (for `print(_:to:)`).
+// nonisolated(unsafe): a stateless wrapper around FileHandle.standardError; `print(_:to:)` needs
+// it inout, and it holds nothing that concurrent writes could tear.
 nonisolated(unsafe) var standardError = StandardError()
 
 struct StandardError: TextOutputStream {

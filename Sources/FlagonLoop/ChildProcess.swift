@@ -14,6 +14,8 @@ import Glibc
 /// ```
 @LoopActor
 public final class ChildProcess {
+    // nonisolated(unsafe): the pointer itself never changes after init; libuv's C callbacks,
+    // which the compiler cannot see as on the loop, read it, and they run only on the loop's thread.
     nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_process_t>
     private var onExit: ((Int64, Int32) -> Void)?
     /// The process id.

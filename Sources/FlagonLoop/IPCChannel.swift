@@ -17,6 +17,8 @@ import Glibc
 /// ```
 @LoopActor
 public final class IPCChannel {
+    // nonisolated(unsafe): the pointer itself never changes after init; libuv's C callbacks,
+    // which the compiler cannot see as on the loop, read it, and they run only on the loop's thread.
     nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_pipe_t>
     /// Called with each chunk read; the bytes are valid only during the call.
     public var onRead: ((UnsafeRawBufferPointer) -> Void)?
@@ -139,6 +141,8 @@ public final class IPCChannel {
 /// ```
 @LoopActor
 public final class IPCListener {
+    // nonisolated(unsafe): the pointer itself never changes after init; libuv's C callbacks,
+    // which the compiler cannot see as on the loop, read it, and they run only on the loop's thread.
     nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_pipe_t>
     private let onAccept: (IPCChannel) -> Void
     private var isClosed = false
@@ -244,6 +248,8 @@ private func ipcAllocCallback(
 
 private func ipcReadCallback(_ handle: UnsafeMutablePointer<uv_stream_t>?, _ count: Int, _ buffer: UnsafePointer<uv_buf_t>?) {
     let channel = Unmanaged<IPCChannel>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+    // nonisolated(unsafe): a pointer libuv passed to this callback, read once here on the loop's
+    // thread (the callback's signature carries no isolation the compiler could check).
     nonisolated(unsafe) let base = buffer?.pointee.base
     LoopActor.assumeIsolated { channel.didRead(count, base) }
 }

@@ -10,6 +10,8 @@ import CLibUV
 /// ```
 @LoopActor
 public final class LoopTimer {
+    // nonisolated(unsafe): the pointer itself never changes after init; libuv's C callbacks,
+    // which the compiler cannot see as on the loop, read it, and they run only on the loop's thread.
     nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_timer_t>
     private let callback: @LoopActor () -> Void
     private let group: HandleGroup?

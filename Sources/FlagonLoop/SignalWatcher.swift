@@ -7,6 +7,8 @@ import CLibUV
 /// ```
 @LoopActor
 public final class SignalWatcher {
+    // nonisolated(unsafe): the pointer itself never changes after init; libuv's C callbacks,
+    // which the compiler cannot see as on the loop, read it, and they run only on the loop's thread.
     nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_signal_t>
     private let callback: @LoopActor () -> Void
     private var isClosed = false

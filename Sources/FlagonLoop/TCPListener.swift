@@ -16,7 +16,8 @@ import Glibc
 /// ```
 @LoopActor
 public final class TCPListener {
-    // Read by the close callback, off the actor's static view (the loop's own thread).
+    // nonisolated(unsafe): the pointer itself never changes after init; libuv's C callbacks,
+    // which the compiler cannot see as on the loop, read it, and they run only on the loop's thread.
     nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_tcp_t>
     /// `true` for a unix-domain socket (its streams are too).
     public let isUnixSocket: Bool

@@ -20,6 +20,8 @@ import Glibc
 public final class TCPStream {
     // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
     // they skip Swift's dynamic exclusivity check.
+    // nonisolated(unsafe): the pointer itself never changes after init; libuv's C callbacks,
+    // which the compiler cannot see as on the loop, read it, and they run only on the loop's thread.
     nonisolated(unsafe) let handle: UnsafeMutablePointer<uv_tcp_t>
     let group: HandleGroup?
 

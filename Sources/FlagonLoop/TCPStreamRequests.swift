@@ -82,6 +82,8 @@ func loopReadCallback(
     _ handle: UnsafeMutablePointer<uv_stream_t>?, _ count: Int, _ buffer: UnsafePointer<uv_buf_t>?
 ) {
     let stream = Unmanaged<TCPStream>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+    // nonisolated(unsafe): a pointer libuv passed to this callback, read once here on the loop's
+    // thread (the callback's signature carries no isolation the compiler could check).
     nonisolated(unsafe) let base = buffer?.pointee.base
     LoopActor.assumeIsolated { stream.didRead(count, base) }
 }

@@ -13,6 +13,8 @@ func LLVMFuzzerRunDriver(
 @_silgen_name("getenv")
 func getenv(_ name: UnsafePointer<CChar>) -> UnsafeMutablePointer<CChar>?
 
+// nonisolated(unsafe): set once in FlagonFuzz_main before libFuzzer starts, then only read by
+// libFuzzer's one thread.
 nonisolated(unsafe) var selectedTarget: FuzzTarget = .http
 
 @_cdecl("FlagonFuzz_main")
