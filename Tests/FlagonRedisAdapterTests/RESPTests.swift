@@ -1,4 +1,4 @@
-import FlagonRedisAdapter
+@testable import FlagonRedisAdapter
 import Testing
 
 @Suite struct RESPTests {
@@ -44,6 +44,28 @@ import Testing
         var parser = RESPParser()
         parser.append(Array(fixture.0.utf8))
         #expect(throws: fixture.1) { _ = try parser.next() }
+    }
+
+    /// A large reply (an array of 100,000 elements nested in another, about 1 MB) read as
+    /// it arrives one byte at a time costs a constant per byte: the parser resumes where
+    /// it stopped instead of reading the reply again from its start. Work counted, not timed.
+    @Test func aReplyArrivingByteByByteIsReadOnce() throws {
+        var wire = Array("*2\r\n*100000\r\n".utf8)
+        for index in 0..<100_000 { wire += Array("$\(String(index).utf8.count)\r\n\(index)\r\n".utf8) }
+        wire += Array(":7\r\n".utf8)
+        var parser = RESPParser()
+        var reply: RESPValue?
+        for byte in wire {
+            parser.append(CollectionOfOne(byte))
+            if let complete = try parser.next() { reply = complete }
+        }
+        let outer = try #require(reply?.elements)
+        #expect(outer.count == 2 && outer[1] == .integer(7))
+        #expect(outer[0].elements?.count == 100_000 && outer[0].elements?[99_999] == .bulkString(Array("99999".utf8)))
+        // Each byte that is not bulk content is scanned while its line is incomplete: a line
+        // of n bytes (n at most 8 here) n times at most.
+        #expect(parser.bytesScanned <= 8 * wire.count, "\(parser.bytesScanned) bytes scanned for \(wire.count)")
+        #expect(parser.bufferedCount == 0)
     }
 
     @Test func aLongLineWithoutAnEndIsRefusedAtTheLimit() {

@@ -29,6 +29,12 @@ public struct RESPParser: Sendable {
 
     private var buffer: [UInt8] = []
     private var start = 0
+    /// The arrays being read (outermost first): how many elements each still expects, and
+    /// those already read. A reply whose bytes come in pieces is read element by element and
+    /// resumed where it stopped, so that each byte is read once however the bytes are split.
+    private var open: [(remaining: Int, items: [RESPValue])] = []
+    /// Bytes examined while looking for line ends (for tests that count work).
+    private(set) var bytesScanned = 0
 
     /// An empty parser.
     public init() {}
@@ -47,59 +53,84 @@ public struct RESPParser: Sendable {
 
     /// The next complete reply, or `nil` until more bytes arrive.
     public mutating func next() throws(Failure) -> RESPValue? {
-        var cursor = start
-        guard let value = try parse(&cursor, depth: 0) else { return nil }   // incomplete: parsed again with more bytes
-        start = cursor
-        if start > 64 * 1024 && start * 2 > buffer.count {
-            buffer.removeFirst(start)
-            start = 0
+        while true {
+            var cursor = start
+            guard let element = try element(&cursor) else { return nil }   // incomplete: resumed here with more bytes
+            start = cursor
+            if start > 64 * 1024 && start * 2 > buffer.count {
+                buffer.removeFirst(start)
+                start = 0
+            }
+            var value: RESPValue
+            switch element {
+            case .complete(let complete):
+                value = complete
+            case .arrayOf(let count):
+                guard open.count < maxDepth else { throw .tooDeep }
+                var items: [RESPValue] = []
+                items.reserveCapacity(min(count, 1024))
+                open.append((count, items))
+                continue
+            }
+            // The value completes the innermost open array, which may complete the next one out.
+            while !open.isEmpty {
+                open[open.count - 1].items.append(value)
+                open[open.count - 1].remaining -= 1
+                guard open[open.count - 1].remaining == 0 else { break }
+                value = .array(open.removeLast().items)
+                if open.isEmpty { return value }
+            }
+            if open.isEmpty { return value }
         }
-        return value
     }
 
-    /// Parses a reply at `cursor`; `nil` when incomplete (the cursor is then meaningless).
-    private func parse(_ cursor: inout Int, depth: Int) throws(Failure) -> RESPValue? {
+    /// One element at `cursor`: a whole value, or the header of a non-empty array whose
+    /// elements follow; `nil` when incomplete (the cursor is then meaningless).
+    private enum Element {
+        case complete(RESPValue)
+        case arrayOf(Int)
+    }
+
+    private mutating func element(_ cursor: inout Int) throws(Failure) -> Element? {
         guard cursor < buffer.count else { return nil }
         let type = buffer[cursor]
         cursor += 1
         guard let line = try line(&cursor) else { return nil }
         switch type {
-        case UInt8(ascii: "+"): return .simpleString(String(decoding: line, as: UTF8.self))
-        case UInt8(ascii: "-"): return .error(String(decoding: line, as: UTF8.self))
+        case UInt8(ascii: "+"): return .complete(.simpleString(String(decoding: line, as: UTF8.self)))
+        case UInt8(ascii: "-"): return .complete(.error(String(decoding: line, as: UTF8.self)))
         case UInt8(ascii: ":"):
             guard let number = Self.integer(line) else { throw .invalidLength }
-            return .integer(number)
+            return .complete(.integer(number))
         case UInt8(ascii: "$"):
             guard let length = Self.integer(line), length >= -1 else { throw .invalidLength }
-            if length == -1 { return .bulkString(nil) }
+            if length == -1 { return .complete(.bulkString(nil)) }
             guard length <= maxBulkBytes else { throw .tooLarge }
             let count = Int(length)
             guard buffer.count - cursor >= count + 2 else { return nil }
             let bytes = Array(buffer[cursor..<(cursor + count)])
             guard buffer[cursor + count] == 13, buffer[cursor + count + 1] == 10 else { throw .invalidLine }
             cursor += count + 2
-            return .bulkString(bytes)
+            return .complete(.bulkString(bytes))
         case UInt8(ascii: "*"):
             guard let count = Self.integer(line), count >= -1 else { throw .invalidLength }
-            if count == -1 { return .array(nil) }
+            if count == -1 { return .complete(.array(nil)) }
             guard count <= maxArrayCount else { throw .tooLarge }
-            guard depth < maxDepth else { throw .tooDeep }
-            var items: [RESPValue] = []
-            items.reserveCapacity(min(Int(count), 1024))
-            for _ in 0..<count {
-                guard let item = try parse(&cursor, depth: depth + 1) else { return nil }
-                items.append(item)
+            if count == 0 {
+                guard open.count < maxDepth else { throw .tooDeep }
+                return .complete(.array([]))
             }
-            return .array(items)
+            return .arrayOf(Int(count))
         default:
             throw .unknownType(type)
         }
     }
 
     /// The line at `cursor` up to CRLF (excluded); `nil` when the CRLF has not arrived.
-    private func line(_ cursor: inout Int) throws(Failure) -> ArraySlice<UInt8>? {
+    private mutating func line(_ cursor: inout Int) throws(Failure) -> ArraySlice<UInt8>? {
         var index = cursor
         while index < buffer.count {
+            bytesScanned += 1
             let byte = buffer[index]
             if byte == 13 {
                 guard index + 1 < buffer.count else { return nil }
