@@ -40,11 +40,8 @@ extension TCPStream {
                 // take is copied (no copy, no allocation for the usual small flush).
                 var failure: Int32?
                 security.takeWireBytes { wire in
-                    var buffer = uv_buf_init(UnsafeMutablePointer(mutating: wire.baseAddress!.assumingMemoryBound(to: CChar.self)),
-                                             UInt32(wire.count))
-                    let written = uv_try_write(asStream(handle), &buffer, 1)
-                    if written < 0 && written != Int32(UV_EAGAIN.rawValue) { return failure = written }
-                    let sent = max(0, Int(written))
+                    let sent = tryWrite(wire)
+                    if sent < 0 { return failure = Int32(sent) }
                     if sent < wire.count { sealed.append(UnsafeRawBufferPointer(rebasing: wire[sent...])) }
                 }
                 if let failure { return fail(UVError(code: failure, operation: "write")) }

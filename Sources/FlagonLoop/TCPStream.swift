@@ -225,6 +225,15 @@ public final class TCPStream {
         }
     }
 
+    /// Hands `bytes` to the kernel without waiting: how many it took (0 when it would block),
+    /// or a negative libuv status when the stream failed.
+    @inline(__always)
+    func tryWrite(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var buffer = uv_buf_init(UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(bytes.count))
+        let written = uv_try_write(asStream(handle), &buffer, 1)
+        return written == Int32(UV_EAGAIN.rawValue) ? 0 : Int(written)
+    }
+
     /// A trivial value (the failure is a libuv status code): returned on every flush.
     enum SendResult { case drained, inFlight, failed(Int32) }
 
@@ -233,14 +242,8 @@ public final class TCPStream {
         if closed || inFlight != nil || queue.isEmpty { return .drained }
         let queued = queue.bytes
         let count = queued.count
-        var buffer = uv_buf_init(queued.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(count))
-        let written = uv_try_write(asStream(handle), &buffer, 1)
-        var sent = 0
-        if written > 0 {
-            sent = Int(written)
-        } else if written != Int32(UV_EAGAIN.rawValue) && written < 0 {
-            return .failed(written)
-        }
+        let sent = tryWrite(UnsafeRawBufferPointer(queued))
+        if sent < 0 { return .failed(Int32(sent)) }
         if sent == count {
             // Keep a buffer for busy streams; give small ones back (idle connections are many).
             queue.removeAll(keepingCapacity: queue.capacity <= 256 * 1024 && count >= 256)

@@ -190,12 +190,14 @@ struct ShardedDialect {
         }
     }
 
+    /// The messages Node writes as MessagePack when they carry binary.
+    private static let mayCarryBinary: Set<MessageType> = [.broadcast, .broadcastAck, .fetchSocketsResponse, .serverSideEmit, .serverSideEmitResponse]
+
     /// `{"type", "data", "uid", "nsp"}`: MessagePack when a message that may carry binary
     /// does, JSON text otherwise (Node's rule).
     func encode(_ type: MessageType, _ data: JSONObject, namespace: String) -> [UInt8] {
         let message: JSONValue = ["type": .int(type.rawValue), "data": .object(data), "uid": .string(uid), "nsp": .string(namespace)]
-        let mayCarryBinary: Set<MessageType> = [.broadcast, .broadcastAck, .fetchSocketsResponse, .serverSideEmit, .serverSideEmitResponse]
-        if mayCarryBinary.contains(type) && Self.hasBinary(.object(data)) { return MessagePackWriter.encode(MessagePackValue(json: message)) }
+        if Self.mayCarryBinary.contains(type) && Self.hasBinary(.object(data)) { return MessagePackWriter.encode(MessagePackValue(json: message)) }
         return Array(message.jsonString.utf8)
     }
 
