@@ -39,11 +39,16 @@ extension Server {
 
     /// Listeners on copies of the sockets the workers share.
     func listenOnWorkerSockets(_ worker: WorkerIdentity) throws(UVError) -> [TCPListener] {
+        try openListeners(worker.listenDescriptors) { descriptor throws(UVError) in
+            try TCPListener(descriptor: dup(descriptor), group: handles) { [self] stream in accept(stream) }
+        }
+    }
+
+    /// One listener per item, all or none: when one cannot be opened, those already open close.
+    func openListeners<Item>(_ items: [Item], _ open: (Item) throws(UVError) -> TCPListener) throws(UVError) -> [TCPListener] {
         var opened: [TCPListener] = []
         do throws(UVError) {
-            for descriptor in worker.listenDescriptors {
-                opened.append(try TCPListener(descriptor: dup(descriptor), group: handles) { [self] stream in accept(stream) })
-            }
+            for item in items { opened.append(try open(item)) }
         } catch {
             for listener in opened { listener.close() }
             throw error

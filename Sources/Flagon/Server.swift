@@ -103,22 +103,15 @@ public final class Server {
                 self.adopt(stream, bytes: bytes, origin: origin)
             }
         } else {
-            do throws(UVError) {
-                for address in options.addresses {
-                    switch address {
-                    case .tcp(let host, let port, let ipv6Only):
-                        listeners.append(try TCPListener(host: host, port: port, reusePort: options.reusePort, ipv6Only: ipv6Only,
-                                                         group: handles) { [self] stream in accept(stream) })   // closed at shutdown
-                    case .unix(let path, let permissions):
-                        listeners.append(try TCPListener(unixPath: path, permissions: permissions, group: handles) { [self] stream in
-                            accept(stream)
-                        })
+            listeners = try openListeners(options.addresses) { address throws(UVError) in
+                switch address {
+                case .tcp(let host, let port, let ipv6Only):
+                    try TCPListener(host: host, port: port, reusePort: options.reusePort, ipv6Only: ipv6Only, group: handles) {
+                        [self] stream in accept(stream)   // closed at shutdown
                     }
+                case .unix(let path, let permissions):
+                    try TCPListener(unixPath: path, permissions: permissions, group: handles) { [self] stream in accept(stream) }
                 }
-            } catch {
-                for listener in listeners { listener.close() }
-                listeners = []
-                throw error
             }
         }
         let interval = max(10, min(1000, min(options.headerTimeout, options.keepAliveTimeout) / 4))
