@@ -34,6 +34,8 @@ if let url = environment["REDIS_URL"], !url.isEmpty {
         }
         options.sharded = sharded
     }
+    // REDIS_CLUSTER=1: REDIS_URL names one node of a Redis Cluster (contract section 14).
+    options.redisCluster = environment["REDIS_CLUSTER"] == "1"
     cluster = try await RedisCluster.connect(options)
 }
 // In cluster mode, recovery keeps its state in Redis: a client recovers on any process.

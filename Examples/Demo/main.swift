@@ -16,6 +16,7 @@ if let url = environment["REDIS_URL"], !url.isEmpty {
     var options = RedisAdapterOptions(url: url)
     options.serverID = environment["SERVER_ID"].map { id in WorkerIdentity.current.map { "\(id)-w\($0.index)" } ?? id }
     options.sharded = environment["REDIS_SHARDED"].flatMap(RedisShardedMode.init(rawValue:))   // static, dynamic, dynamic-private
+    options.redisCluster = environment["REDIS_CLUSTER"] == "1"   // REDIS_URL names one node of a Redis Cluster
     cluster = try await RedisCluster.connect(options)
 }
 var store: (any ConnectionStateStore)?

@@ -26,6 +26,9 @@ public enum RESPValue: Sendable, Equatable {
     /// The elements of an array.
     public var elements: [RESPValue]? { if case .array(let items) = self { items } else { nil } }
 
+    /// `true` for an error reply.
+    public var isError: Bool { if case .error = self { true } else { false } }
+
     /// The integer of an integer reply.
     public var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
 }

@@ -33,6 +33,13 @@ public struct RedisAdapterOptions: Sendable {
     /// `subscriptionMode` (default `nil`: classic pub/sub, as `createAdapter`). Every server of
     /// the cluster must use the same. `REDIS_SHARDED=static|dynamic|dynamic-private`.
     public var sharded: RedisShardedMode?
+    /// `true` when ``url`` names one node of a Redis Cluster (`REDIS_CLUSTER=1`): the others
+    /// are found from it (`CLUSTER SLOTS`); keyed commands (the recovery store's) go to the
+    /// primary of their slot, following `MOVED` and `ASK`; shard channels are subscribed on
+    /// the node that serves them; classic pub/sub, which a cluster carries to every node,
+    /// goes through any node that answers. The table is read again after every fault, so a
+    /// failover is followed. Only database 0 exists there (default `false`).
+    public var redisCluster = false
     /// When Redis cannot be reached at start-up: `false` (the default) makes
     /// ``RedisCluster/connect(_:)`` throw; `true` starts on this process alone and keeps
     /// trying to join the cluster.

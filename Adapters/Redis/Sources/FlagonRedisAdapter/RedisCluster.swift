@@ -30,7 +30,7 @@ public final class RedisCluster: ClusterTransport {
     private var publisher: RedisConnection?
     private var subscriber: RedisConnection?
     /// Who receives the messages of each subscribed channel and pattern.
-    private var channelOwners: [String: WeakAdapter] = [:]
+    private(set) var channelOwners: [String: WeakClusterAdapterReference] = [:]
     private var patternOwners: [String: WeakAdapter] = [:]
     private var pendingSubscribe: Set<String> = []
     private var pendingUnsubscribe: Set<String> = []
@@ -41,6 +41,10 @@ public final class RedisCluster: ClusterTransport {
     private var connecting = false
     /// With sharded pub/sub: the translation to `createShardedAdapter`'s messages and channels.
     private var sharded: ShardedDialect?
+    /// On a Redis Cluster: the links to its nodes, for keyed commands and shard channels.
+    private(set) var router: RedisSlotRouter?
+    /// The node the main connections last reached (on a Redis Cluster, any node serves them).
+    private var mainEndpoint: RedisEndpoint
 
     private typealias WeakAdapter = WeakClusterAdapterReference
 
@@ -49,6 +53,7 @@ public final class RedisCluster: ClusterTransport {
         self.endpoint = endpoint
         self.serverID = options.serverID ?? RedisCluster.randomID(length: 6)
         self.nextDelay = options.reconnectDelay
+        self.mainEndpoint = endpoint
         sharded = options.sharded.map { ShardedDialect(prefix: options.prefix, mode: $0, uid: serverID) }
     }
 
@@ -58,15 +63,31 @@ public final class RedisCluster: ClusterTransport {
     public static func connect(_ options: RedisAdapterOptions) async throws(RedisClusterError) -> RedisCluster {
         var endpoint = try RedisEndpoint(url: options.url)
         endpoint.tls = options.tls
+        if options.redisCluster {
+            if endpoint.socketPath != nil { throw .invalidURL(endpoint.url, "a Redis Cluster is reached over TCP, not a unix socket") }
+            if endpoint.database != 0 { throw .invalidURL(endpoint.url, "a Redis Cluster has only database 0") }
+        }
         let cluster = RedisCluster(options: options, endpoint: endpoint)
         do {
+            if options.redisCluster { try await cluster.startRouter() }
             try await cluster.openConnections()
         } catch {
-            guard options.startWithoutRedis else { throw error }
+            guard options.startWithoutRedis else {
+                cluster.close()
+                throw error
+            }
             options.logger.warning("\(error); serving this process alone until Redis answers")
             cluster.scheduleReconnect()
         }
+        cluster.router?.keepRefreshing()
         return cluster
+    }
+
+    private func startRouter() async throws(RedisClusterError) {
+        let router = RedisSlotRouter(seed: endpoint, logger: options.logger, maxPendingCommands: options.maxPendingCommands)
+        router.onMessage = { [weak self] message in self?.received(message) }
+        self.router = router
+        try await router.start()
     }
 
     /// Makes the adapter of a namespace: pass it to ``SocketIOServer/init(options:sessions:manageSession:adapter:)``.
@@ -85,6 +106,7 @@ public final class RedisCluster: ClusterTransport {
         subscriber?.close()
         publisher = nil
         subscriber = nil
+        router?.close()
     }
 
     // MARK: Used by the adapters
@@ -108,6 +130,15 @@ public final class RedisCluster: ClusterTransport {
                 return false
             }
         }
+        if sharded != nil, let router {
+            // A shard channel goes to the primary that serves its slot.
+            guard router.send([Array(command.utf8), Array(channel.utf8), payload], key: Array(channel.utf8)) else {
+                statistics.publishFailures += 1
+                return false
+            }
+            statistics.published += 1
+            return true
+        }
         guard let publisher, isConnected, publisher.pendingWriteBytes < options.maxPendingBytes,
               publisher.send([Array(command.utf8), Array(channel.utf8), payload])
         else {
@@ -118,9 +149,11 @@ public final class RedisCluster: ClusterTransport {
         return true
     }
 
-    /// Sends a command without waiting for its reply; `false` when Redis is away or too far behind.
+    /// Sends a command about `key` without waiting for its reply; `false` when Redis is away
+    /// or too far behind. (On a Redis Cluster, the command goes to the node of `key`'s slot.)
     @discardableResult
-    func sendCommand(_ arguments: [[UInt8]]) -> Bool {
+    func sendCommand(_ arguments: [[UInt8]], key: [UInt8]) -> Bool {
+        if let router { return router.send(arguments, key: key) }
         guard let publisher, isConnected, publisher.pendingWriteBytes < options.maxPendingBytes else { return false }
         return publisher.send(arguments)
     }
@@ -128,13 +161,20 @@ public final class RedisCluster: ClusterTransport {
     /// Sends a command; `reply` gets its reply, in order. `false` (and no reply) when Redis is
     /// away or too far behind.
     @discardableResult
-    func sendCommand(_ arguments: [[UInt8]], reply: @escaping @LoopActor (Result<RESPValue, RedisConnection.Failure>) -> Void) -> Bool {
+    func sendCommand(_ arguments: [[UInt8]], key: [UInt8],
+                     reply: @escaping @LoopActor (Result<RESPValue, RedisConnection.Failure>) -> Void) -> Bool {
+        if let router { return router.send(arguments, key: key, reply: reply) }
         guard let publisher, isConnected, publisher.pendingWriteBytes < options.maxPendingBytes else { return false }
         return publisher.send(arguments, reply: reply)
     }
 
-    /// Sends a command and waits for its reply; `nil` when Redis is away or answered an error.
-    func command(_ arguments: [[UInt8]]) async -> RESPValue? {
+    /// Sends a command about `key` and waits for its reply; `nil` when Redis is away or
+    /// answered an error.
+    func command(_ arguments: [[UInt8]], key: [UInt8]) async -> RESPValue? {
+        if let router {
+            guard let reply = await router.command(arguments, key: key), !reply.isError else { return nil }
+            return reply
+        }
         guard let publisher, isConnected else { return nil }
         return try? await publisher.command(arguments)
     }
@@ -143,28 +183,40 @@ public final class RedisCluster: ClusterTransport {
     /// states of the sockets it closed are saved). `false` when Redis is away.
     @discardableResult
     public func flush() async -> Bool {
-        await command([Array("PING".utf8)]) != nil
+        if let router { return await router.flush() }
+        guard let publisher, isConnected else { return false }
+        return (try? await publisher.command("PING")) != nil
     }
 
     /// How many connections subscribe to a channel (the number of servers of a namespace);
     /// `nil` when Redis cannot tell.
     public func subscriberCount(_ channel: String) async -> Int? {
-        guard let publisher, isConnected else { return nil }
         var question = ["PUBSUB", "NUMSUB", channel]
         if let sharded {
             guard let servers = sharded.serversChannel(for: channel) else { return nil }
             question = ["PUBSUB", "SHARDNUMSUB", servers]
         }
-        guard let reply = try? await publisher.command(question.map { Array($0.utf8) }), let items = reply.elements,
-              items.count == 2, let count = items[1].integer
-        else { return nil }
-        return Int(count)
+        let arguments = question.map { Array($0.utf8) }
+        func count(_ reply: RESPValue?) -> Int? {
+            guard let items = reply?.elements, items.count == 2, let count = items[1].integer else { return nil }
+            return Int(count)
+        }
+        if let router {
+            // A shard channel's subscribers are on the node of its slot; a classic channel's
+            // on whichever node each server subscribed through: the sum over every node.
+            if sharded != nil { return count(await router.command(arguments, key: Array(question[2].utf8))) }
+            let counts = await router.commandOnEveryNode(arguments).compactMap(count)
+            return counts.isEmpty ? nil : counts.reduce(0, +)
+        }
+        guard let publisher, isConnected else { return nil }
+        return count(try? await publisher.command(arguments))
     }
 
     /// Starts delivering a channel's messages to an adapter.
     public func subscribe(_ channel: String, for adapter: ClusterAdapter) {
         channelOwners[channel] = WeakAdapter(adapter: adapter)
         guard let followed = followedChannel(channel) else { return }
+        if sharded != nil, let router { return router.subscribeShard(followed) }
         if pendingUnsubscribe.remove(followed) == nil { pendingSubscribe.insert(followed) }
         scheduleFlush()
     }
@@ -172,6 +224,7 @@ public final class RedisCluster: ClusterTransport {
     /// Stops delivering a channel's messages.
     public func unsubscribe(_ channel: String) {
         guard channelOwners.removeValue(forKey: channel) != nil, let followed = followedChannel(channel) else { return }
+        if sharded != nil, let router { return router.unsubscribeShard(followed) }
         if pendingSubscribe.remove(followed) == nil { pendingUnsubscribe.insert(followed) }
         scheduleFlush()
     }
@@ -268,6 +321,20 @@ public final class RedisCluster: ClusterTransport {
     private func openConnections() async throws(RedisClusterError) {
         connecting = true
         defer { connecting = false }
+        guard let router else { return try await openConnections(to: endpoint) }
+        // On a Redis Cluster, any node serves classic pub/sub: the first that answers.
+        var lastError = RedisClusterError.unreachable(endpoint.url, "no node of the cluster answered")
+        for node in router.candidates {
+            do {
+                return try await openConnections(to: router.endpoint(for: node))
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    private func openConnections(to endpoint: RedisEndpoint) async throws(RedisClusterError) {
         // Both resolved, logged in and on their database (publishing and subscribing ignore
         // the database; the recovery store's keys live there).
         let publisher = try await endpoint.open()
@@ -300,11 +367,15 @@ public final class RedisCluster: ClusterTransport {
         subscriber.onClose = { [weak self] in self?.connectionLost() }
         self.publisher = publisher
         self.subscriber = subscriber
+        mainEndpoint = endpoint
         isConnected = true
         channelOwners = channelOwners.filter { $0.value.adapter != nil }
         pendingSubscribe = []
         pendingUnsubscribe = []
-        sendInChunks(subscribeCommands.subscribe, Set(channelOwners.keys.compactMap(followedChannel)), on: subscriber)
+        // Shard channels on a Redis Cluster are the router's.
+        if sharded == nil || router == nil {
+            sendInChunks(subscribeCommands.subscribe, Set(channelOwners.keys.compactMap(followedChannel)), on: subscriber)
+        }
         sendInChunks("PSUBSCRIBE", patternOwners.keys, on: subscriber)
     }
 
@@ -312,7 +383,7 @@ public final class RedisCluster: ClusterTransport {
         guard !closed, isConnected else { return }
         isConnected = false
         statistics.disconnections += 1
-        options.logger.warning("lost the connection to Redis at \(endpoint.description): delivering on this process only; reconnecting")
+        options.logger.warning("lost the connection to Redis at \(mainEndpoint.description): delivering on this process only; reconnecting")
         publisher?.close()
         subscriber?.close()
         publisher = nil
@@ -340,7 +411,7 @@ public final class RedisCluster: ClusterTransport {
                 guard !closed else { return }
                 statistics.reconnections += 1
                 nextDelay = options.reconnectDelay
-                options.logger.notice("reconnected to Redis at \(endpoint.description); subscribed again to \(channelOwners.count) channels")
+                options.logger.notice("reconnected to Redis at \(mainEndpoint.description); subscribed again to \(channelOwners.count) channels")
             } catch {
                 options.logger.debug("Redis at \(endpoint.description) still unreachable: \(error)")
                 scheduleReconnect()
@@ -348,36 +419,7 @@ public final class RedisCluster: ClusterTransport {
         }
     }
 
-    /// Writes the link's counters in the Prometheus format (`app.addMetrics { cluster.writeMetrics(into: &$0) }`).
-    public func writeMetrics(into out: inout PrometheusWriter) {
-        out.gauge("flagon_redis_connected", help: "1 while both connections to Redis are up.", value: isConnected ? 1 : 0)
-        out.counter("flagon_redis_published_total", help: "Messages published to Redis.", value: statistics.published)
-        out.counter("flagon_redis_publish_failures_total", help: "Publishes dropped: Redis away or too far behind.", value: statistics.publishFailures)
-        out.counter("flagon_redis_received_total", help: "Messages received from Redis.", value: statistics.received)
-        out.counter("flagon_redis_ignored_messages_total", help: "Messages from Redis ignored: malformed, foreign or of unknown type.",
-                    value: statistics.ignoredMessages)
-        out.counter("flagon_redis_disconnections_total", help: "Times the connection to Redis was lost.", value: statistics.disconnections)
-        out.counter("flagon_redis_reconnections_total", help: "Times the connection to Redis was made again.", value: statistics.reconnections)
-        out.gauge("flagon_redis_subscribed_channels", help: "Channels subscribed.", value: channelOwners.count)
-    }
-
     static func randomID(length: Int) -> String { ClusterAdapter.randomID(length: length) }
-}
-
-/// Counters of a ``RedisCluster``.
-public struct RedisClusterStatistics: Sendable, Equatable {
-    /// Messages published.
-    public var published = 0
-    /// Publishes dropped: Redis away, or too far behind.
-    public var publishFailures = 0
-    /// Messages received from Redis.
-    public var received = 0
-    /// Messages received and ignored: malformed, foreign or of unknown type.
-    public var ignoredMessages = 0
-    /// Times the connection to Redis was lost.
-    public var disconnections = 0
-    /// Times it was made again.
-    public var reconnections = 0
 }
 
 /// A weak reference to an adapter, for the table of channel owners.

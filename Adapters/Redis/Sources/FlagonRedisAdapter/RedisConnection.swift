@@ -44,6 +44,14 @@ public final class RedisConnection: TCPStreamHandler {
     public var maxPendingReplies = 10_000
     /// Receives pub/sub messages.
     public var onMessage: (@LoopActor (Message) -> Void)?
+    /// When set, subscription confirmations (`ssubscribe`, `sunsubscribe`, … with their
+    /// channel) come here instead of answering waiting commands, and so does a redirection
+    /// (`MOVED`, `ASK`) or `CROSSSLOT` error: for a connection to a Redis Cluster node, which
+    /// may end a shard channel's subscription by itself when its slot moves. Subscribe with
+    /// `send(_:replies: 0)` then.
+    public var onSubscriptionEvent: (@LoopActor (_ kind: String, _ channel: String) -> Void)?
+    /// With ``onSubscriptionEvent``: a redirection or slot error answering a subscription.
+    public var onSubscriptionError: (@LoopActor (String) -> Void)?
     /// Called once when the connection ends.
     public var onClose: (@LoopActor () -> Void)?
     /// `true` until the connection ends.
@@ -227,6 +235,15 @@ public final class RedisConnection: TCPStreamHandler {
 
     /// A pub/sub message, or the reply to the oldest command waiting.
     private func received(_ reply: RESPValue) {
+        if let onSubscriptionEvent, let event = Self.subscriptionEvent(reply) {
+            onSubscriptionEvent(event.kind, event.channel)
+            return
+        }
+        if let onSubscriptionError, case .error(let message) = reply,
+           message.hasPrefix("MOVED ") || message.hasPrefix("ASK ") || message.hasPrefix("CROSSSLOT") {
+            onSubscriptionError(message)
+            return
+        }
         if let items = reply.elements, let kind = items.first?.text {
             if kind == "message" || kind == "smessage", items.count == 3, let channel = items[1].text, let payload = items[2].bytes {
                 onMessage?(Message(channel: channel, payload: payload, pattern: nil))
@@ -254,6 +271,16 @@ public final class RedisConnection: TCPStreamHandler {
         }
     }
 
+    private static let subscriptionKinds: Set<String> = ["subscribe", "unsubscribe", "ssubscribe", "sunsubscribe", "psubscribe", "punsubscribe"]
+
+    /// A subscription confirmation: `[kind, channel, count]`.
+    private static func subscriptionEvent(_ reply: RESPValue) -> (kind: String, channel: String)? {
+        guard let items = reply.elements, items.count == 3, let kind = items[0].text, subscriptionKinds.contains(kind),
+              let channel = items[1].text
+        else { return nil }
+        return (kind, channel)
+    }
+
     private func fail(_ failure: Failure) {
         guard isOpen else { return }
         isOpen = false
@@ -273,6 +300,8 @@ public final class RedisConnection: TCPStreamHandler {
         let callback = onClose
         onClose = nil
         onMessage = nil
+        onSubscriptionEvent = nil
+        onSubscriptionError = nil
         callback?()
     }
 }

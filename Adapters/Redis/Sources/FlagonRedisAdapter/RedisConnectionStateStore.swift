@@ -70,9 +70,10 @@ public final class RedisConnectionStateStore: ConnectionStateStore {
         send(recorded)
         let entry = MessagePackWriter.encode([packet.messagePackValue, .array(target.rooms.sorted().map(MessagePackValue.string)),
                                               .array(target.except.sorted().map(MessagePackValue.string))])
-        cluster.sendCommand([Array("XADD".utf8), Array(streamKey(packet.namespace).utf8), Array("MAXLEN".utf8), Array("~".utf8),
+        let stream = Array(streamKey(packet.namespace).utf8)
+        cluster.sendCommand([Array("XADD".utf8), stream, Array("MAXLEN".utf8), Array("~".utf8),
                              Array(String(settings.maxPackets).utf8), Array("*".utf8), Array("o".utf8), Array(offset.utf8),
-                             Array("m".utf8), entry])
+                             Array("m".utf8), entry], key: stream)
     }
 
     public func save(_ state: SocketState, connected: Bool) {
@@ -81,16 +82,18 @@ public final class RedisConnectionStateStore: ConnectionStateStore {
         let lifetime = connected ? window + max(1000, window / 2) : window
         let value: JSONValue = ["id": .string(state.id), "pid": .string(state.pid), "nsp": .string(state.namespace),
                                 "rooms": .array(state.rooms.sorted().map(JSONValue.string)), "data": state.data]
-        cluster.sendCommand([Array("SET".utf8), Array(sessionKey(state.pid).utf8), Array(value.jsonString.utf8), Array("PX".utf8),
-                             Array(String(lifetime).utf8)])
+        let key = Array(sessionKey(state.pid).utf8)
+        cluster.sendCommand([Array("SET".utf8), key, Array(value.jsonString.utf8), Array("PX".utf8), Array(String(lifetime).utf8)], key: key)
     }
 
     public func discard(pid: String) {
-        cluster.sendCommand([Array("DEL".utf8), Array(sessionKey(pid).utf8)])
+        let key = Array(sessionKey(pid).utf8)
+        cluster.sendCommand([Array("DEL".utf8), key], key: key)
     }
 
     public func restore(pid: String, offset: String, namespace: String) async -> RecoveredSocketState? {
-        guard let reply = await cluster.command([Array("GETDEL".utf8), Array(sessionKey(pid).utf8)]), let text = reply.bytes,
+        let key = Array(sessionKey(pid).utf8)
+        guard let reply = await cluster.command([Array("GETDEL".utf8), key], key: key), let text = reply.bytes,
               let value = try? JSONValue.parse(text), value["nsp"]?.stringValue == namespace,
               let id = value["id"]?.stringValue, case .array(let roomList)? = value["rooms"]
         else { return nil }
@@ -123,8 +126,9 @@ public final class RedisConnectionStateStore: ConnectionStateStore {
         var end = "+"
         var scanned = 0
         while scanned < limit {
-            guard let page = await cluster.command([Array("XREVRANGE".utf8), Array(streamKey(namespace).utf8), Array(end.utf8),
-                                                   Array("-".utf8), Array("COUNT".utf8), Array(String(Self.restorePage).utf8)]),
+            let stream = Array(streamKey(namespace).utf8)
+            guard let page = await cluster.command([Array("XREVRANGE".utf8), stream, Array(end.utf8),
+                                                   Array("-".utf8), Array("COUNT".utf8), Array(String(Self.restorePage).utf8)], key: stream),
                   let entries = page.elements, !entries.isEmpty
             else { return nil }
             scanned += entries.count

@@ -257,6 +257,20 @@ public struct RedisEndpoint: Sendable, Equatable {
         }
     }
 
+    /// The same credentials and TLS settings for another node of a Redis Cluster. TLS keeps
+    /// verifying the name of the URL's host (or ``RedisTLSOptions/serverName``), as the
+    /// nodes announce IP addresses.
+    public func pointing(to node: RedisClusterNode) -> RedisEndpoint {
+        var copy = self
+        copy.host = node.host
+        copy.port = node.port
+        copy.socketPath = nil
+        if usesTLS, copy.tls.serverName == nil { copy.tls.serverName = host }
+        let scheme = usesTLS ? "rediss://" : "redis://"
+        copy.url = scheme + (user.map { $0 + ":***@" } ?? (password == nil ? "" : ":***@")) + node.description
+        return copy
+    }
+
     /// `host:port/db`, without credentials.
     public var description: String {
         if let socketPath { return "unix:" + socketPath + (database == 0 ? "" : "/\(database)") }
