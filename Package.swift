@@ -147,7 +147,7 @@ var package = Package(
         .testTarget(name: "FlagonCompressionTests", dependencies: ["FlagonCompression"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FlagonRedisAdapterTests",
-            dependencies: ["FlagonRedisAdapter", "FlagonJSON", "FlagonMessagePack", "FlagonSocketIOCore", "FlagonSocketIO"],
+            dependencies: ["FlagonRedisAdapter", "FlagonJSON", "FlagonLoop", "FlagonMessagePack", "FlagonSocketIOCore", "FlagonSocketIO"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FlagonMessagePackTests", dependencies: ["FlagonMessagePack"], swiftSettings: swiftSettings),

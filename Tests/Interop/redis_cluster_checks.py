@@ -240,6 +240,11 @@ async def shard_channels_are_followed_on_the_node_that_serves_them():
     counts = {port: _pairs(CLUSTER.client(port).execute_command("PUBSUB", "SHARDNUMSUB", channel)) for port in CLUSTER.ports}
     expect(counts[owner].get(channel.encode(), 0) >= 1, f"not subscribed on the owner {owner}: {counts}")
     await a.close()
+    if channel != MAIN_CHANNEL:
+        # The room's last member left: its channel is no longer followed.
+        await asyncio.sleep(0.5)
+        left = _pairs(CLUSTER.client(owner).execute_command("PUBSUB", "SHARDNUMSUB", channel))
+        expect_equal(left.get(channel.encode(), 0), 0)
 
 
 def _pairs(reply):
@@ -340,6 +345,22 @@ async def a_killed_primary_is_replaced_with_clients_still_connected():
 @check
 def recovery_still_works_after_the_failovers():
     recover_on_the_other_server()
+
+
+@check
+def a_redis_that_is_no_cluster_node_is_refused_at_start():
+    port = free_port()
+    plain = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        env = dict(os.environ, PORT=str(free_port()), REDIS_URL=f"redis://127.0.0.1:{port}", REDIS_CLUSTER="1", SERVER_ID="C")
+        result = subprocess.run([SERVER], env=env, capture_output=True, timeout=20)
+        expect(result.returncode != 0, "the server started on a Redis that is no cluster node")
+        expect(b"is not a Redis Cluster node" in result.stderr, result.stderr.decode()[-500:])
+    finally:
+        plain.kill()
+        plain.wait()
 
 
 try:
