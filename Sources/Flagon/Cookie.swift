@@ -49,8 +49,18 @@ public struct Cookie: Sendable, Equatable {
 
     /// Parses a `Cookie` request header into name/value pairs (first occurrence wins).
     public static func parse(header: String) -> [String: String] {
+        var examined = 0
+        return parse(header: header, examined: &examined)
+    }
+
+    /// Parses, adding to `examined` the bytes looked at (for tests that count work): one
+    /// pass to split, one per part to find `=` and trim; names are hashed, never compared
+    /// with each other.
+    static func parse(header: String, examined: inout Int) -> [String: String] {
         var cookies: [String: String] = [:]
+        examined += header.utf8.count
         for part in header.split(separator: ";") {
+            examined += part.utf8.count
             guard let equals = part.firstIndex(of: "=") else { continue }
             let name = String(part[..<equals].trimmingSpaces)
             var value = String(part[part.index(after: equals)...].trimmingSpaces)

@@ -12,13 +12,22 @@ public struct QueryParameters: Sendable, Equatable, Sequence {
 
     /// Parses `a=1&b=2` (`+` is a space, `%XX` escapes are decoded).
     public init(_ encoded: String) {
+        var examined = 0
+        self.init(encoded, examined: &examined)
+    }
+
+    /// Parses, adding to `examined` the bytes looked at: each byte of `encoded` a bounded
+    /// number of times (one forward pass to split, one to decode), for tests that count work.
+    init(_ encoded: String, examined: inout Int) {
         // Split on the bytes (ASCII delimiters), not on the characters: no grapheme breaking.
         var rest = Substring(encoded)
         while !rest.isEmpty {
             let end = rest.utf8.firstIndex(of: UInt8(ascii: "&")) ?? rest.endIndex
             let part = rest[..<end]
+            examined += part.utf8.count + 1
             rest = end == rest.endIndex ? rest[end...] : rest[rest.utf8.index(after: end)...]
             if part.isEmpty { continue }
+            examined += part.utf8.count   // the search for "=" and the decoding
             if let equals = part.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 pairs.append((PercentDecoding.decode(part[..<equals], plusIsSpace: true),
                               PercentDecoding.decode(part[part.utf8.index(after: equals)...], plusIsSpace: true)))

@@ -42,6 +42,9 @@ public struct HTTPRequestParser: Sendable {
     private var buffer: [UInt8] = []
     private var start = 0
     private var scan = 0
+    /// Bytes examined while looking for line ends, over the parser's life: each byte once
+    /// (plus one per call), however the reads split the input (for tests that count work).
+    private(set) var scannedBytes = 0
     private var requestLineEnd = -1
     private var state = State.head
     private var head: HTTPRequestHead?
@@ -122,7 +125,7 @@ public struct HTTPRequestParser: Sendable {
                 }
                 return finish()
             case .chunkSize:
-                guard let lineEnd = findCRLF(from: start) else {
+                guard let lineEnd = findLineEnd() else {
                     if pendingLineBytes > Self.maxChunkLineBytes { throw .malformed("chunk size line too long") }
                     return nil
                 }
@@ -148,7 +151,7 @@ public struct HTTPRequestParser: Sendable {
                 start += 2
                 state = .chunkSize
             case .trailers(let bytes):
-                guard let lineEnd = findCRLF(from: start) else {
+                guard let lineEnd = findLineEnd() else {
                     // Nothing pending may still be the final empty line, which is always allowed.
                     let pending = pendingLineBytes
                     if pending > 0 && bytes + pending > limits.maxHeaderBytes { throw .headersTooLarge(max: limits.maxHeaderBytes) }
@@ -188,13 +191,21 @@ public struct HTTPRequestParser: Sendable {
         return .request(message)
     }
 
-    private func findCRLF(from index: Int) -> Int? {
-        var i = index
+    /// The CRLF that ends the line at `start`, resuming where the last search for it
+    /// stopped (`scan`), so that a line read a byte at a time is scanned once.
+    private mutating func findLineEnd() -> Int? {
+        var i = max(start, scan)
+        let first = i
         let end = buffer.count - 1
+        defer { scannedBytes += i - first + 1 }
         while i < end {
-            if buffer[i] == 13 && buffer[i + 1] == 10 { return i }
+            if buffer[i] == 13 && buffer[i + 1] == 10 {
+                scan = i + 2
+                return i
+            }
             i += 1
         }
+        scan = max(start, end)   // the last byte may be the CR of a CRLF still to come
         return nil
     }
 
@@ -253,6 +264,8 @@ public struct HTTPRequestParser: Sendable {
         let maxLine = limits.maxRequestLineBytes
         let maxHeaders = limits.maxHeaderBytes
         var i = scan
+        let first = i
+        defer { scannedBytes += i - first + 1 }
         while i < count {
             let byte = buffer[i]
             let previous: UInt8 = i > start ? buffer[i - 1] : 0
