@@ -15,7 +15,8 @@ import FlagonSocketIO
 ///
 /// Parameters must conform to ``EventArgument`` (Int, Double, Bool, String, UInt8,
 /// arrays, `[String: T]` dictionaries, optionals, `JSONValue`, `JSONObject`, `[UInt8]`
-/// for binary data, and `Decodable` types that declare the conformance); any number of
+/// for binary data, `Decodable` types that declare the conformance, and
+/// `CustomEventArgument` types); any number of
 /// them, sync or async, throwing or not. The return type must conform to
 /// ``AckConvertible`` (or be `Void`): it becomes the ack.
 ///

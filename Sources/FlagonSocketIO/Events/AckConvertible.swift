@@ -148,7 +148,7 @@ public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
     public static var takesRemainingArguments: Bool { true }
     public static var argumentTypeName: String { "arguments" }
 
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> RawArguments { RawArguments([value]) }
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> RawArguments { RawArguments([value]) }
 
     public static func take(from arguments: [JSONValue], at index: inout Int) throws(EventArgumentError) -> RawArguments {
         defer { index = arguments.count }

@@ -3,24 +3,26 @@ import FlagonJSON
 /// A type an `on_<event>` method may take as a parameter: decoded from one JSON argument
 /// of the event. Int, Double, Bool, String, UInt8, arrays, `[String: T]` dictionaries,
 /// optionals (missing or `null`), ``JSONValue`` and ``JSONObject`` (raw escape hatches),
-/// `[UInt8]` (a binary attachment) and any `Decodable` type that declares conformance.
+/// `[UInt8]` (a binary attachment) and your own types, in one of two ways:
+///
+/// - a `Decodable` type that declares `EventArgument`: its `init(from:)` decodes it;
+/// - a ``CustomEventArgument``: its one method, `decode(from:)`, decodes it.
 ///
 /// ```swift
 /// struct Move: Decodable, EventArgument { let x: Int; let y: Int }
 /// func on_move(_ move: Move, _ note: String?) -> Bool { ... }
 /// ```
 ///
-/// Arguments of a text event are read straight from the client's JSON text
-/// (``read(from:)``): scalars, arrays, dictionaries, optionals and `Decodable` types build
-/// no ``JSONValue`` tree. Events with binary attachments, and the msgpack parser, decode
-/// from values (``decode(from:)``). A `Decodable` type that writes its own
-/// `decode(from:)` writes `read(from:)` too, so that both paths agree.
+/// Either way, that one piece of your code runs on every path: text events (read straight
+/// from the client's JSON text, building no ``JSONValue`` tree for `Decodable` types),
+/// events with binary attachments, the msgpack parser and the in-process test client. A type
+/// that is both `Decodable` and a ``CustomEventArgument`` is decoded by `decode(from:)`
+/// everywhere. The two underscored requirements are Flagon's: implement neither.
 public protocol EventArgument: Sendable {
-    /// Decodes the argument.
-    static func decode(from value: JSONValue) throws(EventArgumentError) -> Self
-    /// Decodes the argument from checked JSON text, moving `reader` past it. By default
-    /// the value is parsed and given to ``decode(from:)``.
-    static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Self
+    /// Decodes the argument from a value (Flagon's; see ``CustomEventArgument``).
+    static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> Self
+    /// Decodes the argument from checked JSON text, moving `reader` past it (Flagon's).
+    static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> Self
     /// `true` for optionals: the argument may be missing.
     static var isOptional: Bool { get }
     /// A name for error messages.
@@ -32,6 +34,33 @@ public protocol EventArgument: Sendable {
     /// Decodes argument `index` from the text at `reader` (before the comma that precedes
     /// it), moving both past what it took.
     static func take(from reader: inout JSONReader, at index: inout Int) throws(EventArgumentError) -> Self
+}
+
+/// An argument type that decodes itself from the argument's value with one method, run
+/// on every path (text, binary, msgpack, the test client).
+///
+/// ```swift
+/// struct Token: CustomEventArgument {
+///     let value: String
+///     static func decode(from value: JSONValue) throws(EventArgumentError) -> Token {
+///         guard let text = value.stringValue, text.hasPrefix("tok_") else { throw EventArgumentError("expected a token") }
+///         return Token(value: text)
+///     }
+/// }
+/// ```
+public protocol CustomEventArgument: EventArgument {
+    /// Decodes the argument (`.null` when an optional one is missing).
+    static func decode(from value: JSONValue) throws(EventArgumentError) -> Self
+}
+
+extension CustomEventArgument {
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> Self { try decode(from: value) }
+
+    /// Text arguments are parsed into a value first, so that `decode(from:)` is the one
+    /// piece of code on every path.
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> Self {
+        try decode(from: reader.argumentValue())
+    }
 }
 
 /// Why the arguments of an event do not fit the method.
@@ -53,37 +82,37 @@ extension EventArgument {
         return try argument(arguments, index)
     }
 
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Self {
-        try decode(from: reader.argumentValue())
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> Self {
+        try _decodeArgument(from: reader.argumentValue())
     }
 
     public static func take(from reader: inout JSONReader, at index: inout Int) throws(EventArgumentError) -> Self {
         defer { index += 1 }
         guard reader.nextElement() else {
-            if isOptional { return try decode(from: .null) }
+            if isOptional { return try _decodeArgument(from: .null) }
             throw EventArgumentError("missing argument \(index + 1) (\(argumentTypeName))")
         }
         do {
-            return try read(from: &reader)
+            return try _readArgument(from: &reader)
         } catch {
             throw EventArgumentError("argument \(index + 1): \(error.message)")
         }
     }
 
-    /// Reads a scalar argument: the scalar given to ``decode(from:)``, or (for an array or
-    /// an object, skipped) an empty one of that kind, which ``decode(from:)`` refuses by name.
+    /// Reads a scalar argument: the scalar given to ``_decodeArgument(from:)``, or (for an
+    /// array or an object, skipped) an empty one of that kind, which it refuses by name.
     static func readScalar(from reader: inout JSONReader) throws(EventArgumentError) -> Self {
-        try decode(from: reader.argumentLeaf())
+        try _decodeArgument(from: reader.argumentLeaf())
     }
 
     /// Decodes argument `index` of `arguments`.
     static func argument(_ arguments: [JSONValue], _ index: Int) throws(EventArgumentError) -> Self {
         guard index < arguments.count else {
-            if isOptional { return try decode(from: .null) }
+            if isOptional { return try _decodeArgument(from: .null) }
             throw EventArgumentError("missing argument \(index + 1) (\(argumentTypeName))")
         }
         do {
-            return try decode(from: arguments[index])
+            return try _decodeArgument(from: arguments[index])
         } catch {
             throw EventArgumentError("argument \(index + 1): \(error.message)")
         }
@@ -91,7 +120,7 @@ extension EventArgument {
 }
 
 extension EventArgument where Self: Decodable {
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> Self {
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> Self {
         do {
             return try JSONValueDecoder().decode(Self.self, from: value)
         } catch {
@@ -100,7 +129,7 @@ extension EventArgument where Self: Decodable {
     }
 
     /// Decodes from the text with ``JSONReader/decode(_:)``: no tree is built.
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Self {
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> Self {
         do {
             return try reader.decode(Self.self)
         } catch {
@@ -157,55 +186,55 @@ private func mismatch(_ expected: String, _ value: JSONValue) -> EventArgumentEr
 }
 
 extension Int: EventArgument {
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Int { try readScalar(from: &reader) }
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> Int {
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> Int { try readScalar(from: &reader) }
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> Int {
         guard let int = value.intValue else { throw mismatch("an integer", value) }
         return int
     }
 }
 
 extension UInt8: EventArgument {
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> UInt8 { try readScalar(from: &reader) }
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> UInt8 {
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> UInt8 { try readScalar(from: &reader) }
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> UInt8 {
         guard let int = value.intValue, let byte = UInt8(exactly: int) else { throw mismatch("a byte", value) }
         return byte
     }
 }
 
 extension Double: EventArgument {
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Double { try readScalar(from: &reader) }
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> Double {
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> Double { try readScalar(from: &reader) }
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> Double {
         guard let double = value.doubleValue else { throw mismatch("a number", value) }
         return double
     }
 }
 
 extension Bool: EventArgument {
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Bool { try readScalar(from: &reader) }
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> Bool {
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> Bool { try readScalar(from: &reader) }
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> Bool {
         guard let bool = value.boolValue else { throw mismatch("a boolean", value) }
         return bool
     }
 }
 
 extension String: EventArgument {
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> String { try readScalar(from: &reader) }
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> String {
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> String { try readScalar(from: &reader) }
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> String {
         guard let string = value.stringValue else { throw mismatch("a string", value) }
         return string
     }
 }
 
 extension JSONValue: EventArgument {
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> JSONValue { value }
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> JSONValue { try reader.argumentValue() }
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> JSONValue { value }
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> JSONValue { try reader.argumentValue() }
 }
 
 extension JSONObject: EventArgument {
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> JSONObject {
-        try decode(from: reader.argumentValue())
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> JSONObject {
+        try _decodeArgument(from: reader.argumentValue())
     }
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> JSONObject {
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> JSONObject {
         guard let object = value.objectValue else { throw mismatch("an object", value) }
         return object
     }
@@ -214,28 +243,28 @@ extension JSONObject: EventArgument {
 extension Optional: EventArgument where Wrapped: EventArgument {
     public static var isOptional: Bool { true }
     public static var argumentTypeName: String { Wrapped.argumentTypeName + "?" }
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> Wrapped? {
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> Wrapped? {
         if value.isNull { return nil }
-        return try Wrapped.decode(from: value)
+        return try Wrapped._decodeArgument(from: value)
     }
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> Wrapped? {
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> Wrapped? {
         if reader.kind() == .null {
             _ = try reader.argumentValue()
             return nil
         }
-        return try Wrapped.read(from: &reader)
+        return try Wrapped._readArgument(from: &reader)
     }
 }
 
 extension Array: EventArgument where Element: EventArgument {
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> [Element] {
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> [Element] {
         if Element.self == UInt8.self, case .binary(let bytes) = value { return bytes as! [Element] }
         guard let items = value.arrayValue else { throw mismatch(Element.self == UInt8.self ? "binary data" : "an array", value) }
         var out: [Element] = []
         out.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
             do {
-                out.append(try Element.decode(from: item))
+                out.append(try Element._decodeArgument(from: item))
             } catch {
                 throw EventArgumentError("element \(index): \(error.message)")
             }
@@ -243,13 +272,13 @@ extension Array: EventArgument where Element: EventArgument {
         return out
     }
 
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> [Element] {
-        guard reader.kind() == .array else { return try decode(from: reader.argumentLeaf()) }
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> [Element] {
+        guard reader.kind() == .array else { return try _decodeArgument(from: reader.argumentLeaf()) }
         var out: [Element] = []
         do { try reader.enterArray() } catch { throw EventArgumentError("invalid JSON: \(error)") }
         while reader.nextElement() {
             do {
-                out.append(try Element.read(from: &reader))
+                out.append(try Element._readArgument(from: &reader))
             } catch {
                 throw EventArgumentError("element \(out.count): \(error.message)")
             }
@@ -259,12 +288,12 @@ extension Array: EventArgument where Element: EventArgument {
 }
 
 extension Dictionary: EventArgument where Key == String, Value: EventArgument {
-    public static func decode(from value: JSONValue) throws(EventArgumentError) -> [String: Value] {
+    public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> [String: Value] {
         guard let object = value.objectValue else { throw mismatch("an object", value) }
         var out: [String: Value] = [:]
         for member in object {
             do {
-                out[member.key] = try Value.decode(from: member.value)
+                out[member.key] = try Value._decodeArgument(from: member.value)
             } catch {
                 throw EventArgumentError("key \(member.key): \(error.message)")
             }
@@ -272,14 +301,14 @@ extension Dictionary: EventArgument where Key == String, Value: EventArgument {
         return out
     }
 
-    public static func read(from reader: inout JSONReader) throws(EventArgumentError) -> [String: Value] {
-        guard reader.kind() == .object else { return try decode(from: reader.argumentLeaf()) }
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> [String: Value] {
+        guard reader.kind() == .object else { return try _decodeArgument(from: reader.argumentLeaf()) }
         var out: [String: Value] = [:]
         do {
             try reader.enterObject()
             while let key = try reader.nextKey() {
                 do {
-                    out[key] = try Value.read(from: &reader)
+                    out[key] = try Value._readArgument(from: &reader)
                 } catch {
                     throw EventArgumentError("key \(key): \(error.message)")
                 }
