@@ -1,6 +1,5 @@
 import FlagonHTTP
 import FlagonJSON
-import FlagonLoop
 #if canImport(Glibc)
 import Glibc
 #endif

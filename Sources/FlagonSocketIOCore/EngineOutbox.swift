@@ -17,11 +17,19 @@ public struct EngineOutbox: Sendable {
         let startsMessage: Bool
         /// The message may be dropped when the client is too slow.
         let droppable: Bool
+        /// Dropped: skipped when taken (a gap instead of shifting the queue).
+        var dropped = false
     }
 
     private var urgent: [EnginePacket] = []
     private var queue: [Entry] = []
     private var head = 0
+    /// Dropped entries at or after `head`.
+    private var droppedCount = 0
+    /// No droppable message starts before this index.
+    private var searchFrom = 0
+    /// Entries the search for a droppable message has looked at (for tests that count work).
+    private(set) var examined = 0
     /// The bytes of data waiting (text or binary), a measure for the queue's limit.
     public private(set) var bytes = 0
 
@@ -29,7 +37,7 @@ public struct EngineOutbox: Sendable {
     public init() {}
 
     /// Packets waiting.
-    public var count: Int { urgent.count + queue.count - head }
+    public var count: Int { urgent.count + queue.count - head - droppedCount }
     /// `true` when nothing waits.
     public var isEmpty: Bool { count == 0 }
 
@@ -53,12 +61,28 @@ public struct EngineOutbox: Sendable {
     }
 
     /// Drops the oldest droppable message not yet taken; `false` when there is none.
+    /// Each entry is looked at once over the outbox's life, however many drops: messages
+    /// only join at the end, so none can become droppable behind the search.
     public mutating func dropOldestMessage() -> Bool {
-        guard let first = queue[head...].firstIndex(where: { $0.droppable && $0.startsMessage }) else { return false }
-        var end = first + 1
-        while end < queue.count && !queue[end].startsMessage { end += 1 }
-        for entry in queue[first..<end] { bytes -= entry.packet.data.count }
-        queue.removeSubrange(first..<end)
+        var first = Swift.max(head, searchFrom)
+        while first < queue.count {
+            examined += 1
+            let entry = queue[first]
+            if entry.droppable && entry.startsMessage && !entry.dropped { break }
+            first += 1
+        }
+        guard first < queue.count else {
+            searchFrom = queue.count
+            return false
+        }
+        var index = first
+        repeat {
+            queue[index].dropped = true
+            bytes -= queue[index].packet.data.count
+            droppedCount += 1
+            index += 1
+        } while index < queue.count && !queue[index].startsMessage
+        searchFrom = index
         return true
     }
 
@@ -68,16 +92,22 @@ public struct EngineOutbox: Sendable {
         out.reserveCapacity(Swift.min(max, count))
         while !urgent.isEmpty && out.count < max { out.append(urgent.removeFirst()) }
         while head < queue.count && out.count < max {
-            let packet = queue[head].packet
-            bytes -= packet.data.count
-            out.append(packet)
+            let entry = queue[head]
             head += 1
+            if entry.dropped {
+                droppedCount -= 1
+                continue
+            }
+            bytes -= entry.packet.data.count
+            out.append(entry.packet)
         }
         if head == queue.count {
             queue.removeAll(keepingCapacity: queue.capacity <= 256)
             head = 0
+            searchFrom = 0
         } else if head > 1024 {
             queue.removeFirst(head)
+            searchFrom = Swift.max(0, searchFrom - head)
             head = 0
         }
         return out

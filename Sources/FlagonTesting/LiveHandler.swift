@@ -1,6 +1,5 @@
 import Flagon
 import FlagonHTTP
-import FlagonLoop
 
 /// An ``HTTPHandler`` that forwards each request over a new TCP connection to a live
 /// server: give it to ``SocketIOTestClient`` to drive a real server through real sockets.

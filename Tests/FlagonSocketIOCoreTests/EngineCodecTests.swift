@@ -1,6 +1,6 @@
 import FlagonJSON
 import Testing
-import FlagonSocketIOCore
+@testable import FlagonSocketIOCore
 
 private func b(_ text: String) -> [UInt8] { Array(text.utf8) }
 
@@ -55,6 +55,33 @@ private func b(_ text: String) -> [UInt8] { Array(text.utf8) }
         let second = outbox.take(max: 16)
         #expect(second.map { $0.data } == (15..<20).map { .text(Array("\($0)".utf8)) })
         #expect(outbox.isEmpty)
+    }
+
+    /// Dropping whole messages (a packet and its attachments), the oldest droppable first,
+    /// never an undroppable one; each entry looked at once however many drops.
+    @Test func outboxDropsWholeMessagesInLinearWork() {
+        var outbox = EngineOutbox()
+        outbox.append(.message("ack"))
+        outbox.append(message: [.message("a"), EnginePacket(.message, .binary([1]))], droppable: true)
+        outbox.append(message: [.message("b")], droppable: true)
+        var dropped = outbox.dropOldestMessage()
+        #expect(dropped && outbox.count == 2 && outbox.bytes == 4)
+        #expect(outbox.takeAll() == [.message("ack"), .message("b")])
+        dropped = outbox.dropOldestMessage()
+        #expect(!dropped && outbox.isEmpty && outbox.bytes == 0)
+
+        for _ in 0..<1000 { outbox.append(.message("ack")) }
+        for _ in 0..<10_000 { outbox.append(message: [.message("x")], droppable: true) }
+        var drops = 0
+        for _ in 0..<50_000 {
+            if outbox.dropOldestMessage() { drops += 1 }
+            outbox.append(message: [.message("y")], droppable: true)
+        }
+        #expect(drops == 50_000 && outbox.count == 11_000)
+        #expect(outbox.examined <= 2 * 61_000, "\(outbox.examined)")
+        let all = outbox.take(max: 20_000)
+        #expect(all.count == 11_000 && all.prefix(1000).allSatisfy { $0 == .message("ack") } && all.suffix(10_000).allSatisfy { $0 == .message("y") })
+        #expect(outbox.isEmpty && outbox.bytes == 0)
     }
 }
 

@@ -1,5 +1,4 @@
 import FlagonJSON
-import FlagonLoop
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

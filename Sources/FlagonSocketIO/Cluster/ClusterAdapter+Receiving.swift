@@ -1,6 +1,5 @@
 import Flagon
 import FlagonJSON
-import FlagonLoop
 import FlagonMessagePack
 import FlagonSocketIOCore
 

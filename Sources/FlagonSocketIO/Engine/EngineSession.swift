@@ -78,9 +78,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         /// The WebSocket of an upgrade in progress, and where the upgrade stands.
         var probe: WebSocket?
         var upgrade = EngineUpgrade()
-        @exclusivity(unchecked) var held: [HeldMessage] = []
-        @exclusivity(unchecked) var heldHead = 0
-        @exclusivity(unchecked) var heldBytes = 0
+        @exclusivity(unchecked) var held = HeldMessageQueue()
         var address: String?
     }
 
@@ -233,10 +231,10 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         if volatile && pendingPoll == nil { return 1 }
         if !state.acceptsPackets { return 1 }   // the close packet is queued: nothing goes after it
         let packetCount = message.packetCount
-        let room = makeRoom(droppable: droppable, overflow: overflow, dropOldest: { outbox.dropOldestMessage() }) {
+        let room = QueueRoom.make(droppable: droppable, overflow: overflow, dropOldest: { outbox.dropOldestMessage() }) {
             outbox.count + packetCount <= server.options.maxBufferedPackets && outbox.bytes + size <= server.options.maxBufferedBytes
         }
-        guard case .fits(let dropped) = room else { return room.dropped }
+        guard case .fits(let dropped) = room else { return dropped(room) }
         outbox.append(message: message.packets, droppable: droppable)
         schedulePollFlush()
         return dropped
@@ -271,32 +269,19 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
             return isOpen ? 0 : nil   // the common case: straight to the socket
         }
         if volatile { return 1 }
-        let room = makeRoom(droppable: droppable, overflow: overflow, dropOldest: dropOldestHeld) {
-            heldCount + 1 <= server.options.maxBufferedPackets && heldBytes + size <= server.options.maxBufferedBytes
+        let room = QueueRoom.make(droppable: droppable, overflow: overflow, dropOldest: { held.dropOldestDroppable() }) {
+            heldCount + 1 <= server.options.maxBufferedPackets && held.bytes + size <= server.options.maxBufferedBytes
         }
-        guard case .fits(let dropped) = room else { return room.dropped }
-        held.append(HeldMessage(frames: frames, offset: offset, droppable: droppable))
-        heldBytes += size
+        guard case .fits(let dropped) = room else { return dropped(room) }
+        held.append(HeldMessageQueue.Message(frames: frames, offset: offset, droppable: droppable))
         return dropped
     }
 
-    /// What making room in a full queue came to.
-    enum Room {
-        /// The message fits, after `dropped` older ones went.
-        case fits(dropped: Int)
-        /// The message itself is dropped, after `dropped` older ones.
-        case dropThis(dropped: Int)
-        /// Nothing could go: the session is closed.
-        case closed
-
-        /// What ``EngineSession/send(_:droppable:volatile:overflow:)`` returns when the message is not queued.
-        var dropped: Int? {
-            switch self {
-            case .fits(let count): count
-            case .dropThis(let count): count + 1
-            case .closed: nil
-            }
-        }
+    /// The messages a full queue did not take; `nil` (and the session closed) when nothing
+    /// could go.
+    private func dropped(_ room: QueueRoom) -> Int? {
+        if room == .mustClose { close(reason: .bufferFull) }
+        return room.dropped
     }
 
     // MARK: Incoming packets

@@ -1,5 +1,4 @@
 import Flagon
-import FlagonLoop
 
 /// Counters of an ``EngineServer``, since it started.
 public struct EngineStatistics: Sendable, Equatable {
