@@ -45,6 +45,8 @@ public enum ConformanceApp {
         /// `MAX_SESSIONS_PER_ADDRESS`: at most this many sessions from one address, for the
         /// whole server (every worker); off by default.
         public var maxSessionsPerAddress: Int?
+        /// The messages each room of `/live` keeps (`HISTORY_LIMIT`, default 50).
+        public var historyLimit = 50
 
         /// The defaults.
         public init() {}
@@ -69,6 +71,7 @@ public enum ConformanceApp {
             if environment["ADMIN_MODE"] == "production" { settings.adminMode = .production }
             settings.adminReadOnly = environment["ADMIN_READONLY"] == "1"
             if let name = environment["ADMIN_NAMESPACE"], name.hasPrefix("/") { settings.adminNamespace = name }
+            if let limit = environment["HISTORY_LIMIT"].flatMap(Int.init), limit > 0 { settings.historyLimit = limit }
             settings.maxSessionsPerAddress = environment["MAX_SESSIONS_PER_ADDRESS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
             return settings
         }
@@ -77,7 +80,7 @@ public enum ConformanceApp {
     /// Builds the app; `adapter` makes each namespace's adapter (a cluster's, in cluster mode).
     @LoopActor
     public static func make(_ settings: Settings = Settings(), adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil,
-                            stateStore: (any ConnectionStateStore)? = nil) -> App {
+                            stateStore: (any ConnectionStateStore)? = nil, historyStore: (any RoomHistoryStore)? = nil) -> App {
         let app = App()
         app.websocket("/echo", compression: WebSocketCompression()) { ws in
             ws.onMessage = { message in
@@ -125,6 +128,7 @@ public enum ConformanceApp {
         sio.register(AdminController.self, namespace: "/admin")
         sio.register(ACLController.self, namespace: "/acl")
         ClusterNamespace.serve(sio.of("/cluster"), serverID: settings.serverID)
+        LiveNamespace.serve(sio.of("/live"), historyLimit: settings.historyLimit, historyStore: historyStore)
         if let auth = settings.admin {
             sio.instrument(auth: auth, mode: settings.adminMode, readOnly: settings.adminReadOnly, serverID: settings.serverID,
                            namespace: settings.adminNamespace)

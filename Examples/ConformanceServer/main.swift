@@ -43,7 +43,10 @@ var store: (any ConnectionStateStore)?
 if let cluster, let window = settings.recoveryMilliseconds {
     store = await RedisConnectionStateStore(cluster: cluster, settings: ConnectionStateRecovery(maxDisconnectionDuration: window))
 }
-let app = await ConformanceApp.make(settings, adapter: cluster?.makeAdapter, stateStore: store)
+// In cluster mode, /live's room histories are Redis streams that every server shares.
+var history: (any RoomHistoryStore)?
+if let cluster { history = await RedisRoomHistory(cluster: cluster, limits: RoomHistoryLimits(maxMessages: settings.historyLimit)) }
+let app = await ConformanceApp.make(settings, adapter: cluster?.makeAdapter, stateStore: store, historyStore: history)
 if let cluster {
     await app.addMetrics { cluster.writeMetrics(into: &$0) }
     await app.onShutdown { cluster.close() }

@@ -14,7 +14,7 @@ public struct JSONValueEncoder: Sendable {
 
     /// Encodes `value`.
     public func encode<T: Encodable>(_ value: T) throws -> JSONValue {
-        if let bytes = value as? [UInt8] { return .binary(bytes) }
+        if T.self == [UInt8].self, let bytes = value as? [UInt8] { return .binary(bytes) }   // not `as?` alone: an empty array of anything passes it
         let node = EncodingNode()
         try value.encode(to: ValueEncoder(node: node, codingPath: []))
         return node.value
@@ -94,7 +94,7 @@ private func scalar<T: Encodable>(_ value: T, _ path: [any CodingKey]) throws ->
         return .double(value)
     case let value as Float: return try scalar(Double(value), path)
     case let value as any BinaryInteger: return integer(value)
-    case let value as [UInt8]: return .binary(value)
+    case let value as [UInt8] where T.self == [UInt8].self: return .binary(value)   // an empty [String] passes `as [UInt8]` too
     case let value as JSONValue: return value
     case let value as JSONObject: return .object(value)
     default: return nil

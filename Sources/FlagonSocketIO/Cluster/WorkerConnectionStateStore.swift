@@ -73,6 +73,7 @@ public final class WorkerConnectionStateStore: ConnectionStateStore {
             "found": true,
             "id": .string(state.id), "pid": .string(state.pid), "nsp": .string(state.namespace),
             "rooms": .array(state.rooms.sorted().map(MessagePackValue.string)), "data": MessagePackValue(json: state.data),
+            "credentials": MessagePackValue(json: state.credentials?.json ?? .null),
             "packets": .array(restored.missedPackets.map(\.messagePackValue)),
         ]
     }
@@ -89,7 +90,9 @@ public final class WorkerConnectionStateStore: ConnectionStateStore {
             missed.append(decoded)
         }
         let names = rooms.compactMap { if case .string(let room) = $0 { room } else { nil } }
-        return RecoveredSocketState(state: SocketState(id: id, pid: pid, namespace: namespace, rooms: Set(names), data: json),
+        let credentials = fields["credentials"].flatMap { try? JSONValue(messagePack: $0) }
+        return RecoveredSocketState(state: SocketState(id: id, pid: pid, namespace: namespace, rooms: Set(names), data: json,
+                                                       credentials: SocketCredentials(json: credentials)),
                                     missedPackets: missed)
     }
 }

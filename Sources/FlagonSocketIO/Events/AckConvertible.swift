@@ -65,7 +65,8 @@ extension Optional: JSONConvertible, AckConvertible where Wrapped: JSONConvertib
 extension Array: JSONConvertible, AckConvertible where Element: JSONConvertible {
     /// An array; `[UInt8]` is binary data.
     public func jsonValue() throws -> JSONValue {
-        if let bytes = self as? [UInt8] { return .binary(bytes) }
+        // Checked on the type: an empty array of anything would pass `as? [UInt8]`.
+        if Element.self == UInt8.self, let bytes = self as? [UInt8] { return .binary(bytes) }
         return .array(try map { try $0.jsonValue() })
     }
 }

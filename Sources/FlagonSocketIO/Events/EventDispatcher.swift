@@ -111,6 +111,10 @@ final class EventDispatcher {
                 EventErrorReply.accessDenied(event).send(to: socket, ackID: ackID)
                 return
             }
+            if let scopes = namespace.controllerBinding?.requiredScopes, !scopes.isEmpty, let scope = scopes[event], !socket.hasScope(scope) {
+                EventErrorReply.scopeRequired(event, scope).send(to: socket, ackID: ackID)
+                return
+            }
             // A synchronous method of the controller, without a shared session: no task, no closure.
             if socket.sharedSessionID == nil, found.handler == nil, case .sync(let body)? = found.method {
                 complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments in try body(controller, raw) }

@@ -16,6 +16,8 @@ struct EventErrorReply {
         case unknownEvent = "unknown_event"
         /// The client sent the event too often.
         case rateLimited = "rate_limited"
+        /// The socket's credentials lack the scope the event requires.
+        case scopeRequired = "scope_required"
     }
 
     let kind: Kind
@@ -32,6 +34,10 @@ struct EventErrorReply {
 
     static func unknownEvent(_ event: String) -> EventErrorReply {
         EventErrorReply(kind: .unknownEvent, event: event, message: "No handler for event \"\(event)\"")
+    }
+
+    static func scopeRequired(_ event: String, _ scope: String) -> EventErrorReply {
+        EventErrorReply(kind: .scopeRequired, event: event, message: "\"\(event)\" requires the scope \"\(scope)\"")
     }
 
     static func rateLimited(_ event: String) -> EventErrorReply {

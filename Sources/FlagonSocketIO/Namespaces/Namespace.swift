@@ -61,6 +61,14 @@ public final class Namespace {
     /// What a full outbound queue does here; `nil` uses the server's
     /// ``SocketIOOptions/slowConsumerPolicy``.
     public var slowConsumerPolicy: SlowConsumerPolicy?
+    /// The event a socket gets shortly before its credentials expire (``Socket/grantCredentials(_:)``).
+    public var credentialsExpiringEvent = "credentials_expiring"
+    /// Who is in each room, once ``trackPresence(event:)`` was called.
+    public internal(set) var presence: PresenceTracker?
+    /// Rooms' recent messages, once ``keepHistory(_:store:)`` was called.
+    public internal(set) var history: RoomHistory?
+    /// The event a socket gets when its credentials expired, just before it is disconnected.
+    public var credentialsExpiredEvent = "credentials_expired"
     private var dropHandlers: [@LoopActor (Socket, Int) -> Void] = []
 
     /// Called when events to a slow client were dropped, with how many.

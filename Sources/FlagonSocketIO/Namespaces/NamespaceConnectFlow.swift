@@ -32,6 +32,7 @@ extension Namespace {
                 socket.id = restored.state.id
                 socket.pid = restored.state.pid
                 socket.data = restored.state.data
+                socket.storedCredentials = restored.state.credentials
                 socket.recovered = true
                 missed = restored.missedPackets
                 // Back in its rooms before the connect handlers run (they may look).
@@ -87,7 +88,10 @@ extension Namespace {
         sockets[socket.id] = socket
         adapter.join(socket.id, rooms: [socket.id])
         socket.connection.socketConnected(socket)
+        // Recovered credentials keep their expiry (a connect handler may have granted new ones).
+        if socket.storedCredentials != nil && socket.credentialsTimer == nil { socket.scheduleCredentialsTimer(warned: false) }
         socket.didConnect(missed: missed)
+        if let key = socket.storedPresenceKey, let presence { for room in socket.presenceRooms { presence.add(key, to: room) } }
         socket.saveConnectedState()
         server.instrumentation?.socketConnected(socket)
     }
@@ -106,7 +110,10 @@ extension Namespace {
         if notify { statistics.disconnects[reason.rawValue, default: 0] += 1 }
         let admin = notify ? server.instrumentation : nil
         let rooms = admin?.reportsSockets == true ? adapter.rooms(of: socket.id).union([socket.id]) : []
+        // Only a socket that was connected was counted present.
+        let present = socket.storedPresenceKey == nil || !notify ? [] : socket.presenceRooms
         adapter.leaveAll(socket.id)
+        if let key = socket.storedPresenceKey { for room in present { presence?.remove(key, from: room) } }
         admin?.socketDisconnected(socket, reason: reason, rooms: rooms)
         if notify {
             socket.controller?.on_disconnect(reason: reason)

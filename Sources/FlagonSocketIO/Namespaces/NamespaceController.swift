@@ -52,6 +52,20 @@ open class NamespaceControllerBase {
     /// `@SocketNamespace(initialACL:)` writes it.
     open class var initialACL: Set<String>? { nil }
 
+    /// The scope each event requires of the socket's credentials (event name → scope;
+    /// ``Socket/grantCredentials(_:)``): an event whose scope the socket's credentials lack
+    /// never reaches its method, and the client gets `scope_required` (as the ACL's refusals
+    /// go). Read once, when the class is registered.
+    ///
+    /// ```swift
+    /// @SocketNamespace
+    /// final class Board: NamespaceController {
+    ///     override class var requiredScopes: [String: String] { ["erase": "board:admin"] }
+    ///     func on_erase() -> Bool { true }
+    /// }
+    /// ```
+    open class var requiredScopes: [String: String] { [:] }
+
     /// Called before the connection is accepted, with the auth payload; throw
     /// ``ConnectionRefused`` to refuse.
     open func on_connect(auth: JSONValue?) async throws {}
@@ -167,6 +181,7 @@ final class ControllerBinding {
     let events: Set<String>
     let className: String
     let initialACL: Set<String>?
+    let requiredScopes: [String: String]
 
     init<C: NamespaceController>(_ type: C.Type) {
         let table = C.events
@@ -174,6 +189,7 @@ final class ControllerBinding {
         self.events = events
         className = String(describing: C.self)
         initialACL = C.initialACL
+        requiredScopes = C.requiredScopes
         rateLimits = table.rateLimits
         make = { socket in
             let controller = C(socket: socket)

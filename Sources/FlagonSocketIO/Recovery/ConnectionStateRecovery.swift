@@ -48,7 +48,7 @@ extension DisconnectReason {
     var isRecoverable: Bool {
         switch self {
         case .transportError, .transportClose, .forcedClose, .pingTimeout, .serverShuttingDown, .forcedServerClose: true
-        case .serverNamespaceDisconnect, .clientNamespaceDisconnect, .parseError, .rateLimited: false
+        case .serverNamespaceDisconnect, .clientNamespaceDisconnect, .parseError, .rateLimited, .credentialsExpired: false
         }
     }
 }

@@ -14,14 +14,17 @@ public struct SocketState: Sendable, Equatable {
     public var rooms: Set<String>
     /// Its ``Socket/data``.
     public var data: JSONValue
+    /// Its credentials (``Socket/grantCredentials(_:)``): a recovered socket keeps them.
+    public var credentials: SocketCredentials?
 
     /// A state.
-    public init(id: String, pid: String, namespace: String, rooms: Set<String>, data: JSONValue) {
+    public init(id: String, pid: String, namespace: String, rooms: Set<String>, data: JSONValue, credentials: SocketCredentials? = nil) {
         self.id = id
         self.pid = pid
         self.namespace = namespace
         self.rooms = rooms
         self.data = data
+        self.credentials = credentials
     }
 }
 

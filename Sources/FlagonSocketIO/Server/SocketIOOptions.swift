@@ -64,6 +64,8 @@ public enum DisconnectReason: String, Sendable, Equatable {
     case forcedServerClose = "forced server close"
     /// The socket sent more events than its rate limit allows, too many times.
     case rateLimited = "rate limited"
+    /// Its credentials expired without a refresh (``Socket/grantCredentials(_:)``).
+    case credentialsExpired = "credentials expired"
 
     init(_ engine: EngineCloseReason) {
         switch engine {

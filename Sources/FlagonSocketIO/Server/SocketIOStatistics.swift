@@ -37,6 +37,8 @@ public struct NamespaceStatistics: Sendable, Equatable {
     public var recoveries = 0
     /// Connections that asked to recover a session and got a fresh one.
     public var recoveryMisses = 0
+    /// Sockets disconnected because their credentials expired.
+    public var expiredCredentials = 0
 }
 
 extension SocketIOServer {

@@ -73,6 +73,8 @@ extension Socket {
         buffered = []
         for task in ownedTasks { task.cancel() }
         ownedTasks = []
+        credentialsTimer?.close()
+        credentialsTimer = nil
         for ackID in Array(pendingAcks.keys) { failAck(ackID, .disconnected) }
         ackDeadline?.cancel()
         if wasConnected, let pid, let store = server.stateStore {

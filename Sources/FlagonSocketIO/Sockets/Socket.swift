@@ -103,9 +103,28 @@ public final class Socket {
         var sharedSessionID: String?
         var disconnectReason: DisconnectReason?
         var droppedMessages = 0
+        var credentials: SocketCredentials?
+        var credentialsTimer: LoopTimer?
+        var presenceKey: String?
     }
 
     @exclusivity(unchecked) private var rare: RareState?
+
+    /// The credentials given by ``grantCredentials(_:)`` (out of line: most sockets have none).
+    var storedCredentials: SocketCredentials? {
+        get { rare?.credentials }
+        set { if newValue != nil || rare != nil { rareState.credentials = newValue } }
+    }
+    /// The timer of the credentials' warning, then of their expiry.
+    var credentialsTimer: LoopTimer? {
+        get { rare?.credentialsTimer }
+        set { if newValue != nil || rare != nil { rareState.credentialsTimer = newValue } }
+    }
+    /// The key this socket is present under (``presenceKey``).
+    var storedPresenceKey: String? {
+        get { rare?.presenceKey }
+        set { if newValue != nil || rare != nil { rareState.presenceKey = newValue } }
+    }
 
     /// `true` once the out-of-line state exists.
     var hasRareState: Bool { rare != nil }
@@ -154,7 +173,7 @@ public final class Socket {
     func state(pid: String) -> SocketState {
         var rooms = self.rooms
         rooms.remove(id)
-        return SocketState(id: id, pid: pid, namespace: namespace.name, rooms: rooms, data: data)
+        return SocketState(id: id, pid: pid, namespace: namespace.name, rooms: rooms, data: data, credentials: storedCredentials)
     }
 
     /// Saves the state of a connected socket, when the store keeps those.
@@ -190,7 +209,14 @@ public final class Socket {
     /// Joins rooms.
     public func join(_ rooms: [String]) {
         guard isConnected || connecting else { return }
-        if let admin = server.instrumentation, admin.reportsSockets {
+        if isConnected, let key = storedPresenceKey, let presence = namespace.presence {
+            let before = self.rooms
+            namespace.adapter.join(id, rooms: rooms)
+            for room in Set(rooms) where !before.contains(room) && room != id {
+                if let admin = server.instrumentation, admin.reportsSockets { admin.roomJoined(self, room) }
+                presence.add(key, to: room)
+            }
+        } else if let admin = server.instrumentation, admin.reportsSockets {
             let before = self.rooms
             namespace.adapter.join(id, rooms: rooms)
             for room in Set(rooms) where !before.contains(room) { admin.roomJoined(self, room) }
@@ -203,9 +229,11 @@ public final class Socket {
     /// Leaves a room.
     public func leave(_ room: String) {
         let admin = server.instrumentation
-        let wasIn = admin?.reportsSockets == true && rooms.contains(room)
+        let key = room == id || !isConnected ? nil : storedPresenceKey.flatMap { namespace.presence == nil ? nil : $0 }
+        let wasIn = (admin?.reportsSockets == true || key != nil) && rooms.contains(room)
         namespace.adapter.leave(id, room: room)
         if wasIn { admin?.roomLeft(self, room) }
+        if wasIn, let key { namespace.presence?.remove(key, from: room) }
         saveConnectedState()
     }
 

@@ -80,8 +80,10 @@ public final class RedisConnectionStateStore: ConnectionStateStore {
         let window = settings.maxDisconnectionDuration
         // A connected socket's state lives until the next refresh (half a window) plus the window.
         let lifetime = connected ? window + max(1000, window / 2) : window
-        let value: JSONValue = ["id": .string(state.id), "pid": .string(state.pid), "nsp": .string(state.namespace),
-                                "rooms": .array(state.rooms.sorted().map(JSONValue.string)), "data": state.data]
+        var fields: JSONObject = ["id": .string(state.id), "pid": .string(state.pid), "nsp": .string(state.namespace),
+                                  "rooms": .array(state.rooms.sorted().map(JSONValue.string)), "data": state.data]
+        if let credentials = state.credentials { fields["credentials"] = credentials.json }
+        let value = JSONValue.object(fields)
         let key = Array(sessionKey(state.pid).utf8)
         cluster.sendCommand([Array("SET".utf8), key, Array(value.jsonString.utf8), Array("PX".utf8), Array(String(lifetime).utf8)], key: key)
     }
@@ -97,7 +99,8 @@ public final class RedisConnectionStateStore: ConnectionStateStore {
               let value = try? JSONValue.parse(text), value["nsp"]?.stringValue == namespace,
               let id = value["id"]?.stringValue, case .array(let roomList)? = value["rooms"]
         else { return nil }
-        let state = SocketState(id: id, pid: pid, namespace: namespace, rooms: Set(roomList.compactMap(\.stringValue)), data: value["data"] ?? .null)
+        let state = SocketState(id: id, pid: pid, namespace: namespace, rooms: Set(roomList.compactMap(\.stringValue)), data: value["data"] ?? .null,
+                                credentials: SocketCredentials(json: value["credentials"]))
         guard let newer = await entries(after: offset, namespace: namespace) else { return nil }
         var rooms = state.rooms
         rooms.insert(id)
