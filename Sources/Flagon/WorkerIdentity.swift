@@ -67,6 +67,14 @@ public struct WorkerIdentity: Sendable, Equatable {
 
     /// The channel path of worker `index`.
     public func channelPath(of index: Int) -> String { directory + "/w\(index).sock" }
+
+    /// The worker that keeps what is named `key` (an address, a room): FNV-1a of its bytes
+    /// modulo the number of workers, the same in every process.
+    public func keeper(of key: String) -> Int {
+        var hash: UInt32 = 2_166_136_261
+        for byte in key.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int(hash % UInt32(count))
+    }
 }
 
 /// Ids that name the worker that made them (session ids, socket ids, recovery pids): two

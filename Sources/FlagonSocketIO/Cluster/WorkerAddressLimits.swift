@@ -39,11 +39,7 @@ final class WorkerAddressLimits {
     }
 
     /// The worker that counts `address` (FNV-1a of its bytes, the same in every process).
-    func keeper(of address: String) -> Int {
-        var hash: UInt32 = 2_166_136_261
-        for byte in address.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return Int(hash % UInt32(mesh.identity.count))
-    }
+    func keeper(of address: String) -> Int { mesh.identity.keeper(of: address) }
 
     /// `nil` when a session from `address` may open (it is then counted), or why not.
     func admit(_ address: String, scope: Int, options: EngineOptions) async -> String? {

@@ -42,12 +42,8 @@ public final class WorkerRoomHistory: RoomHistoryStore {
         requests.serve("history.recent") { [weak self] body in self?.answerRecent(body) ?? [] }
     }
 
-    /// The worker that owns a room (FNV-1a of `namespace#room`).
-    func owner(_ namespace: String, _ room: String) -> Int {
-        var hash: UInt32 = 2_166_136_261
-        for byte in (namespace + "#" + room).utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return Int(hash % UInt32(identity.count))
-    }
+    /// The worker that owns a room.
+    func owner(_ namespace: String, _ room: String) -> Int { identity.keeper(of: namespace + "#" + room) }
 
     private func address(_ namespace: String, _ room: String) -> MessagePackMap { ["nsp": .string(namespace), "room": .string(room)] }
 

@@ -111,7 +111,7 @@ final class EventDispatcher {
                 EventErrorReply.accessDenied(event).send(to: socket, ackID: ackID)
                 return
             }
-            if let scopes = namespace.controllerBinding?.requiredScopes, !scopes.isEmpty, let scope = scopes[event], !socket.hasScope(scope) {
+            if let scopes = controllerBinding?.requiredScopes, !scopes.isEmpty, let scope = scopes[event], !socket.hasScope(scope) {
                 EventErrorReply.scopeRequired(event, scope).send(to: socket, ackID: ackID)
                 return
             }

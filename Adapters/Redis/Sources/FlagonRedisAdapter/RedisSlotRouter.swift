@@ -158,12 +158,7 @@ final class RedisSlotRouter {
     func commandOnEveryNode(_ arguments: [[UInt8]]) async -> [RESPValue] {
         var replies: [RESPValue] = []
         for node in topology.nodes {
-            let result: Result<RESPValue, RedisConnection.Failure>? = await withCheckedContinuation { continuation in
-                if !dispatch(Command(arguments: arguments, slot: nil, reply: { continuation.resume(returning: $0) }), to: node) {
-                    continuation.resume(returning: nil)
-                }
-            }
-            if case .success(let value)? = result { replies.append(value) }
+            if let reply = await commandOn(node, arguments) { replies.append(reply) }
         }
         return replies
     }
@@ -172,12 +167,7 @@ final class RedisSlotRouter {
     func flush() async -> Bool {
         var ok = true
         for (node, link) in commandLinks where link.connection != nil {
-            ok = await withCheckedContinuation { continuation in
-                if !dispatch(Command(arguments: [Array("PING".utf8)], slot: nil, reply: { continuation.resume(returning: (try? $0.get()) != nil) }),
-                             to: node) {
-                    continuation.resume(returning: false)
-                }
-            } && ok
+            ok = await commandOn(node, [Array("PING".utf8)]) != nil && ok
         }
         return ok
     }
@@ -200,17 +190,13 @@ final class RedisSlotRouter {
             if case .failure(.server(let message)) = result, let redirect = RedisClusterRedirect(error: message, from: node) {
                 redirected(command, redirect, message: message)
             } else {
-                if case .failure(let failure) = result { noteFailure(failure) }
+                // An error reply is the caller's to judge; a lost link is a failure here.
+                if case .failure(let failure) = result, !failure.isServerError { statistics.failedCommands += 1 }
                 command.reply?(result)
             }
         }
         if !sent { statistics.failedCommands += 1 }
         return sent
-    }
-
-    private func noteFailure(_ failure: RedisConnection.Failure) {
-        if case .server = failure { return }
-        statistics.failedCommands += 1
     }
 
     private func redirected(_ command: Command, _ redirect: RedisClusterRedirect, message: String) {
@@ -419,4 +405,9 @@ final class RedisSlotRouter {
             for (channel, owner) in shardChannelNode where owner == node { shardChannelNode[channel] = nil }
         }
     }
+}
+
+extension RedisConnection.Failure {
+    /// `true` for an error reply from Redis (the link itself is fine).
+    var isServerError: Bool { if case .server = self { true } else { false } }
 }
