@@ -74,6 +74,30 @@ async def clients(*specs):
     return await asyncio.gather(*[Client.connect(PORTS[server], (transport,)) for server, transport in specs])
 
 
+async def followed(room, servers):
+    """Waits until `servers` servers follow a room's channel in Redis. A room's first member
+    on a server subscribes within one Redis round trip of joining (README, "Targeted
+    routing"): an emit another server publishes before then misses that member."""
+    if os.environ.get("REDIS_SHARDED") == "static":
+        return   # one channel per namespace, followed from the start
+    channel = f"socket.io#{NSP}#{room}#"
+    observer = REDIS.client()
+
+    def count():
+        if os.environ.get("REDIS_SHARDED"):
+            reply = observer.execute_command("PUBSUB", "SHARDNUMSUB", channel)
+        else:
+            reply = observer.execute_command("PUBSUB", "NUMSUB", channel)
+        flat = [item for pair in reply for item in (pair if isinstance(pair, (list, tuple)) else [pair])]
+        return int(flat[1])
+
+    deadline = time.time() + 5
+    while count() < servers:
+        if time.time() > deadline:
+            raise AssertionError(f"{channel} has {count()} subscribers, not {servers}")
+        await asyncio.sleep(0.01)
+
+
 async def close_all(items):
     await asyncio.gather(*[item.close() for item in items], return_exceptions=True)
 
@@ -93,6 +117,7 @@ async def room_emits_reach_members_on_both_servers_exactly_once():
     a1, b1, b2, a2 = await clients(("A", "websocket"), ("B", "polling"), ("B", "websocket"), ("A", "polling"))
     for member in (a1, b1, b2):
         expect_equal(await member.call("join", "r1"), True)
+    await followed("r1", 2)
     expect_equal(await a2.call("emit-to", "r1", "hello", {"n": 1}), True)
     for member in (a1, b1, b2):
         await member.wait_for(lambda m=member: m.named("hello"))
@@ -122,6 +147,7 @@ async def broadcast_excludes_the_sender_cluster_wide():
 async def binary_crosses_the_cluster_as_binary():
     a, b = await clients(("A", "websocket"), ("B", "polling"))
     await b.call("join", "bin")
+    await followed("bin", 1)
     payload = bytes(range(256)) * 3
     await a.call("emit-to", "bin", "blob", {"bytes": payload, "name": "x"})
     await b.wait_for(lambda: b.named("blob"))
@@ -187,6 +213,7 @@ async def fan_out_to_one_hundred_members_split_across_servers():
     specs = [("A" if i % 2 else "B", "websocket" if i % 3 else "polling") for i in range(100)]
     members = await clients(*specs)
     await asyncio.gather(*[member.call("join", "big") for member in members])
+    await followed("big", 2)
     await members[0].call("emit-to", "big", "all-of-you", "go")
     await asyncio.gather(*[member.wait_for(lambda m=member: m.named("all-of-you"), timeout=10) for member in members])
     await asyncio.sleep(0.3)
@@ -210,6 +237,7 @@ async def what_the_node_emitter_publishes_reaches_both_servers():
     a, b, outsider_a, outsider_b = await clients(("A", "websocket"), ("B", "polling"), ("A", "polling"), ("B", "websocket"))
     await a.call("join", "em")
     await b.call("join", "em")
+    await followed("em", 2)
     publisher = REDIS.client()
     publisher.publish(emitter_channel(NSP, ["em"]), emitter_message(NSP, "from-emitter", [{"k": "v"}, b"\x00\x01"], rooms=["em"]))
     for member in (a, b):
@@ -234,6 +262,7 @@ async def flagon_emit_reaches_both_servers():
     a, b, other = await clients(("A", "polling"), ("B", "websocket"), ("B", "polling"))
     await a.call("join", "cli")
     await b.call("join", "cli")
+    await followed("cli", 2)
     result = subprocess.run([FLAGON_EMIT, "--redis", REDIS.url, "--nsp", NSP, "--room", "cli", "from-cli", '{"n": 1}', "text"],
                             capture_output=True, timeout=20)
     expect_equal(result.returncode, 0)
@@ -252,6 +281,7 @@ async def garbage_on_every_channel_changes_nothing():
     a, b = await clients(("A", "websocket"), ("B", "websocket"))
     await a.call("join", "g")
     await b.call("join", "g")
+    await followed("g", 2)
     publisher = REDIS.client()
     channels = [f"socket.io#{NSP}#", f"socket.io#{NSP}#g#", f"socket.io-request#{NSP}#", f"socket.io-response#{NSP}#",
                 f"socket.io#{NSP}#{b.sio.get_sid(NSP)}#"]
@@ -375,6 +405,7 @@ async def behind_nginx_polling_and_websocket_clients_chat_across_processes():
         members = list(by_server.values())
         for member in members:
             await member.call("join", "nginx-room")
+        await followed("nginx-room", 2)
         for index, sender in enumerate(members):
             await sender.call("emit-to", "nginx-room", "said", index)
         for member in members:

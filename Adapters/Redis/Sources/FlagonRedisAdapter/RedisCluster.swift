@@ -279,6 +279,10 @@ public final class RedisCluster: ClusterTransport {
         guard isConnected, let subscriber else { return }   // a reconnection subscribes to everything owned
         sendInChunks(subscribeCommands.subscribe, adding, on: subscriber)
         sendInChunks(subscribeCommands.unsubscribe, removing, on: subscriber)
+        // Ends of turn run before clients' writes go out: the subscription leaves before the
+        // join's acknowledgement does, which narrows the instant in which another server's
+        // emit misses the new member (Redis orders two connections' commands as they arrive).
+        subscriber.flushNow()
     }
 
     private func sendInChunks(_ command: String, _ channels: some Collection<String>, on connection: RedisConnection) {

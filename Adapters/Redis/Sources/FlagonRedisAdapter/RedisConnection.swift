@@ -148,6 +148,12 @@ public final class RedisConnection: TCPStreamHandler {
         return true
     }
 
+    /// Hands what was sent in this turn to the kernel now rather than at the end of the turn:
+    /// a subscription then reaches Redis before the replies that the same turn writes to clients.
+    public func flushNow() {
+        if isOpen { stream.flush() }
+    }
+
     private func enqueue(_ waiting: Waiting) {
         pending.append(waiting)
         sentAt.append(EventLoop.shared.nowMilliseconds)
