@@ -21,7 +21,9 @@ if let url = environment["REDIS_URL"], !url.isEmpty {
 }
 var store: (any ConnectionStateStore)?
 if let cluster { store = await RedisConnectionStateStore(cluster: cluster, settings: ConnectionStateRecovery()) }
-let app = await DemoApp.make(adapter: cluster?.makeAdapter, stateStore: store)
+var history: (any RoomHistoryStore)?
+if let cluster { history = await RedisRoomHistory(cluster: cluster, limits: RoomHistoryLimits(maxMessages: 20)) }
+let app = await DemoApp.make(adapter: cluster?.makeAdapter, stateStore: store, historyStore: history)
 if let cluster {
     await app.addMetrics { cluster.writeMetrics(into: &$0) }
     await app.onShutdown { cluster.close() }

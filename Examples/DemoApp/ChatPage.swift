@@ -7,6 +7,7 @@ enum ChatPage {
             body = """
             <p>Logged in as <strong id="user">\(escape(user))</strong>. <a href="/logout">Log out</a></p>
             <form id="join-form"><input id="room" value="lobby" aria-label="room"> <button>Join</button></form>
+            <p>Online in the room: <span id="online">nobody</span></p>
             <form id="say-form"><input id="text" aria-label="message" autocomplete="off"> <button>Say</button></form>
             <ul id="log"></ul>
             <script src="/static/vendor/socket.io.min.js"></script>

@@ -3,7 +3,9 @@ import FlagonSocketIO
 
 /// The demo's `/chat` namespace: before login a socket may only `login` or `join` (to read
 /// a room); once the HTTP session (copied at connect) or a `login` event names the user,
-/// `say` and `leave` open up.
+/// `say` and `leave` open up. A logged-in user is present (``PresenceTracker``) in the room
+/// they joined, once however many tabs they have; whoever joins first gets the room's
+/// recent messages (``RoomHistory``), numbered.
 @SocketNamespace(initialACL: ["login", "join"])
 final class ChatRoomController: NamespaceController {
     private var room: String?
@@ -11,13 +13,12 @@ final class ChatRoomController: NamespaceController {
     private var user: String? { session["user"]?.stringValue }
 
     override func on_connect(auth: JSONValue?) async throws {
-        if user != nil { openUp() }
+        if let user {
+            socket.presenceKey = user
+            openUp()
+        }
         // A recovered socket is back in its room; this new controller learns which.
         if socket.recovered { room = socket.rooms.first { $0 != socket.id } }
-    }
-
-    override func on_disconnect(reason: DisconnectReason) {
-        if let room, let user { socket.namespace.to(room).emit("left", ["room": .string(room), "user": .string(user)]) }
     }
 
     private func openUp() {
@@ -29,18 +30,22 @@ final class ChatRoomController: NamespaceController {
         let trimmed = name.trimmingSpaces
         guard !trimmed.isEmpty, trimmed.count <= 32 else { return ["ok": false, "error": "invalid name"] }
         session["user"] = .string(trimmed)
+        socket.presenceKey = trimmed
         openUp()
         return ["ok": true, "user": .string(trimmed)]
     }
 
-    func on_join(_ name: String) -> JSONValue {
+    /// Joins a room (leaving the one before): the room's recent messages come first, then its
+    /// "presence" events; the answer lists who is online there.
+    func on_join(_ name: String) async -> JSONValue {
         let target = name.trimmingSpaces
         guard !target.isEmpty, target.count <= 64 else { return ["ok": false, "error": "invalid room"] }
         if let room, room != target { socket.leave(room) }
         room = target
+        await socket.namespace.keepHistory().replay(target, to: socket)
         socket.join(target)
-        if let user { socket.namespace.to(target).emit("joined", ["room": .string(target), "user": .string(user)]) }
-        return ["ok": true, "room": .string(target), "user": user.map { .string($0) } ?? .null]
+        let online = socket.namespace.presence(in: target).map { JSONValue.string($0) }
+        return ["ok": true, "room": .string(target), "user": user.map { .string($0) } ?? .null, "online": .array(online)]
     }
 
     func on_leave() -> JSONValue {
@@ -53,10 +58,12 @@ final class ChatRoomController: NamespaceController {
     func on_say(_ text: String) async -> JSONValue {
         guard let room, let user else { return ["ok": false, "error": "join a room first"] }
         let message = String(text.prefix(2000))
-        // Counted on every worker (and server) the room has members on.
-        let delivered = await socket.namespace.to(room).emitCountingEverywhere(
-            "said", arguments: [["room": .string(room), "user": .string(user), "text": .string(message)]])
-        return ["ok": true, "delivered": .int(delivered)]
+        // Numbered per room across the cluster, kept for late joiners, sent to the room.
+        let seq = await socket.namespace.keepHistory().emit(to: room, event: "said") { seq in
+            [["room": .string(room), "user": .string(user), "text": .string(message), "seq": .int(seq)]]
+        }
+        guard let seq else { return ["ok": false, "error": "history unavailable"] }
+        return ["ok": true, "seq": .int(seq)]
     }
 }
 

@@ -18,10 +18,12 @@ public enum DemoApp {
     /// processes of a cluster share `FLAGON_SECRET_KEY`); `adapter` makes each namespace's
     /// adapter (a Redis cluster's, to run several processes); `stateStore` keeps what
     /// connection state recovery needs (in the process by default; the cluster's Redis to
-    /// recover on any process).
+    /// recover on any process); `historyStore` keeps the rooms' recent messages (in the
+    /// process, or the worker that owns each room, by default; the cluster's Redis to share
+    /// one numbering across servers).
     @LoopActor
     public static func make(secretKey: [UInt8]? = nil, adapter: (@LoopActor (Namespace) -> any SocketIOAdapter)? = nil,
-                            stateStore: (any ConnectionStateStore)? = nil) -> App {
+                            stateStore: (any ConnectionStateStore)? = nil, historyStore: (any RoomHistoryStore)? = nil) -> App {
         let app = App()
         // Workers share the supervisor's random key unless one is set.
         let key = secretKey ?? getenv("FLAGON_SECRET_KEY").map { Array(String(cString: $0).utf8) }
@@ -42,6 +44,11 @@ public enum DemoApp {
         }
         let sio = SocketIOServer(options: options, sessions: sessions, adapter: adapter, stateStore: stateStore)
         sio.register(ChatRoomController.self, namespace: "/chat")
+        // Who is in each room, across workers and servers: the page lists them, and the room
+        // hears "presence" events as users arrive and leave (a user with two tabs, once).
+        sio.of("/chat").trackPresence(event: "presence")
+        // The last 20 messages of each room, replayed to whoever joins.
+        sio.of("/chat").keepHistory(RoomHistoryLimits(maxMessages: 20), store: historyStore)
         if let adminPassword { sio.instrument(auth: .basic(username: "admin", password: adminPassword), mode: .development) }
         sio.attach(to: app)
 

@@ -7,82 +7,29 @@ Over https (a demo serving TLS), only the browser's own check runs: Chromium is 
 accept the test certificate.
 Usage: python browser_chat_check.py http(s)://127.0.0.1:PORT /usr/bin/chromium"""
 import json
-import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-import requests
 import socketio
-import websocket
 
 from checklib import check, expect, expect_equal, run
+from chromium import Chromium
 
 BASE = sys.argv[1].rstrip("/")
 CHROMIUM = sys.argv[2]
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Browser:
-    """A headless Chromium and one page, driven over the DevTools protocol."""
+class Browser(Chromium):
+    """Chromium on the demo's pages."""
 
     def __init__(self):
-        self.port = free_port()
-        self.profile = tempfile.mkdtemp(prefix="flagon-chromium-")
-        self.process = subprocess.Popen(
-            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-            + (["--ignore-certificate-errors"] if BASE.startswith("https") else []) + [
-             "--no-first-run", "--no-default-browser-check", f"--remote-debugging-port={self.port}",
-             f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        target = None
-        while time.time() < deadline and target is None:
-            try:
-                pages = requests.get(f"http://127.0.0.1:{self.port}/json/list", timeout=1).json()
-                target = next((p for p in pages if p.get("type") == "page"), None)
-            except requests.RequestException:
-                time.sleep(0.2)
-        expect(target is not None, "Chromium did not start")
-        self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=10, suppress_origin=True)
-        self.next_id = 0
-        self.events = []   # DevTools events that arrived while waiting for answers
+        super().__init__(CHROMIUM, ignore_certificate_errors=BASE.startswith("https"))
 
-    def call(self, method, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if "method" in message:
-                self.events.append(message)
-            if message.get("id") == self.next_id:
-                expect("error" not in message, f"{method}: {message.get('error')}")
-                return message.get("result", {})
-
-    def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        return result.get("result", {}).get("value")
-
-    def wait_for(self, expression, timeout=15):
-        deadline = time.time() + timeout
-        value = None
-        while time.time() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.05)
+    def describe(self):
         state = self.evaluate("document.body && document.body.dataset.state")
         log = self.evaluate("(document.getElementById('log') || {}).innerText")
-        raise AssertionError(f"timed out waiting for {expression}; last value {value!r}; state={state!r}; log={log!r}")
+        return f"state={state!r}; log={log!r}"
 
     def log_in(self, name):
         """Opens the demo, logs in as `name` and waits for the chat's socket to connect."""
@@ -110,17 +57,6 @@ class Browser:
         self.evaluate(f"document.getElementById('text').value = {json.dumps(text)}; "
                       "document.getElementById('say-form').requestSubmit(); true")
 
-    def close(self):
-        try:
-            self.ws.close()
-        finally:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-            shutil.rmtree(self.profile, ignore_errors=True)
-
 
 @check
 def a_browser_user_chats_with_a_python_client():
@@ -135,7 +71,7 @@ def a_browser_user_chats_with_a_python_client():
 
     watcher.connect(BASE, namespaces=["/chat"], wait_timeout=10)
     # Not logged in: joining is allowed, saying is denied.
-    expect_equal(watcher.call("join", "lobby", namespace="/chat", timeout=5), {"ok": True, "room": "lobby", "user": None})
+    expect_equal(watcher.call("join", "lobby", namespace="/chat", timeout=5), {"ok": True, "room": "lobby", "user": None, "online": []})
     denied = watcher.call("say", "sneaky", namespace="/chat", timeout=5)
     expect_equal(denied["error"], "method_access_denied")
 
@@ -150,9 +86,10 @@ def a_browser_user_chats_with_a_python_client():
         browser.join_and_say("lobby", "hello from chromium")
         browser.wait_for("document.body.dataset.state.startsWith('said:')")
         expect(arrived.wait(10), "the python client received nothing")
-        expect_equal(said[0], {"room": "lobby", "user": "Ada", "text": "hello from chromium"})
+        expect_equal(said[0], {"room": "lobby", "user": "Ada", "text": "hello from chromium", "seq": 1})
         browser.wait_for("document.getElementById('log').innerText.includes('Ada: hello from chromium')")
-        expect_equal(browser.evaluate("document.body.dataset.state"), "said:2")
+        expect_equal(browser.evaluate("document.body.dataset.state"), "said:1")   # the room's first message
+        expect_equal(browser.evaluate("document.getElementById('online').textContent"), "Ada")
     finally:
         browser.close()
         watcher.disconnect()
@@ -192,6 +129,42 @@ def a_browser_whose_connection_is_cut_recovers_what_it_missed():
     finally:
         browser.close()
         watcher.disconnect()
+
+
+@check
+def a_browser_sees_who_is_online_and_what_the_room_said_before():
+    """The room's recent messages come first on joining, then who is online; arrivals and
+    departures follow (a user with two sockets, once)."""
+    cy, cy_again, dee = (socketio.Client(reconnection=False) for _ in range(3))
+    for client in (cy, cy_again, dee):
+        client.connect(BASE, namespaces=["/chat"], wait_timeout=10)
+    for client, name in ((cy, "Cy"), (cy_again, "Cy"), (dee, "Dee")):
+        expect_equal(client.call("login", name, namespace="/chat", timeout=5)["ok"], True)
+    expect_equal(cy.call("join", "news", namespace="/chat", timeout=5)["online"], ["Cy"])
+    expect_equal(cy_again.call("join", "news", namespace="/chat", timeout=5)["online"], ["Cy"])
+    for text in ("one", "two"):
+        expect_equal(cy.call("say", text, namespace="/chat", timeout=5)["ok"], True)
+    browser = Browser()
+    try:
+        browser.call("Page.enable")
+        browser.log_in("Ada")
+        browser.evaluate("chat.join('news'); true")
+        browser.wait_for("document.body.dataset.state === 'joined:news'")
+        lines = browser.evaluate("document.getElementById('log').innerText").split("\n")
+        expect_equal([line for line in lines if line.startswith("Cy:")], ["Cy: one", "Cy: two"])
+        expect_equal(browser.evaluate("document.getElementById('online').textContent"), "Ada, Cy")
+        expect_equal(dee.call("join", "news", namespace="/chat", timeout=5)["online"], ["Ada", "Cy", "Dee"])
+        browser.wait_for("document.getElementById('online').textContent === 'Ada, Cy, Dee'")
+        cy.disconnect()   # Cy's other socket stays: Cy is still there
+        time.sleep(0.3)
+        expect_equal(browser.evaluate("document.getElementById('online').textContent"), "Ada, Cy, Dee")
+        cy_again.disconnect()
+        browser.wait_for("document.getElementById('online').textContent === 'Ada, Dee'")
+        browser.wait_for("document.getElementById('log').innerText.includes('Cy left news')")
+    finally:
+        browser.close()
+        for client in (cy, cy_again, dee):
+            client.disconnect()
 
 
 @check

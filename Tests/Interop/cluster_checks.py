@@ -446,7 +446,7 @@ def the_demo_chat_runs_unchanged_as_a_cluster():
         deadline = time.time() + 5
         while not said and time.time() < deadline:
             time.sleep(0.05)
-        expect_equal(said, [{"room": "general", "user": "ann", "text": "hi bob"}])
+        expect_equal(said, [{"room": "general", "user": "ann", "text": "hi bob", "seq": 1}])
         ann.disconnect()
         bob.disconnect()
     finally:

@@ -1,7 +1,12 @@
 // The demo chat page: connects to /chat (the HTTP session names the user), joins rooms,
-// says things, and writes what happens into the page (tests read data-state and #log).
+// says things, and writes what happens into the page (tests read data-state, #log and
+// #online). Joining a room brings its recent messages first, then who is online there.
 (function () {
   const log = document.getElementById("log");
+  const onlineList = document.getElementById("online");
+  let online = [];
+  let currentRoom = null;
+  const showOnline = () => { onlineList.textContent = online.length ? online.join(", ") : "nobody"; };
   const state = (value) => { document.body.dataset.state = value; };
   const write = (text) => {
     const item = document.createElement("li");
@@ -25,20 +30,39 @@
   });
   socket.on("disconnect", (reason) => { state("disconnected"); write("disconnected (" + reason + ")"); });
   socket.on("connect_error", (error) => { state("error"); write("connection failed: " + error.message); });
-  socket.on("joined", (m) => write(m.user + " joined " + m.room));
-  socket.on("left", (m) => write(m.user + " left " + m.room));
+  // Who arrives in the room and who leaves it (a user with several tabs, once).
+  socket.on("presence", (m) => {
+    if (m.room !== currentRoom) { return; }
+    if (m.state === "join") {
+      if (!online.includes(m.user)) { online.push(m.user); online.sort(); }
+      write(m.user + " joined " + m.room);
+    } else {
+      online = online.filter((user) => user !== m.user);
+      write(m.user + " left " + m.room);
+    }
+    showOnline();
+  });
+  // A room's history starts with this when older messages are gone.
+  socket.on("history_gap", (m) => write("(messages " + m.from + " to " + m.to + " of " + m.room + " are gone)"));
   socket.on("said", (m) => write(m.user + ": " + m.text));
   socket.on("method_access_denied", (m) => write("denied: " + m.event));
 
   const chat = {
     join(room) {
       socket.emit("join", room, (answer) => {
-        if (answer.ok) { state("joined:" + answer.room); } else { write("join failed: " + answer.error); }
+        if (answer.ok) {
+          currentRoom = answer.room;
+          online = answer.online;
+          showOnline();
+          state("joined:" + answer.room);
+        } else {
+          write("join failed: " + answer.error);
+        }
       });
     },
     say(text) {
       socket.emit("say", text, (answer) => {
-        if (answer && answer.ok) { state("said:" + answer.delivered); } else { write("say failed: " + JSON.stringify(answer)); }
+        if (answer && answer.ok) { state("said:" + answer.seq); } else { write("say failed: " + JSON.stringify(answer)); }
       });
     },
   };
