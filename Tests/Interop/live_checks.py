@@ -12,6 +12,9 @@ refresh (a refusal keeps the old expiry) and expire with a disconnect from /live
 workers and a cluster: a killed worker's or server's users leave within two ping intervals
 plus the ping timeout.
 
+With CLIENT=browser (and CHROMIUM, /usr/bin/chromium by default), every check runs with the
+official JavaScript client in headless Chromium instead (live_browser.py).
+
 Usage: live_checks.py MODE SERVER_BINARY [REDIS_SERVER]
 Prints 'N passed, M failed'.
 """
@@ -61,7 +64,7 @@ else:
 time.sleep(0.5 if MODE == "single" else 1.5)   # the servers (or workers) hear each other
 
 
-class Live:
+class PythonLive:
     """A python-socketio client on /live that records every event it gets."""
 
     def __init__(self):
@@ -82,19 +85,31 @@ class Live:
         self.sio.on("disconnect", gone, namespace=NSP)
 
     @classmethod
-    async def connect(cls, port, user, expires=None, worker=None):
-        """A client of `user`; with workers, on worker `worker` (its sid names it)."""
-        for _ in range(60):
-            client = cls()
-            auth = {"user": user}
-            if expires is not None:
-                auth["expiresInMs"] = expires
-            await client.sio.connect(f"http://127.0.0.1:{port}", namespaces=[NSP], transports=["websocket"], auth=auth,
-                                     wait_timeout=5)
-            if worker is None or MODE != "workers" or client.sio.get_sid(NSP).startswith(["AA", "AB"][worker]):
-                return client
-            await client.sio.disconnect()
-        raise AssertionError(f"no client reached worker {worker}")
+    async def attempt(cls, port, auth):
+        client = cls()
+        await client.sio.connect(f"http://127.0.0.1:{port}", namespaces=[NSP], transports=["websocket"], auth=auth,
+                                 wait_timeout=5)
+        return client, client.sio.get_sid(NSP)
+
+    @classmethod
+    async def refusal(cls, port, auth):
+        """What a refused connection says (`{"message": …}`)."""
+        sio = socketio.AsyncClient(reconnection=False)
+        refusals = []
+
+        async def refused(data):
+            refusals.append(data)
+
+        sio.on("connect_error", refused, namespace=NSP)
+        try:
+            await sio.connect(f"http://127.0.0.1:{port}", namespaces=[NSP], transports=["websocket"], auth=auth, wait_timeout=5)
+            raise AssertionError("connected")
+        except socketio.exceptions.ConnectionError:
+            pass
+        finally:
+            await sio.disconnect()
+        expect_equal(len(refusals), 1)
+        return refusals[0]
 
     async def call(self, event, *args):
         return await self.sio.call(event, args if len(args) != 1 else args[0], namespace=NSP, timeout=5)
@@ -109,27 +124,50 @@ class Live:
         await self.sio.disconnect()
 
 
+class BrowserClientOnLive:
+    """The official JavaScript client on /live (live_browser.py)."""
+
+    @classmethod
+    async def attempt(cls, port, auth):
+        answer = BrowserLive.attempt(port, NSP, auth)
+        expect("error" not in answer, f"refused: {answer}")
+        return BrowserLive(answer["id"], answer["sid"]), answer["sid"]
+
+    @classmethod
+    async def refusal(cls, port, auth):
+        return await BrowserLive.refusal(port, NSP, auth)
+
+
+BROWSER = os.environ.get("CLIENT") == "browser"
+if BROWSER:
+    from live_browser import BrowserLive
+CLIENT_KIND = BrowserClientOnLive if BROWSER else PythonLive
+
+
+class Live:
+    """A client of /live: python-socketio's, or with CLIENT=browser the official JavaScript client's."""
+
+    @staticmethod
+    async def connect(port, user, expires=None, worker=None):
+        """A client of `user`; with workers, on worker `worker` (its sid names it)."""
+        auth = {"user": user}
+        if expires is not None:
+            auth["expiresInMs"] = expires
+        for _ in range(60):
+            client, sid = await CLIENT_KIND.attempt(port, auth)
+            if worker is None or MODE != "workers" or sid.startswith(["AA", "AB"][worker]):
+                return client
+            await client.close()
+        raise AssertionError(f"no client reached worker {worker}")
+
+
 def presence(client, room):
     return [(p["user"], p["state"]) for p in client.named("presence") if p["room"] == room]
 
 
 @async_check
 async def connecting_without_a_user_is_refused():
-    sio = socketio.AsyncClient(reconnection=False)
-    refusals = []
-
-    async def refused(data):
-        refusals.append(data)
-
-    sio.on("connect_error", refused, namespace=NSP)
-    try:
-        await sio.connect(f"http://127.0.0.1:{A_PORT}", namespaces=[NSP], transports=["websocket"], auth={}, wait_timeout=5)
-        raise AssertionError("connected without a user")
-    except socketio.exceptions.ConnectionError:
-        pass
-    finally:
-        await sio.disconnect()
-    expect_equal(refusals, [{"message": "user required"}])
+    expect_equal(await CLIENT_KIND.refusal(A_PORT, {}), {"message": "user required"})
 
 
 @async_check
@@ -254,8 +292,12 @@ def worker_pid(supervisor, index):
 
 
 try:
+    if BROWSER:
+        BrowserLive.open_page(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
     run(per_check_timeout=40)
 finally:
+    if BROWSER:
+        BrowserLive.close_page()
     for process in PROCESSES:
         if process.poll() is None:
             process.kill()
