@@ -81,6 +81,25 @@ final class LeakController: NamespaceController {
             return [true]
         }
         sio.main.onConnect { socket, _ in socket.startTask { await LoopTimer.sleep(milliseconds: 60_000) } }
+        // Presence, expiring credentials (a pending warning timer) and room history.
+        let live = sio.of("/live")
+        live.trackPresence(event: "presence")
+        let history = live.keepHistory(RoomHistoryLimits(maxMessages: 5))
+        live.onConnect { socket, _ in
+            socket.presenceKey = "user-\(socket.id.prefix(4))"
+            socket.grantCredentials(.valid(for: 60_000, scopes: ["chat"]))
+        }
+        live.on("join") { (socket: Socket, room: String) async -> Bool in
+            await history.replay(room, to: socket)
+            socket.join(room)
+            await history.emit(to: room, event: "said") { seq in [.int(seq)] }
+            tracked.add(socket: socket)
+            return true
+        }
+        live.on("ask") { socket, _ in
+            socket.emit("question", arguments: [1], timeout: 60_000) { _ in }
+            return [true]
+        }
         sio.attach(to: app)
         LeakController.tracked = tracked
         return (app, sio)
@@ -130,7 +149,7 @@ final class LeakController: NamespaceController {
         let handlesAtStart = server.handles.openCount   // the listener and the sweep timer
 
         for round in 0..<5 {
-            for namespace in ["/", "/ctl"] {
+            for namespace in ["/", "/ctl", "/live"] {
                 try await webSocketCycle(port: port, namespace: namespace, abrupt: round % 2 == 0)
                 try await pollingCycle(port: port, namespace: namespace)
             }
@@ -146,6 +165,10 @@ final class LeakController: NamespaceController {
 
         #expect(sio.main.sockets.isEmpty)
         #expect(sio.namespace(named: "/ctl")?.sockets.isEmpty == true)
+        let live = try #require(sio.namespace(named: "/live"))
+        #expect(live.sockets.isEmpty)
+        #expect(live.presence(in: "room-a").isEmpty && live.presence(in: "room-b").isEmpty)
+        #expect(live.presence.map { $0.localCounts == (0, 0) } == true)
         #expect(server.handles.openCount == handlesAtStart)
         #expect(sio.engine.handles.openCount == 0)
         await server.shutdown()

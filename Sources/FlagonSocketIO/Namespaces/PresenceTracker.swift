@@ -74,6 +74,9 @@ public final class PresenceTracker {
         send(["op": "sync", "to": "*"])   // every other server: send me what you have
     }
 
+    /// This server's entries (a key in a room) and the rooms that hold them (for tests).
+    var localCounts: (entries: Int, rooms: Int) { (localEntries, local.count) }
+
     /// Calls `handler` on each arrival and departure.
     public func onChange(_ handler: @escaping @LoopActor (PresenceChange) -> Void) { handlers.append(handler) }
 
