@@ -36,12 +36,17 @@ public final class PresenceTracker {
     public var maxKeysPerRoom = 10_000
     /// The most entries (room and key) kept for all the other servers together.
     public var maxRemoteEntries = 1_000_000
+    /// The most other servers followed; messages from more are ignored.
+    public var maxServers = 4096
     /// Changes and messages ignored so far: remote entries over the limits, malformed messages.
     public private(set) var ignored = 0
     /// Servers taken as dead (not heard from in time).
     public private(set) var expiredServers = 0
 
     unowned let namespace: Namespace
+    /// The server of the namespace, while it lives: the heartbeat stops with it (an app may
+    /// keep a namespace longer).
+    private weak var server: SocketIOServer?
     /// This server in the presence messages (its own id: adapters know nothing of it).
     let serverID = ClusterAdapter.randomID(length: 12)
     private var local: [String: [String: Int]] = [:]
@@ -66,6 +71,7 @@ public final class PresenceTracker {
         self.namespace = namespace
         self.event = event
         namespace.onServerSideEmit(Self.channelEvent) { [weak self] (args: [JSONValue]) in self?.received(args.first) }
+        server = namespace.server
         let interval = namespace.server.options.engine.pingInterval
         let timer = LoopTimer { [weak self] in self?.heartbeat() }
         timer.unref()
@@ -76,6 +82,8 @@ public final class PresenceTracker {
 
     /// This server's entries (a key in a room) and the rooms that hold them (for tests).
     var localCounts: (entries: Int, rooms: Int) { (localEntries, local.count) }
+    /// The other servers followed and their entries (for tests).
+    var remoteCounts: (servers: Int, entries: Int) { (remote.count, remoteEntries) }
 
     /// Calls `handler` on each arrival and departure.
     public func onChange(_ handler: @escaping @LoopActor (PresenceChange) -> Void) { handlers.append(handler) }
@@ -146,13 +154,14 @@ public final class PresenceTracker {
     }
 
     private func heartbeat() {
+        guard let server else { return close() }
         send(["op": "beat", "from": .string(serverID), "entries": .int(localEntries)])
-        let options = namespace.server.options.engine
+        let options = server.options.engine
         let deadline = 2 * options.pingInterval + options.pingTimeout
         let now = EventLoop.shared.nowMilliseconds
-        for (id, server) in remote where now - server.lastHeard > deadline {
+        for (id, peer) in remote where now - peer.lastHeard > deadline {
             expiredServers += 1
-            namespace.server.options.logger.warning("presence in \(namespace.name): no word from server \(id) for \(deadline) ms; its users leave")
+            server.options.logger.warning("presence in \(namespace.name): no word from server \(id) for \(deadline) ms; its users leave")
             replace(id, with: nil)
         }
     }
@@ -168,7 +177,10 @@ public final class PresenceTracker {
         guard let from = value["from"]?.stringValue, from != serverID, from.utf8.count <= 64 else { return ignore() }
         let now = EventLoop.shared.nowMilliseconds
         let known = remote[from] != nil
-        if !known { remote[from] = RemoteServer(lastHeard: now) }
+        if !known {
+            guard remote.count < maxServers else { return ignore() }
+            remote[from] = RemoteServer(lastHeard: now)
+        }
         remote[from]?.lastHeard = now
         switch op {
         case "beat":
