@@ -32,7 +32,11 @@ import Testing
         }
         chat.on("whoami") { (socket: Socket) -> JSONValue in
             ["sid": .string(socket.id), "recovered": .bool(socket.recovered), "data": socket.data,
-             "rooms": .array(socket.rooms.sorted().map(JSONValue.string))]
+             "rooms": .array(socket.rooms.sorted().map(JSONValue.string)), "credentials": socket.credentials?.json ?? .null]
+        }
+        chat.on("grant") { (socket: Socket, milliseconds: Int) -> Bool in
+            socket.grantCredentials(.valid(for: milliseconds, scopes: ["chat"]))
+            return true
         }
         let app = App()
         sio.attach(to: app)
@@ -95,6 +99,28 @@ import Testing
         #expect(try await next(back, "news").first == 4)   // still in the room
         back.close()
         other.close()
+        await server.shutdown()
+    }
+
+    @Test @LoopActor func aRecoveredSocketKeepsItsCredentialsAndTheirExpiry() async throws {
+        let (server, port, _) = try start()
+        let (client, hello) = try await connect(port)
+        let pid = try #require(hello["pid"]?.stringValue)
+        #expect(try await call(client, 1, #"["join","room"]"#) == [true])
+        #expect(try await call(client, 2, #"["grant",700]"#) == [true])
+        let granted = try #require(try await call(client, 3, #"["whoami"]"#)[0]?["credentials"])
+        #expect(granted["scopes"] == ["chat"])
+        #expect(try await call(client, 4, #"["emit-to","room","news",1]"#) == [true])
+        let offset = try #require(try await next(client, "news").last?.stringValue)
+        client.drop()
+        await LoopTimer.sleep(milliseconds: 50)
+        let (back, _) = try await connect(port, auth: #"{"pid":"\#(pid)","offset":"\#(offset)"}"#)
+        let state = try await call(back, 1, #"["whoami"]"#)
+        #expect(state[0]?["recovered"] == true)
+        #expect(state[0]?["credentials"] == granted)   // the same expiry, not a fresh one
+        // And it still expires, on the new connection.
+        #expect(await back.waitForText(timeout: 2000) { $0.hasPrefix(#"42/chat,["credentials_expired""#) } != nil)
+        back.close()
         await server.shutdown()
     }
 
