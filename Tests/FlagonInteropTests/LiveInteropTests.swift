@@ -16,7 +16,7 @@ import Testing
             timeout: 300)
         #expect(!outcome.timedOut)
         #expect(outcome.status == 0, "\(outcome.output.suffix(4000))")
-        #expect(outcome.output.contains("5 passed, 0 failed"))
+        #expect(outcome.output.contains("6 passed, 0 failed"))
     }
 
     /// The same checks with the official JavaScript client in headless Chromium
@@ -32,6 +32,6 @@ import Testing
             timeout: 300, environment: ["CLIENT": "browser", "CHROMIUM": "/usr/bin/chromium"])
         #expect(!outcome.timedOut)
         #expect(outcome.status == 0, "\(outcome.output.suffix(4000))")
-        #expect(outcome.output.contains("5 passed, 0 failed"))
+        #expect(outcome.output.contains("6 passed, 0 failed"))
     }
 }

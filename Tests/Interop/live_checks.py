@@ -10,7 +10,8 @@ are unique and sorted; history replays in order, with a gap notice once older me
 dropped (HISTORY_LIMIT=5), and numbers are per room across the servers; credentials warn,
 refresh (a refusal keeps the old expiry) and expire with a disconnect from /live. With
 workers and a cluster: a killed worker's or server's users leave within two ping intervals
-plus the ping timeout.
+plus the ping timeout. With a cluster: Redis killed and restarted, each server goes on alone
+and presence agrees again afterwards.
 
 With CLIENT=browser (and CHROMIUM, /usr/bin/chromium by default), every check runs with the
 official JavaScript client in headless Chromium instead (live_browser.py).
@@ -47,11 +48,20 @@ def start_server(server_id, extra=None):
 
 
 REDIS_URL = None
+REDIS = []   # the redis-server process of cluster mode
+
+
+def start_redis(port):
+    process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    PROCESSES.append(process)
+    wait_for_port(port)
+    return process
+
+
 if MODE == "cluster":
     redis_port = free_port()
-    PROCESSES.append(subprocess.Popen([REDIS_SERVER, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                                       "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    wait_for_port(redis_port)
+    REDIS.append(start_redis(redis_port))
     REDIS_URL = f"redis://127.0.0.1:{redis_port}"
     A_PORT, A = start_server("A", {"REDIS_URL": REDIS_URL})
     B_PORT, B = start_server("B", {"REDIS_URL": REDIS_URL})
@@ -280,6 +290,39 @@ async def a_dead_servers_users_leave_within_two_intervals_and_the_timeout():
     expect(took <= limit, f"{took:.2f} s > {limit} s")
     expect_equal(await watcher.call("members", room), ["wendy"])
     await watcher.close()
+
+
+@async_check
+async def a_redis_outage_degrades_to_each_server_and_heals():
+    """Without Redis each server goes on alone: messages are numbered, kept and delivered on
+    the speaker's server, presence changes stay local; once Redis is back, the servers'
+    presence agrees again by itself (heartbeats notice the difference and ask for it)."""
+    if MODE != "cluster":
+        return
+    room = "outage"
+    a_member = await Live.connect(A_PORT, "ada")
+    b_member = await Live.connect(B_PORT, "ben")
+    for client in (a_member, b_member):
+        expect_equal(await client.call("join", room), True)
+    await a_member.wait_for(lambda: ("ben", "join") in presence(a_member, room))
+    REDIS[0].kill()
+    REDIS[0].wait()
+    await asyncio.sleep(0.5)
+    seq = await a_member.call("say", room, "alone")
+    expect(isinstance(seq, int) and seq >= 1, f"no number without Redis: {seq}")
+    await a_member.wait_for(lambda: any(m["text"] == "alone" for m in a_member.named("said")))
+    newcomer = await Live.connect(B_PORT, "nia")
+    expect_equal(await newcomer.call("join", room), True)   # B alone knows, for now
+    await asyncio.sleep(0.3)
+    expect_equal(await a_member.call("members", room), ["ada", "ben"])
+    REDIS[0] = start_redis(int(REDIS_URL.rsplit(":", 1)[1]))
+    healed_at = time.time()
+    await a_member.wait_for(lambda: ("nia", "join") in presence(a_member, room), timeout=15)
+    print(f"     presence agreed again {time.time() - healed_at:.2f} s after Redis came back", flush=True)
+    expect_equal(await a_member.call("members", room), ["ada", "ben", "nia"])
+    expect(not a_member.disconnected and not b_member.disconnected, "a client was dropped during the outage")
+    for client in (a_member, b_member, newcomer):
+        await client.close()
 
 
 def worker_pid(supervisor, index):
