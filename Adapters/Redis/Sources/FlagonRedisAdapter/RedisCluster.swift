@@ -22,31 +22,31 @@ public final class RedisCluster: ClusterTransport {
     /// This server's id (`uid` in the adapter's messages).
     public let serverID: String
     /// `true` while both connections to Redis are up.
-    public private(set) var isConnected = false
+    public internal(set) var isConnected = false
     /// What went through Redis, and what did not.
-    public private(set) var statistics = RedisClusterStatistics()
+    public internal(set) var statistics = RedisClusterStatistics()
 
     let endpoint: RedisEndpoint
-    private var publisher: RedisConnection?
-    private var subscriber: RedisConnection?
+    var publisher: RedisConnection?
+    var subscriber: RedisConnection?
     /// Who receives the messages of each subscribed channel and pattern.
-    private(set) var channelOwners: [String: WeakClusterAdapterReference] = [:]
-    private var patternOwners: [String: WeakAdapter] = [:]
-    private var pendingSubscribe: Set<String> = []
-    private var pendingUnsubscribe: Set<String> = []
+    var channelOwners: [String: WeakClusterAdapterReference] = [:]
+    var patternOwners: [String: WeakAdapter] = [:]
+    var pendingSubscribe: Set<String> = []
+    var pendingUnsubscribe: Set<String> = []
     private var flushScheduled = false
-    private var reconnectTimer: LoopTimer?
-    private var nextDelay: UInt64
-    private var closed = false
-    private var connecting = false
+    var reconnectTimer: LoopTimer?
+    var nextDelay: UInt64
+    var closed = false
+    var connecting = false
     /// With sharded pub/sub: the translation to `createShardedAdapter`'s messages and channels.
-    private var sharded: ShardedDialect?
+    var sharded: ShardedDialect?
     /// On a Redis Cluster: the links to its nodes, for keyed commands and shard channels.
     private(set) var router: RedisSlotRouter?
     /// The node the main connections last reached (on a Redis Cluster, any node serves them).
-    private var mainEndpoint: RedisEndpoint
+    var mainEndpoint: RedisEndpoint
 
-    private typealias WeakAdapter = WeakClusterAdapterReference
+    typealias WeakAdapter = WeakClusterAdapterReference
 
     private init(options: RedisAdapterOptions, endpoint: RedisEndpoint) {
         self.options = options
@@ -231,12 +231,12 @@ public final class RedisCluster: ClusterTransport {
 
     /// The Redis channel that carries an adapter's channel: itself, or with sharded pub/sub
     /// its shard channel (`nil`: none of its own, such as requests).
-    private func followedChannel(_ channel: String) -> String? {
+    func followedChannel(_ channel: String) -> String? {
         guard let sharded else { return channel }
         return sharded.shardChannel(subscribing: channel)
     }
 
-    private var subscribeCommands: (subscribe: String, unsubscribe: String) {
+    var subscribeCommands: (subscribe: String, unsubscribe: String) {
         sharded == nil ? ("SUBSCRIBE", "UNSUBSCRIBE") : ("SSUBSCRIBE", "SUNSUBSCRIBE")
     }
 
@@ -285,7 +285,7 @@ public final class RedisCluster: ClusterTransport {
         subscriber.flushNow()
     }
 
-    private func sendInChunks(_ command: String, _ channels: some Collection<String>, on connection: RedisConnection) {
+    func sendInChunks(_ command: String, _ channels: some Collection<String>, on connection: RedisConnection) {
         var chunk: [[UInt8]] = []
         // Shard channels one by one: in a Redis Cluster, one SSUBSCRIBE takes one slot's.
         let most = sharded == nil ? 1000 : 1
@@ -305,7 +305,7 @@ public final class RedisCluster: ClusterTransport {
         }
     }
 
-    private func received(_ message: RedisConnection.Message) {
+    func received(_ message: RedisConnection.Message) {
         statistics.received += 1
         var channel = message.channel, payload = message.payload
         if sharded != nil {
@@ -318,109 +318,6 @@ public final class RedisCluster: ClusterTransport {
         }
         let owner = message.pattern.map { patternOwners[$0] } ?? channelOwners[channel]
         owner?.adapter?.received(ClusterMessage(channel: channel, payload: payload))
-    }
-
-    // MARK: Connecting
-
-    private func openConnections() async throws(RedisClusterError) {
-        connecting = true
-        defer { connecting = false }
-        guard let router else { return try await openConnections(to: endpoint) }
-        // On a Redis Cluster, any node serves classic pub/sub: the first that answers.
-        var lastError = RedisClusterError.unreachable(endpoint.url, "no node of the cluster answered")
-        for node in router.candidates {
-            do {
-                return try await openConnections(to: router.endpoint(for: node))
-            } catch {
-                lastError = error
-            }
-        }
-        throw lastError
-    }
-
-    private func openConnections(to endpoint: RedisEndpoint) async throws(RedisClusterError) {
-        // Both resolved, logged in and on their database (publishing and subscribing ignore
-        // the database; the recovery store's keys live there).
-        let publisher = try await endpoint.open()
-        let subscriber: RedisConnection
-        do {
-            subscriber = try await endpoint.open()
-        } catch {
-            publisher.close()
-            throw error
-        }
-        do {
-            _ = try await publisher.command("PING")
-        } catch {
-            publisher.close()
-            subscriber.close()
-            if case .server(let message) = error { throw .refused(message) }
-            throw .unreachable(endpoint.url, "\(error)")
-        }
-        guard !closed else {
-            publisher.close()
-            subscriber.close()
-            return
-        }
-        publisher.maxPendingReplies = options.maxPendingCommands
-        // The subscribed connection waits only for subscription confirmations, one per channel:
-        // as many as rooms with local members, which the sockets' own limits bound.
-        subscriber.maxPendingReplies = 1 << 24
-        subscriber.onMessage = { [weak self] message in self?.received(message) }
-        publisher.onClose = { [weak self] in self?.connectionLost() }
-        subscriber.onClose = { [weak self] in self?.connectionLost() }
-        self.publisher = publisher
-        self.subscriber = subscriber
-        mainEndpoint = endpoint
-        isConnected = true
-        channelOwners = channelOwners.filter { $0.value.adapter != nil }
-        pendingSubscribe = []
-        pendingUnsubscribe = []
-        // Shard channels on a Redis Cluster are the router's.
-        if sharded == nil || router == nil {
-            sendInChunks(subscribeCommands.subscribe, Set(channelOwners.keys.compactMap(followedChannel)), on: subscriber)
-        }
-        sendInChunks("PSUBSCRIBE", patternOwners.keys, on: subscriber)
-    }
-
-    private func connectionLost() {
-        guard !closed, isConnected else { return }
-        isConnected = false
-        statistics.disconnections += 1
-        options.logger.warning("lost the connection to Redis at \(mainEndpoint.description): delivering on this process only; reconnecting")
-        publisher?.close()
-        subscriber?.close()
-        publisher = nil
-        subscriber = nil
-        nextDelay = options.reconnectDelay
-        scheduleReconnect()
-    }
-
-    private func scheduleReconnect() {
-        guard !closed, reconnectTimer == nil else { return }
-        let timer = LoopTimer { [weak self] in self?.attemptReconnect() }
-        reconnectTimer = timer
-        timer.start(afterMilliseconds: nextDelay)
-        nextDelay = min(nextDelay * 2, options.maxReconnectDelay)
-    }
-
-    private func attemptReconnect() {
-        reconnectTimer?.close()
-        reconnectTimer = nil
-        guard !closed, !connecting else { return }
-        Task { [weak self] in
-            guard let self else { return }
-            do {
-                try await openConnections()
-                guard !closed else { return }
-                statistics.reconnections += 1
-                nextDelay = options.reconnectDelay
-                options.logger.notice("reconnected to Redis at \(mainEndpoint.description); subscribed again to \(channelOwners.count) channels")
-            } catch {
-                options.logger.debug("Redis at \(endpoint.description) still unreachable: \(error)")
-                scheduleReconnect()
-            }
-        }
     }
 
     static func randomID(length: Int) -> String { ClusterAdapter.randomID(length: length) }

@@ -25,7 +25,7 @@ final class RedisSlotRouter {
         var faults = 0
     }
 
-    private(set) var topology = RedisClusterTopology()
+    var topology = RedisClusterTopology()
     private(set) var statistics = Statistics()
     /// Receives the messages of the shard channels.
     var onMessage: (@LoopActor (RedisConnection.Message) -> Void)?
@@ -37,17 +37,17 @@ final class RedisSlotRouter {
     private let logger: Logger
     private let maxPendingCommands: Int
     private var commandLinks: [RedisClusterNode: NodeLink] = [:]
-    private var subscriberLinks: [RedisClusterNode: NodeLink] = [:]
-    private var wantedShardChannels: Set<String> = []
-    private var shardChannelNode: [String: RedisClusterNode] = [:]
+    var subscriberLinks: [RedisClusterNode: NodeLink] = [:]
+    var wantedShardChannels: Set<String> = []
+    var shardChannelNode: [String: RedisClusterNode] = [:]
     private var timer: LoopTimer?
     private var lastRefresh: UInt64 = 0
     private var fastRefreshUntil: UInt64 = 0
     private var refreshing = false
-    private var closed = false
+    var closed = false
 
     /// A command on its way: where it is, how often it was redirected.
-    private struct Command {
+    struct Command {
         var arguments: [[UInt8]]
         var slot: Int?
         var redirections = 0
@@ -56,7 +56,7 @@ final class RedisSlotRouter {
     }
 
     /// One node's connection, or the commands waiting for it to open.
-    private final class NodeLink {
+    final class NodeLink {
         var connection: RedisConnection?
         var waiting: [Command] = []
         var opening = false
@@ -222,7 +222,7 @@ final class RedisSlotRouter {
 
     // MARK: Connections
 
-    private func open(_ link: NodeLink, to node: RedisClusterNode, subscriber: Bool) {
+    func open(_ link: NodeLink, to node: RedisClusterNode, subscriber: Bool) {
         link.opening = true
         let endpoint = endpoint(for: node)
         Task { [weak self] in
@@ -273,69 +273,10 @@ final class RedisSlotRouter {
         fault("lost the connection to the cluster node \(node)")
     }
 
-    // MARK: Shard channels
-
-    /// Follows a shard channel on the node that serves its slot, wherever that moves.
-    func subscribeShard(_ channel: String) {
-        wantedShardChannels.insert(channel)
-        reconcile(channel)
-    }
-
-    /// Stops following a shard channel.
-    func unsubscribeShard(_ channel: String) {
-        wantedShardChannels.remove(channel)
-        if let node = shardChannelNode.removeValue(forKey: channel) {
-            subscriberLinks[node]?.connection?.send([Array("SUNSUBSCRIBE".utf8), Array(channel.utf8)], replies: 0)
-        }
-    }
-
-    /// How many shard channels are followed on the node that serves them.
-    var subscribedShardChannelCount: Int { shardChannelNode.count }
-
-    private func reconcileShardChannels() {
-        for channel in wantedShardChannels { reconcile(channel) }
-    }
-
-    private func reconcile(_ channel: String) {
-        guard wantedShardChannels.contains(channel), !closed else { return }
-        let slot = RedisClusterTopology.slot(of: channel)
-        guard let owner = topology.primary(forSlot: slot) else { return fault("slot \(slot) has no primary") }
-        let current = shardChannelNode[channel]
-        if current == owner { return }
-        if let current {
-            subscriberLinks[current]?.connection?.send([Array("SUNSUBSCRIBE".utf8), Array(channel.utf8)], replies: 0)
-            shardChannelNode[channel] = nil
-        }
-        let link = subscriberLinks[owner] ?? NodeLink()
-        subscriberLinks[owner] = link
-        guard let connection = link.connection else {
-            if !link.opening, EventLoop.shared.nowMilliseconds >= link.retryAt { open(link, to: owner, subscriber: true) }
-            return   // subscribed once the connection is open
-        }
-        if connection.send([Array("SSUBSCRIBE".utf8), Array(channel.utf8)], replies: 0) { shardChannelNode[channel] = owner }
-    }
-
-    private func subscriptionEvent(_ kind: String, _ channel: String, on node: RedisClusterNode) {
-        // A node that stops serving a slot ends its shard channels' subscriptions by itself.
-        guard kind == "sunsubscribe", shardChannelNode[channel] == node, wantedShardChannels.contains(channel) else { return }
-        shardChannelNode[channel] = nil
-        fault("the cluster node \(node) ended the subscription to \(channel)")
-    }
-
-    private func subscriptionError(_ message: String, on node: RedisClusterNode) {
-        // The channel is not named in the error: whichever ones were sent there are taken again.
-        if case .moved(let slot, let owner)? = RedisClusterRedirect(error: message, from: node) { topology.assign(slot: slot, to: owner) }
-        for (channel, owner) in shardChannelNode where owner == node {
-            let slot = RedisClusterTopology.slot(of: channel)
-            if topology.primary(forSlot: slot) != node { shardChannelNode[channel] = nil }
-        }
-        fault("a subscription on \(node) was refused: \(message)")
-    }
-
     // MARK: The slot table
 
     /// Something went wrong: read the table twice a second for the next 30 s.
-    private func fault(_ why: String?) {
+    func fault(_ why: String?) {
         statistics.faults += 1
         fastRefreshUntil = EventLoop.shared.nowMilliseconds + 30_000
         guard let why else { return }

@@ -1,0 +1,87 @@
+/// The request head's grammar: the request line and the header fields of a head already
+/// found complete, read in one pass over its bytes.
+extension HTTPRequestParser {
+    fileprivate static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 48...57, 65...90, 97...122: return true
+        case 33, 35, 36, 37, 38, 39, 42, 43, 45, 46, 94, 95, 96, 124, 126: return true
+        default: return false
+        }
+    }
+
+    fileprivate static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// Parses a complete head (request line and header fields, the final empty line
+    /// excluded) within `limits`: strict about what RFC 9112 calls invalid.
+    static func parseHeadBytes(_ bytes: UnsafeBufferPointer<UInt8>, limits: HTTPLimits) throws(HTTPParseError) -> HTTPRequestHead {
+        let count = bytes.count
+        // Request line.
+        var lineEnd = 0
+        while lineEnd < count && bytes[lineEnd] != 13 { lineEnd += 1 }
+        if lineEnd > limits.maxRequestLineBytes { throw .requestLineTooLong(max: limits.maxRequestLineBytes) }
+        var i = 0
+        while i < lineEnd && isTokenByte(bytes[i]) { i += 1 }
+        if i == 0 || i >= lineEnd || bytes[i] != 32 { throw .malformed("invalid method") }
+        let method = string(bytes, 0..<i)
+        let targetStart = i + 1
+        var j = targetStart
+        // Visible ASCII only (RFC 9112, section 3.2): other bytes must be percent-encoded.
+        while j < lineEnd && bytes[j] > 32 && bytes[j] < 127 { j += 1 }
+        if j == targetStart || j >= lineEnd || bytes[j] != 32 { throw .malformed("invalid request target") }
+        let target = string(bytes, targetStart..<j)
+        let versionStart = j + 1
+        guard lineEnd - versionStart == 8,
+              bytes[versionStart] == 72, bytes[versionStart + 1] == 84, bytes[versionStart + 2] == 84,
+              bytes[versionStart + 3] == 80, bytes[versionStart + 4] == 47, bytes[versionStart + 6] == 46
+        else { throw .malformed("invalid HTTP version") }
+        let major = bytes[versionStart + 5], minor = bytes[versionStart + 7]
+        guard (48...57).contains(major), (48...57).contains(minor) else { throw .malformed("invalid HTTP version") }
+        guard major == 49, minor == 48 || minor == 49 else { throw .unsupportedVersion }
+        let minorVersion = Int(minor - 48)
+
+        // Header fields.
+        var headers = HTTPHeaders()
+        var position = lineEnd
+        while position < count {
+            guard position + 1 < count, bytes[position] == 13, bytes[position + 1] == 10 else { throw .malformed("bare CR") }
+            position += 2
+            let fieldStart = position
+            while position < count && bytes[position] != 13 {
+                if bytes[position] == 10 { throw .malformed("bare LF") }
+                position += 1
+            }
+            if headers.count >= limits.maxHeaderCount { throw .tooManyHeaders(max: limits.maxHeaderCount) }
+            if bytes[fieldStart] == 32 || bytes[fieldStart] == 9 { throw .malformed("obsolete line folding") }
+            var colon = fieldStart
+            while colon < position && isTokenByte(bytes[colon]) { colon += 1 }
+            if colon == fieldStart || colon >= position || bytes[colon] != 58 { throw .malformed("invalid header field") }
+            var valueStart = colon + 1
+            var valueEnd = position
+            while valueStart < valueEnd && (bytes[valueStart] == 32 || bytes[valueStart] == 9) { valueStart += 1 }
+            while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
+            for k in valueStart..<valueEnd {
+                let byte = bytes[k]
+                if (byte < 32 && byte != 9) || byte == 127 { throw .malformed("control character in header value") }
+            }
+            let name = KnownHeaderNames.name(UnsafeBufferPointer(rebasing: bytes[fieldStart..<colon])) ?? string(bytes, fieldStart..<colon)
+            headers.add(name, string(bytes, valueStart..<valueEnd))
+        }
+        if count - lineEnd > limits.maxHeaderBytes + 2 { throw .headersTooLarge(max: limits.maxHeaderBytes) }
+
+        if minorVersion == 1 && headers["host"] == nil { throw .malformed("missing Host header") }
+        // RFC 9112, section 3.2: more than one Host field is an invalid request.
+        if headers.values(for: "host").count > 1 { throw .malformed("more than one Host header") }
+        let keepAlive = minorVersion == 1
+            ? !headers.hasToken("close", in: "connection")
+            : headers.hasToken("keep-alive", in: "connection")
+        var expectsContinue = false
+        if let expect = headers["expect"] {
+            guard HTTPHeaders.equalNames(expect, "100-continue") else { throw .expectationFailed }
+            expectsContinue = minorVersion == 1
+        }
+        return HTTPRequestHead(method: method, target: target, minorVersion: minorVersion, headers: headers,
+                               keepAlive: keepAlive, expectsContinue: expectsContinue)
+    }
+}
