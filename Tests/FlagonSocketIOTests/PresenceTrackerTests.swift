@@ -138,16 +138,16 @@ import Testing
     }
 
     @Test @LoopActor func aSilentServersUsersLeaveAfterTwoIntervalsAndTheTimeout() async throws {
-        let (app, nsp) = presenceApp(pingInterval: 40, pingTimeout: 40)
+        let (app, nsp) = presenceApp(pingInterval: 1000, pingTimeout: 1000)
         let tracker = try #require(nsp.presence)
         let watcher = try await SocketIOTestClient.connect(to: app, namespace: "/p", auth: ["user": "wendy"])
         #expect(try await watcher.emitWithAck("join", ["r"], namespace: "/p") == [true])
         let heard = EventLoop.shared.nowMilliseconds
         tracker.received(["op": "add", "from": "server-b", "room": "r", "key": "carl"])
         #expect(nsp.presence(in: "r") == ["carl", "wendy"])
-        #expect(await watcher.waitFor(timeout: 2000) { _ in self.changes(watcher).contains("carl leave") })
+        #expect(await watcher.waitFor(timeout: 8000) { _ in self.changes(watcher).contains("carl leave") })
         let took = EventLoop.shared.nowMilliseconds - heard
-        #expect(took >= 120, "left after \(took) ms, before 2 × 40 + 40")   // and within a heartbeat of it, timing aside
+        #expect(took >= 3000, "left after \(took) ms, before 2 × 1000 + 1000")   // and within a heartbeat of it, timing aside
         #expect(tracker.expiredServers == 1)
         #expect(nsp.presence(in: "r") == ["wendy"])
         #expect(tracker.remoteCounts == (0, 0))
