@@ -9,8 +9,8 @@ import Testing
 @LoopActor
 private func makeServer(_ configure: (inout SocketIOOptions) -> Void = { _ in }) -> (App, SocketIOServer) {
     var options = SocketIOOptions()
-    options.engine.pingInterval = 200
-    options.engine.pingTimeout = 1000
+    options.engine.pingInterval = 1000
+    options.engine.pingTimeout = 5000   // generous: a loaded test run may hold the loop for a second
     configure(&options)
     let sio = SocketIOServer(options: options)
     let app = App()
