@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import FlagonLoop
 
 @LoopActor
@@ -93,10 +96,20 @@ private func readExactly(_ stream: TCPStream, count: Int) async -> [UInt8] {
     }
 
     @Test @LoopActor func connectingToAClosedPortReportsTheError() async throws {
-        let probe = try TCPListener(host: "127.0.0.1", port: 0) { $0.close() }
-        let port = probe.port
-        probe.close()
-        await LoopTimer.sleep(milliseconds: 5)
+        // A port held by a socket that is bound but does not listen: refused, and no test
+        // running beside this one can take it meanwhile.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(holder >= 0)
+        defer { Glibc.close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) == 0 && getsockname(holder, $0, &length) == 0 }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
         await #expect(throws: UVError.self) {
             _ = try await TCPStream.connect(to: SocketAddress(host: "127.0.0.1", port: port))
         }
