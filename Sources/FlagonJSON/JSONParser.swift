@@ -15,11 +15,11 @@ struct JSONParser {
     }
 
     mutating func parseDocument() throws(JSONError) -> JSONValue {
-        skipWhitespace()
-        let value = try parseValue()
-        skipWhitespace()
-        if index != bytes.count { throw .unexpected(offset: index, "trailing characters") }
-        return value
+        try document(JSONValueBuilder.self)
+    }
+
+    mutating func parseValue() throws(JSONError) -> JSONValue {
+        try value(JSONValueBuilder.self)
     }
 
     @inline(__always)
@@ -27,20 +27,6 @@ struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == 32 || byte == 10 || byte == 13 || byte == 9 { index += 1 } else { return }
-        }
-    }
-
-    mutating func parseValue() throws(JSONError) -> JSONValue {
-        guard index < bytes.count else { throw .unexpectedEnd }
-        switch bytes[index] {
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectWord("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
-        default: throw .unexpected(offset: index, "not a JSON value")
         }
     }
 
@@ -54,21 +40,47 @@ struct JSONParser {
         index += count
     }
 
-    mutating func parseArray() throws(JSONError) -> JSONValue {
+    // MARK: The grammar, once
+
+    /// One document: a value with white space around it and nothing after.
+    mutating func document<B: JSONBuilder>(_ builder: B.Type) throws(JSONError) -> B.Value {
+        skipWhitespace()
+        let value = try value(builder)
+        skipWhitespace()
+        if index != bytes.count { throw .unexpected(offset: index, "trailing characters") }
+        return value
+    }
+
+    /// The value at `index`, read by the grammar and made by `builder` (or only checked, with
+    /// ``JSONSkipper``): the one place where JSON's structure is recognised.
+    mutating func value<B: JSONBuilder>(_ builder: B.Type) throws(JSONError) -> B.Value {
+        guard index < bytes.count else { throw .unexpectedEnd }
+        switch bytes[index] {
+        case UInt8(ascii: "\""): return try B.string(&self)
+        case UInt8(ascii: "{"): return try object(builder)
+        case UInt8(ascii: "["): return try array(builder)
+        case UInt8(ascii: "t"): try expectWord("true"); return B.bool(true)
+        case UInt8(ascii: "f"): try expectWord("false"); return B.bool(false)
+        case UInt8(ascii: "n"): try expectWord("null"); return B.null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try B.number(&self)
+        default: throw .unexpected(offset: index, "not a JSON value")
+        }
+    }
+
+    private mutating func array<B: JSONBuilder>(_ builder: B.Type) throws(JSONError) -> B.Value {
         depth += 1
         if depth > maxDepth { throw .tooDeep(max: maxDepth) }
         index += 1
-        var items: [JSONValue] = []
-        items.reserveCapacity(4)
+        var items = B.newArray()
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "]") {
             index += 1
             depth -= 1
-            return .array(items)
+            return B.finish(items)
         }
         while true {
             skipWhitespace()
-            items.append(try parseValue())
+            B.append(try value(builder), to: &items)
             skipWhitespace()
             guard index < bytes.count else { throw .unexpectedEnd }
             let byte = bytes[index]
@@ -78,32 +90,31 @@ struct JSONParser {
             throw .unexpected(offset: index - 1, "expected , or ]")
         }
         depth -= 1
-        return .array(items)
+        return B.finish(items)
     }
 
-    mutating func parseObject() throws(JSONError) -> JSONValue {
+    private mutating func object<B: JSONBuilder>(_ builder: B.Type) throws(JSONError) -> B.Value {
         depth += 1
         if depth > maxDepth { throw .tooDeep(max: maxDepth) }
         index += 1
-        var object = JSONObject.Builder()
+        var members = B.newObject()
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return .object(object.object)
+            return B.finish(members)
         }
         while true {
             skipWhitespace()
             guard index < bytes.count else { throw .unexpectedEnd }
             guard bytes[index] == UInt8(ascii: "\"") else { throw .unexpected(offset: index, "expected a key") }
-            let key = try parseString()
+            let key = try B.key(&self)
             skipWhitespace()
             guard index < bytes.count else { throw .unexpectedEnd }
             guard bytes[index] == UInt8(ascii: ":") else { throw .unexpected(offset: index, "expected :") }
             index += 1
             skipWhitespace()
-            let value = try parseValue()
-            object.add(key, value)   // linear in the members, whatever the keys
+            B.add(key, try value(builder), to: &members)   // linear in the members, whatever the keys
             skipWhitespace()
             guard index < bytes.count else { throw .unexpectedEnd }
             let byte = bytes[index]
@@ -113,7 +124,7 @@ struct JSONParser {
             throw .unexpected(offset: index - 1, "expected , or }")
         }
         depth -= 1
-        return .object(object.object)
+        return B.finish(members)
     }
 
     /// Reads a string's characters up to its closing quote or its first backslash (where

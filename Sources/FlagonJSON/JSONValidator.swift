@@ -3,59 +3,12 @@
 /// escapes), for text that is passed on as it is. Nothing is allocated for ASCII text.
 extension JSONParser {
     mutating func skipDocument() throws(JSONError) {
-        skipWhitespace()
-        try skipValue()
-        skipWhitespace()
-        if index != bytes.count { throw .unexpected(offset: index, "trailing characters") }
+        try document(JSONSkipper.self)
     }
 
+    /// Moves past the value at the index, checking it as the grammar reads it.
     mutating func skipValue() throws(JSONError) {
-        guard index < bytes.count else { throw .unexpectedEnd }
-        switch bytes[index] {
-        case UInt8(ascii: "\""): try skipString()
-        case UInt8(ascii: "{"): try skipContainer(close: UInt8(ascii: "}"), keyed: true)
-        case UInt8(ascii: "["): try skipContainer(close: UInt8(ascii: "]"), keyed: false)
-        case UInt8(ascii: "t"): try expectWord("true")
-        case UInt8(ascii: "f"): try expectWord("false")
-        case UInt8(ascii: "n"): try expectWord("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
-        default: throw .unexpected(offset: index, "not a JSON value")
-        }
-    }
-
-    /// An array or an object: its members, separated by commas, up to `close`.
-    private mutating func skipContainer(close: UInt8, keyed: Bool) throws(JSONError) {
-        depth += 1
-        if depth > maxDepth { throw .tooDeep(max: maxDepth) }
-        index += 1
-        skipWhitespace()
-        if index < bytes.count && bytes[index] == close {
-            index += 1
-            depth -= 1
-            return
-        }
-        while true {
-            skipWhitespace()
-            if keyed {
-                guard index < bytes.count else { throw .unexpectedEnd }
-                guard bytes[index] == UInt8(ascii: "\"") else { throw .unexpected(offset: index, "expected a key") }
-                try skipString()
-                skipWhitespace()
-                guard index < bytes.count else { throw .unexpectedEnd }
-                guard bytes[index] == UInt8(ascii: ":") else { throw .unexpected(offset: index, "expected :") }
-                index += 1
-                skipWhitespace()
-            }
-            try skipValue()
-            skipWhitespace()
-            guard index < bytes.count else { throw .unexpectedEnd }
-            let byte = bytes[index]
-            index += 1
-            if byte == UInt8(ascii: ",") { continue }
-            if byte == close { break }
-            throw .unexpected(offset: index - 1, keyed ? "expected , or }" : "expected , or ]")
-        }
-        depth -= 1
+        try value(JSONSkipper.self)
     }
 
     /// A string: control characters, escapes and (for non-ASCII text) UTF-8 checked.
