@@ -137,6 +137,18 @@ import Testing
         withExtendedLifetime(app) {}   // the server lives as long as its namespaces are used
     }
 
+    @Test @LoopActor func aNamespaceKeptAfterItsServerStopsItsHeartbeat() async throws {
+        weak var gone: App?
+        let nsp: Namespace = try {
+            let (app, nsp) = presenceApp(pingInterval: 20, pingTimeout: 20)
+            gone = app
+            return try #require(nsp.presence != nil ? nsp : nil)
+        }()
+        #expect(gone == nil)
+        await LoopTimer.sleep(milliseconds: 100)   // five intervals: a heartbeat that read the server would have crashed
+        #expect(nsp.presence?.remoteCounts.servers == 0)
+    }
+
     @Test @LoopActor func aSilentServersUsersLeaveAfterTwoIntervalsAndTheTimeout() async throws {
         let (app, nsp) = presenceApp(pingInterval: 1000, pingTimeout: 1000)
         let tracker = try #require(nsp.presence)
