@@ -42,7 +42,7 @@ final class ChatRoomController: NamespaceController {
         guard !target.isEmpty, target.count <= 64 else { return ["ok": false, "error": "invalid room"] }
         if let room, room != target { socket.leave(room) }
         room = target
-        await socket.namespace.keepHistory().replay(target, to: socket)
+        await socket.namespace.history?.replay(target, to: socket)
         socket.join(target)
         let online = socket.namespace.presence(in: target).map { JSONValue.string($0) }
         return ["ok": true, "room": .string(target), "user": user.map { .string($0) } ?? .null, "online": .array(online)]
@@ -59,10 +59,11 @@ final class ChatRoomController: NamespaceController {
         guard let room, let user else { return ["ok": false, "error": "join a room first"] }
         let message = String(text.prefix(2000))
         // Numbered per room across the cluster, kept for late joiners, sent to the room.
-        let seq = await socket.namespace.keepHistory().emit(to: room, event: "said") { seq in
-            [["room": .string(room), "user": .string(user), "text": .string(message), "seq": .int(seq)]]
-        }
-        guard let seq else { return ["ok": false, "error": "history unavailable"] }
+        guard let history = socket.namespace.history,
+              let seq = await history.emit(to: room, event: "said", { seq in
+                  [["room": .string(room), "user": .string(user), "text": .string(message), "seq": .int(seq)]]
+              })
+        else { return ["ok": false, "error": "history unavailable"] }
         return ["ok": true, "seq": .int(seq)]
     }
 }
