@@ -38,6 +38,13 @@ class Browser(Chromium):
         self.evaluate(f"document.getElementById('name').value = {json.dumps(name)}; document.getElementById('login-form').submit(); true")
         self.wait_for("document.readyState === 'complete' && document.body.dataset.state === 'connected'")
 
+    def log_in_and_join(self, name, room):
+        """Logs in as `name`, then joins `room` through the page's script."""
+        self.call("Page.enable")
+        self.log_in(name)
+        self.evaluate(f"chat.join({json.dumps(room)}); true")
+        self.wait_for(f"document.body.dataset.state === {json.dumps('joined:' + room)}")
+
     def expect_permessage_deflate(self):
         """Waits for the WebSocket upgrade, then checks that its handshake response accepted
         permessage-deflate (needs Network.enable before the page loads)."""
@@ -103,10 +110,7 @@ def a_browser_whose_connection_is_cut_recovers_what_it_missed():
     expect_equal(watcher.call("join", "lobby", namespace="/chat", timeout=5)["ok"], True)
     browser = Browser()
     try:
-        browser.call("Page.enable")
-        browser.log_in("Ada")
-        browser.evaluate("chat.join('lobby'); true")
-        browser.wait_for("document.body.dataset.state === 'joined:lobby'")
+        browser.log_in_and_join("Ada", "lobby")
         browser.evaluate("chat.say('before the cut'); true")
         browser.wait_for("document.body.dataset.state.startsWith('said:')")
         sid = browser.evaluate("chat.socket.id")
@@ -146,10 +150,7 @@ def a_browser_sees_who_is_online_and_what_the_room_said_before():
         expect_equal(cy.call("say", text, namespace="/chat", timeout=5)["ok"], True)
     browser = Browser()
     try:
-        browser.call("Page.enable")
-        browser.log_in("Ada")
-        browser.evaluate("chat.join('news'); true")
-        browser.wait_for("document.body.dataset.state === 'joined:news'")
+        browser.log_in_and_join("Ada", "news")
         lines = browser.evaluate("document.getElementById('log').innerText").split("\n")
         expect_equal([line for line in lines if line.startswith("Cy:")], ["Cy: one", "Cy: two"])
         expect_equal(browser.evaluate("document.getElementById('online').textContent"), "Ada, Cy")
