@@ -149,7 +149,8 @@ public final class RedisConnection: TCPStreamHandler {
     }
 
     /// Hands what was sent in this turn to the kernel now rather than at the end of the turn:
-    /// a subscription then reaches Redis before the replies that the same turn writes to clients.
+    /// a subscription then leaves before the replies that the same turn writes to clients
+    /// (Redis may still read another connection's command first).
     public func flushNow() {
         if isOpen { stream.flush() }
     }
