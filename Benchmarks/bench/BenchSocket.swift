@@ -73,13 +73,23 @@ final class BenchSocket {
         scratch.removeAll(keepingCapacity: true)
         if deflates && payload.count >= 1024, let compressed = Deflate.compressMessage(payload) {
             Self.appendHeader(length: compressed.count, to: &scratch)
-            scratch[scratch.count - 6 - (compressed.count < 126 ? 0 : 2)] |= 0x40   // RSV1: compressed
+            scratch[0] |= 0x40   // RSV1: compressed
             scratch.append(contentsOf: compressed)
         } else {
             Self.appendHeader(length: payload.count, to: &scratch)
             scratch.append(contentsOf: payload)
         }
         stream.write(scratch)
+    }
+
+    /// Sends text messages, each in its own frame, in one write.
+    func send(frames payloads: [[UInt8]]) {
+        var out: [UInt8] = []
+        for payload in payloads {
+            Self.appendHeader(length: payload.count, to: &out)
+            out.append(contentsOf: payload)
+        }
+        stream.write(out)
     }
 
     /// Sends a text message written in place by `body`, whose length must be `length`.
@@ -96,10 +106,13 @@ final class BenchSocket {
         out.append(0x81)
         if length < 126 {
             out.append(0x80 | UInt8(length))
-        } else {
+        } else if length < 65536 {
             out.append(0x80 | 126)
             out.append(UInt8(length >> 8))
             out.append(UInt8(length & 0xFF))
+        } else {
+            out.append(0x80 | 127)
+            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((length >> shift) & 0xFF)) }
         }
         out.append(0)
         out.append(0)

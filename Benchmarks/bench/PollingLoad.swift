@@ -49,6 +49,8 @@ final class PollingClient {
     /// When set, receives every Socket.IO message after the CONNECT reply (instead of the
     /// echo loop), as the bytes after the Engine.IO `4`.
     var onMessage: ((ArraySlice<UInt8>) -> Void)?
+    /// Called when a POST's response arrives.
+    var onPosted: (() -> Void)?
     /// Called once if the session ends (a failed poll or a closed connection).
     var onClose: (() -> Void)?
     private(set) var isClosed = false
@@ -102,6 +104,7 @@ final class PollingClient {
             guard let self else { return }
             postScanner.feed(bytes) { _, _ in
                 postInFlight = false
+                onPosted?()
                 flushPosts()
             }
         }
@@ -165,6 +168,12 @@ final class PollingClient {
 
     /// Sends a Socket.IO packet (the text after the Engine.IO `4`).
     func send(_ message: [UInt8]) { post([UInt8(ascii: "4")] + message) }
+
+    /// Sends Engine.IO packets in one POST (or in the next, after one in flight).
+    func sendPayload(_ packets: [[UInt8]]) {
+        pendingPackets.append(contentsOf: packets)
+        flushPosts()
+    }
 
     private func ended() {
         if isClosed { return }

@@ -7,6 +7,7 @@
 //   bench json                             FlagonJSON against Foundation's JSONSerialization
 //   bench idle-many [--connections N] [--workers N] [--generators N] [--duration S]
 //                                          N idle WebSocket connections on one server with workers
+//   bench stall [--times N] [--port N]     how long one hostile packet at the size limit holds up another client
 //   bench soak [--clients N] [--duration S] [--warmup S] [--server PATH]
 //                                          long run against the conformance server (release build)
 //   `swift run bench` builds the release product and runs it (--debug-build keeps the debug binary)
@@ -35,6 +36,12 @@ if let keep = arguments.firstIndex(of: ReleaseRelaunch.keepDebugFlag) {
 #endif
 if arguments.first == "json" {
     JSONBenchmark.run()
+    exit(0)
+}
+if arguments.first == "stall" {
+    let times = arguments.firstIndex(of: "--times").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil } ?? 3
+    let existing = arguments.firstIndex(of: "--port").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil }
+    try await HostileStall.main(times: times, port: existing)
     exit(0)
 }
 if arguments.first == "soak" {

@@ -104,7 +104,7 @@ public final class EngineServer: HTTPHandler {
             guard session.transport == .polling else { return Self.error(.badRequest) }
             switch request.method {
             case "GET": return await session.poll(request)
-            case "POST": return session.receive(post: request)
+            case "POST": return await session.receive(post: request)
             default: return Self.error(.badHandshakeMethod)
             }
         }
