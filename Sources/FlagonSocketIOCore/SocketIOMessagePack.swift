@@ -97,33 +97,41 @@ extension MessagePackValue {
 
 extension JSONValue {
     /// The JSON value of a MessagePack value: maps need string keys; a float 32 becomes a
-    /// double; extensions (notepack's dates) have no JSON equivalent.
+    /// double; extensions (notepack's dates) have no JSON equivalent. A map's repeated key
+    /// keeps its last value at its first place, in time linear in the map's size whatever
+    /// its keys (``JSONObject/Builder``).
     public init(messagePack value: MessagePackValue) throws(MessagePackConversionError) {
+        var comparisons = 0
+        self = try Self.converting(value, comparisons: &comparisons)
+    }
+
+    /// ``init(messagePack:)``, adding the key comparisons its maps made to `comparisons`
+    /// (for tests that count work).
+    package static func converting(_ value: MessagePackValue, comparisons: inout Int) throws(MessagePackConversionError) -> JSONValue {
         switch value {
-        case .nil: self = .null
-        case .bool(let flag): self = .bool(flag)
-        case .int(let integer):
-            self = Int(exactly: integer).map(JSONValue.int) ?? .largeNumber(String(integer))
-        case .uint(let integer): self = .largeNumber(String(integer))
-        case .float(let number): self = .double(Double(number))
-        case .double(let number): self = .double(number)
-        case .string(let text): self = .string(text)
-        case .binary(let bytes): self = .binary(bytes)
+        case .nil: return .null
+        case .bool(let flag): return .bool(flag)
+        case .int(let integer): return Int(exactly: integer).map(JSONValue.int) ?? .largeNumber(String(integer))
+        case .uint(let integer): return .largeNumber(String(integer))
+        case .float(let number): return .double(Double(number))
+        case .double(let number): return .double(number)
+        case .string(let text): return .string(text)
+        case .binary(let bytes): return .binary(bytes)
         case .array(let items):
             var values: [JSONValue] = []
             values.reserveCapacity(items.count)
-            for item in items { values.append(try JSONValue(messagePack: item)) }
-            self = .array(values)
+            for item in items { values.append(try converting(item, comparisons: &comparisons)) }
+            return .array(values)
         case .map(let map):
-            var members: [(key: String, value: JSONValue)] = []
-            members.reserveCapacity(map.count)
+            var object = JSONObject.Builder(capacity: map.count)
             for entry in map.entries {
                 guard case .string(let key) = entry.key else {
                     throw MessagePackConversionError(message: "a map key that is not a string")
                 }
-                members.append((key: key, value: try JSONValue(messagePack: entry.value)))
+                object.add(key, try converting(entry.value, comparisons: &comparisons))
             }
-            self = .object(JSONObject(members))
+            comparisons += object.comparisons
+            return .object(object.object)
         case .extension(let type, _):
             throw MessagePackConversionError(message: "extension type \(type) has no JSON equivalent")
         }

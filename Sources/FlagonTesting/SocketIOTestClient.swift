@@ -152,6 +152,9 @@ public final class SocketIOTestClient {
     /// Ends the session (sends an Engine.IO close packet).
     public func close() async {
         guard !isClosed else { return }
+        // After the POST in flight, if any: one POST at a time.
+        for _ in 0..<5000 where posting { await LoopTimer.sleep(milliseconds: 1) }
+
         await post([EnginePacket(.close)])
         isClosed = true
         pollTask?.cancel()
@@ -166,7 +169,27 @@ public final class SocketIOTestClient {
         let encoded = SocketIOEncoder.encode(packet)
         var packets = [EnginePacket(.message, .text(encoded.text))]
         packets += encoded.attachments.map { EnginePacket(.message, .binary($0)) }
-        Task { await post(packets) }
+        queue(packets)
+    }
+
+    /// Packets waiting for the POST in flight to end.
+    private var outgoing: [EnginePacket] = []
+    private var posting = false
+
+    /// Sends packets as the official clients do: one POST at a time, the packets queued
+    /// meanwhile going together in the next (a server refuses a second POST while one runs).
+    private func queue(_ packets: [EnginePacket]) {
+        outgoing += packets
+        guard !posting else { return }
+        posting = true
+        Task {
+            while !outgoing.isEmpty && !isClosed {
+                let batch = outgoing
+                outgoing = []
+                await post(batch)
+            }
+            posting = false
+        }
     }
 
     private func post(_ packets: [EnginePacket]) async {
@@ -205,7 +228,7 @@ public final class SocketIOTestClient {
     private func handle(_ packet: EnginePacket) {
         switch packet.type {
         case .ping:
-            Task { await post([EnginePacket(.pong)]) }
+            queue([EnginePacket(.pong)])
         case .close:
             markClosed()
         case .message:

@@ -216,6 +216,7 @@ private func deniedObject(_ event: String) -> JSONValue {
             try await SocketIOTestClient.connect(to: app, namespace: "/game", auth: ["refuse": true])
         }
         a.disconnect(namespace: "/game")
+        for _ in 0..<1000 where GameController.disconnects.isEmpty { await LoopTimer.sleep(milliseconds: 1) }
         await b.close()
         await LoopTimer.sleep(milliseconds: 10)
         #expect(GameController.disconnects == [.clientNamespaceDisconnect, .transportClose])

@@ -49,6 +49,31 @@ final class WorkspaceController: NamespaceController {
         await client.close()
     }
 
+    /// Names a client picks cannot make one connection hold (and scan per packet) more than
+    /// `maxNamespacesPerConnection` namespaces: the next CONNECT is refused, and routing a
+    /// packet compares at most that many names (counted, not timed).
+    @Test @LoopActor func oneConnectionJoinsAtMostTheLimitOfNamespaces() async throws {
+        let (app, sio) = makeServer()
+        let limit = SocketIOOptions().maxNamespacesPerConnection
+        sio.of(matching: /\/doc-\d+/).on("edit") { (_: Socket) -> Bool in true }
+        let client = try await SocketIOTestClient.connect(to: app)   // "/" is the first
+        for index in 1..<limit { try await client.connect(namespace: "/doc-\(index)") }
+        await #expect(throws: SocketIOTestClient.ClientError.refused(namespace: "/doc-\(limit)", ["message": "Too many namespaces"])) {
+            try await client.connect(namespace: "/doc-\(limit)")
+        }
+        let connection = try #require(sio.of("/").sockets.values.first?.connection)
+        let before = connection.namespaceComparisons
+        let events = 200
+        for _ in 0..<events { #expect(try await client.emitWithAck("edit", [], namespace: "/doc-\(limit - 1)") == [true]) }
+        // The last namespace joined is the last one scanned; acks route through the same lookup.
+        #expect(connection.namespaceComparisons - before <= events * limit)
+        // Leaving one makes room for another.
+        client.disconnect(namespace: "/doc-1")
+        for _ in 0..<100 where sio.of("/doc-1").sockets.count > 0 { await LoopTimer.sleep(milliseconds: 1) }
+        try await client.connect(namespace: "/doc-\(limit)")
+        await client.close()
+    }
+
     @Test @LoopActor func aPatternCreatesChildrenWithTheParentsDeclarations() async throws {
         let (app, sio) = makeServer()
         let workspaces = sio.of(matching: /\/workspace-\d+/)

@@ -41,6 +41,14 @@ public struct ClusterAdapterMessage: Sendable, Equatable {
 
     /// Reads a message: JSON when it starts with `{`, MessagePack otherwise; it must be an object.
     public static func decode(_ bytes: [UInt8]) throws(ClusterMessageError) -> ClusterAdapterMessage {
+        var comparisons = 0
+        return try decode(bytes, comparisons: &comparisons)
+    }
+
+    /// ``decode(_:)``, adding the key comparisons a MessagePack message's maps made to
+    /// `comparisons` (for tests that count work; JSON objects are built by the same
+    /// ``JSONObject/Builder``).
+    static func decode(_ bytes: [UInt8], comparisons: inout Int) throws(ClusterMessageError) -> ClusterAdapterMessage {
         let value: JSONValue
         if bytes.first == UInt8(ascii: "{") {
             do {
@@ -50,7 +58,7 @@ public struct ClusterAdapterMessage: Sendable, Equatable {
             }
         } else {
             do {
-                value = try JSONValue(messagePack: MessagePackReader.decode(bytes))
+                value = try JSONValue.converting(MessagePackReader.decode(bytes), comparisons: &comparisons)
             } catch let error as MessagePackError {
                 throw ClusterMessageError("not MessagePack: \(error.message)")
             } catch {

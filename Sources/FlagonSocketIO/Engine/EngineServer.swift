@@ -104,7 +104,11 @@ public final class EngineServer: HTTPHandler {
             guard session.transport == .polling else { return Self.error(.badRequest) }
             switch request.method {
             case "GET": return await session.poll(request)
-            case "POST": return await session.receive(post: request)
+            case "POST":
+                switch session.receive(post: request) {
+                case .answered(let response): return response
+                case .many(let packets): return await session.receive(slices: packets)
+                }
             default: return Self.error(.badHandshakeMethod)
             }
         }

@@ -92,20 +92,28 @@ extension EngineSession {
     /// Packets of one POST handled per loop turn. A payload of many small packets (a
     /// megabyte holds about 66,000 acked events, some 50 ms of work) lets the loop serve
     /// other clients between slices, and the POST is answered when its last packet has been
-    /// handled; a payload of a few packets is handled at once, as before.
+    /// handled.
     static let postPacketsPerTurn = 1024
 
-    func receive(post request: Request) async -> Response {
+    /// A POST's packets: handled now when they are few (then with the answer), or left to
+    /// ``receive(slices:)`` when they are many.
+    enum PostOutcome {
+        case answered(Response)
+        case many([EnginePacket])
+    }
+
+    func receive(post request: Request) -> PostOutcome {
         // One POST at a time: a second one while a long payload is handled would interleave
         // its packets with the first's.
         if sideState.receivingPost {
             close(reason: .transportError)
-            return EngineServer.error(.badRequest)
+            return .answered(EngineServer.error(.badRequest))
         }
         guard request.body.count <= server.options.maxPayload else {
             close(reason: .payloadTooLarge)
-            return Response.json(["code": .int(EngineErrorCode.badRequest.rawValue), "message": "Payload too large", "maxPayload": .int(server.options.maxPayload)],
-                                 status: 413)
+            return .answered(Response.json(
+                ["code": .int(EngineErrorCode.badRequest.rawValue), "message": "Payload too large", "maxPayload": .int(server.options.maxPayload)],
+                status: 413))
         }
         server.statistics.bytesReceived &+= request.body.count
         let packets: [EnginePacket]
@@ -113,8 +121,15 @@ extension EngineSession {
             packets = try EnginePacket.decodePayload(request.body)
         } catch {
             close(reason: .parseError)
-            return EngineServer.error(.badRequest)
+            return .answered(EngineServer.error(.badRequest))
         }
+        guard packets.count <= Self.postPacketsPerTurn else { return .many(packets) }
+        for packet in packets where isOpen { handle(packet) }
+        return .answered(Self.postAnswer)
+    }
+
+    /// Handles a long payload's packets, a slice per loop turn; the POST's answer.
+    func receive(slices packets: [EnginePacket]) async -> Response {
         sideState.receivingPost = true
         defer { sideState.receivingPost = false }
         for (index, packet) in packets.enumerated() {
@@ -122,6 +137,8 @@ extension EngineSession {
             guard isOpen else { break }
             handle(packet)
         }
-        return Response(status: 200, headers: ["Content-Type": "text/html"], body: Array("ok".utf8))
+        return Self.postAnswer
     }
+
+    private static var postAnswer: Response { Response(status: 200, headers: ["Content-Type": "text/html"], body: Array("ok".utf8)) }
 }

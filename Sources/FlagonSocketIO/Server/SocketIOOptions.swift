@@ -32,6 +32,11 @@ public struct SocketIOOptions: Sendable {
     /// Milliseconds over which a graceful shutdown closes the sessions, each at a random
     /// moment, so that clients reconnect to other servers gradually (default 10,000).
     public var drainDuration: UInt64 = 10_000
+    /// Namespaces one connection may join at once; a CONNECT past it is refused with
+    /// `CONNECT_ERROR` "Too many namespaces" (default 100). A client picks the names, and
+    /// with a parent namespace (``SocketIOServer/of(matching:)``) every name may be new: the
+    /// limit bounds what one connection holds and what each of its packets costs to route.
+    public var maxNamespacesPerConnection = 100
     /// Removes a child namespace of a parent (``SocketIOServer/of(matching:)``) when its last
     /// socket leaves (socket.io's `cleanupEmptyChildNamespaces`; default `false`).
     public var cleanupEmptyChildNamespaces = false

@@ -3,17 +3,28 @@ import FlagonLoop
 /// The sockets of one connection, at most one per namespace: the first kept inline (most
 /// clients use one namespace, and then nothing is allocated), the others in a short array
 /// searched by namespace name. A dictionary would cost more to keep per idle connection and
-/// to hash per message.
+/// to hash per message; the array stays short because a connection joins at most
+/// ``SocketIOOptions/maxNamespacesPerConnection`` namespaces, so a lookup compares at most
+/// that many names.
 @LoopActor
 struct ConnectionSockets {
     private var first: Socket?
     private var others: ContiguousArray<Socket> = []
+    /// Names compared by lookups so far (for tests that count work).
+    private(set) var comparisons = 0
+
+    /// How many sockets.
+    var count: Int { first == nil ? others.count : others.count + 1 }
 
     /// The socket of the namespace named `name`.
     subscript(name: String) -> Socket? {
-        get {
+        mutating get {
+            comparisons &+= 1
             if let first, first.namespace.name == name { return first }
-            for socket in others where socket.namespace.name == name { return socket }
+            for socket in others {
+                comparisons &+= 1
+                if socket.namespace.name == name { return socket }
+            }
             return nil
         }
         set {

@@ -139,7 +139,9 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
                 if existing.isConnected { existing.sendConnectReply() }
                 return
             }
-            if let namespace = server.namespace(named: packet.namespace) {
+            if sockets.count >= server.options.maxNamespacesPerConnection {
+                refuseNamespace(packet.namespace, "Too many namespaces")
+            } else if let namespace = server.namespace(named: packet.namespace) {
                 namespace.connect(connection: self, auth: packet.data)
             } else if server.hasParents {
                 // A parent namespace may accept the name (and may take its time to decide).
@@ -147,6 +149,10 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
                     let namespace = await server.resolveNamespace(packet.namespace, auth: packet.data)
                     guard engine.isOpen, sockets[packet.namespace] == nil else { return }
                     guard let namespace else { return refuseNamespace(packet.namespace) }
+                    // Others may have joined while this one was decided.
+                    guard sockets.count < server.options.maxNamespacesPerConnection else {
+                        return refuseNamespace(packet.namespace, "Too many namespaces")
+                    }
                     namespace.connect(connection: self, auth: packet.data)
                 }
             } else {
@@ -163,10 +169,13 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
         }
     }
 
-    private func refuseNamespace(_ name: String) {
-        let error = SocketIOPacket(type: .connectError, namespace: name, data: ["message": "Invalid namespace"])
+    private func refuseNamespace(_ name: String, _ message: String = "Invalid namespace") {
+        let error = SocketIOPacket(type: .connectError, namespace: name, data: ["message": .string(message)])
         _ = engine.send(OutboundMessage(error, parser: server.options.parser))
     }
+
+    /// Namespace names compared to route this connection's packets so far (for tests that count work).
+    var namespaceComparisons: Int { sockets.comparisons }
 
     func socketJoined(_ socket: Socket) {
         sockets[socket.namespace.name] = socket
