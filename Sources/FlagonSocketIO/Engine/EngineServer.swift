@@ -162,7 +162,11 @@ public final class EngineServer: HTTPHandler {
 
     /// Counters since the server started.
     // Loop-confined and bumped per message: no dynamic exclusivity check.
-    @exclusivity(unchecked) public internal(set) var statistics = EngineStatistics()
+    private let statisticsCell = LoopConfinedCell(EngineStatistics())
+    public internal(set) var statistics: EngineStatistics {
+        unsafeAddress { UnsafePointer(statisticsCell.address) }
+        unsafeMutableAddress { statisticsCell.address }
+    }
 
     private func register(_ session: EngineSession) {
         statistics.handshakes += 1

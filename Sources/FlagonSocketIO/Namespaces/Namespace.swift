@@ -56,7 +56,11 @@ public final class Namespace {
     var serverSideHandlers: [String: ServerSideHandler] = [:]
     /// Counters since the namespace was declared (``SocketIOServer/writeMetrics(into:)``).
     // Loop-confined and bumped per message: no dynamic exclusivity check.
-    @exclusivity(unchecked) public internal(set) var statistics = NamespaceStatistics()
+    private let statisticsCell = LoopConfinedCell(NamespaceStatistics())
+    public internal(set) var statistics: NamespaceStatistics {
+        unsafeAddress { UnsafePointer(statisticsCell.address) }
+        unsafeMutableAddress { statisticsCell.address }
+    }
 
     /// What a full outbound queue does here; `nil` uses the server's
     /// ``SocketIOOptions/slowConsumerPolicy``.
