@@ -42,25 +42,19 @@ final class HostileStall {
             return text + Array(tail.utf8)
         }
         let only = ProcessInfo.processInfo.environment["BENCH_STALL_ONLY"]
-        return [
-            Shape(name: "CONNECT, auth of distinct keys", namespace: nil,
-                  packet: repeated("40{", { "\"k\($0)\":0" }, ",", "}")),
-            Shape(name: "CONNECT, auth of one key repeated", namespace: nil,
-                  packet: repeated("40{", { _ in "\"k\":0" }, ",", "}")),
-            Shape(name: "typed event, an object of distinct keys", namespace: "/typed",
-                  packet: repeated("42/typed,1[\"echo\",{", { "\"k\($0)\":0" }, ",", "}]")),
-            Shape(name: "typed event, one key repeated", namespace: "/typed",
-                  packet: repeated("42/typed,1[\"echo\",{", { _ in "\"n\":1" }, ",", ",\"s\":\"x\"}]")),
-            Shape(name: "event, an array of small numbers", namespace: "/",
-                  packet: repeated("421[\"echo\",[", { _ in "0" }, ",", "]]")),
-            Shape(name: "event, a string of escapes", namespace: "/",
-                  packet: repeated("421[\"echo\",\"", { _ in "\\u00e9" }, "", "\"]")),
-            Shape(name: "event, long numbers", namespace: "/",
-                  packet: repeated("421[\"echo\",[", { _ in "1.7976931348623157e308" }, ",", "]]")),
-            Shape(name: "event, nesting past the depth limit", namespace: "/",
-                  packet: repeated("421[\"echo\",", { _ in "[" }, "", "")),
-            Shape(name: "event, many arguments to a typed handler", namespace: "/typed",
-                  packet: repeated("42/typed,1[\"echo\"", { _ in "{}" }, ",", "]")),
+        // name, namespace joined first, and the packet: head, item n, separator, tail.
+        let patterns: [(String, String?, String, (Int) -> String, String, String)] = [
+            ("CONNECT, auth of distinct keys", nil, "40{", { "\"k\($0)\":0" }, ",", "}"),
+            ("CONNECT, auth of one key repeated", nil, "40{", { _ in "\"k\":0" }, ",", "}"),
+            ("typed event, an object of distinct keys", "/typed", "42/typed,1[\"echo\",{", { "\"k\($0)\":0" }, ",", "}]"),
+            ("typed event, one key repeated", "/typed", "42/typed,1[\"echo\",{", { _ in "\"n\":1" }, ",", ",\"s\":\"x\"}]"),
+            ("event, an array of small numbers", "/", "421[\"echo\",[", { _ in "0" }, ",", "]]"),
+            ("event, a string of escapes", "/", "421[\"echo\",\"", { _ in "\\u00e9" }, "", "\"]"),
+            ("event, long numbers", "/", "421[\"echo\",[", { _ in "1.7976931348623157e308" }, ",", "]]"),
+            ("event, nesting past the depth limit", "/", "421[\"echo\",", { _ in "[" }, "", ""),
+            ("event, many arguments to a typed handler", "/typed", "42/typed,1[\"echo\"", { _ in "{}" }, ",", "]"),
+        ]
+        return patterns.map { Shape(name: $0.0, namespace: $0.1, packet: repeated($0.2, $0.3, $0.4, $0.5)) } + [
             Shape(name: "WebSocket, acked events in one write", namespace: "/", packet: Array("421[\"echo\",1]".utf8),
                   copies: room / 20),
             Shape(name: "polling POST, a payload of acked events", namespace: "/", packet: [], payload: {
