@@ -136,15 +136,8 @@ final class HostileStall {
         if !shape.payload.isEmpty { return try await post(shape) }
         let socket = try await BenchSocket.connect(port: port, connectNamespace: shape.namespace != nil,
                                                    namespace: shape.namespace ?? "/")
-        let started = Self.now
         var deadline: LoopTimer?
-        let finished: UInt64 = await withCheckedContinuation { continuation in
-            var waiting: CheckedContinuation<UInt64, Never>? = continuation
-            let finish = {
-                guard let waiter = waiting else { return }
-                waiting = nil
-                waiter.resume(returning: Self.now - started)
-            }
+        let finished = await Self.timeUntilFinished { finish in
             var answers = 0
             socket.onMessage = { message in
                 if Self.showsReplies && answers == 0 { print("  \(shape.name): " + String(decoding: message.prefix(120), as: UTF8.self)) }
@@ -171,18 +164,24 @@ final class HostileStall {
         return finished
     }
 
+    /// Nanoseconds from now until `start`'s `finish` is first called.
+    private static func timeUntilFinished(_ start: (@escaping () -> Void) -> Void) async -> UInt64 {
+        let started = now
+        return await withCheckedContinuation { continuation in
+            var waiting: CheckedContinuation<UInt64, Never>? = continuation
+            start {
+                guard let waiter = waiting else { return }
+                waiting = nil
+                waiter.resume(returning: now - started)
+            }
+        }
+    }
+
     /// Sends a shape's payload in one POST of a new polling session; how long until its answer (ns).
     private func post(_ shape: Shape) async throws -> UInt64 {
         let client = try await PollingClient.open(port: port)
         client.onMessage = { _ in }
-        let started = Self.now
-        let took: UInt64 = await withCheckedContinuation { continuation in
-            var waiting: CheckedContinuation<UInt64, Never>? = continuation
-            let finish = {
-                guard let waiter = waiting else { return }
-                waiting = nil
-                waiter.resume(returning: Self.now - started)
-            }
+        let took = await Self.timeUntilFinished { finish in
             client.onPosted = { finish() }
             client.onClose = { finish() }
             client.sendPayload(shape.payload)
