@@ -160,16 +160,14 @@ public final class EngineServer: HTTPHandler {
         }
     }
 
+    /// The counters, changed in place per message with no dynamic exclusivity check
+    /// (``LoopConfinedCell``: each change is one statement that calls nothing out).
+    let counters = LoopConfinedCell(EngineStatistics())
     /// Counters since the server started.
-    // Loop-confined and bumped per message: no dynamic exclusivity check.
-    private let statisticsCell = LoopConfinedCell(EngineStatistics())
-    public internal(set) var statistics: EngineStatistics {
-        unsafeAddress { UnsafePointer(statisticsCell.address) }
-        unsafeMutableAddress { statisticsCell.address }
-    }
+    public var statistics: EngineStatistics { counters.value }
 
     private func register(_ session: EngineSession) {
-        statistics.handshakes += 1
+        counters.value.handshakes += 1
         sessions[session.id] = session
         if let address = session.address, workerLimits == nil { addressLimits.sessionOpened(address) }
         onConnection?(session)

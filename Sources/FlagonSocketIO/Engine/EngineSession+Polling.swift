@@ -115,7 +115,7 @@ extension EngineSession {
                 ["code": .int(EngineErrorCode.badRequest.rawValue), "message": "Payload too large", "maxPayload": .int(server.options.maxPayload)],
                 status: 413))
         }
-        server.statistics.bytesReceived &+= request.body.count
+        server.counters.value.bytesReceived &+= request.body.count
         let packets: [EnginePacket]
         do {
             packets = try EnginePacket.decodePayload(request.body)

@@ -37,15 +37,15 @@ extension EngineSession {
     }
 
     func deliver(_ data: EngineData) {
-        server.statistics.messagesReceived &+= 1
+        server.counters.value.messagesReceived &+= 1
         handler?.engineSession(self, received: data)
     }
 
     private func received(isText: Bool, _ bytes: ArraySlice<UInt8>) {
-        server.statistics.bytesReceived &+= bytes.count
+        server.counters.value.bytesReceived &+= bytes.count
         guard isText else { return deliver(.binary(Array(bytes))) }
         if bytes.first == EnginePacketType.message.digit {
-            server.statistics.messagesReceived &+= 1
+            server.counters.value.messagesReceived &+= 1
             handler?.engineSession(self, receivedText: bytes.dropFirst())
             return
         }
@@ -84,7 +84,7 @@ extension EngineSession {
             guard let ws = probe else { return }
             endProbe()
             if pendingPoll != nil { answerPoll([EnginePacket(.noop)]) }
-            server.statistics.upgrades += 1
+            server.counters.value.upgrades += 1
             attach(ws)
             for packet in outbox.takeAll() { sendPacket(packet) }
             handler?.engineSessionUpgraded(self)

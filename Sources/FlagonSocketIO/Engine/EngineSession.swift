@@ -228,8 +228,8 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
             }
         }
         let size = message.buffer.count - message.frameStart
-        server.statistics.bytesSent &+= size
-        server.statistics.messagesSent &+= 1
+        server.counters.value.bytesSent &+= size
+        server.counters.value.messagesSent &+= 1
         if volatile && pendingPoll == nil { return 1 }
         if !state.acceptsPackets { return 1 }   // the close packet is queued: nothing goes after it
         let packetCount = message.packetCount
@@ -256,8 +256,8 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
             }
         }
         guard sent else { return false }
-        server.statistics.bytesSent &+= payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10)
-        server.statistics.messagesSent &+= 1
+        server.counters.value.bytesSent &+= payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10)
+        server.counters.value.messagesSent &+= 1
         return true
     }
 
@@ -265,8 +265,8 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     private func send(frames: [UInt8], from offset: Int, on webSocket: WebSocket, droppable: Bool, volatile: Bool,
                       overflow: () -> OverflowAction) -> Int? {
         let size = frames.count - offset
-        server.statistics.bytesSent &+= size
-        server.statistics.messagesSent &+= 1
+        server.counters.value.bytesSent &+= size
+        server.counters.value.messagesSent &+= 1
         if heldCount == 0, webSocket.sendIfWritable(frames: frames, from: offset) {
             return isOpen ? 0 : nil   // the common case: straight to the socket
         }
@@ -317,7 +317,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     public func close(reason: EngineCloseReason, pollAnswer: EnginePacketType = .close) {
         guard state.close(reason) else { return }
         server.remove(self)
-        server.statistics.closes[reason.rawValue, default: 0] += 1
+        server.counters.value.closes[reason.rawValue, default: 0] += 1
         server.deadlines.cancel(self)
         if let probe {
             probe.handler = nil

@@ -55,7 +55,7 @@ struct EventErrorReply {
     /// Tells the client.
     @LoopActor
     func send(to socket: Socket, ackID: Int?) {
-        socket.namespace.statistics.refusedEvents[kind.rawValue, default: 0] += 1
+        socket.namespace.counters.value.refusedEvents[kind.rawValue, default: 0] += 1
         let value = self.value
         if isEmitted { socket.emit(kind.rawValue, value) }
         if let ackID { socket.sendAck(ackID, [value]) }

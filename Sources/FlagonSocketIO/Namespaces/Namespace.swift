@@ -54,13 +54,11 @@ public final class Namespace {
     var connectorsAreSync = true
     var eventRateLimits: [String: RateLimit] = [:]
     var serverSideHandlers: [String: ServerSideHandler] = [:]
+    /// The counters, changed in place per message with no dynamic exclusivity check
+    /// (``LoopConfinedCell``: each change is one statement that calls nothing out).
+    let counters = LoopConfinedCell(NamespaceStatistics())
     /// Counters since the namespace was declared (``SocketIOServer/writeMetrics(into:)``).
-    // Loop-confined and bumped per message: no dynamic exclusivity check.
-    private let statisticsCell = LoopConfinedCell(NamespaceStatistics())
-    public internal(set) var statistics: NamespaceStatistics {
-        unsafeAddress { UnsafePointer(statisticsCell.address) }
-        unsafeMutableAddress { statisticsCell.address }
-    }
+    public var statistics: NamespaceStatistics { counters.value }
 
     /// What a full outbound queue does here; `nil` uses the server's
     /// ``SocketIOOptions/slowConsumerPolicy``.
@@ -89,7 +87,7 @@ public final class Namespace {
     }
 
     func reportDropped(_ socket: Socket, _ count: Int) {
-        statistics.droppedMessages += count
+        counters.value.droppedMessages += count
         for handler in dropHandlers { handler(socket, count) }
     }
 

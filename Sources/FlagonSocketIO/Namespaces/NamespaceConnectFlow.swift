@@ -43,7 +43,7 @@ extension Namespace {
                 if socket.recovered && self.sockets[socket.id] !== socket { self.adapter.leaveAll(socket.id) }
             }
             if recovering != nil {
-                if socket.recovered { self.statistics.recoveries += 1 } else { self.statistics.recoveryMisses += 1 }
+                if socket.recovered { self.counters.value.recoveries += 1 } else { self.counters.value.recoveryMisses += 1 }
             }
             let skipMiddleware = socket.recovered && self.server.options.connectionStateRecovery?.skipMiddlewares == true
             let steps = skipMiddleware ? self.connectHandlers : self.connectors + self.connectHandlers
@@ -107,7 +107,7 @@ extension Namespace {
 
     func remove(_ socket: Socket, reason: DisconnectReason, notify: Bool) {
         sockets[socket.id] = nil
-        if notify { statistics.disconnects[reason.rawValue, default: 0] += 1 }
+        if notify { counters.value.disconnects[reason.rawValue, default: 0] += 1 }
         let admin = notify ? server.instrumentation : nil
         let rooms = admin?.reportsSockets == true ? adapter.rooms(of: socket.id).union([socket.id]) : []
         // Only a socket that was connected was counted present.

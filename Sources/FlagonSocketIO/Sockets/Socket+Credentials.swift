@@ -99,7 +99,7 @@ extension Socket {
         }
         credentialsTimer?.close()
         credentialsTimer = nil
-        namespace.statistics.expiredCredentials += 1
+        namespace.counters.value.expiredCredentials += 1
         emit(namespace.credentialsExpiredEvent, .object([:]))
         disconnect(reason: .credentialsExpired)
     }

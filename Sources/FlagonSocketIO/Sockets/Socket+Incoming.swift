@@ -14,7 +14,7 @@ extension Socket {
 
     func handleEvent(_ packet: SocketIOPacket) {
         guard isConnected, case .array(let items)? = packet.data, let event = items.first?.stringValue else { return }
-        namespace.statistics.eventsReceived &+= 1
+        namespace.counters.value.eventsReceived &+= 1
         namespace.dispatcher.dispatch(event: event, raw: RawArguments(Array(items.dropFirst())), ackID: packet.id, socket: self)
     }
 
@@ -43,7 +43,7 @@ extension Socket {
                 }
             }
             if sent {
-                namespace.statistics.packetsSent &+= 1
+                namespace.counters.value.packetsSent &+= 1
                 return
             }
         }
@@ -55,7 +55,7 @@ extension Socket {
     /// still in the packet's bytes (both checked already).
     func handleEvent(_ event: UnsafeBufferPointer<UInt8>, raw: RawArguments, ackID: Int?) {
         guard isConnected else { return }
-        namespace.statistics.eventsReceived &+= 1
+        namespace.counters.value.eventsReceived &+= 1
         dispatcherReference.withGuaranteedReference { $0.dispatch(eventBytes: event, raw: raw, ackID: ackID, socket: self) }
     }
 

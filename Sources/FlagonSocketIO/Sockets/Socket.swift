@@ -312,7 +312,7 @@ public final class Socket {
 
     func failAck(_ ackID: Int, _ error: AckError) {
         guard let pending = pendingAcks.removeValue(forKey: ackID) else { return }
-        if error == .timeout { namespace.statistics.ackTimeouts += 1 }
+        if error == .timeout { namespace.counters.value.ackTimeouts += 1 }
         if pendingAcks.isEmpty { ackDeadline?.cancel() }
         pending.callback(.failure(error))
     }
@@ -343,7 +343,7 @@ public final class Socket {
             return
         }
         guard isConnected else { return }
-        namespace.statistics.packetsSent &+= 1
+        namespace.counters.value.packetsSent &+= 1
         if namespace.hasOutgoingHooks { namespace.notifyOutgoing(self, packet) }
         let droppable = packet.type == .event || packet.type == .binaryEvent
         // Captured unretained: the closure runs, if at all, during the call (a retain and a
