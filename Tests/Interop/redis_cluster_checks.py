@@ -59,9 +59,11 @@ class RedisClusterUnderTest:
 
     @staticmethod
     def free_node_port():
-        """A free port whose cluster bus port (port + 10000) is free too."""
+        """A free port whose cluster bus port (port + 10000) is free too, both below Linux's
+        ephemeral range (32768 and up), where the outgoing connections of the tests that run
+        beside these cannot take them between this probe and redis-server's bind."""
         for _ in range(1000):
-            port = random.randint(20000, 55000)
+            port = random.randint(20000, 22700)
             try:
                 for candidate in (port, port + 10000):
                     with socket.socket() as probe:
