@@ -18,10 +18,8 @@
 /// counters.value.sent &+= 1
 /// ```
 public final class LoopConfinedCell<Value> {
-    /// Where the value lives, for an owner that forwards a property of its own to it with
-    /// addressors (`unsafeAddress { UnsafePointer(cell.address) }`,
-    /// `unsafeMutableAddress { cell.address }`); valid while the cell lives.
-    public let address: UnsafeMutablePointer<Value>
+    /// Where the value lives (reached through ``value`` only; valid while the cell lives).
+    @usableFromInline let address: UnsafeMutablePointer<Value>
 
     /// A cell holding `value`.
     @inlinable

@@ -154,7 +154,6 @@ public final class SocketIOTestClient {
         guard !isClosed else { return }
         // After the POST in flight, if any: one POST at a time.
         for _ in 0..<5000 where posting { await LoopTimer.sleep(milliseconds: 1) }
-
         await post([EnginePacket(.close)])
         isClosed = true
         pollTask?.cancel()

@@ -1,5 +1,5 @@
 import Testing
-import FlagonLoop
+@testable import FlagonLoop
 
 /// The cell holds one value, mutated in place, and releases it with itself.
 @Suite struct LoopConfinedCellTests {

@@ -75,7 +75,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         @exclusivity(unchecked) var outbox = EngineOutbox()
         var pendingPoll: PendingPoll?
         var pollFlushScheduled = false
-        /// A POST's packets are being handled (over several loop turns for a long payload).
+        /// A long POST's packets are being handled, over several loop turns.
         var receivingPost = false
         /// The WebSocket of an upgrade in progress, and where the upgrade stands.
         var probe: WebSocket?

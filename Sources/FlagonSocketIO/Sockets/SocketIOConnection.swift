@@ -139,8 +139,8 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
                 if existing.isConnected { existing.sendConnectReply() }
                 return
             }
-            if sockets.count >= server.options.maxNamespacesPerConnection {
-                refuseNamespace(packet.namespace, "Too many namespaces")
+            if isFull {
+                refuseNamespace(packet.namespace, Self.tooManyNamespaces)
             } else if let namespace = server.namespace(named: packet.namespace) {
                 namespace.connect(connection: self, auth: packet.data)
             } else if server.hasParents {
@@ -150,9 +150,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
                     guard engine.isOpen, sockets[packet.namespace] == nil else { return }
                     guard let namespace else { return refuseNamespace(packet.namespace) }
                     // Others may have joined while this one was decided.
-                    guard sockets.count < server.options.maxNamespacesPerConnection else {
-                        return refuseNamespace(packet.namespace, "Too many namespaces")
-                    }
+                    guard !isFull else { return refuseNamespace(packet.namespace, Self.tooManyNamespaces) }
                     namespace.connect(connection: self, auth: packet.data)
                 }
             } else {
@@ -168,6 +166,10 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
             engine.close(reason: .parseError)
         }
     }
+
+    /// The connection has joined ``SocketIOOptions/maxNamespacesPerConnection`` namespaces.
+    private var isFull: Bool { sockets.count >= server.options.maxNamespacesPerConnection }
+    private static let tooManyNamespaces = "Too many namespaces"
 
     private func refuseNamespace(_ name: String, _ message: String = "Invalid namespace") {
         let error = SocketIOPacket(type: .connectError, namespace: name, data: ["message": .string(message)])
