@@ -27,8 +27,6 @@ public enum WebSocketMessage: Sendable, Equatable {
 /// matching code (1002, 1007 for invalid UTF-8, 1009 for a message over the limit).
 @LoopActor
 public final class WebSocket: TCPStreamHandler {
-    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
-    // they skip Swift's dynamic exclusivity check.
     /// The handshake request, kept compactly for the connection's life.
     public let storedRequest: StoredRequest
     /// The handshake request (rebuilt from ``storedRequest`` on each read: keep a copy to
@@ -36,7 +34,10 @@ public final class WebSocket: TCPStreamHandler {
     public var request: Request { storedRequest.request }
     /// Receives the messages, the close and the writable notifications: the one way they
     /// are delivered. The closures below are a convenience that installs a handler holding them.
-    @exclusivity(unchecked) public var handler: (any WebSocketHandler)?
+    public var handler: (any WebSocketHandler)? {
+        get { hot.value.handler }
+        set { hot.value.handler = newValue }
+    }
 
     /// Called for each complete message (sets a closure handler; see ``handler``).
     public var onMessage: ((WebSocketMessage) -> Void)? {
@@ -66,17 +67,41 @@ public final class WebSocket: TCPStreamHandler {
     }
     /// Bytes that may wait for a slow client; past this the connection is dropped with
     /// close code 1008 (default 16 MiB).
-    @exclusivity(unchecked) public var maxBufferedBytes = 16 * 1024 * 1024
+    public var maxBufferedBytes: Int {
+        get { hot.value.maxBufferedBytes }
+        set { hot.value.maxBufferedBytes = newValue }
+    }
 
     let stream: TCPStream
     private var closeTimer: LoopTimer?
     /// permessage-deflate, when the handshake agreed to it.
-    @exclusivity(unchecked) var deflate: NegotiatedDeflate?
-    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
-    // (The flags follow the parser: they fill the end of its last word.)
-    @exclusivity(unchecked) private var parser: WebSocketFrameParser
+    var deflate: NegotiatedDeflate? {
+        get { hot.value.deflate }
+        set { hot.value.deflate = newValue }
+    }
+    private var parser: WebSocketFrameParser {
+        _read { yield hot.value.parser }
+        _modify { yield &hot.value.parser }
+    }
     /// `true` until a close frame was sent or received, or the connection was cut.
-    @exclusivity(unchecked) public private(set) var isOpen = true
+    public private(set) var isOpen: Bool {
+        get { hot.value.isOpen }
+        set { hot.value.isOpen = newValue }
+    }
+
+    /// The state read or changed per frame, in a cell: no dynamic exclusivity check per
+    /// access. Sound because no code that runs during an access reaches the cell again: the
+    /// parser is a value advanced by ``received(_:)`` only, and its events are taken out
+    /// before the handler is called; the rest is read or set in one statement.
+    private struct HotState {
+        var handler: (any WebSocketHandler)?
+        var maxBufferedBytes = 16 * 1024 * 1024
+        var deflate: NegotiatedDeflate?
+        var parser: WebSocketFrameParser
+        var isOpen = true
+    }
+
+    private let hot: LoopConfinedCell<HotState>
     private var closeNotified = false
     private var closeSent = false
     private var maxMessageBytes: Int { parser.maxMessageBytes }
@@ -94,9 +119,9 @@ public final class WebSocket: TCPStreamHandler {
     init(connection: UpgradedConnection, maxMessageBytes: Int, deflate: NegotiatedDeflate?) {
         storedRequest = StoredRequest(connection.request)
         stream = connection.stream
-        parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
+        var parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
         parser.acceptsCompressed = deflate != nil
-        self.deflate = deflate
+        hot = LoopConfinedCell(HotState(deflate: deflate, parser: parser))
         // The stream keeps the WebSocket (its handler) alive until it closes.
         stream.handler = self
         if !connection.initialBytes.isEmpty {

@@ -43,17 +43,3 @@ extension ArraySlice where Element == UInt8 {
         withUnsafeBufferPointer { body($0) }
     }
 }
-
-extension Unmanaged {
-    /// Calls `body` with the instance, without a retain and a release (the caller knows
-    /// that something else keeps it alive); `_withUnsafeGuaranteedRef` without a run-time
-    /// isolation check in the closure.
-    ///
-    /// ```swift
-    /// Unmanaged.passUnretained(stream).withGuaranteedReference { $0.flush() }
-    /// ```
-    @inlinable
-    package func withGuaranteedReference<R>(_ body: (Instance) -> R) -> R {
-        _withUnsafeGuaranteedRef { body($0) }
-    }
-}

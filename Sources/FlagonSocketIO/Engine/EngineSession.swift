@@ -8,8 +8,6 @@ import FlagonSocketIOCore
 /// to the second. Messages arrive through ``onMessage``; ``send(_:)`` queues or writes.
 @LoopActor
 public final class EngineSession: WebSocketHandler, DeadlineOwner {
-    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
-    // they skip Swift's dynamic exclusivity check.
     /// The session id (160 random bits, URL-safe Base64).
     public let id: String
     /// The handshake request, kept compactly for the session's life (shared with its
@@ -18,10 +16,16 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     /// The handshake request (rebuilt on each read: keep a copy to read it often).
     public var request: Request { storedRequest.request }
     /// The transport in use.
-    @exclusivity(unchecked) public internal(set) var transport: EngineTransport
+    public internal(set) var transport: EngineTransport {
+        get { hot.value.transport }
+        set { hot.value.transport = newValue }
+    }
     /// Receives the messages and the close: the one way they are delivered. ``onMessage``
     /// and ``onClose`` are a convenience that installs a handler holding the closures.
-    @exclusivity(unchecked) public var handler: (any EngineSessionHandler)?
+    public var handler: (any EngineSessionHandler)? {
+        get { hot.value.handler }
+        set { hot.value.handler = newValue }
+    }
 
     /// Called for each message from the client (sets a closure handler; see ``handler``).
     public var onMessage: ((EngineData) -> Void)? {
@@ -43,7 +47,10 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         return closures
     }
     /// Open, closing once flushed, or closed.
-    @exclusivity(unchecked) var state = EngineSessionState()
+    var state: EngineSessionState {
+        _read { yield hot.value.state }
+        _modify { yield &hot.value.state }
+    }
     /// `true` until the session ends.
     public var isOpen: Bool { state.isOpen }
     /// The client's IP address, as the per-address limits count it.
@@ -53,26 +60,33 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     }
 
     let server: EngineServer
-    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
-    @exclusivity(unchecked) private var heartbeat: EngineHeartbeat
+    private var heartbeat: EngineHeartbeat {
+        _read { yield hot.value.heartbeat }
+        _modify { yield &hot.value.heartbeat }
+    }
     /// The session's place in the server's ``DeadlineQueue``: one deadline, the earliest of
     /// the heartbeat's, the upgrade probe's and the closing flush's.
     public var deadlineSlot = -1
-    @exclusivity(unchecked) var webSocket: WebSocket?
+    var webSocket: WebSocket? {
+        get { hot.value.webSocket }
+        set { hot.value.webSocket = newValue }
+    }
     /// The WebSocket, for calls made per message without a retain and a release. During a
     /// synchronous call it stays alive even if the session lets go of it: its stream holds
     /// it until the stream's close callback, which runs on a later loop turn.
-    private var unretainedWebSocket: Unmanaged<WebSocket>? {
-        guard let webSocket else { return nil }
-        return Unmanaged.passUnretained(webSocket)
+    private var unretainedWebSocket: UnretainedReference<WebSocket>? {
+        guard let webSocket = hot.value.webSocket else { return nil }
+        return UnretainedReference(webSocket)
     }
 
     /// What a session on a writable WebSocket never uses (the polling queue and poll, the
     /// upgrade, messages held for a busy socket, the address): kept out of line, allocated
     /// on first use, so that an idle WebSocket session stays small.
     final class SideState {
-        // Loop-confined and mutated in place per message: no dynamic exclusivity check.
-        @exclusivity(unchecked) var outbox = EngineOutbox()
+        var outbox: EngineOutbox {
+            _read { yield queues.value.outbox }
+            _modify { yield &queues.value.outbox }
+        }
         var pendingPoll: PendingPoll?
         var pollFlushScheduled = false
         /// A long POST's packets are being handled, over several loop turns.
@@ -80,11 +94,36 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         /// The WebSocket of an upgrade in progress, and where the upgrade stands.
         var probe: WebSocket?
         var upgrade = EngineUpgrade()
-        @exclusivity(unchecked) var held = HeldMessageQueue()
+        var held: HeldMessageQueue {
+            _read { yield queues.value.held }
+            _modify { yield &queues.value.held }
+        }
         var address: String?
+        /// The queues, changed per message in a cell (no dynamic exclusivity check): each is
+        /// changed by its own methods, which call no code that reaches the cell.
+        private let queues = LoopConfinedCell((outbox: EngineOutbox(), held: HeldMessageQueue()))
     }
 
-    @exclusivity(unchecked) var side: SideState?
+    var side: SideState? {
+        get { hot.value.side }
+        set { hot.value.side = newValue }
+    }
+
+    /// The state read or changed per message, in a cell: no dynamic exclusivity check per
+    /// access. Sound because no code that runs during an access reaches the cell again: the
+    /// references are read or set in one statement, and the state and heartbeat are changed
+    /// by their own methods (values with no callbacks); the handler is called only after
+    /// the access that read it ended.
+    private struct HotState {
+        var transport: EngineTransport
+        var handler: (any EngineSessionHandler)?
+        var state = EngineSessionState()
+        var heartbeat: EngineHeartbeat
+        var webSocket: WebSocket?
+        var side: SideState?
+    }
+
+    private let hot: LoopConfinedCell<HotState>
 
     /// `true` once the side state exists (never, for a WebSocket session that was not held up).
     var hasSideState: Bool { side != nil }
@@ -121,10 +160,10 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         self.id = id
         self.server = server
         self.storedRequest = request
-        self.transport = transport
         let options = server.options
-        heartbeat = EngineHeartbeat(pingInterval: options.pingInterval, pingTimeout: options.pingTimeout,
-                                    now: EventLoop.shared.nowMilliseconds)
+        let heartbeat = EngineHeartbeat(pingInterval: options.pingInterval, pingTimeout: options.pingTimeout,
+                                        now: EventLoop.shared.nowMilliseconds)
+        hot = LoopConfinedCell(HotState(transport: transport, heartbeat: heartbeat))
     }
 
     static func makeID() -> String { WorkerIDs.stamp(RandomIDs.make()) }
@@ -219,7 +258,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
               overflow: () -> OverflowAction) -> Int? {
         guard isOpen else { return nil }
         if let unretained = unretainedWebSocket {
-            return unretained.withGuaranteedReference { webSocket in
+            return unretained.with { webSocket in
                 if webSocket.isCompressing, let compressed = message.compressedFrames(for: webSocket) {
                     return send(frames: compressed, from: 0, on: webSocket, droppable: droppable, volatile: volatile, overflow: overflow)
                 }
@@ -249,7 +288,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     func sendMessageInPlace(length: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) -> Bool {
         guard isOpen, let unretained = unretainedWebSocket, heldCount == 0 else { return false }
         let payload = length + 1
-        let sent = unretained.withGuaranteedReference { webSocket in
+        let sent = unretained.with { webSocket in
             webSocket.sendTextIfWritable(length: payload) { out in
                 out[0] = EnginePacketType.message.digit
                 body(UnsafeMutableRawBufferPointer(rebasing: out[1...]))

@@ -6,16 +6,22 @@ import FlagonLoop
 /// reply. Owned by its ``Namespace``.
 @LoopActor
 final class EventDispatcher {
-    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
-    // they skip Swift's dynamic exclusivity check.
     // The namespace owns its dispatcher: it is alive whenever the dispatcher runs. A checked
     // reference: skipping the check saved nothing measurable (docs/hot-path.md).
     unowned let namespace: Namespace
-    @exclusivity(unchecked) var handlers: [String: EventBody<Socket>] = [:] {
-        didSet { lastLookup = nil }
+    var handlers: [String: EventBody<Socket>] {
+        _read { yield hot.value.handlers }
+        _modify {
+            yield &hot.value.handlers
+            hot.value.lastLookup = nil
+        }
     }
-    @exclusivity(unchecked) var controllerBinding: ControllerBinding? {
-        didSet { lastLookup = nil }
+    var controllerBinding: ControllerBinding? {
+        get { hot.value.controllerBinding }
+        set {
+            hot.value.controllerBinding = newValue
+            hot.value.lastLookup = nil
+        }
     }
 
     /// The last event looked up and what handles it: most traffic repeats an event, and
@@ -41,7 +47,10 @@ final class EventDispatcher {
             return true
         }
     }
-    @exclusivity(unchecked) private var lastLookup: Lookup?
+    private var lastLookup: Lookup? {
+        get { hot.value.lastLookup }
+        set { hot.value.lastLookup = newValue }
+    }
 
     /// The closure handler and the controller method registered for `event`.
     @inline(__always)
@@ -52,8 +61,24 @@ final class EventDispatcher {
         return found
     }
     var fallback: (@LoopActor (Socket, String, [JSONValue]) throws -> [JSONValue])?
-    @exclusivity(unchecked) var incomingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
+    var incomingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] {
+        _read { yield hot.value.incomingHooks }
+        _modify { yield &hot.value.incomingHooks }
+    }
     var errorHandler: (@LoopActor (Socket, String, any Error) -> Void)?
+
+    /// The state read per message, in a cell: no dynamic exclusivity check per access.
+    /// Sound because no code that runs during an access reaches the cell again: the tables
+    /// change only at set-up, the cached lookup is read or set in one statement, and a hook
+    /// is called from a copy of the list, after the access that read it ended.
+    private struct HotState {
+        var handlers: [String: EventBody<Socket>] = [:]
+        var controllerBinding: ControllerBinding?
+        var lastLookup: Lookup?
+        var incomingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
+    }
+
+    private let hot = LoopConfinedCell(HotState())
 
     init(namespace: Namespace) {
         self.namespace = namespace

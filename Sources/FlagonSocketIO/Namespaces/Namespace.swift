@@ -50,7 +50,14 @@ public final class Namespace {
     var connectors: [Connector] = []
     var connectHandlers: [Connector] = []
     var disconnectHandlers: [@LoopActor (Socket, DisconnectReason) -> Void] = []
-    @exclusivity(unchecked) private var outgoingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
+    /// Hooks on every packet sent, read per message from a cell: no dynamic exclusivity
+    /// check. Sound because the list changes only at set-up, and a hook is called from a
+    /// copy of it, after the access that read it ended.
+    private let outgoingHookList = LoopConfinedCell([@LoopActor (Socket, String, [JSONValue]) -> Void]())
+    private var outgoingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] {
+        _read { yield outgoingHookList.value }
+        _modify { yield &outgoingHookList.value }
+    }
     var connectorsAreSync = true
     var eventRateLimits: [String: RateLimit] = [:]
     var serverSideHandlers: [String: ServerSideHandler] = [:]

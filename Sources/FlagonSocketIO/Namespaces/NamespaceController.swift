@@ -35,15 +35,24 @@ public typealias NamespaceController = NamespaceControllerBase & EventTableProvi
 open class NamespaceControllerBase {
     /// The socket this instance serves.
     public let socket: Socket
-    @exclusivity(unchecked) private var allowed: Set<String>?
-    @exclusivity(unchecked) private var denied: Set<String> = []
+    private var allowed: Set<String>? {
+        _read { yield access.value.allowed }
+        _modify { yield &access.value.allowed }
+    }
+    private var denied: Set<String> {
+        _read { yield access.value.denied }
+        _modify { yield &access.value.denied }
+    }
+    /// The access list, read per event from a cell: no dynamic exclusivity check. Sound
+    /// because the sets are read or changed in one statement that calls no app code.
+    private let access: LoopConfinedCell<(allowed: Set<String>?, denied: Set<String>)>
     /// The events of the class's table, to catch ACL calls that name no event.
     var knownEvents: Set<String> = []
 
     /// Creates the instance of a newly connecting socket.
     public required init(socket: Socket) {
         self.socket = socket
-        self.allowed = Self.initialACL
+        access = LoopConfinedCell((allowed: Self.initialACL, denied: []))
     }
 
     // MARK: Lifecycle (override these)

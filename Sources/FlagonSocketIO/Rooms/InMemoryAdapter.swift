@@ -115,7 +115,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
     /// alive for the walk (docs/hot-path.md: fan-out +16 % without it).
     private static func forEach(in list: ContiguousArray<Socket>, _ body: (Socket) -> Void) {
         for index in list.indices {
-            Unmanaged.passUnretained(list[index]).withGuaranteedReference(body)
+            UnretainedReference(list[index]).with(body)
         }
     }
 

@@ -56,7 +56,7 @@ extension Socket {
     func handleEvent(_ event: UnsafeBufferPointer<UInt8>, raw: RawArguments, ackID: Int?) {
         guard isConnected else { return }
         namespace.counters.value.eventsReceived &+= 1
-        dispatcherReference.withGuaranteedReference { $0.dispatch(eventBytes: event, raw: raw, ackID: ackID, socket: self) }
+        dispatcherReference.with { $0.dispatch(eventBytes: event, raw: raw, ackID: ackID, socket: self) }
     }
 
     func handleAck(_ packet: SocketIOPacket) {

@@ -16,8 +16,6 @@ import FlagonSocketIOCore
 /// ```
 @LoopActor
 public final class Socket {
-    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
-    // they skip Swift's dynamic exclusivity check.
     /// The Socket.IO id (distinct per namespace connection; also the name of its own room).
     /// A recovered socket has its previous id again.
     public internal(set) var id: String
@@ -45,15 +43,23 @@ public final class Socket {
     public var data: JSONValue = .null {
         didSet { if isConnected { server.instrumentation?.dataChanged(self) } }
     }
-    // The flags follow `data`: they fill the end of its last word.
     /// `true` while connected.
-    @exclusivity(unchecked) public internal(set) var isConnected = false
+    public internal(set) var isConnected: Bool {
+        get { hot.value.isConnected }
+        set { hot.value.isConnected = newValue }
+    }
     /// `true` from the CONNECT until the socket is accepted, refused or gone.
-    @exclusivity(unchecked) var connecting = true
+    var connecting: Bool {
+        get { hot.value.connecting }
+        set { hot.value.connecting = newValue }
+    }
     /// When the socket connected, in milliseconds since 1970.
     public let issued: Int
     /// The controller instance serving this socket, for class-based namespaces.
-    @exclusivity(unchecked) public internal(set) var controller: NamespaceControllerBase?
+    public internal(set) var controller: NamespaceControllerBase? {
+        get { hot.value.controller }
+        set { hot.value.controller = newValue }
+    }
     /// Events to this client dropped because it read too slowly (see ``SlowConsumerPolicy``)
     /// or because they were volatile and the transport was busy.
     public private(set) var droppedMessages: Int {
@@ -61,7 +67,10 @@ public final class Socket {
         set { rareState.droppedMessages = newValue }
     }
     /// The socket's rate-limit buckets, when a limit applies to its namespace.
-    @exclusivity(unchecked) var limiter: EventRateLimiter?
+    var limiter: EventRateLimiter? {
+        _read { yield hot.value.limiter }
+        _modify { yield &hot.value.limiter }
+    }
     /// The server-side HTTP session shared with this socket when `manageSession` is off.
     var sharedSessionID: String? {
         get { rare?.sharedSessionID }
@@ -78,19 +87,22 @@ public final class Socket {
     /// keeps its connection, which keeps the session: held unretained and called through
     /// ``withEngine(_:)``, it costs no reference counting (a plain unowned reference is
     /// still retained around each call).
-    private let engineReference: Unmanaged<EngineSession>
+    private let engineReference: UnretainedReference<EngineSession>
 
     /// Calls `body` with the session, without a retain and a release.
     @inline(__always)
     func withEngine<R>(_ body: (EngineSession) -> R) -> R {
-        engineReference.withGuaranteedReference(body)
+        engineReference.with(body)
     }
     /// The namespace's dispatcher, the same way: the socket keeps its namespace, which keeps
     /// its dispatcher (reading the namespace's lazy property returns it retained).
-    let dispatcherReference: Unmanaged<EventDispatcher>
+    let dispatcherReference: UnretainedReference<EventDispatcher>
     private var nextAckID = 0
-    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
-    @exclusivity(unchecked) var pendingAcks: [Int: PendingAck] = [:]
+    /// The acks this socket waits for, by id.
+    var pendingAcks: [Int: PendingAck] {
+        _read { yield hot.value.pendingAcks }
+        _modify { yield &hot.value.pendingAcks }
+    }
     var buffered: [(OutboundMessage, SocketIOPacket)] = []
     var ownedTasks: [Task<Void, Never>] = []
 
@@ -108,7 +120,25 @@ public final class Socket {
         var presenceKey: String?
     }
 
-    @exclusivity(unchecked) private var rare: RareState?
+    private var rare: RareState? {
+        get { hot.value.rare }
+        set { hot.value.rare = newValue }
+    }
+
+    /// The state read or changed per message, in a cell: no dynamic exclusivity check per
+    /// access. Sound because no code that runs during an access reaches the cell again: the
+    /// flags and references are read or set in one statement, and the ack table is changed
+    /// before or after an ack's callback runs, never during it.
+    private struct HotState {
+        var isConnected = false
+        var connecting = true
+        var controller: NamespaceControllerBase?
+        var limiter: EventRateLimiter?
+        var pendingAcks: [Int: PendingAck] = [:]
+        var rare: RareState?
+    }
+
+    private let hot = LoopConfinedCell(HotState())
 
     /// The credentials given by ``grantCredentials(_:)`` (out of line: most sockets have none).
     var storedCredentials: SocketCredentials? {
@@ -145,8 +175,8 @@ public final class Socket {
         self.id = EngineSession.makeID()
         self.namespace = namespace
         self.connection = connection
-        self.engineReference = Unmanaged.passUnretained(connection.engine)
-        self.dispatcherReference = Unmanaged.passUnretained(namespace.dispatcher)
+        self.engineReference = UnretainedReference(connection.engine)
+        self.dispatcherReference = UnretainedReference(namespace.dispatcher)
         self.issued = WallClock.milliseconds
         if let auth { rareState.auth = auth }
     }
@@ -349,8 +379,8 @@ public final class Socket {
         // Captured unretained: the closure runs, if at all, during the call (a retain and a
         // release per recipient of a broadcast otherwise).
         let dropped = withEngine { engine in
-            engine.send(message, droppable: droppable, volatile: volatile) { [unowned(unsafe) self] in
-                self.namespace.overflowAction(for: self)
+            engine.send(message, droppable: droppable, volatile: volatile) { [unretained = UnretainedReference(self)] in
+                unretained.with { $0.namespace.overflowAction(for: $0) }
             }
         }
         if let dropped, dropped > 0 {

@@ -7,19 +7,36 @@ import FlagonSocketIOCore
 /// the sockets of its namespaces (multiplexing).
 @LoopActor
 final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
-    // Properties marked @exclusivity(unchecked) are loop-confined and used per message:
-    // they skip Swift's dynamic exclusivity check.
     let engine: EngineSession
     private let server: SocketIOServer
-    @exclusivity(unchecked) private var sockets = ConnectionSockets()
+    private var sockets: ConnectionSockets {
+        _read { yield hot.value.sockets }
+        _modify { yield &hot.value.sockets }
+    }
     /// The connect timeout's place in the engine's ``DeadlineQueue`` (until a namespace accepts).
     var deadlineSlot = -1
-    // Loop-confined and mutated in place per message: no dynamic exclusivity check.
-    // (The flags follow the decoder: they fill the end of its last word.)
-    @exclusivity(unchecked) private var decoder: SocketIODecoder
+    private var decoder: SocketIODecoder {
+        _read { yield hot.value.decoder }
+        _modify { yield &hot.value.decoder }
+    }
     private var everConnected = false
     /// The text of the last event's arguments, reused for the next (see ``forwardUnparsed(_:)``).
-    @exclusivity(unchecked) private var argumentText: [UInt8] = []
+    private var argumentText: [UInt8] {
+        _read { yield hot.value.argumentText }
+        _modify { yield &hot.value.argumentText }
+    }
+    /// The state read or changed per message, in a cell: no dynamic exclusivity check per
+    /// access. Sound because no code that runs during an access reaches the cell again: the
+    /// decoder is a value whose methods call nothing outside it, the socket table is read
+    /// for one lookup at a time, and the argument text is filled before the handler runs
+    /// and emptied after it returned.
+    private struct HotState {
+        var sockets = ConnectionSockets()
+        var decoder: SocketIODecoder
+        var argumentText: [UInt8] = []
+    }
+
+    private let hot: LoopConfinedCell<HotState>
     /// Above this, the array is given back after the event: a connection that goes idle keeps
     /// at most this much for its next event.
     private static let keptArgumentCapacity = 256
@@ -29,7 +46,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     init(engine: EngineSession, server: SocketIOServer) {
         self.engine = engine
         self.server = server
-        decoder = SocketIODecoder(maxAttachments: server.options.maxAttachments)
+        hot = LoopConfinedCell(HotState(decoder: SocketIODecoder(maxAttachments: server.options.maxAttachments)))
         usesMessagePack = server.options.parser == .msgpack
         engine.handler = self   // the session keeps the client until it closes
         // Cancelled when a namespace accepts a socket or the session closes.
