@@ -121,7 +121,7 @@ public final class WebSocket: TCPStreamHandler {
         stream = connection.stream
         var parser = WebSocketFrameParser(maxMessageBytes: maxMessageBytes)
         parser.acceptsCompressed = deflate != nil
-        hot = LoopConfinedCell(HotState(deflate: deflate, parser: parser))
+        hot = LoopConfinedCell.holding(HotState(deflate: deflate, parser: parser))
         // The stream keeps the WebSocket (its handler) alive until it closes.
         stream.handler = self
         if !connection.initialBytes.isEmpty {

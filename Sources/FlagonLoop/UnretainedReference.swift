@@ -16,19 +16,19 @@
 /// session.with { $0.flush() }
 /// ```
 @frozen
-package struct UnretainedReference<Object: AnyObject> {
+public struct UnretainedReference<Object: AnyObject> {
     @usableFromInline let unmanaged: Unmanaged<Object>
 
     /// A reference to `object`, which something else keeps alive.
     @inlinable @inline(__always)
-    package init(_ object: Object) {
+    public init(_ object: Object) {
         unmanaged = Unmanaged.passUnretained(object)
     }
 
     /// Calls `body` with the object, with no retain and no release around the call. The
     /// closure is formed in a Swift 6 module, so it carries no run-time isolation check.
     @inlinable @inline(__always)
-    package func with<R>(_ body: (Object) -> R) -> R {
+    public func with<R>(_ body: (Object) -> R) -> R {
         unmanaged._withUnsafeGuaranteedRef { body($0) }
     }
 }

@@ -14,7 +14,7 @@ import Testing
     @Test func valuesChangeInPlaceAndAreReleasedWithTheCell() {
         weak var released: Payload?
         do {
-            let cell = LoopConfinedCell(Counters())
+            let cell = LoopConfinedCell.holding(Counters())
             for _ in 0..<1000 { cell.value.sent &+= 1 }
             cell.value.names.append("a")
             cell.value.names.append("b")

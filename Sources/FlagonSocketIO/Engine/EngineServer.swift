@@ -162,7 +162,7 @@ public final class EngineServer: HTTPHandler {
 
     /// The counters, changed in place per message with no dynamic exclusivity check
     /// (``LoopConfinedCell``: each change is one statement that calls nothing out).
-    let counters = LoopConfinedCell(EngineStatistics())
+    let counters = LoopConfinedCell.holding(EngineStatistics())
     /// Counters since the server started.
     public var statistics: EngineStatistics { counters.value }
 

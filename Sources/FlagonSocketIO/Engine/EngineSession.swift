@@ -101,7 +101,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         var address: String?
         /// The queues, changed per message in a cell (no dynamic exclusivity check): each is
         /// changed by its own methods, which call no code that reaches the cell.
-        private let queues = LoopConfinedCell((outbox: EngineOutbox(), held: HeldMessageQueue()))
+        private let queues = LoopConfinedCell.holding((outbox: EngineOutbox(), held: HeldMessageQueue()))
     }
 
     var side: SideState? {
@@ -163,7 +163,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         let options = server.options
         let heartbeat = EngineHeartbeat(pingInterval: options.pingInterval, pingTimeout: options.pingTimeout,
                                         now: EventLoop.shared.nowMilliseconds)
-        hot = LoopConfinedCell(HotState(transport: transport, heartbeat: heartbeat))
+        hot = LoopConfinedCell.holding(HotState(transport: transport, heartbeat: heartbeat))
     }
 
     static func makeID() -> String { WorkerIDs.stamp(RandomIDs.make()) }

@@ -78,7 +78,7 @@ final class EventDispatcher {
         var incomingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] = []
     }
 
-    private let hot = LoopConfinedCell(HotState())
+    private let hot = LoopConfinedCell.holding(HotState())
 
     init(namespace: Namespace) {
         self.namespace = namespace

@@ -53,7 +53,7 @@ public final class Namespace {
     /// Hooks on every packet sent, read per message from a cell: no dynamic exclusivity
     /// check. Sound because the list changes only at set-up, and a hook is called from a
     /// copy of it, after the access that read it ended.
-    private let outgoingHookList = LoopConfinedCell([@LoopActor (Socket, String, [JSONValue]) -> Void]())
+    private let outgoingHookList = LoopConfinedCell.holding([@LoopActor (Socket, String, [JSONValue]) -> Void]())
     private var outgoingHooks: [@LoopActor (Socket, String, [JSONValue]) -> Void] {
         _read { yield outgoingHookList.value }
         _modify { yield &outgoingHookList.value }
@@ -63,7 +63,7 @@ public final class Namespace {
     var serverSideHandlers: [String: ServerSideHandler] = [:]
     /// The counters, changed in place per message with no dynamic exclusivity check
     /// (``LoopConfinedCell``: each change is one statement that calls nothing out).
-    let counters = LoopConfinedCell(NamespaceStatistics())
+    let counters = LoopConfinedCell.holding(NamespaceStatistics())
     /// Counters since the namespace was declared (``SocketIOServer/writeMetrics(into:)``).
     public var statistics: NamespaceStatistics { counters.value }
 

@@ -52,7 +52,7 @@ open class NamespaceControllerBase {
     /// Creates the instance of a newly connecting socket.
     public required init(socket: Socket) {
         self.socket = socket
-        access = LoopConfinedCell((allowed: Self.initialACL, denied: []))
+        access = LoopConfinedCell.holding((allowed: Self.initialACL, denied: []))
     }
 
     // MARK: Lifecycle (override these)

@@ -138,7 +138,7 @@ public final class Socket {
         var rare: RareState?
     }
 
-    private let hot = LoopConfinedCell(HotState())
+    private let hot = LoopConfinedCell.holding(HotState())
 
     /// The credentials given by ``grantCredentials(_:)`` (out of line: most sockets have none).
     var storedCredentials: SocketCredentials? {

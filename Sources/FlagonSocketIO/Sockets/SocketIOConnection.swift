@@ -46,7 +46,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     init(engine: EngineSession, server: SocketIOServer) {
         self.engine = engine
         self.server = server
-        hot = LoopConfinedCell(HotState(decoder: SocketIODecoder(maxAttachments: server.options.maxAttachments)))
+        hot = LoopConfinedCell.holding(HotState(decoder: SocketIODecoder(maxAttachments: server.options.maxAttachments)))
         usesMessagePack = server.options.parser == .msgpack
         engine.handler = self   // the session keeps the client until it closes
         // Cancelled when a namespace accepts a socket or the session closes.
