@@ -20,7 +20,7 @@ struct BenchOptions {
 }
 
 /// Every scenario, in the order they run.
-let allBenchScenarios = ["echo-50", "echo-50-controller", "echo-50-typed", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
+let allBenchScenarios = ["echo-50", "echo-50-controller", "echo-50-typed", "echo-50-codable", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
                          "polling", "http", "churn"] + (ClusterBench.available ? ["cluster"] : [])
 
 /// Runs the scenarios against a server and reports.
@@ -41,6 +41,7 @@ struct BenchRunner {
             case "echo-500": return try await echo(clients: 500)
             case "echo-50-controller": return try await echo(clients: 50, namespace: "/ctl")
             case "echo-50-typed": return try await echo(clients: 50, namespace: "/typed")
+            case "echo-50-codable": return try await echo(clients: 50, namespace: "/codable")
             case "cpu-bound": return try await echo(clients: 50, event: "hash")
             case "fanout-steady": return try await fanout(capacity: false)
             case "fanout-capacity": return try await fanout(capacity: true)
@@ -70,7 +71,8 @@ struct BenchRunner {
         }
         let served = switch namespace {
         case "/": ""
-        case "/typed": ", a typed parameter at /typed"
+        case "/typed": ", an @EventPayload parameter at /typed"
+        case "/codable": ", a Codable parameter at /codable"
         default: ", a @SocketNamespace controller at \(namespace)"
         }
         return ScenarioResult(name: "echo-\(clients) (window 8\(served))", unit: "acks/s", reps: reps)

@@ -40,6 +40,7 @@ enum BenchServer {
         sio.register(BenchController.self, namespace: "/ctl")
         // A typed parameter, read from the event's text, and a typed ack.
         sio.of("/typed").on("echo") { (_: Socket, message: EchoMessage) -> EchoMessage in message }
+        sio.of("/codable").on("echo") { (_: Socket, message: CodableEchoMessage) -> CodableEchoMessage in message }
         sio.attach(to: app)
         return app
     }
@@ -73,8 +74,16 @@ enum BenchServer {
     }
 }
 
-/// The echo's argument as a typed parameter (`/typed`).
-struct EchoMessage: Codable, EventArgument, JSONConvertible {
+/// The echo's argument as a typed parameter (`/typed`), read and written by `@EventPayload`.
+@EventPayload
+struct EchoMessage {
+    let n: Int
+    let s: String
+}
+
+/// The same argument as a plain `Codable` type (`/codable`), read and written through
+/// `Decodable` and `Encodable`.
+struct CodableEchoMessage: Codable, EventArgument, JSONConvertible {
     let n: Int
     let s: String
 }

@@ -4,5 +4,5 @@ import SwiftSyntaxMacros
 /// The compiler plugin that provides Flagon's macros.
 @main
 struct FlagonMacrosPlugin: CompilerPlugin {
-    let providingMacros: [any Macro.Type] = [SocketNamespaceMacro.self, EventNameMacro.self]
+    let providingMacros: [any Macro.Type] = [SocketNamespaceMacro.self, EventNameMacro.self, EventPayloadMacro.self]
 }

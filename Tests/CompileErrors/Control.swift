@@ -14,3 +14,20 @@ final class Vault: NamespaceController {
     sio.on("get") { (socket: Socket, id: Int) -> Score in Score(points: id) }
     sio.register(Vault.self, namespace: "/vault")
 }
+
+// An @EventPayload struct, public, with a nested one: a parameter and an ack.
+@EventPayload
+public struct Place {
+    public let name: String
+    public let at: Spot?
+}
+
+@EventPayload
+public struct Spot {
+    public let x: Double
+    public let y: Double
+}
+
+@LoopActor func registerPlaces(_ sio: SocketIOServer) {
+    sio.on("place") { (_: Socket, place: Place) -> Place in place }
+}

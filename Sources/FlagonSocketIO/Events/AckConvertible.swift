@@ -12,6 +12,13 @@ import FlagonJSON
 public protocol AckConvertible {
     /// The ack's arguments.
     func ackArguments() throws -> [JSONValue]
+    /// The ack's arguments as JSON text without the brackets, when the type writes it
+    /// directly (Flagon's: ``JSONTextWritable`` types do); `nil` otherwise.
+    func _ackText() -> [UInt8]?
+}
+
+extension AckConvertible {
+    public func _ackText() -> [UInt8]? { nil }
 }
 
 /// A value that becomes one JSON value: the JSON types, `Int`, `Double`, `Bool`, `String`,
@@ -136,7 +143,7 @@ public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
     public init(_ values: [JSONValue]) { storage = .values(values) }
 
     /// Arguments given as the JSON text between an array's brackets, already validated.
-    init(validatedText text: [UInt8]) { storage = .encoded(text) }
+    @usableFromInline init(validatedText text: [UInt8]) { storage = .encoded(text) }
 
     /// The JSON text of the arguments (without brackets) when they are still unparsed.
     @usableFromInline var encodedText: [UInt8]? { if case .encoded(let text) = storage { text } else { nil } }
@@ -174,6 +181,7 @@ extension AckConvertible {
     @inlinable
     func ackRawArguments() throws -> RawArguments {
         if let raw = self as? RawArguments { return raw }
+        if let text = _ackText() { return RawArguments(validatedText: text) }
         return RawArguments(try ackArguments())
     }
 }

@@ -172,17 +172,22 @@ private func describe(_ error: DecodingError) -> String {
 }
 
 private func mismatch(_ expected: String, _ value: JSONValue) -> EventArgumentError {
-    let found: String
-    switch value {
-    case .null: found = "null"
-    case .bool: found = "a boolean"
-    case .int, .double, .largeNumber: found = "a number"
-    case .string: found = "a string"
-    case .array: found = "an array"
-    case .object: found = "an object"
-    case .binary: found = "binary data"
+    EventArgumentError("expected \(expected), got \(value.kindName)")
+}
+
+extension JSONValue {
+    /// What the value is, for error messages ("a number", "an object").
+    var kindName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int, .double, .largeNumber: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        case .binary: "binary data"
+        }
     }
-    return EventArgumentError("expected \(expected), got \(found)")
 }
 
 extension Int: EventArgument {

@@ -1,0 +1,67 @@
+import FlagonJSON
+
+// What the code that `@EventPayload` generates calls: reading a struct's members from the
+// event's text or from a value, with the errors that name the member. Flagon's, public only
+// because generated code lives in the app's module.
+
+extension JSONReader {
+    /// Enters the object at the reader (the caller checked that one is there).
+    public mutating func _payloadEnter() throws(EventArgumentError) {
+        do { try enterObject() } catch { throw EventArgumentError("invalid JSON: \(error)") }
+    }
+
+    /// The next member's index in `names` (-1 for another key); `nil` at the object's end.
+    public mutating func _payloadKey(_ names: JSONKeyNames) throws(EventArgumentError) -> Int? {
+        do { return try nextKeyIndex(names) } catch { throw EventArgumentError("invalid JSON: \(error)") }
+    }
+
+    /// Steps over the value of a key the struct does not have.
+    public mutating func _payloadSkip() throws(EventArgumentError) {
+        do { try skipValue() } catch { throw EventArgumentError("invalid JSON: \(error)") }
+    }
+
+    /// Reads member `key` of a `Payload`.
+    public mutating func _payloadMember<T: EventArgument, Payload>(
+        _ type: T.Type, _ key: StaticString, of payload: Payload.Type
+    ) throws(EventArgumentError) -> T {
+        do {
+            return try T._readArgument(from: &self)
+        } catch {
+            throw _payloadMemberError(error, key, payload)
+        }
+    }
+}
+
+/// Member `key` of a `Payload` read from a member's value.
+public func _payloadMember<T: EventArgument, Payload>(
+    _ type: T.Type, _ value: JSONValue, _ key: StaticString, of payload: Payload.Type
+) throws(EventArgumentError) -> T {
+    do {
+        return try T._decodeArgument(from: value)
+    } catch {
+        throw _payloadMemberError(error, key, payload)
+    }
+}
+
+/// The members of the object a `Payload` is read from.
+public func _payloadObject<Payload>(_ value: JSONValue, of payload: Payload.Type) throws(EventArgumentError) -> JSONObject {
+    guard let object = value.objectValue else { throw EventArgumentError("expected \(payload): expected an object, got \(value.kindName)") }
+    return object
+}
+
+/// The error for a member that is missing.
+public func _payloadMissing<Payload>(_ key: StaticString, of payload: Payload.Type) -> EventArgumentError {
+    EventArgumentError("expected \(payload): missing key \"\(key)\"")
+}
+
+private func _payloadMemberError<Payload>(_ error: EventArgumentError, _ key: StaticString, _ payload: Payload.Type) -> EventArgumentError {
+    EventArgumentError("expected \(payload): \(error.message) at .\(key)")
+}
+
+extension JSONReader {
+    /// The value at the reader when it is not an object (a scalar, or an empty array), for
+    /// the error that names what was found.
+    public mutating func _payloadLeaf() throws(EventArgumentError) -> JSONValue {
+        do { return try readLeaf() } catch { throw EventArgumentError("invalid JSON: \(error)") }
+    }
+}
