@@ -21,7 +21,7 @@ bench=.build-release/release/bench
 server=${2:-$bench}
 top=${3:-25}
 case $scenario in
-    echo-50|echo-500|echo-50-controller|echo-50-typed|echo-50-codable) unit='EventDispatcher.invoke(_:raw:ackID:socket:)' ;;
+    echo-50|echo-500|echo-50-controller|echo-50-plain|echo-50-typed|echo-50-codable) unit='EventDispatcher.invoke(_:raw:ackID:socket:)' ;;
     fanout-capacity|fanout-steady) unit='WebSocket.sendIfWritable(frames:from:)' ;;
     connect) unit='SocketIOConnection.init(engine:server:)' ;;
     *) echo "no unit known for $scenario" >&2; exit 2 ;;

@@ -20,7 +20,7 @@ struct BenchOptions {
 }
 
 /// Every scenario, in the order they run.
-let allBenchScenarios = ["echo-50", "echo-50-controller", "echo-50-typed", "echo-50-codable", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
+let allBenchScenarios = ["echo-50", "echo-50-controller", "echo-50-plain", "echo-50-typed", "echo-50-codable", "echo-500", "fanout-steady", "fanout-capacity", "connect", "idle-5000", "idle-10000",
                          "polling", "http", "churn"] + (ClusterBench.available ? ["cluster"] : [])
 
 /// Runs the scenarios against a server and reports.
@@ -40,6 +40,7 @@ struct BenchRunner {
             case "echo-50": return try await echo(clients: 50)
             case "echo-500": return try await echo(clients: 500)
             case "echo-50-controller": return try await echo(clients: 50, namespace: "/ctl")
+            case "echo-50-plain": return try await echo(clients: 50, namespace: "/plain")
             case "echo-50-typed": return try await echo(clients: 50, namespace: "/typed")
             case "echo-50-codable": return try await echo(clients: 50, namespace: "/codable")
             case "cpu-bound": return try await echo(clients: 50, event: "hash")
@@ -71,6 +72,7 @@ struct BenchRunner {
         }
         let served = switch namespace {
         case "/": ""
+        case "/plain": ", raw arguments at /plain"
         case "/typed": ", an @EventPayload parameter at /typed"
         case "/codable": ", a Codable parameter at /codable"
         default: ", a @SocketNamespace controller at \(namespace)"

@@ -38,7 +38,9 @@ enum BenchServer {
         let block = [UInt8](repeating: 0x5A, count: 64 * 1024)
         sio.on("hash") { _, _ in [.string(Crypto.sha1(block).prefix(4).map { String($0, radix: 16) }.joined())] }
         sio.register(BenchController.self, namespace: "/ctl")
-        // A typed parameter, read from the event's text, and a typed ack.
+        // A typed parameter, read from the event's text, and a typed ack; the raw echo on a
+        // namespace of the same length (`/plain`), for the comparison.
+        sio.of("/plain").on("echo") { (_: Socket, args: RawArguments) -> RawArguments in args }
         sio.of("/typed").on("echo") { (_: Socket, message: EchoMessage) -> EchoMessage in message }
         sio.of("/codable").on("echo") { (_: Socket, message: CodableEchoMessage) -> CodableEchoMessage in message }
         sio.attach(to: app)

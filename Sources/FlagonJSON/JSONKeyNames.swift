@@ -6,19 +6,36 @@
 /// while let index = try reader.nextKeyIndex(names) { ... }   // 0, 1, or -1 for another key
 /// ```
 public struct JSONKeyNames: Sendable {
-    let names: [[UInt8]]
+    /// The names' UTF-8 bytes, one after the other.
+    let bytes: [UInt8]
+    /// Where each name ends in `bytes`.
+    let ends: [Int]
 
     /// The names, in the order their indexes name them.
     public init(_ names: [String]) {
-        self.names = names.map { Array($0.utf8) }
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for name in names {
+            bytes.append(contentsOf: name.utf8)
+            ends.append(bytes.count)
+        }
+        self.bytes = bytes
+        self.ends = ends
     }
 
-    /// The index of the name spelled by `bytes` (UTF-8, escapes resolved), or -1.
-    func index(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        for (index, name) in names.enumerated() where name.count == bytes.count {
-            if name.withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) { return index }
+    /// The index of the name spelled by `key` (UTF-8, escapes resolved), or -1.
+    func index(of key: UnsafeBufferPointer<UInt8>) -> Int {
+        bytes.withUnsafeBufferPointer { all in
+            var start = 0
+            for (index, end) in ends.enumerated() {
+                defer { start = end }
+                guard end - start == key.count else { continue }
+                var offset = 0
+                while offset < key.count && all[start + offset] == key[offset] { offset += 1 }
+                if offset == key.count { return index }
+            }
+            return -1
         }
-        return -1
     }
 }
 

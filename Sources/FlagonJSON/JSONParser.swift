@@ -130,7 +130,16 @@ struct JSONParser {
     /// Reads a string's characters up to its closing quote or its first backslash (where
     /// `index` stops); returns whether they were all ASCII. Control characters throw.
     mutating func scanPlainCharacters() throws(JSONError) -> Bool {
-        var ascii = true
+        // Eight bytes at a time while none of them ends the run: no quote, no backslash, no
+        // control character (each test is exact for the presence of such a byte in the word).
+        var high: UInt64 = 0
+        while index + 8 <= bytes.count {
+            let word = JSONWord.load(bytes, at: index)
+            if JSONWord.hasStop(word) { break }
+            high |= word
+            index += 8
+        }
+        var ascii = high & JSONWord.tops == 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return ascii }
@@ -209,8 +218,12 @@ struct JSONParser {
     /// Makes a String from UTF-8 bytes, refusing invalid UTF-8 (decoding would replace it).
     @inline(__always)
     static func makeString(_ bytes: UnsafeBufferPointer<UInt8>, ascii: Bool, offset: Int) throws(JSONError) -> String {
+        if ascii {
+            // Known ASCII: copied in, without the repairing decoder's pass.
+            return String(unsafeUninitializedCapacity: bytes.count) { buffer in buffer.initialize(from: bytes).index }
+        }
         let string = String(decoding: bytes, as: UTF8.self)
-        if !ascii && !string.utf8.elementsEqual(bytes) { throw .invalidUTF8(offset: offset) }
+        if !string.utf8.elementsEqual(bytes) { throw .invalidUTF8(offset: offset) }
         return string
     }
 
@@ -328,5 +341,27 @@ extension JSONValue {
             Result { () throws(JSONError) -> JSONValue in try parse(buffer, maxDepth: maxDepth) }
         }
         return try result.get()
+    }
+}
+
+/// Eight bytes of a string's text tested at once, for the runs of plain characters that
+/// readers and writers step over.
+enum JSONWord {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let tops: UInt64 = 0x8080_8080_8080_8080
+
+    /// The eight bytes at `index` (which must leave eight), the first in the low byte.
+    @inline(__always)
+    static func load(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+    }
+
+    /// `true` when one of the bytes is a quote, a backslash or a control character: the
+    /// classic zero-byte and less-than tests, exact for whether such a byte is present.
+    @inline(__always)
+    static func hasStop(_ word: UInt64) -> Bool {
+        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+        let stops = ((word &- ones &* 0x20) & ~word) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+        return stops & tops != 0
     }
 }

@@ -164,3 +164,44 @@ private extension JSONValue {
         }
     }
 }
+
+extension JSONReader {
+    /// Reads the value at the reader when it is an integer that fits an `Int` (no fraction,
+    /// no exponent); `nil`, with nothing read, for anything else.
+    public mutating func readInt() -> Int? {
+        parser.skipWhitespace()
+        let start = parser.index
+        var index = start
+        let bytes = parser.bytes
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        var magnitude: UInt64 = 0
+        let digitsStart = index
+        while index < bytes.count, case let digit = bytes[index] &- UInt8(ascii: "0"), digit < 10 {
+            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
+            if overflow1 || overflow2 { return nil }
+            magnitude = sum
+            index += 1
+        }
+        guard index > digitsStart else { return nil }
+        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
+        let value: Int
+        if negative {
+            guard magnitude <= UInt64(Int.max) + 1 else { return nil }
+            value = magnitude == UInt64(Int.max) + 1 ? Int.min : -Int(magnitude)
+        } else {
+            guard magnitude <= UInt64(Int.max) else { return nil }
+            value = Int(magnitude)
+        }
+        parser.index = index
+        return value
+    }
+
+    /// Reads the value at the reader when it is a string; `nil`, with nothing read, for
+    /// anything else.
+    public mutating func readString() throws(JSONError) -> String? {
+        guard kind() == .string else { return nil }
+        return try parser.parseString()
+    }
+}

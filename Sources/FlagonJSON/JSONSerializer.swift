@@ -83,11 +83,18 @@ public struct JSONSerializer {
         var string = string
         string.withUTF8 { utf8 in
             var runStart = 0
-            for i in 0..<utf8.count {
+            var i = 0
+            while i < utf8.count {
+                if i + 8 <= utf8.count, !JSONWord.hasStop(JSONWord.load(utf8, at: i)) {
+                    i += 8
+                    continue
+                }
                 let byte = utf8[i]
+                i += 1
                 if byte >= 32 && byte != 34 && byte != 92 { continue }
-                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-                runStart = i + 1
+                let at = i - 1
+                if runStart < at { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<at])) }
+                runStart = i
                 switch byte {
                 case 34: out.append(contentsOf: [92, 34])
                 case 92: out.append(contentsOf: [92, 92])

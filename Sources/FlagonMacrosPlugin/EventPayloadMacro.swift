@@ -134,7 +134,7 @@ struct PayloadSource {
     private var textWriter: String {
         let lines = members.map { member in
             let write = """
-                out.append(contentsOf: \(literal(",\"" + member.key + "\":")).utf8)
+                out._appendJSONLiteral(\(literal(",\"" + member.key + "\":")))
                 guard \(member.isOptional ? "value" : member.codeName)._writeJSONText(into: &out) else { return false }
             """
             if member.isOptional {

@@ -1,3 +1,4 @@
+import Foundation
 import Flagon
 import FlagonJSON
 import FlagonLoop
@@ -71,8 +72,10 @@ private func message(_ body: () throws -> Void) -> String? {
         let sample = try readText(PayloadSample.self, Self.full)
         let text = try #require(writeText(sample))
         #expect(text == Self.full)
-        let encoded = try JSONValueEncoder().encode(sample).serialized()
-        #expect(String(decoding: encoded, as: UTF8.self) == text)
+        // A dictionary's order is its own under Encodable: one key, for the byte comparison.
+        let oneScore = Self.full.replacingOccurrences(of: #"{"m":1,"z":2}"#, with: #"{"m":1}"#)
+        let encoded = try JSONValueEncoder().encode(readText(PayloadSample.self, oneScore)).serialized()
+        #expect(String(decoding: encoded, as: UTF8.self) == oneScore)
         #expect(try JSONValueDecoder().decode(PayloadSample.self, from: JSONValue.parse(Array(text.utf8))) == sample)
     }
 

@@ -177,7 +177,7 @@ private func mismatch(_ expected: String, _ value: JSONValue) -> EventArgumentEr
 
 extension JSONValue {
     /// What the value is, for error messages ("a number", "an object").
-    var kindName: String {
+    @usableFromInline var kindName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -191,7 +191,10 @@ extension JSONValue {
 }
 
 extension Int: EventArgument {
-    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> Int { try readScalar(from: &reader) }
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> Int {
+        if let int = reader.readInt() { return int }
+        return try readScalar(from: &reader)
+    }
     public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> Int {
         guard let int = value.intValue else { throw mismatch("an integer", value) }
         return int
@@ -223,7 +226,14 @@ extension Bool: EventArgument {
 }
 
 extension String: EventArgument {
-    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> String { try readScalar(from: &reader) }
+    public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> String {
+        do {
+            if let string = try reader.readString() { return string }
+        } catch {
+            throw EventArgumentError("invalid JSON: \(error)")
+        }
+        return try readScalar(from: &reader)
+    }
     public static func _decodeArgument(from value: JSONValue) throws(EventArgumentError) -> String {
         guard let string = value.stringValue else { throw mismatch("a string", value) }
         return string

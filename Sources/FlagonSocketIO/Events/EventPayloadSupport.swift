@@ -6,21 +6,25 @@ import FlagonJSON
 
 extension JSONReader {
     /// Enters the object at the reader (the caller checked that one is there).
+    @inlinable
     public mutating func _payloadEnter() throws(EventArgumentError) {
         do { try enterObject() } catch { throw EventArgumentError("invalid JSON: \(error)") }
     }
 
     /// The next member's index in `names` (-1 for another key); `nil` at the object's end.
+    @inlinable
     public mutating func _payloadKey(_ names: JSONKeyNames) throws(EventArgumentError) -> Int? {
         do { return try nextKeyIndex(names) } catch { throw EventArgumentError("invalid JSON: \(error)") }
     }
 
     /// Steps over the value of a key the struct does not have.
+    @inlinable
     public mutating func _payloadSkip() throws(EventArgumentError) {
         do { try skipValue() } catch { throw EventArgumentError("invalid JSON: \(error)") }
     }
 
     /// Reads member `key` of a `Payload`.
+    @inlinable
     public mutating func _payloadMember<T: EventArgument, Payload>(
         _ type: T.Type, _ key: StaticString, of payload: Payload.Type
     ) throws(EventArgumentError) -> T {
@@ -33,6 +37,7 @@ extension JSONReader {
 }
 
 /// Member `key` of a `Payload` read from a member's value.
+@inlinable
 public func _payloadMember<T: EventArgument, Payload>(
     _ type: T.Type, _ value: JSONValue, _ key: StaticString, of payload: Payload.Type
 ) throws(EventArgumentError) -> T {
@@ -44,6 +49,7 @@ public func _payloadMember<T: EventArgument, Payload>(
 }
 
 /// The members of the object a `Payload` is read from.
+@inlinable
 public func _payloadObject<Payload>(_ value: JSONValue, of payload: Payload.Type) throws(EventArgumentError) -> JSONObject {
     guard let object = value.objectValue else { throw EventArgumentError("expected \(payload): expected an object, got \(value.kindName)") }
     return object
@@ -54,13 +60,15 @@ public func _payloadMissing<Payload>(_ key: StaticString, of payload: Payload.Ty
     EventArgumentError("expected \(payload): missing key \"\(key)\"")
 }
 
-private func _payloadMemberError<Payload>(_ error: EventArgumentError, _ key: StaticString, _ payload: Payload.Type) -> EventArgumentError {
+@usableFromInline
+func _payloadMemberError<Payload>(_ error: EventArgumentError, _ key: StaticString, _ payload: Payload.Type) -> EventArgumentError {
     EventArgumentError("expected \(payload): \(error.message) at .\(key)")
 }
 
 extension JSONReader {
     /// The value at the reader when it is not an object (a scalar, or an empty array), for
     /// the error that names what was found.
+    @inlinable
     public mutating func _payloadLeaf() throws(EventArgumentError) -> JSONValue {
         do { return try readLeaf() } catch { throw EventArgumentError("invalid JSON: \(error)") }
     }

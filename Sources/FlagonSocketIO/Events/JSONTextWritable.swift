@@ -12,6 +12,7 @@ public protocol JSONTextWritable: JSONConvertible {
 
 extension JSONTextWritable {
     /// The ack's text: the one argument, written directly.
+    @inlinable
     public func _ackText() -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(64)
@@ -97,5 +98,13 @@ extension Dictionary: JSONTextWritable where Key == String, Value: JSONTextWrita
         }
         out.append(UInt8(ascii: "}"))
         return true
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends a literal's UTF-8 bytes (the keys of generated writers).
+    @inlinable
+    public mutating func _appendJSONLiteral(_ literal: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 }
