@@ -11,6 +11,12 @@ public struct JSONKeyNames: Sendable {
     /// Where each name ends in `bytes`.
     let ends: [Int]
 
+    /// No name holds a quote, a backslash or a control character: one that matches the
+    /// bytes before a quote is the whole key.
+    let plain: Bool
+
+    func length(of index: Int) -> Int { ends[index] - (index == 0 ? 0 : ends[index - 1]) }
+
     /// The names, in the order their indexes name them.
     public init(_ names: [String]) {
         var bytes: [UInt8] = []
@@ -21,6 +27,7 @@ public struct JSONKeyNames: Sendable {
         }
         self.bytes = bytes
         self.ends = ends
+        plain = !bytes.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 32 }
     }
 
     /// The index of the name spelled by `key` (UTF-8, escapes resolved), or -1.
@@ -29,51 +36,81 @@ public struct JSONKeyNames: Sendable {
             var start = 0
             for (index, end) in ends.enumerated() {
                 defer { start = end }
-                guard end - start == key.count else { continue }
-                var offset = 0
-                while offset < key.count && all[start + offset] == key[offset] { offset += 1 }
-                if offset == key.count { return index }
+                if end - start == key.count && Self.equal(all, start, key, 0, key.count) { return index }
             }
             return -1
         }
+    }
+
+    /// The index of the name whose bytes, followed by a closing quote, start `text` at
+    /// `at`: the common key (no escape) matched where it lies, with no scan for its end.
+    /// Name `first` is tried first (the one after the key before, in the order fields are
+    /// usually written); -1 when none matches.
+    func index(quotedIn text: UnsafeBufferPointer<UInt8>, at: Int, first: Int) -> Int {
+        bytes.withUnsafeBufferPointer { all in
+            ends.withUnsafeBufferPointer { ends in
+                let count = ends.count
+                var index = first < count ? first : 0
+                for _ in 0..<count {
+                    let start = index == 0 ? 0 : ends[index - 1], length = ends[index] - start
+                    if at + length < text.count && text[at + length] == UInt8(ascii: "\"")
+                        && Self.equal(all, start, text, at, length) {
+                        return index
+                    }
+                    index = index + 1 == count ? 0 : index + 1
+                }
+                return -1
+            }
+        }
+    }
+
+    private static func equal(_ a: UnsafeBufferPointer<UInt8>, _ i: Int, _ b: UnsafeBufferPointer<UInt8>, _ j: Int, _ count: Int) -> Bool {
+        var offset = 0
+        while offset < count && a[i + offset] == b[j + offset] { offset += 1 }
+        return offset == count
     }
 }
 
 extension JSONReader {
     /// The next key of the object being read, as its index in `names` (-1 for a key not
     /// there), with the reader moved to its value; `nil` at the object's end (its `}` is
-    /// consumed). A key without escapes is compared where it lies in the text; the cost per
+    /// consumed). A key without escapes is compared where it lies in the text, trying first
+    /// the name after `previous` (the index this returned for the key before); the cost per
     /// key is bounded by the names' total length, whatever the input.
-    public mutating func nextKeyIndex(_ names: JSONKeyNames) throws(JSONError) -> Int? {
-        parser.skipWhitespace()
-        guard parser.index < parser.bytes.count else { throw .unexpectedEnd }
-        if parser.bytes[parser.index] == UInt8(ascii: ",") {
-            parser.index += 1
-            parser.skipWhitespace()
-        }
-        guard parser.index < parser.bytes.count else { throw .unexpectedEnd }
-        if parser.bytes[parser.index] == UInt8(ascii: "}") {
-            parser.index += 1
+    public mutating func nextKeyIndex(_ names: JSONKeyNames, after previous: Int = -1) throws(JSONError) -> Int? {
+        let text = parser.bytes
+        var at = JSONReader.skipWhitespace(text, from: parser.index)
+        guard at < text.count else { throw .unexpectedEnd }
+        if text[at] == UInt8(ascii: ",") { at = JSONReader.skipWhitespace(text, from: at + 1) }
+        guard at < text.count else { throw .unexpectedEnd }
+        if text[at] == UInt8(ascii: "}") {
+            parser.index = at + 1
             return nil
         }
-        let index: Int
-        let start = parser.index + 1
-        parser.index = start
-        _ = try parser.scanPlainCharacters()
-        if parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\"") {
-            index = names.index(of: UnsafeBufferPointer(rebasing: parser.bytes[start..<parser.index]))
-            parser.index += 1
+        var index = names.plain ? names.index(quotedIn: text, at: at + 1, first: previous + 1) : -1
+        if index >= 0 {
+            at += names.length(of: index) + 2
         } else {
-            parser.index = start - 1
+            // Another key, or one with escapes: read it whole.
+            parser.index = at
             var key = try parser.parseString()
             index = key.withUTF8 { names.index(of: $0) }
+            at = parser.index
         }
-        parser.skipWhitespace()
-        guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: ":") else {
-            throw .unexpected(offset: parser.index, "expected :")
+        at = JSONReader.skipWhitespace(text, from: at)
+        guard at < text.count, text[at] == UInt8(ascii: ":") else {
+            parser.index = at
+            throw .unexpected(offset: at, "expected :")
         }
-        parser.index += 1
-        parser.skipWhitespace()
+        parser.index = JSONReader.skipWhitespace(text, from: at + 1)
         return index
+    }
+
+    /// The first index from `start` that is not JSON whitespace.
+    @inline(__always)
+    static func skipWhitespace(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var at = start
+        while at < text.count, case let byte = text[at], byte == 32 || byte == 10 || byte == 13 || byte == 9 { at += 1 }
+        return at
     }
 }

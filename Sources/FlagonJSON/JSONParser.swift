@@ -130,24 +130,34 @@ struct JSONParser {
     /// Reads a string's characters up to its closing quote or its first backslash (where
     /// `index` stops); returns whether they were all ASCII. Control characters throw.
     mutating func scanPlainCharacters() throws(JSONError) -> Bool {
-        // Eight bytes at a time while none of them ends the run: no quote, no backslash, no
-        // control character (each test is exact for the presence of such a byte in the word).
+        // Eight bytes at a time while eight are left: the lowest flagged byte of a word is
+        // exactly the first quote, backslash or control character in it. Then byte by byte.
+        guard let base = bytes.baseAddress else { throw .unexpectedEnd }
+        let count = bytes.count
+        var at = index
         var high: UInt64 = 0
-        while index + 8 <= bytes.count {
-            let word = JSONWord.load(bytes, at: index)
-            if JSONWord.hasStop(word) { break }
+        while count - at >= 8 {
+            let word = JSONWord.load(bytes, at: at)
+            let stops = JSONWord.stops(word)
+            if stops != 0 {
+                let offset = stops.trailingZeroBitCount / 8
+                high |= word & ((1 &<< (UInt64(offset) &* 8)) &- 1)
+                at += offset
+                break
+            }
             high |= word
-            index += 8
+            at += 8
         }
-        var ascii = high & JSONWord.tops == 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return ascii }
-            if byte < 32 { throw .unexpected(offset: index, "control character in string") }
-            if byte >= 0x80 { ascii = false }
-            index += 1
+        while at < count {
+            let byte = base[at]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 32 { break }
+            high |= UInt64(byte)
+            at += 1
         }
-        throw .unexpectedEnd
+        index = at
+        guard at < count else { throw .unexpectedEnd }
+        if base[at] < 32 { throw .unexpected(offset: at, "control character in string") }
+        return high & JSONWord.tops == 0
     }
 
     mutating func parseString() throws(JSONError) -> String {
@@ -356,12 +366,17 @@ enum JSONWord {
         UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
     }
 
-    /// `true` when one of the bytes is a quote, a backslash or a control character: the
-    /// classic zero-byte and less-than tests, exact for whether such a byte is present.
+    /// The high bit of each byte set where a quote, a backslash or a control character
+    /// might be: the classic zero-byte and less-than tests, exact for whether such a byte is
+    /// present and for the lowest one.
     @inline(__always)
-    static func hasStop(_ word: UInt64) -> Bool {
+    static func stops(_ word: UInt64) -> UInt64 {
         let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
         let stops = ((word &- ones &* 0x20) & ~word) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
-        return stops & tops != 0
+        return stops & tops
     }
+
+    /// `true` when one of the bytes is a quote, a backslash or a control character.
+    @inline(__always)
+    static func hasStop(_ word: UInt64) -> Bool { stops(word) != 0 }
 }

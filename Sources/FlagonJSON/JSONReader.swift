@@ -78,6 +78,14 @@ public struct JSONReader {
         parser.index += 1
     }
 
+    /// Enters the object at the reader when there is one; `false`, with nothing read, for
+    /// any other value.
+    public mutating func enterObjectIfPresent() -> Bool {
+        guard kind() == .object else { return false }
+        parser.index += 1
+        return true
+    }
+
     /// The next key of the object being read, with the reader moved to its value; `nil`
     /// at the object's end (its `}` is consumed).
     public mutating func nextKey() throws(JSONError) -> String? {

@@ -5,16 +5,10 @@ import FlagonJSON
 // because generated code lives in the app's module.
 
 extension JSONReader {
-    /// Enters the object at the reader (the caller checked that one is there).
-    @inlinable
-    public mutating func _payloadEnter() throws(EventArgumentError) {
-        do { try enterObject() } catch { throw EventArgumentError("invalid JSON: \(error)") }
-    }
-
     /// The next member's index in `names` (-1 for another key); `nil` at the object's end.
     @inlinable
-    public mutating func _payloadKey(_ names: JSONKeyNames) throws(EventArgumentError) -> Int? {
-        do { return try nextKeyIndex(names) } catch { throw EventArgumentError("invalid JSON: \(error)") }
+    public mutating func _payloadKey(_ names: JSONKeyNames, after previous: Int) throws(EventArgumentError) -> Int? {
+        do { return try nextKeyIndex(names, after: previous) } catch { throw EventArgumentError("invalid JSON: \(error)") }
     }
 
     /// Steps over the value of a key the struct does not have.
