@@ -11,7 +11,7 @@ let flagonIdentity = Context.packageDirectory.split(separator: "/").dropLast(2).
 
 // How many Swift snippets the README has: scripts/readme-snippets writes them to ReadmeSnippets/
 // (run it first) and keeps this number right.
-let readmeSnippetCount = 11
+let readmeSnippetCount = 12
 let snippetNames = (1...readmeSnippetCount).map { "ReadmeSnippet\($0)" }
 let snippetTargets: [Target] = snippetNames.map { name in
     .executableTarget(
