@@ -16,7 +16,12 @@ public struct EventPayloadMacro: ExtensionMacro {
                 "payloadNotAStruct", "@EventPayload applies to a struct")))
             return []
         }
-        let members = PayloadMember.read(structDecl) { context.diagnose($0) }
+        var refused = false
+        let members = PayloadMember.read(structDecl) { diagnostic in
+            refused = true
+            context.diagnose(diagnostic)
+        }
+        if refused { return [] }   // nothing generated for a struct it cannot read
         let modifiers = structDecl.modifiers.map(\.name.tokenKind)
         let access = modifiers.contains(.keyword(.public)) || modifiers.contains(.keyword(.open)) ? "public "
             : modifiers.contains(.keyword(.package)) ? "package " : ""
