@@ -228,45 +228,6 @@ public final class Socket {
     /// The server.
     public var server: SocketIOServer { namespace.server }
 
-    // MARK: Rooms
-
-    /// The rooms the socket is in, its own id included.
-    public var rooms: Set<String> { namespace.adapter.rooms(of: id) }
-
-    /// Joins a room.
-    public func join(_ room: String) { join([room]) }
-
-    /// Joins rooms.
-    public func join(_ rooms: [String]) {
-        guard isConnected || connecting else { return }
-        if isConnected, let key = storedPresenceKey, let presence = namespace.presence {
-            let before = self.rooms
-            namespace.adapter.join(id, rooms: rooms)
-            for room in Set(rooms) where !before.contains(room) && room != id {
-                if let admin = server.instrumentation, admin.reportsSockets { admin.roomJoined(self, room) }
-                presence.add(key, to: room)
-            }
-        } else if let admin = server.instrumentation, admin.reportsSockets {
-            let before = self.rooms
-            namespace.adapter.join(id, rooms: rooms)
-            for room in Set(rooms) where !before.contains(room) { admin.roomJoined(self, room) }
-        } else {
-            namespace.adapter.join(id, rooms: rooms)
-        }
-        saveConnectedState()
-    }
-
-    /// Leaves a room.
-    public func leave(_ room: String) {
-        let admin = server.instrumentation
-        let key = room == id || !isConnected ? nil : storedPresenceKey.flatMap { namespace.presence == nil ? nil : $0 }
-        let wasIn = (admin?.reportsSockets == true || key != nil) && rooms.contains(room)
-        namespace.adapter.leave(id, room: room)
-        if wasIn { admin?.roomLeft(self, room) }
-        if wasIn, let key { namespace.presence?.remove(key, from: room) }
-        saveConnectedState()
-    }
-
     // MARK: Emitting
 
     /// Emits an event to this connection.
@@ -396,19 +357,4 @@ public final class Socket {
     /// socket.volatile.emit("cursor", ["x": 10, "y": 20])
     /// ```
     public var volatile: VolatileEmitter { VolatileEmitter(socket: self) }
-}
-
-/// Emits to one socket, dropping the event when the transport is not ready (see ``Socket/volatile``).
-@LoopActor
-public struct VolatileEmitter {
-    let socket: Socket
-
-    /// Emits an event, or drops it when the transport cannot write at once.
-    public func emit(_ event: String, _ args: JSONValue...) { emit(event, arguments: args) }
-
-    /// Emits an event, or drops it when the transport cannot write at once.
-    public func emit(_ event: String, arguments: [JSONValue]) {
-        let packet = SocketIOPacket(type: .event, namespace: socket.namespace.name, data: .array([.string(event)] + arguments))
-        socket.deliver(OutboundMessage(packet, parser: socket.server.options.parser), packet: packet, volatile: true)
-    }
 }
