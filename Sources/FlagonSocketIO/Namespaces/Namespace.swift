@@ -35,6 +35,8 @@ public final class Namespace {
 
     /// The name, such as `/chat`.
     public let name: String
+    /// The name's UTF-8 bytes, compared with a packet's namespace without making a string.
+    let nameUTF8: [UInt8]
     /// The server. It owns its namespaces; a namespace kept after its server is gone stops
     /// the program with a clear message when this is read (a checked `unowned`), never
     /// reads freed memory.
@@ -120,6 +122,7 @@ public final class Namespace {
 
     init(name: String, server: SocketIOServer) {
         self.name = name
+        nameUTF8 = Array(name.utf8)
         self.owner = server
     }
 

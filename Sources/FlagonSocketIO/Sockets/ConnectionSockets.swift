@@ -39,6 +39,27 @@ struct ConnectionSockets {
         }
     }
 
+    /// The socket of the namespace whose name is spelled by `bytes` (a packet's namespace, as
+    /// it came): compared byte for byte, with no string made.
+    mutating func socket(named bytes: UnsafeBufferPointer<UInt8>) -> Socket? {
+        comparisons &+= 1
+        if let first, Self.spells(first.namespace.nameUTF8, bytes) { return first }
+        for socket in others {
+            comparisons &+= 1
+            if Self.spells(socket.namespace.nameUTF8, bytes) { return socket }
+        }
+        return nil
+    }
+
+    private static func spells(_ name: [UInt8], _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard name.count == bytes.count else { return false }
+        return name.withRawBytes { raw in
+            var index = 0
+            while index < bytes.count && raw[index] == bytes[index] { index += 1 }
+            return index == bytes.count
+        }
+    }
+
     /// A plain loop rather than `firstIndex(where:)`: a closure handed to the standard
     /// library from loop-isolated code is checked for isolation on every call.
     private func index(in sockets: ContiguousArray<Socket>, of name: String) -> Int? {

@@ -92,9 +92,10 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
     private func forwardUnparsed(_ text: ArraySlice<UInt8>) -> Bool {
         text.withBytes { bytes in
             guard let head = SocketIOEventSpan.scan(bytes) else { return false }
-            var namespace = "/"
-            if let range = head.namespace { namespace = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
-            guard let socket = sockets[namespace], socket.isConnected else { return false }
+            // Not `Optional.map`: a closure handed to the standard library is checked for isolation.
+            let found: Socket?
+            if let range = head.namespace { found = sockets.socket(named: UnsafeBufferPointer(rebasing: bytes[range])) } else { found = sockets["/"] }
+            guard let socket = found, socket.isConnected else { return false }
             let json = UnsafeBufferPointer(rebasing: bytes[head.jsonStart...])
             do {
                 // The head scan read the array's start and the event name: the check goes on from the arguments.
