@@ -101,7 +101,8 @@ var package = Package(
         .target(
             name: "FlagonMacros",
             dependencies: (prebuiltMacroPlugin == nil ? ["FlagonMacrosPlugin"] : []) + ["FlagonSocketIO"],
-            swiftSettings: swiftSettings
+            // With a prebuilt plugin, the macros' declarations name it too (no "plugin not found").
+            swiftSettings: macroUserSettings
         ),
         // The Redis adapter (Adapters/Redis): @socket.io/redis-adapter's protocol. Nothing of the core depends on it.
         .target(

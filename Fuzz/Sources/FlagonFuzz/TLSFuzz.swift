@@ -6,9 +6,8 @@ import FlagonTLS
 /// 0 from the first byte, 1 after a real ClientHello, 2 after a whole handshake.
 enum TLSFuzz {
     // Certificates made by scripts/make-test-certs; scripts/fuzz names their folder.
-    // nonisolated(unsafe): made once (a lazy global's initialization is thread-safe) and only
-    // read by libFuzzer's one thread; TLSContext is immutable after init.
-    nonisolated(unsafe) static let contexts: (server: TLSContext, client: TLSContext)? = {
+    // Made once (a lazy global's initialization is thread-safe); TLSContext is Sendable.
+    static let contexts: (server: TLSContext, client: TLSContext)? = {
         guard let directory = getenv("FLAGON_FUZZ_CERTS").map({ String(cString: $0) }) else { return nil }
         guard let server = try? TLSContext(server: TLSCertificate(certificateFile: directory + "/server.pem",
                                                                   privateKeyFile: directory + "/server.key")),
