@@ -1,7 +1,8 @@
 import FlagonSocketIO
 
-/// Makes a struct an event argument and an ack value read and written straight from and to
-/// JSON text, with no decoder or encoder in between: the fastest typed argument.
+/// Makes a struct (without generic parameters) an event argument and an ack value read and
+/// written straight from and to JSON text, with no decoder or encoder in between: the
+/// fastest typed argument.
 ///
 /// The macro adds the conformances to ``EventArgument``, ``JSONTextWritable`` and `Codable`,
 /// all generated from the struct's stored properties, in declaration order (the properties

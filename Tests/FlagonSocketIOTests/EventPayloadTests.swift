@@ -34,6 +34,16 @@ struct PayloadSample: Equatable {
 
 extension PayloadPoint: Equatable {}
 
+/// Members named as the generated code's own locals and parameters.
+@EventPayload
+struct PayloadAwkward: Equatable {
+    let open: Int
+    let out: String
+    let container: Bool?
+    let value: Int?
+    let previous: Int
+}
+
 /// Reads `text` (one JSON value) as `T` through the text reader.
 private func readText<T: EventArgument>(_ type: T.Type, _ text: String) throws(EventArgumentError) -> T {
     let bytes = Array(text.utf8)
@@ -92,6 +102,16 @@ private func message(_ body: () throws -> Void) -> String? {
         #expect(point == PayloadPoint(x: 3, y: 2))
         let value = try PayloadPoint._decodeArgument(from: JSONValue.parse(Array(#"{"x":1,"y":2,"x":3,"w":0}"#.utf8)))
         #expect(value == PayloadPoint(x: 3, y: 2))
+    }
+
+    @Test func membersNamedLikeTheGeneratedCodesLocalsAreReadAndWritten() throws {
+        let text = #"{"open":1,"out":"o","container":true,"value":2,"previous":3}"#
+        let awkward = try readText(PayloadAwkward.self, text)
+        #expect(awkward == PayloadAwkward(open: 1, out: "o", container: true, value: 2, previous: 3))
+        #expect(writeText(awkward) == text)
+        #expect(try PayloadAwkward._decodeArgument(from: JSONValue.parse(Array(text.utf8))) == awkward)
+        let encoded = try JSONValueEncoder().encode(awkward).serialized()
+        #expect(String(decoding: encoded, as: UTF8.self) == text)
     }
 
     @Test func errorsNameTheTypeTheMemberAndWhatWasFound() {
