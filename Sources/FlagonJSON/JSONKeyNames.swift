@@ -78,39 +78,17 @@ extension JSONReader {
     /// the name after `previous` (the index this returned for the key before); the cost per
     /// key is bounded by the names' total length, whatever the input.
     public mutating func nextKeyIndex(_ names: JSONKeyNames, after previous: Int = -1) throws(JSONError) -> Int? {
-        let text = parser.bytes
-        var at = JSONReader.skipWhitespace(text, from: parser.index)
-        guard at < text.count else { throw .unexpectedEnd }
-        if text[at] == UInt8(ascii: ",") { at = JSONReader.skipWhitespace(text, from: at + 1) }
-        guard at < text.count else { throw .unexpectedEnd }
-        if text[at] == UInt8(ascii: "}") {
-            parser.index = at + 1
-            return nil
-        }
-        var index = names.plain ? names.index(quotedIn: text, at: at + 1, first: previous + 1) : -1
+        guard try moveToKey() else { return nil }
+        let start = parser.index + 1
+        var index = names.plain ? names.index(quotedIn: parser.bytes, at: start, first: previous + 1) : -1
         if index >= 0 {
-            at += names.length(of: index) + 2
+            parser.index = start + names.length(of: index) + 1
         } else {
             // Another key, or one with escapes: read it whole.
-            parser.index = at
             var key = try parser.parseString()
             index = key.withUTF8 { names.index(of: $0) }
-            at = parser.index
         }
-        at = JSONReader.skipWhitespace(text, from: at)
-        guard at < text.count, text[at] == UInt8(ascii: ":") else {
-            parser.index = at
-            throw .unexpected(offset: at, "expected :")
-        }
-        parser.index = JSONReader.skipWhitespace(text, from: at + 1)
+        try moveToValue()
         return index
-    }
-
-    /// The first index from `start` that is not JSON whitespace.
-    @inline(__always)
-    static func skipWhitespace(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        var at = start
-        while at < text.count, case let byte = text[at], byte == 32 || byte == 10 || byte == 13 || byte == 9 { at += 1 }
-        return at
     }
 }

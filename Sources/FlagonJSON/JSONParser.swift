@@ -266,6 +266,14 @@ struct JSONParser {
         let integral: Bool
         let magnitude: UInt64
         let overflow: Bool
+
+        /// The number as an `Int` when it is an integer that fits one.
+        var intValue: Int? {
+            guard integral && !overflow else { return nil }
+            if !negative { return magnitude <= UInt64(Int.max) ? Int(magnitude) : nil }
+            if magnitude == UInt64(Int.max) + 1 { return Int.min }
+            return magnitude <= UInt64(Int.max) ? -Int(magnitude) : nil
+        }
     }
 
     mutating func scanNumber() throws(JSONError) -> ScannedNumber {
@@ -312,14 +320,9 @@ struct JSONParser {
 
     mutating func parseNumber() throws(JSONError) -> JSONValue {
         let scanned = try scanNumber()
-        let (start, negative, integral, magnitude, overflow) =
-            (scanned.start, scanned.negative, scanned.integral, scanned.magnitude, scanned.overflow)
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if integral && !overflow {
-            if !negative && magnitude <= UInt64(Int.max) { return .int(Int(magnitude)) }
-            if negative && magnitude <= UInt64(Int.max) + 1 { return .int(magnitude == UInt64(Int.max) + 1 ? Int.min : -Int(magnitude)) }
-        }
-        if integral { return .largeNumber(text) }
+        if let int = scanned.intValue { return .int(int) }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[scanned.start..<index]), as: UTF8.self)
+        if scanned.integral { return .largeNumber(text) }
         guard let double = Double(text), double.isFinite else { return .largeNumber(text) }
         return .double(double)
     }

@@ -89,6 +89,15 @@ public struct JSONReader {
     /// The next key of the object being read, with the reader moved to its value; `nil`
     /// at the object's end (its `}` is consumed).
     public mutating func nextKey() throws(JSONError) -> String? {
+        guard try moveToKey() else { return nil }
+        let key = try parser.parseString()
+        try moveToValue()
+        return key
+    }
+
+    /// Moves past a comma to the next key's opening quote: `false` at the object's end (its
+    /// `}` is consumed).
+    mutating func moveToKey() throws(JSONError) -> Bool {
         parser.skipWhitespace()
         guard parser.index < parser.bytes.count else { throw .unexpectedEnd }
         if parser.bytes[parser.index] == UInt8(ascii: ",") {
@@ -98,16 +107,19 @@ public struct JSONReader {
         guard parser.index < parser.bytes.count else { throw .unexpectedEnd }
         if parser.bytes[parser.index] == UInt8(ascii: "}") {
             parser.index += 1
-            return nil
+            return false
         }
-        let key = try parser.parseString()
+        return true
+    }
+
+    /// Moves from the end of a key past its colon, to its value.
+    mutating func moveToValue() throws(JSONError) {
         parser.skipWhitespace()
         guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: ":") else {
             throw .unexpected(offset: parser.index, "expected :")
         }
         parser.index += 1
         parser.skipWhitespace()
-        return key
     }
 
     /// Reads the value at the reader as a tree.
@@ -177,33 +189,12 @@ extension JSONReader {
     /// Reads the value at the reader when it is an integer that fits an `Int` (no fraction,
     /// no exponent); `nil`, with nothing read, for anything else.
     public mutating func readInt() -> Int? {
-        parser.skipWhitespace()
+        guard kind() == .number else { return nil }
         let start = parser.index
-        var index = start
-        let bytes = parser.bytes
-        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
-        if negative { index += 1 }
-        var magnitude: UInt64 = 0
-        let digitsStart = index
-        while index < bytes.count, case let digit = bytes[index] &- UInt8(ascii: "0"), digit < 10 {
-            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
-            if overflow1 || overflow2 { return nil }
-            magnitude = sum
-            index += 1
-        }
-        guard index > digitsStart else { return nil }
-        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
-        let value: Int
-        if negative {
-            guard magnitude <= UInt64(Int.max) + 1 else { return nil }
-            value = magnitude == UInt64(Int.max) + 1 ? Int.min : -Int(magnitude)
-        } else {
-            guard magnitude <= UInt64(Int.max) else { return nil }
-            value = Int(magnitude)
-        }
-        parser.index = index
-        return value
+        // Checked text: the number scans without error.
+        if let int = (try? parser.scanNumber())?.intValue { return int }
+        parser.index = start
+        return nil
     }
 
     /// Reads the value at the reader when it is a string; `nil`, with nothing read, for

@@ -53,21 +53,24 @@ struct ValueDecoder: Decoder {
     }
 }
 
-func describe(_ value: JSONValue) -> String {
-    switch value {
-    case .null: "null"
-    case .bool: "a boolean"
-    case .int, .double, .largeNumber: "a number"
-    case .string: "a string"
-    case .array: "an array"
-    case .object: "an object"
-    case .binary: "binary data"
+extension JSONValue {
+    /// What the value is, for error messages ("a number", "an object").
+    @usableFromInline package var kindName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int, .double, .largeNumber: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        case .binary: "binary data"
+        }
     }
 }
 
 func mismatch(_ path: [any CodingKey], _ expected: String, _ value: JSONValue) -> DecodingError {
     DecodingError.typeMismatch(
-        Any.self, DecodingError.Context(codingPath: path, debugDescription: "expected \(expected), got \(describe(value))"))
+        Any.self, DecodingError.Context(codingPath: path, debugDescription: "expected \(expected), got \(value.kindName)"))
 }
 
 /// Reads scalars out of a JSON value; shared by the three container kinds.

@@ -23,6 +23,7 @@ enum JSONFuzz {
         agree([Probe].self, input, value)
         agree([Int?].self, input, value)
         agree(String.self, input, value)
+        readsAgree(input, value)
         let text = Array(value.jsonString.utf8)
         guard let again = try? JSONValue.parse(text, maxDepth: 64) else {
             return check(false, "serialized JSON does not parse: \(value.jsonString)")
@@ -47,6 +48,42 @@ enum JSONFuzz {
             check(String(describing: a) == String(describing: b), "text and tree fail differently on \(T.self): \(value.jsonString)")
         default:
             check(false, "text and tree disagree on \(T.self): \(value.jsonString)")
+        }
+    }
+
+    /// The reader's direct reads agree with the parse: an integer read as one, and each key
+    /// of an object matched to its index among some of the object's own names.
+    static func readsAgree(_ input: [UInt8], _ value: JSONValue) {
+        input.withUnsafeBufferPointer { buffer in
+            var reader = JSONReader(validated: buffer)
+            let int = reader.readInt()
+            if case .int(let expected) = value { check(int == expected, "readInt read \(String(describing: int)) of \(expected)") }
+            if let int { check(value.intValue == int, "readInt read \(int) of \(value.jsonString)") }
+            guard case .object(let object) = value else { return }
+            // Each key as a string (one reader) and as an index (another), side by side.
+            var plain = JSONReader(validated: buffer), keys = JSONReader(validated: buffer)
+            let known = Array(object.map(\.key).prefix(3)) + ["x"]
+            let names = JSONKeyNames(known)
+            guard (try? plain.enterObject()) != nil, (try? keys.enterObject()) != nil else {
+                return check(false, "an object could not be entered")
+            }
+            var previous = -1
+            while true {
+                let key: String?, index: Int?
+                do {
+                    key = try plain.nextKey()
+                    index = try keys.nextKeyIndex(names, after: previous)
+                } catch {
+                    return check(false, "a key could not be read in \(value.jsonString): \(error)")
+                }
+                guard let key, let index else { return check(key == nil && index == nil, "the readers end apart") }
+                check(index == (known.firstIndex(of: key) ?? -1), "nextKeyIndex read \(index) for \(key)")
+                check(plain.offset == keys.offset, "the readers stand apart after \(key)")
+                previous = index
+                guard (try? plain.skipValue()) != nil, (try? keys.skipValue()) != nil else {
+                    return check(false, "a member's value could not be skipped")
+                }
+            }
         }
     }
 

@@ -70,6 +70,11 @@ public struct EventArgumentError: Error, Sendable, Equatable {
 
     /// Creates an error.
     public init(_ message: String) { self.message = message }
+
+    /// Text that is not JSON (checked text cannot be: a parser's error, passed on).
+    @usableFromInline static func invalidJSON(_ error: JSONError) -> EventArgumentError {
+        EventArgumentError("invalid JSON: \(error)")
+    }
 }
 
 extension EventArgument {
@@ -102,7 +107,7 @@ extension EventArgument {
     /// Reads a scalar argument: the scalar given to ``_decodeArgument(from:)``, or (for an
     /// array or an object, skipped) an empty one of that kind, which it refuses by name.
     static func readScalar(from reader: inout JSONReader) throws(EventArgumentError) -> Self {
-        try _decodeArgument(from: reader.argumentLeaf())
+        try _decodeArgument(from: reader._payloadLeaf())
     }
 
     /// Decodes argument `index` of `arguments`.
@@ -146,14 +151,9 @@ extension EventArgument where Self: Decodable {
 extension JSONReader {
     /// The next argument as a value (checked text cannot fail to parse).
     mutating func argumentValue() throws(EventArgumentError) -> JSONValue {
-        do { return try readValue() } catch { throw EventArgumentError("invalid JSON: \(error)") }
+        do { return try readValue() } catch { throw .invalidJSON(error) }
     }
 
-    /// The next argument when it is a scalar; an empty array or object (the argument
-    /// skipped) when it is one (``JSONReader/readLeaf()``).
-    mutating func argumentLeaf() throws(EventArgumentError) -> JSONValue {
-        do { return try readLeaf() } catch { throw EventArgumentError("invalid JSON: \(error)") }
-    }
 }
 
 /// A decoding error in a sentence: where, and what was wrong.
@@ -173,21 +173,6 @@ private func describe(_ error: DecodingError) -> String {
 
 private func mismatch(_ expected: String, _ value: JSONValue) -> EventArgumentError {
     EventArgumentError("expected \(expected), got \(value.kindName)")
-}
-
-extension JSONValue {
-    /// What the value is, for error messages ("a number", "an object").
-    @usableFromInline var kindName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .int, .double, .largeNumber: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        case .binary: "binary data"
-        }
-    }
 }
 
 extension Int: EventArgument {
@@ -230,7 +215,7 @@ extension String: EventArgument {
         do {
             if let string = try reader.readString() { return string }
         } catch {
-            throw EventArgumentError("invalid JSON: \(error)")
+            throw .invalidJSON(error)
         }
         return try readScalar(from: &reader)
     }
@@ -288,9 +273,9 @@ extension Array: EventArgument where Element: EventArgument {
     }
 
     public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> [Element] {
-        guard reader.kind() == .array else { return try _decodeArgument(from: reader.argumentLeaf()) }
+        guard reader.kind() == .array else { return try _decodeArgument(from: reader._payloadLeaf()) }
         var out: [Element] = []
-        do { try reader.enterArray() } catch { throw EventArgumentError("invalid JSON: \(error)") }
+        do { try reader.enterArray() } catch { throw .invalidJSON(error) }
         while reader.nextElement() {
             do {
                 out.append(try Element._readArgument(from: &reader))
@@ -317,7 +302,7 @@ extension Dictionary: EventArgument where Key == String, Value: EventArgument {
     }
 
     public static func _readArgument(from reader: inout JSONReader) throws(EventArgumentError) -> [String: Value] {
-        guard reader.kind() == .object else { return try _decodeArgument(from: reader.argumentLeaf()) }
+        guard reader.kind() == .object else { return try _decodeArgument(from: reader._payloadLeaf()) }
         var out: [String: Value] = [:]
         do {
             try reader.enterObject()

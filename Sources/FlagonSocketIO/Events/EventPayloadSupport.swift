@@ -8,13 +8,13 @@ extension JSONReader {
     /// The next member's index in `names` (-1 for another key); `nil` at the object's end.
     @inlinable
     public mutating func _payloadKey(_ names: JSONKeyNames, after previous: Int) throws(EventArgumentError) -> Int? {
-        do { return try nextKeyIndex(names, after: previous) } catch { throw EventArgumentError("invalid JSON: \(error)") }
+        do { return try nextKeyIndex(names, after: previous) } catch { throw .invalidJSON(error) }
     }
 
     /// Steps over the value of a key the struct does not have.
     @inlinable
     public mutating func _payloadSkip() throws(EventArgumentError) {
-        do { try skipValue() } catch { throw EventArgumentError("invalid JSON: \(error)") }
+        do { try skipValue() } catch { throw .invalidJSON(error) }
     }
 
     /// Reads member `key` of a `Payload`.
@@ -60,10 +60,10 @@ func _payloadMemberError<Payload>(_ error: EventArgumentError, _ key: StaticStri
 }
 
 extension JSONReader {
-    /// The value at the reader when it is not an object (a scalar, or an empty array), for
-    /// the error that names what was found.
+    /// The value at the reader when it is a scalar; an empty array or object (the value
+    /// skipped) when it is one (``JSONReader/readLeaf()``), for the error that names it.
     @inlinable
     public mutating func _payloadLeaf() throws(EventArgumentError) -> JSONValue {
-        do { return try readLeaf() } catch { throw EventArgumentError("invalid JSON: \(error)") }
+        do { return try readLeaf() } catch { throw .invalidJSON(error) }
     }
 }

@@ -28,10 +28,7 @@ extension Int: JSONTextWritable {
 }
 
 extension UInt8: JSONTextWritable {
-    public func _writeJSONText(into out: inout [UInt8]) -> Bool {
-        JSONSerializer.writeInt(Int(self), into: &out)
-        return true
-    }
+    public func _writeJSONText(into out: inout [UInt8]) -> Bool { Int(self)._writeJSONText(into: &out) }
 }
 
 extension Double: JSONTextWritable {

@@ -19,13 +19,8 @@ struct ConnectionSockets {
     /// The socket of the namespace named `name`.
     subscript(name: String) -> Socket? {
         mutating get {
-            comparisons &+= 1
-            if let first, first.namespace.name == name { return first }
-            for socket in others {
-                comparisons &+= 1
-                if socket.namespace.name == name { return socket }
-            }
-            return nil
+            var name = name
+            return name.withUTF8 { socket(named: $0) }
         }
         set {
             if let current = first, current.namespace.name == name {
