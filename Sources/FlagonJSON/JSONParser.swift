@@ -23,11 +23,14 @@ struct JSONParser {
     }
 
     @inline(__always)
-    mutating func skipWhitespace() {
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 32 || byte == 10 || byte == 13 || byte == 9 { index += 1 } else { return }
-        }
+    mutating func skipWhitespace() { index = Self.whitespaceEnd(bytes, from: index) }
+
+    /// The first index from `start` that is not JSON whitespace.
+    @inline(__always)
+    static func whitespaceEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var at = start
+        while at < bytes.count, case let byte = bytes[at], byte == 32 || byte == 10 || byte == 13 || byte == 9 { at += 1 }
+        return at
     }
 
     mutating func expectWord(_ word: StaticString) throws(JSONError) {

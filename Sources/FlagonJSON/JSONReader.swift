@@ -96,30 +96,31 @@ public struct JSONReader {
     }
 
     /// Moves past a comma to the next key's opening quote: `false` at the object's end (its
-    /// `}` is consumed).
+    /// `}` is consumed). Inlined, with the position in a local: it runs once per member.
+    @inline(__always)
     mutating func moveToKey() throws(JSONError) -> Bool {
-        parser.skipWhitespace()
-        guard parser.index < parser.bytes.count else { throw .unexpectedEnd }
-        if parser.bytes[parser.index] == UInt8(ascii: ",") {
-            parser.index += 1
-            parser.skipWhitespace()
-        }
-        guard parser.index < parser.bytes.count else { throw .unexpectedEnd }
-        if parser.bytes[parser.index] == UInt8(ascii: "}") {
-            parser.index += 1
+        let text = parser.bytes
+        var at = JSONParser.whitespaceEnd(text, from: parser.index)
+        if at < text.count && text[at] == UInt8(ascii: ",") { at = JSONParser.whitespaceEnd(text, from: at + 1) }
+        parser.index = at
+        guard at < text.count else { throw .unexpectedEnd }
+        if text[at] == UInt8(ascii: "}") {
+            parser.index = at + 1
             return false
         }
         return true
     }
 
     /// Moves from the end of a key past its colon, to its value.
+    @inline(__always)
     mutating func moveToValue() throws(JSONError) {
-        parser.skipWhitespace()
-        guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: ":") else {
-            throw .unexpected(offset: parser.index, "expected :")
+        let text = parser.bytes
+        let at = JSONParser.whitespaceEnd(text, from: parser.index)
+        guard at < text.count, text[at] == UInt8(ascii: ":") else {
+            parser.index = at
+            throw .unexpected(offset: at, "expected :")
         }
-        parser.index += 1
-        parser.skipWhitespace()
+        parser.index = JSONParser.whitespaceEnd(text, from: at + 1)
     }
 
     /// Reads the value at the reader as a tree.
@@ -189,12 +190,14 @@ extension JSONReader {
     /// Reads the value at the reader when it is an integer that fits an `Int` (no fraction,
     /// no exponent); `nil`, with nothing read, for anything else.
     public mutating func readInt() -> Int? {
-        guard kind() == .number else { return nil }
+        parser.skipWhitespace()
         let start = parser.index
-        // Checked text: the number scans without error.
-        if let int = (try? parser.scanNumber())?.intValue { return int }
-        parser.index = start
-        return nil
+        // Anything but a number stops the scan at its first byte.
+        guard start < parser.bytes.count, let int = (try? parser.scanNumber())?.intValue else {
+            parser.index = start
+            return nil
+        }
+        return int
     }
 
     /// Reads the value at the reader when it is a string; `nil`, with nothing read, for
