@@ -17,6 +17,8 @@ struct BenchOptions {
     var workers = 1
     /// Every connection over TLS (`--tls`).
     var tls = false
+    /// Echo events per second in all (`--rate N`), or `nil` for as fast as acks come.
+    var rate: Int?
 }
 
 /// Every scenario, in the order they run.
@@ -62,7 +64,7 @@ struct BenchRunner {
 
     private func echo(clients: Int, namespace: String = "/", event: String = "echo") async throws -> ScenarioResult {
         let sockets = try await openSockets(clients, port: port, namespace: namespace)
-        let load = EchoLoad(window: 8, namespace: namespace, event: event)
+        let load = EchoLoad(window: 8, namespace: namespace, event: event, rate: options.rate)
         load.start(sockets)
         let reps = await measurer.measure(load)
         load.stop()
@@ -77,7 +79,8 @@ struct BenchRunner {
         case "/codable": ", a Codable parameter at /codable"
         default: ", a @SocketNamespace controller at \(namespace)"
         }
-        return ScenarioResult(name: "echo-\(clients) (window 8\(served))", unit: "acks/s", reps: reps)
+        let capped = options.rate.map { ", at most \($0) events/s" } ?? ""
+        return ScenarioResult(name: "echo-\(clients) (window 8\(served)\(capped))", unit: "acks/s", reps: reps)
     }
 
     private func fanout(capacity: Bool) async throws -> ScenarioResult {

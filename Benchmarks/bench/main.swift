@@ -15,7 +15,8 @@
 //            --url http://127.0.0.1:PORT (measure another server), --server-pid PID, --no-pin,
 //            --idle-warmup N (connections opened and closed before an idle baseline; default 250),
 //            --workers N (the bench server's workers; not pinned then),
-//            --tls (the server serves a throwaway certificate; every client connection is TLS 1.3)
+//            --tls (the server serves a throwaway certificate; every client connection is TLS 1.3),
+//            --rate N (echo scenarios: at most N events per second in all, to compare CPU per ack at equal load)
 import Flagon
 import FlagonLoop
 import FlagonRedisAdapter
@@ -113,6 +114,7 @@ while index < arguments.count {
     case "--idle-warmup": options.idleWarmup = Int(value) ?? options.idleWarmup; index += 1
     case "--workers": options.workers = max(1, Int(value) ?? 1); index += 1
     case "--tls": options.tls = true
+    case "--rate": options.rate = Int(value); index += 1
     default:
         print("unknown argument \(argument)")
         exit(2)
