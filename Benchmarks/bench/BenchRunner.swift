@@ -105,11 +105,12 @@ struct BenchRunner {
 
     private func connect() async throws -> ScenarioResult {
         let load = ConnectLoad()
-        load.start(port: port, parallel: 50)
+        load.start(port: port, parallel: 50, rate: options.rate)
         let reps = await measurer.measure(load)
         await load.stop()
         await LoopTimer.sleep(milliseconds: 300)
-        return ScenarioResult(name: "connect (50 in flight)", unit: "connections/s", reps: reps)
+        let capped = options.rate.map { ", at most \($0)/s" } ?? ""
+        return ScenarioResult(name: "connect (50 in flight\(capped))", unit: "connections/s", reps: reps)
     }
 
     private func idle(_ count: Int) async throws -> ScenarioResult {

@@ -16,7 +16,7 @@
 //            --idle-warmup N (connections opened and closed before an idle baseline; default 250),
 //            --workers N (the bench server's workers; not pinned then),
 //            --tls (the server serves a throwaway certificate; every client connection is TLS 1.3),
-//            --rate N (echo scenarios: at most N events per second in all, to compare CPU per ack at equal load)
+//            --rate N (echo and connect: at most N events or connections per second in all, to compare CPU per unit at equal load)
 import Flagon
 import FlagonLoop
 import FlagonRedisAdapter
@@ -90,10 +90,15 @@ if arguments.first == "serve" {
     let workers = arguments.firstIndex(of: "--workers").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil } ?? 1
     func value(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
     let tls = value("--tls-cert").flatMap { cert in value("--tls-key").map { TLSOptions(certificateFile: cert, privateKeyFile: $0) } }
-    try await BenchServer.serve(port: port, redisURL: redis, routing: routing, recovery: arguments.contains("--recovery"),
-                                metrics: arguments.contains("--metrics"), deflate: arguments.contains("--deflate"), workers: workers,
-                                tls: tls, redisSharded: value("--redis-sharded").flatMap(RedisShardedMode.init(rawValue:)),
-                                redisCAFile: value("--redis-ca"))
+    do {
+        try await BenchServer.serve(port: port, redisURL: redis, routing: routing, recovery: arguments.contains("--recovery"),
+                                    metrics: arguments.contains("--metrics"), deflate: arguments.contains("--deflate"), workers: workers,
+                                    tls: tls, redisSharded: value("--redis-sharded").flatMap(RedisShardedMode.init(rawValue:)),
+                                    redisCAFile: value("--redis-ca"))
+    } catch {
+        FileHandle.standardError.write(Data("bench serve: \(error)\n".utf8))
+        exit(1)
+    }
     exit(0)
 }
 
