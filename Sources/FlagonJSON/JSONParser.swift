@@ -233,7 +233,10 @@ struct JSONParser {
     static func makeString(_ bytes: UnsafeBufferPointer<UInt8>, ascii: Bool, offset: Int) throws(JSONError) -> String {
         if ascii {
             // Known ASCII: copied in, without the repairing decoder's pass.
-            return String(unsafeUninitializedCapacity: bytes.count) { buffer in buffer.initialize(from: bytes).index }
+            return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                if let source = bytes.baseAddress { buffer.baseAddress!.initialize(from: source, count: bytes.count) }
+                return bytes.count
+            }
         }
         let string = String(decoding: bytes, as: UTF8.self)
         if !string.utf8.elementsEqual(bytes) { throw .invalidUTF8(offset: offset) }

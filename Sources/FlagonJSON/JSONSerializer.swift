@@ -83,32 +83,18 @@ public struct JSONSerializer {
         var string = string
         string.withUTF8 { utf8 in
             var runStart = 0
-            var i = 0
-            while i < utf8.count {
-                if i + 8 <= utf8.count, !JSONWord.hasStop(JSONWord.load(utf8, at: i)) {
-                    i += 8
-                    continue
+            var at = firstStop(utf8, from: 0)
+            while true {
+                if at > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<at])) }
+                guard at < utf8.count else { break }
+                var escape: UInt64 = 0   // eight bytes of room for the longest escape, six
+                withUnsafeMutableBytes(of: &escape) { room in
+                    let end = writeEscape(utf8[at], at: room.baseAddress!)
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: room[..<(end - room.baseAddress!)]))
                 }
-                let byte = utf8[i]
-                i += 1
-                if byte >= 32 && byte != 34 && byte != 92 { continue }
-                let at = i - 1
-                if runStart < at { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<at])) }
-                runStart = i
-                switch byte {
-                case 34: out.append(contentsOf: [92, 34])
-                case 92: out.append(contentsOf: [92, 92])
-                case 8: out.append(contentsOf: [92, 98])
-                case 12: out.append(contentsOf: [92, 102])
-                case 10: out.append(contentsOf: [92, 110])
-                case 13: out.append(contentsOf: [92, 114])
-                case 9: out.append(contentsOf: [92, 116])
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-                }
+                runStart = at + 1
+                at = firstStop(utf8, from: runStart)
             }
-            if runStart < utf8.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
         }
         out.append(34)
     }

@@ -24,5 +24,5 @@ import FlagonSocketIO
 /// ```
 @attached(extension, conformances: EventArgument, JSONTextWritable, Codable,
           names: named(CodingKeys), named(_payloadNames), named(init), named(encode),
-          named(_readArgument), named(_decodeArgument), named(_writeJSONText))
+          named(_readArgument), named(_decodeArgument), named(_writeJSONText), named(_jsonTextLength))
 public macro EventPayload() = #externalMacro(module: "FlagonMacrosPlugin", type: "EventPayloadMacro")

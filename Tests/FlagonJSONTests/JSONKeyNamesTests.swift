@@ -47,6 +47,30 @@ private func readInt(_ text: String) -> (Int?, JSONReader.Kind?) {
         #expect(try keyIndexes(#"{"a\"b":1,"a":2,"a\\":3}"#, names) == [0, 1, -1])
     }
 
+    /// Names of up to 7 bytes are matched by one word compare where 8 bytes of text remain,
+    /// longer ones byte by byte: both sides of the boundary, near the text's end and not.
+    @Test func shortAndLongNamesMatchOnlyThemselves() throws {
+        let names = JSONKeyNames(["abcdefg", "abcdefgh", "abcdef", ""])
+        #expect(try keyIndexes(#"{"abcdefgh":1,"abcdefg":2,"abcdef":3,"":4,"abcdefghi":5,"abcdefgh":6}"#, names)
+            == [1, 0, 2, 3, -1, 1])
+        #expect(try keyIndexes(#"{"abcdefg":2}"#, names) == [0])
+        #expect(try keyIndexes(#"{"abcdef":2}"#, names) == [2])
+        #expect(try keyIndexes(#"{"":2}"#, names) == [3])
+        #expect(try keyIndexes(#"{"abcdefgh":0}"#, names) == [1])
+    }
+
+    /// Members written as `JSON.stringify` writes them, in the names' order, are matched as
+    /// one word; any other spelling or order goes the general way, with the same answers.
+    @Test func membersInTheirOrderAndWithoutSpacesMatchTheSameAsAnyOther() throws {
+        let names = JSONKeyNames(["a", "ab", "abcde", "abcdef"])
+        #expect(try keyIndexes(#"{"a":1,"ab":2,"abcde":3,"abcdef":4}"#, names) == [0, 1, 2, 3])
+        #expect(try keyIndexes(#"{"ab":1,"a":2,"abcdef":3,"abcde":4}"#, names) == [1, 0, 3, 2])
+        #expect(try keyIndexes(#"{ "a" : 1 , "ab":2,"abc":3,"abcde": 4}"#, names) == [0, 1, -1, 2])
+        #expect(try keyIndexes(#"{"a":{"a":1,"ab":[2]},"ab":"x","abcde":null}"#, names) == [0, 1, 2])
+        #expect(try keyIndexes(#"{"x":1,"a":2,"ab":3}"#, names) == [-1, 0, 1])
+        #expect(try keyIndexes(#"{"a":1}"#, names) == [0])
+    }
+
     @Test func integersAreReadDirectlyAndEverythingElseIsLeft() {
         #expect(readInt("42,1") == (42, nil))
         #expect(readInt("-0") == (0, nil))

@@ -1,4 +1,5 @@
 import FlagonJSON
+import FlagonLoop
 
 /// What a handler may return: it becomes the arguments of the ack. `Void` handlers send an
 /// empty ack; every ``JSONConvertible`` type sends one argument; ``AckArguments`` and
@@ -12,13 +13,23 @@ import FlagonJSON
 public protocol AckConvertible {
     /// The ack's arguments.
     func ackArguments() throws -> [JSONValue]
-    /// The ack's arguments as JSON text without the brackets, when the type writes it
-    /// directly (Flagon's: ``JSONTextWritable`` types do); `nil` otherwise.
-    func _ackText() -> [UInt8]?
+    /// Appends the ack's arguments as JSON text without the brackets, when the type writes
+    /// it directly (Flagon's: ``JSONTextWritable`` types do); `false` otherwise.
+    func _writeAckText(into out: inout [UInt8]) -> Bool
+    /// The ack's one argument with the exact length of its text, when the type measures it
+    /// (``JSONTextWritable/_jsonTextLength()``); `nil` otherwise.
+    func _measuredAckText() -> MeasuredAckText?
 }
 
 extension AckConvertible {
-    public func _ackText() -> [UInt8]? { nil }
+    public func _writeAckText(into out: inout [UInt8]) -> Bool { false }
+    public func _measuredAckText() -> MeasuredAckText? { nil }
+
+    /// The ack's text in an array of its own (``_writeAckText(into:)``), or `nil`.
+    public func _ackText() -> [UInt8]? {
+        var out: [UInt8] = []
+        return _writeAckText(into: &out) ? out : nil
+    }
 }
 
 /// A value that becomes one JSON value: the JSON types, `Int`, `Double`, `Bool`, `String`,
@@ -175,13 +186,27 @@ public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
 }
 
 extension AckConvertible {
-    /// The ack's arguments for a handler that got its arguments unparsed: returned
-    /// ``RawArguments`` stay as they are (their text goes back unchanged).
-    // Inlinable, so that the cast folds away in a specialized handler.
-    @inlinable
-    func ackRawArguments() throws -> RawArguments {
-        if let raw = self as? RawArguments { return raw }
-        if let text = _ackText() { return RawArguments(validatedText: text) }
-        return RawArguments(try ackArguments())
+    /// The ack for a handler's return value: returned ``RawArguments`` stay as they are
+    /// (their text goes back unchanged); a value that measures its text is written into the
+    /// ack's frame later; other text is written into one buffer that every ack reuses
+    /// (``ackTextScratch``); the rest becomes values.
+    // Inlinable, so that the casts fold away in a specialized handler.
+    @inlinable @LoopActor
+    func ackReply() throws -> AckReply {
+        if let raw = self as? RawArguments { return .arguments(raw) }
+        if let measured = _measuredAckText() { return .measured(measured) }
+        let scratch = ackTextScratch
+        if scratch.value.capacity > 65_536 { scratch.value = [] } else { scratch.value.removeAll(keepingCapacity: true) }
+        if _writeAckText(into: &scratch.value) { return .arguments(RawArguments(validatedText: scratch.value)) }
+        return .arguments(RawArguments(try ackArguments()))
     }
 }
+
+/// The buffer an ack's text is written into before it is framed, reused from ack to ack:
+/// the ack holds the array only until it is copied into the frame (one more reference,
+/// dropped after the send), so the next ack finds it unique and writes over it without an
+/// allocation; an ack kept longer (a socket that is not writable now) keeps its own copy,
+/// as copy-on-write makes it. A buffer grown past 64 KB is let go. Sound as a cell: no
+/// code that runs while a value writes its text can start another ack's text.
+@usableFromInline @LoopActor
+let ackTextScratch = LoopConfinedCell.holding([UInt8]())

@@ -5,13 +5,13 @@ import FlagonLoop
 /// `Receiver` is the controller class for `on_<event>` methods, ``Socket`` for closures.
 /// The arguments are the client's JSON text when the event came as text (typed
 /// parameters are read from it, a ``RawArguments`` parameter takes it as it is), values
-/// otherwise.
+/// otherwise; what it answers is the ack (``AckReply``).
 @usableFromInline
 enum EventBody<Receiver> {
     /// Runs to completion on the loop (no task is created).
-    case sync(@LoopActor (Receiver, RawArguments) throws -> RawArguments)
+    case sync(@LoopActor (Receiver, RawArguments) throws -> AckReply)
     /// Runs in a task owned by nobody: events of one client may complete out of order.
-    case async(@LoopActor (Receiver, RawArguments) async throws -> RawArguments)
+    case async(@LoopActor (Receiver, RawArguments) async throws -> AckReply)
 }
 
 /// The parameter list of a handler: how many arguments it needs and accepts, checked

@@ -88,8 +88,8 @@ final class EventDispatcher {
 
     /// An event's handler, bound to its socket and arguments.
     private enum Invocation {
-        case sync(@LoopActor () throws -> RawArguments)
-        case async(@LoopActor () async throws -> RawArguments)
+        case sync(@LoopActor () throws -> AckReply)
+        case async(@LoopActor () async throws -> AckReply)
     }
 
     /// ``dispatch(event:raw:ackID:socket:)`` for a name still in the packet's bytes (checked
@@ -128,7 +128,7 @@ final class EventDispatcher {
         let event = found.event
         // The common case first: a synchronous closure handler, no ACL, no shared session.
         if socket.controller == nil && socket.sharedSessionID == nil, case .sync(let body)? = found.handler {
-            complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments in try body(socket, raw) }
+            complete(event: event, ackID: ackID, socket: socket) { () throws -> AckReply in try body(socket, raw) }
             return
         }
         if let controller = socket.controller {
@@ -142,7 +142,7 @@ final class EventDispatcher {
             }
             // A synchronous method of the controller, without a shared session: no task, no closure.
             if socket.sharedSessionID == nil, found.handler == nil, case .sync(let body)? = found.method {
-                complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments in try body(controller, raw) }
+                complete(event: event, ackID: ackID, socket: socket) { () throws -> AckReply in try body(controller, raw) }
                 return
             }
         }
@@ -158,7 +158,7 @@ final class EventDispatcher {
         }
         switch invocation {
         case .sync(let body):
-            complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments in try body() }
+            complete(event: event, ackID: ackID, socket: socket) { () throws -> AckReply in try body() }
         case .async:
             Task { await self.run(invocation, event: event, ackID: ackID, socket: socket) }
         }
@@ -167,7 +167,7 @@ final class EventDispatcher {
     private func run(_ invocation: Invocation, event: String, ackID: Int?, socket: Socket) async {
         switch invocation {
         case .sync(let body):
-            complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments in try body() }
+            complete(event: event, ackID: ackID, socket: socket) { () throws -> AckReply in try body() }
         case .async(let body):
             do {
                 let result = try await body()
@@ -178,7 +178,7 @@ final class EventDispatcher {
         }
     }
 
-    private func complete(event: String, ackID: Int?, socket: Socket, _ body: () throws -> RawArguments) {
+    private func complete(event: String, ackID: Int?, socket: Socket, _ body: () throws -> AckReply) {
         do {
             let result = try body()
             if let ackID { socket.sendAck(ackID, result) }
@@ -202,12 +202,12 @@ final class EventDispatcher {
             case nil: break
             }
             return .async { [namespace] in
-                if let answer = try await controller.on_unhandled(event: event, arguments: raw.values) { return RawArguments(answer) }
+                if let answer = try await controller.on_unhandled(event: event, arguments: raw.values) { return .arguments(RawArguments(answer)) }
                 namespace.server.options.logger.info("no method for event \(event) in \(namespace.name)")
                 throw UnknownEvent()
             }
         }
-        if let fallback { return .sync { RawArguments(try fallback(socket, event, raw.values)) } }
+        if let fallback { return .sync { .arguments(RawArguments(try fallback(socket, event, raw.values))) } }
         server.options.logger.debug("no handler for event \(event) in \(namespace.name)")
         return nil
     }

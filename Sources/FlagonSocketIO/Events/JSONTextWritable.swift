@@ -8,15 +8,55 @@ public protocol JSONTextWritable: JSONConvertible {
     /// Appends the value's JSON text to `out`; `false` when the value has no text form (binary
     /// data, a number JSON cannot spell), and then what was appended is dropped by the caller.
     func _writeJSONText(into out: inout [UInt8]) -> Bool
+
+    /// The exact length in bytes of the value's text, when the type measures it without
+    /// writing it (integers, `Bool`, `String`, optionals of them, `@EventPayload` structs
+    /// whose members all do); `nil` otherwise. An ack so measured is written straight into
+    /// its frame with ``_writeJSONText(at:)``.
+    func _jsonTextLength() -> Int?
+
+    /// Writes the value's text, exactly the ``_jsonTextLength()`` bytes measured, from
+    /// `out`; returns where it ended.
+    func _writeJSONText(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer
 }
 
 extension JSONTextWritable {
     /// The ack's text: the one argument, written directly.
     @inlinable
-    public func _ackText() -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        return _writeJSONText(into: &out) ? out : nil
+    public func _writeAckText(into out: inout [UInt8]) -> Bool { _writeJSONText(into: &out) }
+
+    /// The ack, measured: written into its frame later.
+    @inlinable
+    public func _measuredAckText() -> MeasuredAckText? {
+        guard let length = _jsonTextLength() else { return nil }
+        return MeasuredAckText(value: self, length: length)
+    }
+
+    /// Not measured.
+    public func _jsonTextLength() -> Int? { nil }
+
+    /// Written through an array: only for a type that does not measure its text, whose
+    /// pointer writer is then never called.
+    public func _writeJSONText(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        var bytes: [UInt8] = []
+        _ = _writeJSONText(into: &bytes)
+        bytes.withUnsafeBytes { if let base = $0.baseAddress { out.copyMemory(from: base, byteCount: $0.count) } }
+        return out + bytes.count
+    }
+}
+
+/// A handler's return value that measured its JSON text: the ack is written straight into
+/// its frame (``JSONTextWritable/_writeJSONText(at:)``).
+public struct MeasuredAckText {
+    /// The value.
+    public let value: any JSONTextWritable
+    /// The exact length of its text.
+    public let length: Int
+
+    @inlinable
+    public init(value: any JSONTextWritable, length: Int) {
+        self.value = value
+        self.length = length
     }
 }
 
@@ -25,10 +65,16 @@ extension Int: JSONTextWritable {
         JSONSerializer.writeInt(self, into: &out)
         return true
     }
+    @inlinable public func _jsonTextLength() -> Int? { JSONSerializer.intTextLength(self) }
+    @inlinable public func _writeJSONText(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        JSONSerializer.writeInt(self, at: out)
+    }
 }
 
 extension UInt8: JSONTextWritable {
     public func _writeJSONText(into out: inout [UInt8]) -> Bool { Int(self)._writeJSONText(into: &out) }
+    public func _jsonTextLength() -> Int? { Int(self)._jsonTextLength() }
+    public func _writeJSONText(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer { Int(self)._writeJSONText(at: out) }
 }
 
 extension Double: JSONTextWritable {
@@ -43,12 +89,20 @@ extension Bool: JSONTextWritable {
         out.append(contentsOf: self ? "true".utf8 : "false".utf8)
         return true
     }
+    public func _jsonTextLength() -> Int? { self ? 4 : 5 }
+    public func _writeJSONText(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        out._writeJSONLiteral(self ? "true" : "false")
+    }
 }
 
 extension String: JSONTextWritable {
     public func _writeJSONText(into out: inout [UInt8]) -> Bool {
         JSONSerializer.writeString(self, into: &out)
         return true
+    }
+    @inlinable public func _jsonTextLength() -> Int? { JSONSerializer.stringTextLength(self) }
+    @inlinable public func _writeJSONText(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        JSONSerializer.writeString(self, at: out)
     }
 }
 
@@ -66,6 +120,14 @@ extension Optional: JSONTextWritable where Wrapped: JSONTextWritable {
             return true
         }
         return self._writeJSONText(into: &out)
+    }
+    @inlinable public func _jsonTextLength() -> Int? {
+        guard let self else { return 4 }
+        return self._jsonTextLength()
+    }
+    @inlinable public func _writeJSONText(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        guard let self else { return out._writeJSONLiteral("null") }
+        return self._writeJSONText(at: out)
     }
 }
 
@@ -103,5 +165,14 @@ extension Array where Element == UInt8 {
     @inlinable
     public mutating func _appendJSONLiteral(_ literal: StaticString) {
         append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+}
+
+extension UnsafeMutableRawPointer {
+    /// Writes a literal's UTF-8 bytes here (the keys of generated writers); returns their end.
+    @inlinable
+    public func _writeJSONLiteral(_ literal: StaticString) -> UnsafeMutableRawPointer {
+        copyMemory(from: literal.utf8Start, byteCount: literal.utf8CodeUnitCount)
+        return self + literal.utf8CodeUnitCount
     }
 }

@@ -51,14 +51,14 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         let signature = ArgumentSignature(repeat (each A).self)
         entries[event] = .sync { controller, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
-            return try method(controller)(repeat each values).ackRawArguments()
+            return try method(controller)(repeat each values).ackReply()
         }
     }
 
     /// Registers a method that passes its arguments on as they came (``RawArguments`` in
     /// and out): it runs without the generic decoding of the other forms.
     public mutating func on(_ event: String, _ method: @escaping @LoopActor (Controller) -> (RawArguments) throws -> RawArguments) {
-        entries[event] = .sync { controller, raw in try method(controller)(raw) }
+        entries[event] = .sync { controller, raw in .arguments(try method(controller)(raw)) }
     }
 
     /// Registers a method without a result (the ack, when asked for, has no arguments).
@@ -70,7 +70,7 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         entries[event] = .sync { controller, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
             try method(controller)(repeat each values)
-            return RawArguments([])
+            return .arguments(RawArguments([]))
         }
     }
 
@@ -82,7 +82,7 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         let signature = ArgumentSignature(repeat (each A).self)
         entries[event] = .async { controller, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
-            return try await method(controller)(repeat each values).ackRawArguments()
+            return try await method(controller)(repeat each values).ackReply()
         }
     }
 
@@ -95,7 +95,7 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         entries[event] = .async { controller, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
             try await method(controller)(repeat each values)
-            return RawArguments([])
+            return .arguments(RawArguments([]))
         }
     }
 }

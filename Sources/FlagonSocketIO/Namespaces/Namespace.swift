@@ -163,13 +163,13 @@ public final class Namespace {
     /// Handles an event with the raw arguments; the returned array is the ack's arguments
     /// (when the client asked for one).
     public func on(_ event: String, _ handler: @escaping EventHandler) {
-        dispatcher.handlers[event] = .sync { socket, raw in RawArguments(try handler(socket, raw.values)) }
+        dispatcher.handlers[event] = .sync { socket, raw in .arguments(RawArguments(try handler(socket, raw.values))) }
     }
 
     /// Handles an event asynchronously with the raw arguments; events of one client may then
     /// complete out of order.
     public func on(_ event: String, _ handler: @escaping AsyncEventHandler) {
-        dispatcher.handlers[event] = .async { socket, raw in RawArguments(try await handler(socket, raw.values)) }
+        dispatcher.handlers[event] = .async { socket, raw in .arguments(RawArguments(try await handler(socket, raw.values))) }
     }
 
     /// Handles an event with typed parameters, decoded as a controller method's are
@@ -185,7 +185,7 @@ public final class Namespace {
         let signature = ArgumentSignature(repeat (each A).self)
         setHandler(event, .sync { socket, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
-            return try handler(socket, repeat each values).ackRawArguments()
+            return try handler(socket, repeat each values).ackReply()
         })
     }
 
@@ -200,7 +200,7 @@ public final class Namespace {
         setHandler(event, .sync { socket, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
             try handler(socket, repeat each values)
-            return RawArguments([])
+            return .arguments(RawArguments([]))
         })
     }
 
@@ -212,7 +212,7 @@ public final class Namespace {
         let signature = ArgumentSignature(repeat (each A).self)
         setHandler(event, .async { socket, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
-            return try await handler(socket, repeat each values).ackRawArguments()
+            return try await handler(socket, repeat each values).ackReply()
         })
     }
 
@@ -225,7 +225,7 @@ public final class Namespace {
         setHandler(event, .async { socket, raw in
             let values = try signature.decode(raw, as: repeat (each A).self)
             try await handler(socket, repeat each values)
-            return RawArguments([])
+            return .arguments(RawArguments([]))
         })
     }
 

@@ -29,26 +29,47 @@ extension Socket {
     func sendAck(_ ackID: Int, _ args: RawArguments) {
         guard isConnected else { return }
         guard let text = args.encodedText, !connection.usesMessagePack else { return sendAck(ackID, args.values) }
-        let name = namespace.name
-        // The common case: written straight into a writable WebSocket's buffer.
-        if !connecting && !namespace.hasOutgoingHooks {
-            let headLength = SocketIOEncoder.headLength(namespace: name, id: ackID)
-            let length = headLength + text.count + 2
-            let sent = withEngine { engine in
-                engine.sendMessageInPlace(length: length) { out in
-                    let head = SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, length: headLength, into: out)
-                    out[head] = UInt8(ascii: "[")
-                    text.withRawBytes { UnsafeMutableRawBufferPointer(rebasing: out[(head + 1)...]).copyMemory(from: $0) }
-                    out[length - 1] = UInt8(ascii: "]")
-                }
+        let sent = sendAckInPlace(ackID, textLength: text.count) { out in
+            text.withRawBytes { out.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
+        if sent { return }
+        let head = SocketIOPacket(type: .ack, namespace: namespace.name, id: ackID)
+        deliver(OutboundMessage(ackID: ackID, namespace: namespace.name, argumentsText: text), packet: head)
+    }
+
+    /// Sends a handler's answer as the ack: a value that measured its text is written
+    /// straight into the frame.
+    func sendAck(_ ackID: Int, _ reply: AckReply) {
+        guard case .measured(let measured) = reply else { return sendAck(ackID, reply.arguments) }
+        guard isConnected else { return }
+        if !connection.usesMessagePack {
+            let sent = sendAckInPlace(ackID, textLength: measured.length) { out in
+                let end = measured.value._writeJSONText(at: out)
+                precondition(end == out + measured.length, "a value wrote a text of another length than it measured")
             }
-            if sent {
-                namespace.counters.value.packetsSent &+= 1
-                return
+            if sent { return }
+        }
+        sendAck(ackID, reply.arguments)
+    }
+
+    /// The common case: the ack written straight into a writable WebSocket's buffer, with
+    /// `writeText` filling `textLength` bytes between the brackets; `false` when it cannot be
+    /// (polling, a full buffer, outgoing hooks, a socket still connecting).
+    private func sendAckInPlace(_ ackID: Int, textLength: Int, _ writeText: (UnsafeMutableRawPointer) -> Void) -> Bool {
+        guard !connecting && !namespace.hasOutgoingHooks else { return false }
+        let name = namespace.name
+        let headLength = SocketIOEncoder.headLength(namespace: name, id: ackID)
+        let length = headLength + textLength + 2
+        let sent = withEngine { engine in
+            engine.sendMessageInPlace(length: length) { out in
+                let head = SocketIOEncoder.writeHead(type: .ack, namespace: name, id: ackID, length: headLength, into: out)
+                out[head] = UInt8(ascii: "[")
+                if textLength > 0 { writeText(out.baseAddress! + head + 1) }
+                out[length - 1] = UInt8(ascii: "]")
             }
         }
-        let head = SocketIOPacket(type: .ack, namespace: name, id: ackID)
-        deliver(OutboundMessage(ackID: ackID, namespace: name, argumentsText: text), packet: head)
+        if sent { namespace.counters.value.packetsSent &+= 1 }
+        return sent
     }
 
     /// An event whose arguments are still the JSON text the client sent, and whose name is
