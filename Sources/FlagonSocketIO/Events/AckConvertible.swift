@@ -16,14 +16,18 @@ public protocol AckConvertible {
     /// Appends the ack's arguments as JSON text without the brackets, when the type writes
     /// it directly (Flagon's: ``JSONTextWritable`` types do); `false` otherwise.
     func _writeAckText(into out: inout [UInt8]) -> Bool
-    /// The ack's one argument with the exact length of its text, when the type measures it
+    /// The exact length of the ack's text, when the type measures it
     /// (``JSONTextWritable/_jsonTextLength()``); `nil` otherwise.
-    func _measuredAckText() -> MeasuredAckText?
+    func _ackTextLength() -> Int?
+    /// Writes the measured text of the ack, exactly ``_ackTextLength()`` bytes; returns its end.
+    func _writeAckText(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer
 }
 
 extension AckConvertible {
     public func _writeAckText(into out: inout [UInt8]) -> Bool { false }
-    public func _measuredAckText() -> MeasuredAckText? { nil }
+    public func _ackTextLength() -> Int? { nil }
+    /// Not measured: never called.
+    public func _writeAckText(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer { out }
 
     /// The ack's text in an array of its own (``_writeAckText(into:)``), or `nil`.
     public func _ackText() -> [UInt8]? {
@@ -186,19 +190,24 @@ public struct RawArguments: EventArgument, AckConvertible, Sendable, Equatable {
 }
 
 extension AckConvertible {
-    /// The ack for a handler's return value: returned ``RawArguments`` stay as they are
-    /// (their text goes back unchanged); a value that measures its text is written into the
-    /// ack's frame later; other text is written into one buffer that every ack reuses
+    /// The ack's arguments for a handler's return value, or `nil` when the ack is sent here
+    /// already (or none was asked for): returned ``RawArguments`` stay as they are (their text
+    /// goes back unchanged); a value that measures its text is written straight into the
+    /// ack's frame; other text is written into one buffer that every ack reuses
     /// (``ackTextScratch``); the rest becomes values.
     // Inlinable, so that the casts fold away in a specialized handler.
     @inlinable @LoopActor
-    func ackReply() throws -> AckReply {
-        if let raw = self as? RawArguments { return .arguments(raw) }
-        if let measured = _measuredAckText() { return .measured(measured) }
+    func ackArguments(to socket: Socket, ackID: Int?) throws -> RawArguments? {
+        if let raw = self as? RawArguments { return raw }
+        guard let ackID else { return nil }
+        if let length = _ackTextLength() {
+            socket.sendAck(ackID, textLength: length) { _writeAckText(at: $0) }
+            return nil
+        }
         let scratch = ackTextScratch
         if scratch.value.capacity > 65_536 { scratch.value = [] } else { scratch.value.removeAll(keepingCapacity: true) }
-        if _writeAckText(into: &scratch.value) { return .arguments(RawArguments(validatedText: scratch.value)) }
-        return .arguments(RawArguments(try ackArguments()))
+        if _writeAckText(into: &scratch.value) { return RawArguments(validatedText: scratch.value) }
+        return RawArguments(try ackArguments())
     }
 }
 

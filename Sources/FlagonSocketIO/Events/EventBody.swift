@@ -5,13 +5,15 @@ import FlagonLoop
 /// `Receiver` is the controller class for `on_<event>` methods, ``Socket`` for closures.
 /// The arguments are the client's JSON text when the event came as text (typed
 /// parameters are read from it, a ``RawArguments`` parameter takes it as it is), values
-/// otherwise; what it answers is the ack (``AckReply``).
+/// otherwise. It answers with the ack's arguments, or `nil` when it sent the ack itself (a
+/// value that measured its text, written into the frame: ``AckConvertible/ackArguments(to:ackID:)``);
+/// the socket and ack id are passed for that.
 @usableFromInline
 enum EventBody<Receiver> {
     /// Runs to completion on the loop (no task is created).
-    case sync(@LoopActor (Receiver, RawArguments) throws -> AckReply)
+    case sync(@LoopActor (Receiver, RawArguments, Socket, Int?) throws -> RawArguments?)
     /// Runs in a task owned by nobody: events of one client may complete out of order.
-    case async(@LoopActor (Receiver, RawArguments) async throws -> AckReply)
+    case async(@LoopActor (Receiver, RawArguments, Socket, Int?) async throws -> RawArguments?)
 }
 
 /// The parameter list of a handler: how many arguments it needs and accepts, checked

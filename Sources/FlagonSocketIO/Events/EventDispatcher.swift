@@ -88,8 +88,8 @@ final class EventDispatcher {
 
     /// An event's handler, bound to its socket and arguments.
     private enum Invocation {
-        case sync(@LoopActor () throws -> AckReply)
-        case async(@LoopActor () async throws -> AckReply)
+        case sync(@LoopActor () throws -> RawArguments?)
+        case async(@LoopActor () async throws -> RawArguments?)
     }
 
     /// ``dispatch(event:raw:ackID:socket:)`` for a name still in the packet's bytes (checked
@@ -128,7 +128,7 @@ final class EventDispatcher {
         let event = found.event
         // The common case first: a synchronous closure handler, no ACL, no shared session.
         if socket.controller == nil && socket.sharedSessionID == nil, case .sync(let body)? = found.handler {
-            complete(event: event, ackID: ackID, socket: socket) { () throws -> AckReply in try body(socket, raw) }
+            complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments? in try body(socket, raw, socket, ackID) }
             return
         }
         if let controller = socket.controller {
@@ -142,11 +142,11 @@ final class EventDispatcher {
             }
             // A synchronous method of the controller, without a shared session: no task, no closure.
             if socket.sharedSessionID == nil, found.handler == nil, case .sync(let body)? = found.method {
-                complete(event: event, ackID: ackID, socket: socket) { () throws -> AckReply in try body(controller, raw) }
+                complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments? in try body(controller, raw, socket, ackID) }
                 return
             }
         }
-        guard let invocation = resolve(event: event, raw: raw, socket: socket, found: found) else { return }
+        guard let invocation = resolve(event: event, raw: raw, ackID: ackID, socket: socket, found: found) else { return }
         if let sessionID = socket.sharedSessionID, let sessions = server.sessions {
             Task {
                 socket.session = await sessions.storedValues(id: sessionID) ?? socket.session
@@ -158,7 +158,7 @@ final class EventDispatcher {
         }
         switch invocation {
         case .sync(let body):
-            complete(event: event, ackID: ackID, socket: socket) { () throws -> AckReply in try body() }
+            complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments? in try body() }
         case .async:
             Task { await self.run(invocation, event: event, ackID: ackID, socket: socket) }
         }
@@ -167,21 +167,21 @@ final class EventDispatcher {
     private func run(_ invocation: Invocation, event: String, ackID: Int?, socket: Socket) async {
         switch invocation {
         case .sync(let body):
-            complete(event: event, ackID: ackID, socket: socket) { () throws -> AckReply in try body() }
+            complete(event: event, ackID: ackID, socket: socket) { () throws -> RawArguments? in try body() }
         case .async(let body):
             do {
                 let result = try await body()
-                if let ackID { socket.sendAck(ackID, result) }
+                if let ackID, let result { socket.sendAck(ackID, result) }
             } catch {
                 failed(error, event: event, ackID: ackID, socket: socket)
             }
         }
     }
 
-    private func complete(event: String, ackID: Int?, socket: Socket, _ body: () throws -> AckReply) {
+    private func complete(event: String, ackID: Int?, socket: Socket, _ body: () throws -> RawArguments?) {
         do {
             let result = try body()
-            if let ackID { socket.sendAck(ackID, result) }
+            if let ackID, let result { socket.sendAck(ackID, result) }
         } catch {
             failed(error, event: event, ackID: ackID, socket: socket)
         }
@@ -189,25 +189,25 @@ final class EventDispatcher {
 
     /// Finds what handles an event (looked up already): a closure, the controller's method,
     /// or a fallback.
-    private func resolve(event: String, raw: RawArguments, socket: Socket, found: Lookup) -> Invocation? {
+    private func resolve(event: String, raw: RawArguments, ackID: Int?, socket: Socket, found: Lookup) -> Invocation? {
         switch found.handler {
-        case .sync(let body)?: return .sync { try body(socket, raw) }
-        case .async(let body)?: return .async { try await body(socket, raw) }
+        case .sync(let body)?: return .sync { try body(socket, raw, socket, ackID) }
+        case .async(let body)?: return .async { try await body(socket, raw, socket, ackID) }
         case nil: break
         }
         if let controller = socket.controller, controllerBinding != nil {
             switch found.method {
-            case .sync(let body)?: return .sync { try body(controller, raw) }
-            case .async(let body)?: return .async { try await body(controller, raw) }
+            case .sync(let body)?: return .sync { try body(controller, raw, socket, ackID) }
+            case .async(let body)?: return .async { try await body(controller, raw, socket, ackID) }
             case nil: break
             }
             return .async { [namespace] in
-                if let answer = try await controller.on_unhandled(event: event, arguments: raw.values) { return .arguments(RawArguments(answer)) }
+                if let answer = try await controller.on_unhandled(event: event, arguments: raw.values) { return RawArguments(answer) }
                 namespace.server.options.logger.info("no method for event \(event) in \(namespace.name)")
                 throw UnknownEvent()
             }
         }
-        if let fallback { return .sync { .arguments(RawArguments(try fallback(socket, event, raw.values))) } }
+        if let fallback { return .sync { RawArguments(try fallback(socket, event, raw.values)) } }
         server.options.logger.debug("no handler for event \(event) in \(namespace.name)")
         return nil
     }

@@ -25,12 +25,13 @@ extension JSONTextWritable {
     @inlinable
     public func _writeAckText(into out: inout [UInt8]) -> Bool { _writeJSONText(into: &out) }
 
-    /// The ack, measured: written into its frame later.
+    /// The ack's measured length.
     @inlinable
-    public func _measuredAckText() -> MeasuredAckText? {
-        guard let length = _jsonTextLength() else { return nil }
-        return MeasuredAckText(value: self, length: length)
-    }
+    public func _ackTextLength() -> Int? { _jsonTextLength() }
+
+    /// The ack's measured text.
+    @inlinable
+    public func _writeAckText(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer { _writeJSONText(at: out) }
 
     /// Not measured.
     public func _jsonTextLength() -> Int? { nil }
@@ -42,21 +43,6 @@ extension JSONTextWritable {
         _ = _writeJSONText(into: &bytes)
         bytes.withUnsafeBytes { if let base = $0.baseAddress { out.copyMemory(from: base, byteCount: $0.count) } }
         return out + bytes.count
-    }
-}
-
-/// A handler's return value that measured its JSON text: the ack is written straight into
-/// its frame (``JSONTextWritable/_writeJSONText(at:)``).
-public struct MeasuredAckText {
-    /// The value.
-    public let value: any JSONTextWritable
-    /// The exact length of its text.
-    public let length: Int
-
-    @inlinable
-    public init(value: any JSONTextWritable, length: Int) {
-        self.value = value
-        self.length = length
     }
 }
 

@@ -49,16 +49,16 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        entries[event] = .sync { controller, raw in
+        entries[event] = .sync { controller, raw, sender, ackID in
             let values = try signature.decode(raw, as: repeat (each A).self)
-            return try method(controller)(repeat each values).ackReply()
+            return try method(controller)(repeat each values).ackArguments(to: sender, ackID: ackID)
         }
     }
 
     /// Registers a method that passes its arguments on as they came (``RawArguments`` in
     /// and out): it runs without the generic decoding of the other forms.
     public mutating func on(_ event: String, _ method: @escaping @LoopActor (Controller) -> (RawArguments) throws -> RawArguments) {
-        entries[event] = .sync { controller, raw in .arguments(try method(controller)(raw)) }
+        entries[event] = .sync { controller, raw, _, _ in try method(controller)(raw) }
     }
 
     /// Registers a method without a result (the ack, when asked for, has no arguments).
@@ -67,10 +67,10 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) throws -> Void
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        entries[event] = .sync { controller, raw in
+        entries[event] = .sync { controller, raw, _, _ in
             let values = try signature.decode(raw, as: repeat (each A).self)
             try method(controller)(repeat each values)
-            return .arguments(RawArguments([]))
+            return RawArguments([])
         }
     }
 
@@ -80,9 +80,9 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) async throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        entries[event] = .async { controller, raw in
+        entries[event] = .async { controller, raw, sender, ackID in
             let values = try signature.decode(raw, as: repeat (each A).self)
-            return try await method(controller)(repeat each values).ackReply()
+            return try await method(controller)(repeat each values).ackArguments(to: sender, ackID: ackID)
         }
     }
 
@@ -92,10 +92,10 @@ public struct EventTable<Controller: NamespaceControllerBase> {
         _ event: String, _ method: @escaping @LoopActor (Controller) -> (repeat each A) async throws -> Void
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        entries[event] = .async { controller, raw in
+        entries[event] = .async { controller, raw, _, _ in
             let values = try signature.decode(raw, as: repeat (each A).self)
             try await method(controller)(repeat each values)
-            return .arguments(RawArguments([]))
+            return RawArguments([])
         }
     }
 }

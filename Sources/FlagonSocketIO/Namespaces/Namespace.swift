@@ -163,13 +163,13 @@ public final class Namespace {
     /// Handles an event with the raw arguments; the returned array is the ack's arguments
     /// (when the client asked for one).
     public func on(_ event: String, _ handler: @escaping EventHandler) {
-        dispatcher.handlers[event] = .sync { socket, raw in .arguments(RawArguments(try handler(socket, raw.values))) }
+        dispatcher.handlers[event] = .sync { socket, raw, _, _ in RawArguments(try handler(socket, raw.values)) }
     }
 
     /// Handles an event asynchronously with the raw arguments; events of one client may then
     /// complete out of order.
     public func on(_ event: String, _ handler: @escaping AsyncEventHandler) {
-        dispatcher.handlers[event] = .async { socket, raw in .arguments(RawArguments(try await handler(socket, raw.values))) }
+        dispatcher.handlers[event] = .async { socket, raw, _, _ in RawArguments(try await handler(socket, raw.values)) }
     }
 
     /// Handles an event with typed parameters, decoded as a controller method's are
@@ -183,9 +183,9 @@ public final class Namespace {
         _ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        setHandler(event, .sync { socket, raw in
+        setHandler(event, .sync { socket, raw, sender, ackID in
             let values = try signature.decode(raw, as: repeat (each A).self)
-            return try handler(socket, repeat each values).ackReply()
+            return try handler(socket, repeat each values).ackArguments(to: sender, ackID: ackID)
         })
     }
 
@@ -197,10 +197,10 @@ public final class Namespace {
     @inlinable
     public func on<each A: EventArgument>(_ event: String, _ handler: @escaping @LoopActor (Socket, repeat each A) throws -> Void) {
         let signature = ArgumentSignature(repeat (each A).self)
-        setHandler(event, .sync { socket, raw in
+        setHandler(event, .sync { socket, raw, _, _ in
             let values = try signature.decode(raw, as: repeat (each A).self)
             try handler(socket, repeat each values)
-            return .arguments(RawArguments([]))
+            return RawArguments([])
         })
     }
 
@@ -210,9 +210,9 @@ public final class Namespace {
         _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> R
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        setHandler(event, .async { socket, raw in
+        setHandler(event, .async { socket, raw, sender, ackID in
             let values = try signature.decode(raw, as: repeat (each A).self)
-            return try await handler(socket, repeat each values).ackReply()
+            return try await handler(socket, repeat each values).ackArguments(to: sender, ackID: ackID)
         })
     }
 
@@ -222,10 +222,10 @@ public final class Namespace {
         _ event: String, _ handler: @escaping @LoopActor @Sendable (Socket, repeat each A) async throws -> Void
     ) {
         let signature = ArgumentSignature(repeat (each A).self)
-        setHandler(event, .async { socket, raw in
+        setHandler(event, .async { socket, raw, _, _ in
             let values = try signature.decode(raw, as: repeat (each A).self)
             try await handler(socket, repeat each values)
-            return .arguments(RawArguments([]))
+            return RawArguments([])
         })
     }
 

@@ -207,8 +207,8 @@ final class ControllerBinding {
         }
         entries = table.entries.mapValues { body in
             switch body {
-            case .sync(let body): .sync { controller, args in try body((controller as! C), args) }
-            case .async(let body): .async { controller, args in try await body((controller as! C), args) }
+            case .sync(let body): .sync { controller, args, socket, ackID in try body((controller as! C), args, socket, ackID) }
+            case .async(let body): .async { controller, args, socket, ackID in try await body((controller as! C), args, socket, ackID) }
             }
         }
     }

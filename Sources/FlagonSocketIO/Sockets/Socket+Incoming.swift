@@ -37,19 +37,22 @@ extension Socket {
         deliver(OutboundMessage(ackID: ackID, namespace: namespace.name, argumentsText: text), packet: head)
     }
 
-    /// Sends a handler's answer as the ack: a value that measured its text is written
-    /// straight into the frame.
-    func sendAck(_ ackID: Int, _ reply: AckReply) {
-        guard case .measured(let measured) = reply else { return sendAck(ackID, reply.arguments) }
+    /// Sends an ack whose text `write` writes, exactly `textLength` bytes (a value that
+    /// measured its text): straight into the frame when it can be, else through an array.
+    @usableFromInline
+    func sendAck(_ ackID: Int, textLength: Int, _ write: (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer) {
         guard isConnected else { return }
-        if !connection.usesMessagePack {
-            let sent = sendAckInPlace(ackID, textLength: measured.length) { out in
-                let end = measured.value._writeJSONText(at: out)
-                precondition(end == out + measured.length, "a value wrote a text of another length than it measured")
-            }
-            if sent { return }
+        let sent = !connection.usesMessagePack && sendAckInPlace(ackID, textLength: textLength) { out in
+            precondition(write(out) == out + textLength, "a value wrote a text of another length than it measured")
         }
-        sendAck(ackID, reply.arguments)
+        if sent { return }
+        var text = [UInt8](repeating: 0, count: textLength)
+        if textLength > 0 {
+            text.withUnsafeMutableBytes { out in
+                precondition(write(out.baseAddress!) == out.baseAddress! + textLength, "a value wrote a text of another length than it measured")
+            }
+        }
+        sendAck(ackID, RawArguments(validatedText: text))
     }
 
     /// The common case: the ack written straight into a writable WebSocket's buffer, with
