@@ -6,14 +6,13 @@
 /// while let index = try reader.nextKeyIndex(names) { ... }   // 0, 1, or -1 for another key
 /// ```
 public struct JSONKeyNames: Sendable {
-    /// One name: where its bytes lie in `bytes`, and for a name of up to 7 bytes, the word
-    /// its bytes and the closing quote make (little-endian) with the mask that keeps them.
+    /// One name: where its bytes lie in `bytes`, and its spellings as words (little-endian)
+    /// with the masks that keep them, for one compare each.
     struct Name: Sendable {
         let start: Int
         let length: Int
-        /// The name and its closing quote as the first bytes of a word; 0 for a longer name.
-        let word: UInt64
-        let mask: UInt64
+        /// The name and its closing quote (a length of 0 for a name of more than 7 bytes).
+        let quoted: (word: UInt64, mask: UInt64, length: Int)
         /// The member as `JSON.stringify` writes it, `"name":` first in an object and
         /// `,"name":` after a value, as words with their masks and lengths (a length of 0
         /// where it does not fit in eight bytes).
@@ -51,9 +50,8 @@ public struct JSONKeyNames: Sendable {
             let start = bytes.count
             bytes.append(contentsOf: name.utf8)
             let length = bytes.count - start
-            let quoted = Name.word(Array(name.utf8) + [UInt8(ascii: "\"")])
             let member = [UInt8(ascii: "\"")] + Array(name.utf8) + [UInt8(ascii: "\""), UInt8(ascii: ":")]
-            entries.append(Name(start: start, length: length, word: quoted.length > 0 ? quoted.word : 0, mask: quoted.mask,
+            entries.append(Name(start: start, length: length, quoted: Name.word(Array(member.dropFirst().dropLast())),
                                 firstMember: Name.word(member), nextMember: Name.word([UInt8(ascii: ",")] + member)))
         }
         self.bytes = bytes
@@ -84,8 +82,8 @@ public struct JSONKeyNames: Sendable {
             let word = at + 8 <= text.count ? JSONWord.load(text, at: at) : nil
             for _ in 0..<count {
                 let name = names[index]
-                if name.word != 0, let word {
-                    if word & name.mask == name.word { return index }
+                if name.quoted.length > 0, let word {
+                    if word & name.quoted.mask == name.quoted.word { return index }
                 } else if at + name.length < text.count && text[at + name.length] == UInt8(ascii: "\"")
                     && bytes.withUnsafeBufferPointer({ Self.equal($0, name.start, text, at, name.length) }) {
                     return index

@@ -42,16 +42,12 @@ extension Socket {
     @usableFromInline
     func sendAck(_ ackID: Int, textLength: Int, _ write: (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer) {
         guard isConnected else { return }
-        let sent = !connection.usesMessagePack && sendAckInPlace(ackID, textLength: textLength) { out in
+        func fill(_ out: UnsafeMutableRawPointer) {
             precondition(write(out) == out + textLength, "a value wrote a text of another length than it measured")
         }
-        if sent { return }
+        if !connection.usesMessagePack && sendAckInPlace(ackID, textLength: textLength, fill) { return }
         var text = [UInt8](repeating: 0, count: textLength)
-        if textLength > 0 {
-            text.withUnsafeMutableBytes { out in
-                precondition(write(out.baseAddress!) == out.baseAddress! + textLength, "a value wrote a text of another length than it measured")
-            }
-        }
+        if textLength > 0 { text.withUnsafeMutableBytes { fill($0.baseAddress!) } }
         sendAck(ackID, RawArguments(validatedText: text))
     }
 
