@@ -24,6 +24,7 @@ enum JSONFuzz {
         agree([Int?].self, input, value)
         agree(String.self, input, value)
         readsAgree(input, value)
+        measuredAgrees(value)
         let text = Array(value.jsonString.utf8)
         guard let again = try? JSONValue.parse(text, maxDepth: 64) else {
             return check(false, "serialized JSON does not parse: \(value.jsonString)")
@@ -48,6 +49,33 @@ enum JSONFuzz {
             check(String(describing: a) == String(describing: b), "text and tree fail differently on \(T.self): \(value.jsonString)")
         default:
             check(false, "text and tree disagree on \(T.self): \(value.jsonString)")
+        }
+    }
+
+    /// Every string and integer of the value, measured and written through a pointer, is
+    /// exactly its length and the bytes the array writer writes.
+    static func measuredAgrees(_ value: JSONValue) {
+        switch value {
+        case .string(let string):
+            var expected: [UInt8] = []
+            JSONSerializer.writeString(string, into: &expected)
+            check(JSONSerializer.stringTextLength(string) == expected.count, "a string's measured length differs: \(value.jsonString)")
+            var out = [UInt8](repeating: 0, count: expected.count)
+            let end = out.withUnsafeMutableBytes { JSONSerializer.writeString(string, at: $0.baseAddress!) - $0.baseAddress! }
+            check(end == expected.count && out == expected, "a string written through a pointer differs: \(value.jsonString)")
+        case .int(let int):
+            var expected: [UInt8] = []
+            JSONSerializer.writeInt(int, into: &expected)
+            var out = [UInt8](repeating: 0, count: JSONSerializer.intTextLength(int))
+            let end = out.withUnsafeMutableBytes { JSONSerializer.writeInt(int, at: $0.baseAddress!) - $0.baseAddress! }
+            check(end == out.count && out == expected, "an integer written through a pointer differs: \(int)")
+        case .array(let items): items.forEach(measuredAgrees)
+        case .object(let object):
+            for member in object {
+                measuredAgrees(.string(member.key))
+                measuredAgrees(member.value)
+            }
+        default: break
         }
     }
 

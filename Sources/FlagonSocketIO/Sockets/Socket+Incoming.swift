@@ -42,12 +42,17 @@ extension Socket {
     @usableFromInline
     func sendAck(_ ackID: Int, textLength: Int, _ write: (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer) {
         guard isConnected else { return }
-        func fill(_ out: UnsafeMutableRawPointer) {
+        let sent = !connection.usesMessagePack && sendAckInPlace(ackID, textLength: textLength) { out in
             precondition(write(out) == out + textLength, "a value wrote a text of another length than it measured")
         }
-        if !connection.usesMessagePack && sendAckInPlace(ackID, textLength: textLength, fill) { return }
+        if sent { return }
+        // Not framed in place: the same checked write, into an array.
         var text = [UInt8](repeating: 0, count: textLength)
-        if textLength > 0 { text.withUnsafeMutableBytes { fill($0.baseAddress!) } }
+        if textLength > 0 {
+            text.withUnsafeMutableBytes { out in
+                precondition(write(out.baseAddress!) == out.baseAddress! + textLength, "a value wrote a text of another length than it measured")
+            }
+        }
         sendAck(ackID, RawArguments(validatedText: text))
     }
 
