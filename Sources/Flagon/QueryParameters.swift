@@ -19,22 +19,35 @@ public struct QueryParameters: Sendable, Equatable, Sequence {
     /// Parses, adding to `examined` the bytes looked at: each byte of `encoded` a bounded
     /// number of times (one forward pass to split, one to decode), for tests that count work.
     init(_ encoded: String, examined: inout Int) {
-        // Split on the bytes (ASCII delimiters), not on the characters: no grapheme breaking.
-        var rest = Substring(encoded)
-        while !rest.isEmpty {
-            let end = rest.utf8.firstIndex(of: UInt8(ascii: "&")) ?? rest.endIndex
-            let part = rest[..<end]
-            examined += part.utf8.count + 1
-            rest = end == rest.endIndex ? rest[end...] : rest[rest.utf8.index(after: end)...]
-            if part.isEmpty { continue }
-            examined += part.utf8.count   // the search for "=" and the decoding
-            if let equals = part.utf8.firstIndex(of: UInt8(ascii: "=")) {
-                pairs.append((PercentDecoding.decode(part[..<equals], plusIsSpace: true),
-                              PercentDecoding.decode(part[part.utf8.index(after: equals)...], plusIsSpace: true)))
-            } else {
-                pairs.append((PercentDecoding.decode(part, plusIsSpace: true), ""))
+        // One pass over the bytes (ASCII delimiters), not the characters: no grapheme breaking,
+        // and a part with nothing to decode becomes its string at once.
+        var encoded = encoded
+        var found: [(name: String, value: String)] = []
+        encoded.withUTF8 { bytes in
+            var start = 0
+            let count = bytes.count
+            while start < count {
+                var end = start, equals = -1, escapes = false
+                while end < count {
+                    let byte = bytes[end]
+                    if byte == 38 { break }                                  // &
+                    if byte == 61 && equals < 0 { equals = end }             // =
+                    if byte == 37 || byte == 43 { escapes = true }           // % +
+                    end += 1
+                }
+                examined += end - start + 1
+                if end > start {
+                    examined += end - start   // the decoding
+                    let nameEnd = equals < 0 ? end : equals
+                    let name = PercentDecoding.decode(UnsafeBufferPointer(rebasing: bytes[start..<nameEnd]), escapes: escapes)
+                    let value = equals < 0 ? "" : PercentDecoding.decode(UnsafeBufferPointer(rebasing: bytes[equals + 1..<end]),
+                                                                          escapes: escapes)
+                    found.append((name, value))
+                }
+                start = end + 1
             }
         }
+        pairs = found
     }
 
     /// The first value of `name`.
@@ -45,6 +58,13 @@ public struct QueryParameters: Sendable, Equatable, Sequence {
     /// Every value of `name`.
     public func all(_ name: String) -> [String] {
         pairs.filter { $0.name == name }.map(\.value)
+    }
+
+    /// How many pairs have that name (nothing is copied).
+    public func count(of name: String) -> Int {
+        var found = 0
+        for pair in pairs where pair.name == name { found += 1 }
+        return found
     }
 
     /// The first value of `name` as an integer.
@@ -64,13 +84,27 @@ public struct QueryParameters: Sendable, Equatable, Sequence {
 enum PercentDecoding {
     static func decode(_ text: Substring, plusIsSpace: Bool) -> String {
         guard text.utf8.contains(where: { $0 == 37 || (plusIsSpace && $0 == 43) }) else { return String(text) }
-        var utf8 = Array(text.utf8)
+        return decode(Array(text.utf8), plusIsSpace: plusIsSpace)
+    }
+
+    static func decode(_ text: String, plusIsSpace: Bool) -> String {
+        decode(Substring(text), plusIsSpace: plusIsSpace)
+    }
+
+    /// A query or form component (`+` is a space); `escapes` is `false` when the caller saw
+    /// no `%` or `+` in it, so the bytes are the text.
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, escapes: Bool) -> String {
+        if !escapes { return String(decoding: bytes, as: UTF8.self) }
+        return decode(bytes, plusIsSpace: true)
+    }
+
+    private static func decode<Bytes: RandomAccessCollection<UInt8>>(_ utf8: Bytes, plusIsSpace: Bool) -> String where Bytes.Index == Int {
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
-        var i = 0
-        while i < utf8.count {
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
             let byte = utf8[i]
-            if byte == 37, i + 2 < utf8.count, let high = hex(utf8[i + 1]), let low = hex(utf8[i + 2]) {
+            if byte == 37, i + 2 < utf8.endIndex, let high = hex(utf8[i + 1]), let low = hex(utf8[i + 2]) {
                 out.append(high << 4 | low)
                 i += 3
             } else {
@@ -78,12 +112,7 @@ enum PercentDecoding {
                 i += 1
             }
         }
-        utf8 = out
-        return String(decoding: utf8, as: UTF8.self)
-    }
-
-    static func decode(_ text: String, plusIsSpace: Bool) -> String {
-        decode(Substring(text), plusIsSpace: plusIsSpace)
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func hex(_ byte: UInt8) -> UInt8? {

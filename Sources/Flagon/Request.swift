@@ -67,13 +67,23 @@ public struct Request: Sendable {
 
     static func split(target: String) -> (String, String) {
         // Found in the bytes (ASCII delimiters), not among the characters: no grapheme breaking.
-        var target = Substring(target)
-        if let hash = target.utf8.firstIndex(of: UInt8(ascii: "#")) { target = target[..<hash] }
-        if let question = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            return (PercentDecoding.decode(target[..<question], plusIsSpace: false),
-                    String(target[target.utf8.index(after: question)...]))
+        var target = target
+        return target.withUTF8 { bytes in
+            var end = 0, question = -1, escapes = false
+            while end < bytes.count {
+                let byte = bytes[end]
+                if byte == 35 { break }                                   // #
+                if byte == 63 && question < 0 { question = end }          // ?
+                if byte == 37 && question < 0 { escapes = true }          // % in the path
+                end += 1
+            }
+            let pathEnd = question < 0 ? end : question
+            let path = UnsafeBufferPointer(rebasing: bytes[0..<pathEnd])
+            let decodedPath = escapes ? PercentDecoding.decode(Substring(String(decoding: path, as: UTF8.self)), plusIsSpace: false)
+                                      : String(decoding: path, as: UTF8.self)
+            let query = question < 0 ? "" : String(decoding: UnsafeBufferPointer(rebasing: bytes[question + 1..<end]), as: UTF8.self)
+            return (decodedPath, query)
         }
-        return (PercentDecoding.decode(target, plusIsSpace: false), "")
     }
 
     /// The query parameters.

@@ -21,38 +21,38 @@ public struct StoredRequest: Sendable {
     /// Keeps `request`.
     public init(_ request: Request) {
         context = request.context
-        var strings = [request.method, request.path, request.scriptName, request.rawQuery, request.remoteAddress ?? ""]
-        strings.reserveCapacity(5 + 2 * (request.parameters.values.count + request.headers.count))
         let parameters = request.parameters.values.isEmpty ? [] : request.parameters.values.sorted { $0.key < $1.key }
-        for (name, value) in parameters { strings += [name, value] }
-        let firstHeader = strings.count
-        for (name, value) in request.headers { strings += [name, value] }
         let flags = (request.remoteAddress == nil ? 0 : 1) | (request.isSecure ? 2 : 0)
-        let counts = [flags, request.minorVersion, parameters.count, request.headers.count, request.body.count]
-        var size = request.body.count
-        for count in counts { size += Self.varintSize(count) }
-        // A common header name or value is written as 0 and its number in `common` (no
-        // name is empty; an empty value is written as its length, 0, and a byte 255).
-        let codes = strings.indices.map { $0 >= firstHeader ? Self.codes[strings[$0]] : nil }
-        for (string, code) in zip(strings, codes) {
-            size += code != nil || string.isEmpty ? 2 : Self.varintSize(string.utf8.count) + string.utf8.count
-        }
-        bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, written in
+        let address = request.remoteAddress ?? ""
+        // Written once into a scratch buffer large enough for any encoding (a varint takes at
+        // most 10 bytes), then copied into an array of exactly its size.
+        var bound = request.body.count + 5 * 10
+        bound += 55 + request.method.utf8.count + request.path.utf8.count + request.scriptName.utf8.count
+            + request.rawQuery.utf8.count + address.utf8.count
+        for (name, value) in parameters { bound += 22 + name.utf8.count + value.utf8.count }
+        for field in request.headers.fields { bound += 22 + field.name.utf8.count + field.value.utf8.count }
+        bytes = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
             var writer = Writer(buffer: buffer)
-            for count in counts { writer.varint(count) }
-            for (string, code) in zip(strings, codes) {
-                writer.varint(string.utf8.count == 0 || code != nil ? 0 : string.utf8.count)
-                if let code {
-                    writer.byte(code)
-                } else if string.isEmpty {
-                    writer.byte(255)
-                } else {
-                    var string = string
-                    string.withUTF8 { writer.bytes($0) }
-                }
+            writer.varint(flags)
+            writer.varint(request.minorVersion)
+            writer.varint(parameters.count)
+            writer.varint(request.headers.count)
+            writer.varint(request.body.count)
+            writer.string(request.method)
+            writer.string(request.path)
+            writer.string(request.scriptName)
+            writer.string(request.rawQuery)
+            writer.string(address)
+            for (name, value) in parameters {
+                writer.string(name)
+                writer.string(value)
+            }
+            for field in request.headers.fields {
+                writer.string(field.name, common: true)
+                writer.string(field.value, common: true)
             }
             request.body.withUnsafeBufferPointer { writer.bytes($0) }
-            written = writer.offset
+            return Array(UnsafeBufferPointer(rebasing: buffer[0..<writer.offset]))
         }
     }
 
@@ -100,21 +100,8 @@ public struct StoredRequest: Sendable {
         "websocket", "Upgrade", "keep-alive", "Keep-Alive", "keep-alive, Upgrade", "13", "no-cache", "*/*",
         "gzip, deflate", "gzip, deflate, br", "gzip, deflate, br, zstd", "permessage-deflate; client_max_window_bits",
     ] + KnownHeaderNames.names   // the long names the HTTP parser already keeps as literals
-    private static let codes: [String: UInt8] = {
-        precondition(common.count < 255, "255 marks an empty string")
-        var codes: [String: UInt8] = [:]
-        for (index, string) in common.enumerated() where codes[string] == nil { codes[string] = UInt8(index) }
-        return codes
-    }()
-
-    private static func varintSize(_ value: Int) -> Int {
-        var value = UInt(value), size = 1
-        while value >= 0x80 {
-            value >>= 7
-            size += 1
-        }
-        return size
-    }
+    /// `common`, found by its bytes (no hashing of a `String`, no dictionary).
+    fileprivate static let commonTable = CommonStringTable(common)
 
     private struct Writer {
         let buffer: UnsafeMutableBufferPointer<UInt8>
@@ -130,6 +117,24 @@ public struct StoredRequest: Sendable {
             guard let base = source.baseAddress, !source.isEmpty else { return }
             (buffer.baseAddress! + offset).initialize(from: base, count: source.count)
             offset += source.count
+        }
+
+        /// A string as its length and bytes; with `common`, a common one as 0 and its code. An
+        /// empty string is 0 and 255.
+        mutating func string(_ string: String, common: Bool = false) {
+            var string = string
+            string.withUTF8 { utf8 in
+                if utf8.isEmpty {
+                    byte(0)
+                    byte(255)
+                } else if common, let code = StoredRequest.commonTable.code(utf8) {
+                    byte(0)
+                    byte(code)
+                } else {
+                    varint(utf8.count)
+                    bytes(utf8)
+                }
+            }
         }
 
         mutating func varint(_ value: Int) {

@@ -17,7 +17,7 @@ extension WebSocket {
             if refusal.status == 426 { headers.add("Sec-WebSocket-Version", "13") }
             throw HTTPError(refusal.status, refusal.reason, headers: headers)
         }
-        let accept = Base64.encode(Crypto.sha1(Array((key + WebSocketFrame.acceptGUID).utf8)))
+        let accept = WebSocketFrame.acceptValue(forKey: key)
         var headers: HTTPHeaders = ["Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Accept": accept]
         for (name, value) in extraHeaders { headers.add(name, value) }
         var deflate: NegotiatedDeflate?

@@ -18,13 +18,23 @@ public enum Base64 {
 
     /// Encodes bytes; the URL-safe form has no padding.
     public static func encode(_ bytes: some Collection<UInt8>, urlSafe: Bool = false) -> String {
-        String(decoding: encodeBytes(bytes, urlSafe: urlSafe), as: UTF8.self)
+        // Contiguous bytes (arrays and their slices: every caller) are read in place and
+        // written straight into the string.
+        if let encoded = bytes.withContiguousStorageIfAvailable({ encodeString(UnsafeRawBufferPointer($0), urlSafe: urlSafe) }) {
+            return encoded
+        }
+        return Array(bytes).withUnsafeBytes { encodeString($0, urlSafe: urlSafe) }
+    }
+
+    /// Encodes raw bytes into a string.
+    public static func encodeString(_ bytes: UnsafeRawBufferPointer, urlSafe: Bool = false) -> String {
+        String(unsafeUninitializedCapacity: encodedLength(bytes.count, urlSafe: urlSafe)) { out in
+            write(bytes, urlSafe: urlSafe, into: out)
+        }
     }
 
     /// Encodes bytes as the ASCII bytes of their Base64 text.
     public static func encodeBytes(_ bytes: some Collection<UInt8>, urlSafe: Bool = false) -> [UInt8] {
-        // Contiguous bytes (arrays and their slices: every caller) are read in place, with no
-        // generic iterator per byte.
         if let encoded = bytes.withContiguousStorageIfAvailable({ encode(UnsafeRawBufferPointer($0), urlSafe: urlSafe) }) {
             return encoded
         }
@@ -32,42 +42,51 @@ public enum Base64 {
     }
 
     private static func encode(_ bytes: UnsafeRawBufferPointer, urlSafe: Bool) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: encodedLength(bytes.count, urlSafe: urlSafe)) { out, written in
+            written = write(bytes, urlSafe: urlSafe, into: out)
+        }
+    }
+
+    private static func encodedLength(_ count: Int, urlSafe: Bool) -> Int {
+        let tail = count % 3
+        return count / 3 * 4 + (tail == 0 ? 0 : urlSafe ? tail + 1 : 4)
+    }
+
+    /// Writes the text of `bytes` into `out` (at least ``encodedLength(_:urlSafe:)`` long); returns its length.
+    private static func write(_ bytes: UnsafeRawBufferPointer, urlSafe: Bool, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let count = bytes.count
         let whole = count / 3 * 3
         let tail = count - whole
-        let length = whole / 3 * 4 + (tail == 0 ? 0 : urlSafe ? tail + 1 : 4)
         return (urlSafe ? Self.urlSafe : standard).withUnsafeBufferPointer { alphabet in
-            [UInt8](unsafeUninitializedCapacity: length) { out, written in
-                var at = 0
-                var index = 0
-                while index < whole {
-                    let a = bytes[index], b = bytes[index + 1], c = bytes[index + 2]
-                    out[at] = alphabet[Int(a >> 2)]
-                    out[at + 1] = alphabet[Int((a & 3) << 4 | b >> 4)]
-                    out[at + 2] = alphabet[Int((b & 15) << 2 | c >> 6)]
-                    out[at + 3] = alphabet[Int(c & 63)]
-                    at += 4
-                    index += 3
-                }
-                if tail > 0 {
-                    let a = bytes[index], b: UInt8 = tail == 2 ? bytes[index + 1] : 0
-                    out[at] = alphabet[Int(a >> 2)]
-                    out[at + 1] = alphabet[Int((a & 3) << 4 | b >> 4)]
-                    at += 2
-                    if tail == 2 {
-                        out[at] = alphabet[Int((b & 15) << 2)]
-                        at += 1
-                    } else if !urlSafe {
-                        out[at] = 61
-                        at += 1
-                    }
-                    if !urlSafe {
-                        out[at] = 61
-                        at += 1
-                    }
-                }
-                written = at
+            var at = 0
+            var index = 0
+            while index < whole {
+                let a = bytes[index], b = bytes[index + 1], c = bytes[index + 2]
+                out[at] = alphabet[Int(a >> 2)]
+                out[at + 1] = alphabet[Int((a & 3) << 4 | b >> 4)]
+                out[at + 2] = alphabet[Int((b & 15) << 2 | c >> 6)]
+                out[at + 3] = alphabet[Int(c & 63)]
+                at += 4
+                index += 3
             }
+            if tail > 0 {
+                let a = bytes[index], b: UInt8 = tail == 2 ? bytes[index + 1] : 0
+                out[at] = alphabet[Int(a >> 2)]
+                out[at + 1] = alphabet[Int((a & 3) << 4 | b >> 4)]
+                at += 2
+                if tail == 2 {
+                    out[at] = alphabet[Int((b & 15) << 2)]
+                    at += 1
+                } else if !urlSafe {
+                    out[at] = 61
+                    at += 1
+                }
+                if !urlSafe {
+                    out[at] = 61
+                    at += 1
+                }
+            }
+            return at
         }
     }
 

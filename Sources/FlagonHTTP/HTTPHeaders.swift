@@ -57,6 +57,18 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
         fields.filter { Self.equalNames($0.name, name) }.map(\.value)
     }
 
+    /// How many fields have that name (nothing is copied).
+    public func count(of name: String) -> Int {
+        var found = 0
+        for field in fields where Self.equalNames(field.name, name) { found += 1 }
+        return found
+    }
+
+    /// Makes room for `count` fields in all.
+    public mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
+    }
+
     /// `true` when the field is present.
     public func contains(_ name: String) -> Bool { self[name] != nil }
 

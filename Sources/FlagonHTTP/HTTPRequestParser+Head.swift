@@ -43,6 +43,7 @@ extension HTTPRequestParser {
 
         // Header fields.
         var headers = HTTPHeaders()
+        headers.reserveCapacity(12)
         var position = lineEnd
         while position < count {
             guard position + 1 < count, bytes[position] == 13, bytes[position + 1] == 10 else { throw .malformed("bare CR") }
@@ -72,7 +73,7 @@ extension HTTPRequestParser {
 
         if minorVersion == 1 && headers["host"] == nil { throw .malformed("missing Host header") }
         // RFC 9112, section 3.2: more than one Host field is an invalid request.
-        if headers.values(for: "host").count > 1 { throw .malformed("more than one Host header") }
+        if headers.count(of: "host") > 1 { throw .malformed("more than one Host header") }
         let keepAlive = minorVersion == 1
             ? !headers.hasToken("close", in: "connection")
             : headers.hasToken("keep-alive", in: "connection")

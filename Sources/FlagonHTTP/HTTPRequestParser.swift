@@ -266,26 +266,50 @@ public struct HTTPRequestParser: Sendable {
         var i = scan
         let first = i
         defer { scannedBytes += i - first + 1 }
-        while i < count {
-            let byte = buffer[i]
-            let previous: UInt8 = i > start ? buffer[i - 1] : 0
-            if previous == 13 && byte != 10 { throw .malformed("bare CR in the request head") }
-            if byte == 10 {
-                if previous != 13 { throw .malformed("bare LF in the request head (lines must end with CRLF)") }
-                if requestLineEnd < 0 {
-                    requestLineEnd = i - 1
-                } else if i - start >= 3 && buffer[i - 2] == 10 && buffer[i - 3] == 13 {
-                    scan = i + 1
-                    return i - 3
+        let start = self.start
+        var requestLineEnd = self.requestLineEnd
+        defer { self.requestLineEnd = requestLineEnd }
+        // The first index at which any byte but a CR breaks a limit: in the request line, its
+        // length; after it, the end of the header fields at the limit.
+        var limit = requestLineEnd < 0 ? start + maxLine : requestLineEnd + 2 + maxHeaders + 3
+        let found: Int? = try buffer.withUnsafeBufferPointer { bytes throws(HTTPParseError) -> Int? in
+            var previous: UInt8 = i > start ? bytes[i - 1] : 0
+            while i < count {
+                let byte = bytes[i]
+                // Most bytes are neither CR nor LF nor after a CR: one test, then the limit.
+                if byte > 13 && previous != 13 {
+                    if i >= limit {
+                        if requestLineEnd < 0 { throw .requestLineTooLong(max: maxLine) }
+                        throw .headersTooLarge(max: maxHeaders)
+                    }
+                    previous = byte
+                    i += 1
+                    continue
                 }
+                if previous == 13 && byte != 10 { throw .malformed("bare CR in the request head") }
+                if byte == 10 {
+                    if previous != 13 { throw .malformed("bare LF in the request head (lines must end with CRLF)") }
+                    if requestLineEnd < 0 {
+                        requestLineEnd = i - 1
+                        limit = requestLineEnd + 2 + maxHeaders + 3
+                    } else if i - start >= 3 && bytes[i - 2] == 10 && bytes[i - 3] == 13 {
+                        return i
+                    }
+                }
+                if requestLineEnd < 0 {
+                    if byte != 13 && i >= limit { throw .requestLineTooLong(max: maxLine) }
+                } else if i >= limit {
+                    // The header fields would end after the limit: no terminator can start in time.
+                    throw .headersTooLarge(max: maxHeaders)
+                }
+                previous = byte
+                i += 1
             }
-            if requestLineEnd < 0 {
-                if byte != 13 && i - start >= maxLine { throw .requestLineTooLong(max: maxLine) }
-            } else if i >= requestLineEnd + 2 + maxHeaders + 3 {
-                // The header fields would end after the limit: no terminator can start in time.
-                throw .headersTooLarge(max: maxHeaders)
-            }
-            i += 1
+            return nil
+        }
+        if let found {
+            scan = found + 1
+            return found - 3
         }
         scan = count
         return nil

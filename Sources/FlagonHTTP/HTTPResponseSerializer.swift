@@ -23,7 +23,21 @@ public enum HTTPResponseSerializer {
     public static func writeHead(
         status: Int, headers: HTTPHeaders, framing: Framing, keepAlive: Bool, date: String, into out: inout [UInt8]
     ) {
-        out.append(contentsOf: "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
+        var size = 64
+        for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
+        out.reserveCapacity(out.count + size + date.utf8.count)
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        if (100...999).contains(status) {
+            out.append(UInt8(48 + status / 100))
+            out.append(UInt8(48 + status / 10 % 10))
+            out.append(UInt8(48 + status % 10))
+        } else {
+            out.append(contentsOf: String(status).utf8)
+        }
+        out.append(32)
+        appendText(HTTPStatus.reason(status), into: &out)
+        out.append(13)
+        out.append(10)
         for (name, value) in headers {
             append(name, value, into: &out)
         }
@@ -40,13 +54,30 @@ public enum HTTPResponseSerializer {
 
     @inline(__always)
     private static func append(_ name: String, _ value: String, into out: inout [UInt8]) {
-        out.append(contentsOf: name.utf8)
+        appendText(name, into: &out)
         out.append(58)
         out.append(32)
-        // A value must never smuggle a line break into the head.
-        for byte in value.utf8 where byte != 13 && byte != 10 { out.append(byte) }
+        appendText(value, into: &out)
         out.append(13)
         out.append(10)
+    }
+
+    /// Appends a name, value or reason, leaving out CR and LF: text must never smuggle a
+    /// line break into the head.
+    private static func appendText(_ text: String, into out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes in
+            var clean = true
+            for byte in bytes where byte == 13 || byte == 10 {
+                clean = false
+                break
+            }
+            if clean {
+                out.append(contentsOf: bytes)
+            } else {
+                for byte in bytes where byte != 13 && byte != 10 { out.append(byte) }
+            }
+        }
     }
 
     /// Appends one chunk (nothing for an empty one, which would end the body).

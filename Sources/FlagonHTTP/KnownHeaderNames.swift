@@ -10,10 +10,11 @@ package enum KnownHeaderNames {
         "Access-Control-Request-Method", "Access-Control-Request-Headers", "Sec-Fetch-User",
     ]
 
+    private static let table = CommonStringTable(names)
+
     /// The literal spelled exactly as `bytes`, if there is one.
     static func name(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        guard bytes.count > 15 else { return nil }
-        for name in names where name.utf8.count == bytes.count && name.utf8.elementsEqual(bytes) { return name }
-        return nil
+        guard bytes.count > 15, let code = table.code(bytes) else { return nil }
+        return names[Int(code)]
     }
 }

@@ -89,6 +89,24 @@ public enum WebSocketFrame {
     /// The GUID of RFC 6455's `Sec-WebSocket-Accept` computation.
     public static let acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+    /// The `Sec-WebSocket-Accept` value for a handshake's key: Base64 of the SHA-1 of the
+    /// key followed by ``acceptGUID`` (RFC 6455, section 4.2.2).
+    public static func acceptValue(forKey key: String) -> String {
+        var key = key, guid = acceptGUID
+        return key.withUTF8 { keyBytes in
+            guid.withUTF8 { guidBytes in
+                withUnsafeTemporaryAllocation(byteCount: keyBytes.count + guidBytes.count + 20, alignment: 8) { buffer in
+                    let message = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<keyBytes.count + guidBytes.count])
+                    message.copyMemory(from: UnsafeRawBufferPointer(keyBytes))
+                    UnsafeMutableRawBufferPointer(rebasing: message[keyBytes.count...]).copyMemory(from: UnsafeRawBufferPointer(guidBytes))
+                    let digest = UnsafeMutableRawBufferPointer(rebasing: buffer[message.count...])
+                    SHA1.hash(UnsafeRawBufferPointer(message), into: digest)
+                    return Base64.encodeString(UnsafeRawBufferPointer(digest))
+                }
+            }
+        }
+    }
+
     /// Checks an opening handshake request; returns the `Sec-WebSocket-Key`, or the status to
     /// refuse with (400, or 426 for another version).
     public static func validateHandshake(method: String, headers: HTTPHeaders) -> Result<String, HandshakeRefusal> {
@@ -100,7 +118,7 @@ public enum WebSocketFrame {
             return .failure(HandshakeRefusal(status: 400, reason: "missing Connection: Upgrade"))
         }
         // RFC 6455, section 11.3: the key and the version appear at most once in a request.
-        guard headers.values(for: "sec-websocket-key").count <= 1, headers.values(for: "sec-websocket-version").count <= 1 else {
+        guard headers.count(of: "sec-websocket-key") <= 1, headers.count(of: "sec-websocket-version") <= 1 else {
             return .failure(HandshakeRefusal(status: 400, reason: "Sec-WebSocket-Key and Sec-WebSocket-Version must appear once"))
         }
         guard headers["sec-websocket-version"] == "13" else {

@@ -56,7 +56,39 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var description: String {
+        if isIPv6 { return "[\(host)]:\(port)" }
+        // IPv4, written digit by digit (every accepted connection's address is made so).
+        var copy = storage
+        let address = withUnsafeBytes(of: &copy) { raw in raw.load(as: sockaddr_in.self) }
+        let host = UInt32(bigEndian: address.sin_addr.s_addr)
+        let port = UInt16(bigEndian: address.sin_port)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            var count = 0
+            func decimal(_ value: Int) {
+                if value >= 10000 { buffer[count] = UInt8(48 + value / 10000); count += 1 }
+                if value >= 1000 { buffer[count] = UInt8(48 + value / 1000 % 10); count += 1 }
+                if value >= 100 { buffer[count] = UInt8(48 + value / 100 % 10); count += 1 }
+                if value >= 10 { buffer[count] = UInt8(48 + value / 10 % 10); count += 1 }
+                buffer[count] = UInt8(48 + value % 10)
+                count += 1
+            }
+            func separator(_ byte: UInt8) {
+                buffer[count] = byte
+                count += 1
+            }
+            decimal(Int(host >> 24))
+            separator(UInt8(ascii: "."))
+            decimal(Int(host >> 16 & 0xFF))
+            separator(UInt8(ascii: "."))
+            decimal(Int(host >> 8 & 0xFF))
+            separator(UInt8(ascii: "."))
+            decimal(Int(host & 0xFF))
+            separator(UInt8(ascii: ":"))
+            decimal(Int(port))
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self)
+        }
+    }
 
     func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>) -> R) -> R {
         var copy = storage

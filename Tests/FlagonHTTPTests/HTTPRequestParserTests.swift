@@ -184,6 +184,13 @@ private func parseError(_ text: String, limits: HTTPLimits = HTTPLimits()) -> HT
         HTTPResponseSerializer.writeHead(status: 200, headers: ["X": "a\r\nSet-Cookie: evil"], framing: .none,
                                          keepAlive: true, date: "d", into: &out)
         #expect(String(decoding: out, as: UTF8.self) == "HTTP/1.1 200 OK\r\nX: aSet-Cookie: evil\r\nDate: d\r\n\r\n")
+        out = []
+        HTTPResponseSerializer.writeHead(status: 599, headers: ["X-\r\nY": "v\n", "Z": ""], framing: .contentLength(0),
+                                         keepAlive: true, date: "d\r", into: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "HTTP/1.1 599 \(HTTPStatus.reason(599))\r\nX-Y: v\r\nZ: \r\nDate: d\r\nContent-Length: 0\r\n\r\n")
+        out = []
+        HTTPResponseSerializer.writeHead(status: 1000, headers: [:], framing: .none, keepAlive: true, date: "d", into: &out)
+        #expect(String(decoding: out, as: UTF8.self).hasPrefix("HTTP/1.1 1000 "))
     }
 
     @Test func httpDatesRoundTrip() {

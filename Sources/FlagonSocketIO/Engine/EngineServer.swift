@@ -86,7 +86,7 @@ public final class EngineServer: HTTPHandler {
     private func route(_ request: Request) async throws -> Response {
         let query = request.query
         // Each Engine.IO parameter at most once: two values would make the choice arbitrary.
-        for name in ["EIO", "transport", "sid"] where query.all(name).count > 1 {
+        for name in ["EIO", "transport", "sid"] where query.count(of: name) > 1 {
             return Self.error(.badRequest, "Bad request: \(name) given more than once")
         }
         guard query["EIO"] == "4" else { return Self.error(.unsupportedProtocolVersion) }

@@ -169,13 +169,21 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     static func makeID() -> String { WorkerIDs.stamp(RandomIDs.make()) }
 
     func openPacket(upgrades: Bool) -> [UInt8] {
+        // Written straight into bytes, in the order the JSON object literal had.
         let options = server.options
-        let open: JSONValue = [
-            "sid": .string(id), "upgrades": upgrades ? ["websocket"] : [],
-            "pingInterval": .int(Int(options.pingInterval)), "pingTimeout": .int(Int(options.pingTimeout)),
-            "maxPayload": .int(options.maxPayload),
-        ]
-        return [EnginePacketType.open.digit] + Array(open.jsonString.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(112 + id.utf8.count)
+        out.append(EnginePacketType.open.digit)
+        out.append(contentsOf: #"{"sid":"#.utf8)
+        JSONSerializer.writeString(id, into: &out)
+        out.append(contentsOf: upgrades ? #","upgrades":["websocket"],"pingInterval":"#.utf8 : #","upgrades":[],"pingInterval":"#.utf8)
+        JSONSerializer.writeInt(Int(options.pingInterval), into: &out)
+        out.append(contentsOf: #","pingTimeout":"#.utf8)
+        JSONSerializer.writeInt(Int(options.pingTimeout), into: &out)
+        out.append(contentsOf: #","maxPayload":"#.utf8)
+        JSONSerializer.writeInt(options.maxPayload, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     func start() {

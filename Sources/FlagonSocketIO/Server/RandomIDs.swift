@@ -14,14 +14,18 @@ enum RandomIDs {
 
     /// A fresh id.
     static func make() -> String {
-        if next + idBytes > pool.count {
+        var at = next
+        if at + idBytes > pool.count {
             pool = Crypto.randomBytes(idBytes * batch)
-            next = 0
+            at = 0
         }
-        let id = Base64.encode(pool[next..<next + idBytes], urlSafe: true)
-        // Used bytes are wiped: the pool never holds an id that was handed out.
-        for index in next..<next + idBytes { pool[index] = 0 }
-        next += idBytes
-        return id
+        next = at + idBytes
+        return pool.withUnsafeMutableBytes { all in
+            let used = UnsafeMutableRawBufferPointer(rebasing: all[at..<at + idBytes])
+            let id = Base64.encodeString(UnsafeRawBufferPointer(used), urlSafe: true)
+            // Used bytes are wiped: the pool never holds an id that was handed out.
+            used.initializeMemory(as: UInt8.self, repeating: 0)
+            return id
+        }
     }
 }

@@ -1,4 +1,5 @@
 import FlagonHTTP
+import FlagonJSON
 import FlagonLoop
 import FlagonMessagePack
 import FlagonSocketIOCore
@@ -92,6 +93,23 @@ struct OutboundMessage {
             buffer.append(UInt8(ascii: "["))
             buffer.append(contentsOf: text)
             buffer.append(UInt8(ascii: "]"))
+            return []
+        }
+    }
+
+    /// The CONNECT reply, `{"sid":…}` (and `"pid"` when the session can be recovered),
+    /// written as text without building a JSON value.
+    @LoopActor
+    init(connectReplyIn namespace: String, sid: String, pid: String?) {
+        self.init { buffer in
+            SocketIOEncoder.writeHead(type: .connect, namespace: namespace, id: nil, into: &buffer)
+            buffer.append(contentsOf: #"{"sid":"#.utf8)
+            JSONSerializer.writeString(sid, into: &buffer)
+            if let pid {
+                buffer.append(contentsOf: #","pid":"#.utf8)
+                JSONSerializer.writeString(pid, into: &buffer)
+            }
+            buffer.append(UInt8(ascii: "}"))
             return []
         }
     }

@@ -21,6 +21,10 @@ extension Socket {
 
     /// Sends the CONNECT reply with the socket's id.
     func sendConnectReply() {
+        if server.options.parser == .json {
+            _ = connection.engine.send(OutboundMessage(connectReplyIn: namespace.name, sid: id, pid: pid))
+            return
+        }
         var reply: JSONObject = ["sid": .string(id)]
         if let pid { reply["pid"] = .string(pid) }
         sendPacketNow(SocketIOPacket(type: .connect, namespace: namespace.name, data: .object(reply)))
