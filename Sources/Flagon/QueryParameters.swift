@@ -23,6 +23,7 @@ public struct QueryParameters: Sendable, Equatable, Sequence {
         // and a part with nothing to decode becomes its string at once.
         var encoded = encoded
         var found: [(name: String, value: String)] = []
+        found.reserveCapacity(4)
         encoded.withUTF8 { bytes in
             var start = 0
             let count = bytes.count

@@ -18,7 +18,11 @@ extension WebSocket {
             throw HTTPError(refusal.status, refusal.reason, headers: headers)
         }
         let accept = WebSocketFrame.acceptValue(forKey: key)
-        var headers: HTTPHeaders = ["Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Accept": accept]
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4 + extraHeaders.count)
+        headers.add("Upgrade", "websocket")
+        headers.add("Connection", "Upgrade")
+        headers.add("Sec-WebSocket-Accept", accept)
         for (name, value) in extraHeaders { headers.add(name, value) }
         var deflate: NegotiatedDeflate?
         if let compression, let agreement = PerMessageDeflateNegotiation.response(to: request.headers.values(for: "Sec-WebSocket-Extensions")) {

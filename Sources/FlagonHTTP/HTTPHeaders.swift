@@ -14,11 +14,13 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
 
     /// Creates headers from literal pairs.
     public init(dictionaryLiteral elements: (String, String)...) {
+        fields.reserveCapacity(elements.count)
         for (name, value) in elements { add(name, value) }
     }
 
     /// Creates headers from pairs.
     public init(_ pairs: [(String, String)]) {
+        fields.reserveCapacity(pairs.count)
         for (name, value) in pairs { add(name, value) }
     }
 

@@ -28,7 +28,14 @@ public final class DeadlineQueue {
         let owner: any DeadlineOwner
     }
 
-    private var heap: [Entry] = []
+    /// The heap, in a cell: every access is one statement of this queue's own methods, which
+    /// call out (an owner's `deadlineReached`) only after the entry left it, so no access to
+    /// it is ever in progress when another begins.
+    private let cell = LoopConfinedCell.holding([Entry]())
+    private var heap: [Entry] {
+        _read { yield cell.value }
+        _modify { yield &cell.value }
+    }
     private let group: HandleGroup?
     private var timer: LoopTimer?
     /// The deadline the timer is armed for (`UInt64.max`: not armed).

@@ -65,8 +65,12 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         _modify { yield &hot.value.heartbeat }
     }
     /// The session's place in the server's ``DeadlineQueue``: one deadline, the earliest of
-    /// the heartbeat's, the upgrade probe's and the closing flush's.
-    public var deadlineSlot = -1
+    /// the heartbeat's, the upgrade probe's and the closing flush's (kept in the cell: the
+    /// queue reads and writes it in one statement at a time).
+    public var deadlineSlot: Int {
+        get { hot.value.deadlineSlot }
+        set { hot.value.deadlineSlot = newValue }
+    }
     var webSocket: WebSocket? {
         get { hot.value.webSocket }
         set { hot.value.webSocket = newValue }
@@ -121,6 +125,7 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
         var heartbeat: EngineHeartbeat
         var webSocket: WebSocket?
         var side: SideState?
+        var deadlineSlot = -1
     }
 
     private let hot: LoopConfinedCell<HotState>

@@ -9,18 +9,25 @@ import FlagonLoop
 enum RandomIDs {
     private static let idBytes = 20
     private static let batch = 64
-    private static var pool: [UInt8] = []
-    private static var next = 0
+
+    private struct Pool {
+        var bytes: [UInt8] = []
+        var next = 0
+    }
+
+    /// The pool, in a cell: `make` reads and changes it in statements that call nothing
+    /// that could reach it again.
+    private static let pool = LoopConfinedCell.holding(Pool())
 
     /// A fresh id.
     static func make() -> String {
-        var at = next
-        if at + idBytes > pool.count {
-            pool = Crypto.randomBytes(idBytes * batch)
+        var at = pool.value.next
+        if at + idBytes > pool.value.bytes.count {
+            pool.value.bytes = Crypto.randomBytes(idBytes * batch)
             at = 0
         }
-        next = at + idBytes
-        return pool.withUnsafeMutableBytes { all in
+        pool.value.next = at + idBytes
+        return pool.value.bytes.withUnsafeMutableBytes { all in
             let used = UnsafeMutableRawBufferPointer(rebasing: all[at..<at + idBytes])
             let id = Base64.encodeString(UnsafeRawBufferPointer(used), urlSafe: true)
             // Used bytes are wiped: the pool never holds an id that was handed out.

@@ -13,8 +13,12 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
         _read { yield hot.value.sockets }
         _modify { yield &hot.value.sockets }
     }
-    /// The connect timeout's place in the engine's ``DeadlineQueue`` (until a namespace accepts).
-    var deadlineSlot = -1
+    /// The connect timeout's place in the engine's ``DeadlineQueue`` (until a namespace
+    /// accepts), kept in the cell: the queue reads and writes it in one statement at a time.
+    var deadlineSlot: Int {
+        get { hot.value.deadlineSlot }
+        set { hot.value.deadlineSlot = newValue }
+    }
     private var decoder: SocketIODecoder {
         _read { yield hot.value.decoder }
         _modify { yield &hot.value.decoder }
@@ -34,6 +38,7 @@ final class SocketIOConnection: EngineSessionHandler, DeadlineOwner {
         var sockets = ConnectionSockets()
         var decoder: SocketIODecoder
         var argumentText: [UInt8] = []
+        var deadlineSlot = -1
     }
 
     private let hot: LoopConfinedCell<HotState>
