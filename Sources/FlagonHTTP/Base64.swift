@@ -99,9 +99,24 @@ public enum Base64 {
     public static func decode(bytes input: some Collection<UInt8>) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(input.count / 4 * 3 + 3)
+        let valid = input.withContiguousStorageIfAvailable { walk($0, into: &out, keep: true) }
+            ?? Array(input).withUnsafeBufferPointer { walk($0, into: &out, keep: true) }
+        return valid == nil ? nil : out
+    }
+
+    /// The number of bytes `text` decodes to, or `nil` for invalid text (nothing is decoded).
+    public static func decodedCount(_ text: String) -> Int? {
+        var text = text, unused: [UInt8] = []
+        return text.withUTF8 { walk($0, into: &unused, keep: false) }
+    }
+
+    /// Validates `input`, appending the decoded bytes to `out` when `keep`; returns how many
+    /// bytes it decodes to, or `nil` when it is not Base64.
+    private static func walk(_ input: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], keep: Bool) -> Int? {
         var accumulator: UInt32 = 0
         var bits = 0
         var padding = 0
+        var count = 0
         for byte in input {
             if byte == 61 { padding += 1; continue }
             if padding > 0 { return nil }
@@ -111,10 +126,11 @@ public enum Base64 {
             bits += 6
             if bits >= 8 {
                 bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                if keep { out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))) }
+                count += 1
             }
         }
         if padding > 2 || bits >= 6 { return nil }
-        return out
+        return count
     }
 }

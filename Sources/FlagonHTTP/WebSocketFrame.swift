@@ -124,7 +124,7 @@ public enum WebSocketFrame {
         guard headers["sec-websocket-version"] == "13" else {
             return .failure(HandshakeRefusal(status: 426, reason: "unsupported WebSocket version"))
         }
-        guard let key = headers["sec-websocket-key"], let decoded = Base64.decode(key), decoded.count == 16 else {
+        guard let key = headers["sec-websocket-key"], Base64.decodedCount(key) == 16 else {
             return .failure(HandshakeRefusal(status: 400, reason: "invalid Sec-WebSocket-Key"))
         }
         return .success(key)

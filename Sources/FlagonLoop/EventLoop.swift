@@ -169,7 +169,11 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
 
     @inline(__always)
     private func run(_ job: UnownedJob) {
-        job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        // Run as the serial executor only: a task with no executor preference that calls an
+        // async function isolated to the loop then continues in place. Naming the loop as the
+        // task executor too made every such call a hop through the job queue (the runtime
+        // compares the running task executor with the task's preference, which is none).
+        job.runSynchronously(on: asUnownedSerialExecutor())
     }
 
     /// Runs the local jobs and then the deferred flushes, until both are empty

@@ -9,6 +9,7 @@ import FlagonHTTP
         #expect(Base64.encode(Array(plain.utf8)) == encoded)
         #expect(Base64.encode(Array(plain.utf8), urlSafe: true) == String(encoded.filter { $0 != "=" }))
         #expect(Base64.decode(encoded) == Array(plain.utf8))
+        #expect(Base64.decodedCount(encoded) == plain.utf8.count)
     }
 
     @Test func urlSafeAlphabetSlicesAndOtherCollections() {
@@ -22,6 +23,10 @@ import FlagonHTTP
             let part = Array(bytes.prefix(count))
             #expect(Base64.decode(Base64.encode(part)) == part)
             #expect(Base64.decode(Base64.encode(part, urlSafe: true)) == part)
+            #expect(Base64.decodedCount(Base64.encode(part)) == count)
+        }
+        for invalid in ["Zg===", "Zg=a", "Z", "Zm9v!", "===="] {
+            #expect(Base64.decode(invalid) == nil && Base64.decodedCount(invalid) == nil, "\(invalid)")
         }
     }
 }
