@@ -78,28 +78,33 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
     public func hasToken(_ token: String, in name: String) -> Bool {
         var token = token
         return token.withUTF8 { wanted in
-            for field in fields where Self.equalNames(field.name, name) {
-                var value = field.value
-                // The value's bytes, split at commas and trimmed, compared in place: no string per part.
-                let found = value.withUTF8 { bytes in
-                    var start = 0
-                    while start <= bytes.count {
-                        var end = start
-                        while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
-                        var low = start, high = end
-                        while low < high && (bytes[low] == 32 || bytes[low] == 9) { low += 1 }
-                        while high > low && (bytes[high - 1] == 32 || bytes[high - 1] == 9) { high -= 1 }
-                        if high > low && high - low == wanted.count && (0..<wanted.count).allSatisfy({ bytes[low + $0] | 0x20 == wanted[$0] | 0x20 }) {
-                            return true
-                        }
-                        start = end + 1
-                    }
-                    return false
-                }
-                if found { return true }
+            for index in fields.indices where Self.equalNames(fields[index].name, name) {
+                var value = fields[index].value
+                if value.withUTF8({ Self.containsToken(wanted, in: $0) }) { return true }
             }
             return false
         }
+    }
+
+    /// `true` when one of the comma-separated parts of `bytes`, trimmed of spaces and tabs,
+    /// is `wanted` (ASCII case-insensitive): compared in place, no string per part.
+    private static func containsToken(_ wanted: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = bytes.count
+        var start = 0
+        while start <= count {
+            var end = start
+            while end < count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var low = start, high = end
+            while low < high && (bytes[low] == 32 || bytes[low] == 9) { low += 1 }
+            while high > low && (bytes[high - 1] == 32 || bytes[high - 1] == 9) { high -= 1 }
+            if high > low && high - low == wanted.count {
+                var matched = 0
+                while matched < wanted.count && bytes[low + matched] | 0x20 == wanted[matched] | 0x20 { matched += 1 }
+                if matched == wanted.count { return true }
+            }
+            start = end + 1
+        }
+        return false
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {

@@ -13,6 +13,33 @@ extension HTTPRequestParser {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
 
+    /// `true` when `bytes`, ASCII letters folded to lower case, are `lowercase`.
+    private static func equalsLowercased(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        let wanted = lowercase.utf8Start
+        for index in 0..<bytes.count where bytes[index] | 0x20 != wanted[index] { return false }
+        return true
+    }
+
+    /// The first error of the header line at `start`, in this order: a bare LF in the line,
+    /// too many fields, obsolete line folding, an invalid name, a control character in the
+    /// value.
+    private static func fieldError(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, headerCount: Int,
+                                   limits: HTTPLimits) -> HTTPParseError {
+        let count = bytes.count
+        var end = start
+        while end < count && bytes[end] != 13 {
+            if bytes[end] == 10 { return .malformed("bare LF") }
+            end += 1
+        }
+        if headerCount >= limits.maxHeaderCount { return .tooManyHeaders(max: limits.maxHeaderCount) }
+        if bytes[start] == 32 || bytes[start] == 9 { return .malformed("obsolete line folding") }
+        var colon = start
+        while colon < end && isTokenByte(bytes[colon]) { colon += 1 }
+        if colon == start || colon >= end || bytes[colon] != 58 { return .malformed("invalid header field") }
+        return .malformed("control character in header value")
+    }
+
     /// Parses a complete head (request line and header fields, the final empty line
     /// excluded) within `limits`: strict about what RFC 9112 calls invalid.
     static func parseHeadBytes(_ bytes: UnsafeBufferPointer<UInt8>, limits: HTTPLimits) throws(HTTPParseError) -> HTTPRequestHead {
@@ -41,44 +68,54 @@ extension HTTPRequestParser {
         guard major == 49, minor == 48 || minor == 49 else { throw .unsupportedVersion }
         let minorVersion = Int(minor - 48)
 
-        // Header fields.
+        // Header fields: each line read once, left to right. Anything unusual takes
+        // `fieldError`, which finds the line's first error in the documented order.
         var headers = HTTPHeaders()
         headers.reserveCapacity(12)
+        var hosts = 0
+        var expect: String?
         var position = lineEnd
         while position < count {
             guard position + 1 < count, bytes[position] == 13, bytes[position + 1] == 10 else { throw .malformed("bare CR") }
             position += 2
             let fieldStart = position
-            while position < count && bytes[position] != 13 {
-                if bytes[position] == 10 { throw .malformed("bare LF") }
-                position += 1
+            if headers.count >= limits.maxHeaderCount || bytes[fieldStart] == 32 || bytes[fieldStart] == 9 {
+                throw fieldError(bytes, fieldStart, headerCount: headers.count, limits: limits)
             }
-            if headers.count >= limits.maxHeaderCount { throw .tooManyHeaders(max: limits.maxHeaderCount) }
-            if bytes[fieldStart] == 32 || bytes[fieldStart] == 9 { throw .malformed("obsolete line folding") }
             var colon = fieldStart
-            while colon < position && isTokenByte(bytes[colon]) { colon += 1 }
-            if colon == fieldStart || colon >= position || bytes[colon] != 58 { throw .malformed("invalid header field") }
-            var valueStart = colon + 1
-            var valueEnd = position
-            while valueStart < valueEnd && (bytes[valueStart] == 32 || bytes[valueStart] == 9) { valueStart += 1 }
-            while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
-            for k in valueStart..<valueEnd {
-                let byte = bytes[k]
-                if (byte < 32 && byte != 9) || byte == 127 { throw .malformed("control character in header value") }
+            while colon < count && isTokenByte(bytes[colon]) { colon += 1 }
+            guard colon > fieldStart && colon < count && bytes[colon] == 58 else {
+                throw fieldError(bytes, fieldStart, headerCount: headers.count, limits: limits)
             }
-            let name = KnownHeaderNames.name(UnsafeBufferPointer(rebasing: bytes[fieldStart..<colon])) ?? string(bytes, fieldStart..<colon)
-            headers.add(name, string(bytes, valueStart..<valueEnd))
+            var valueStart = colon + 1
+            while valueStart < count && (bytes[valueStart] == 32 || bytes[valueStart] == 9) { valueStart += 1 }
+            var valueEnd = valueStart
+            while valueEnd < count {
+                let byte = bytes[valueEnd]
+                if byte == 13 { break }
+                if (byte < 32 && byte != 9) || byte == 127 {
+                    throw fieldError(bytes, fieldStart, headerCount: headers.count, limits: limits)
+                }
+                valueEnd += 1
+            }
+            position = valueEnd
+            while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
+            let nameBytes = UnsafeBufferPointer(rebasing: bytes[fieldStart..<colon])
+            let value = string(bytes, valueStart..<valueEnd)
+            if nameBytes.count == 4 && equalsLowercased(nameBytes, "host") { hosts += 1 }
+            if nameBytes.count == 6 && expect == nil && equalsLowercased(nameBytes, "expect") { expect = value }
+            headers.add(KnownHeaderNames.name(nameBytes) ?? string(bytes, fieldStart..<colon), value)
         }
         if count - lineEnd > limits.maxHeaderBytes + 2 { throw .headersTooLarge(max: limits.maxHeaderBytes) }
 
-        if minorVersion == 1 && headers["host"] == nil { throw .malformed("missing Host header") }
+        if minorVersion == 1 && hosts == 0 { throw .malformed("missing Host header") }
         // RFC 9112, section 3.2: more than one Host field is an invalid request.
-        if headers.count(of: "host") > 1 { throw .malformed("more than one Host header") }
+        if hosts > 1 { throw .malformed("more than one Host header") }
         let keepAlive = minorVersion == 1
             ? !headers.hasToken("close", in: "connection")
             : headers.hasToken("keep-alive", in: "connection")
         var expectsContinue = false
-        if let expect = headers["expect"] {
+        if let expect {
             guard HTTPHeaders.equalNames(expect, "100-continue") else { throw .expectationFailed }
             expectsContinue = minorVersion == 1
         }

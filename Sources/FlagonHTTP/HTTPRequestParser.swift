@@ -274,7 +274,22 @@ public struct HTTPRequestParser: Sendable {
         var limit = requestLineEnd < 0 ? start + maxLine : requestLineEnd + 2 + maxHeaders + 3
         let found: Int? = try buffer.withUnsafeBufferPointer { bytes throws(HTTPParseError) -> Int? in
             var previous: UInt8 = i > start ? bytes[i - 1] : 0
+            guard let address = bytes.baseAddress else { return nil }
+            let base = UnsafeRawPointer(address)
             while i < count {
+                // Eight bytes at a time while none is below 14 (so no CR or LF) and all lie
+                // before the limit: a word with a byte below 14 goes byte by byte.
+                if previous != 13 {
+                    let end = Swift.min(count, limit)
+                    let skippedFrom = i
+                    while i + 8 <= end {
+                        let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                        if (word &- 0x0E0E_0E0E_0E0E_0E0E) & ~word & 0x8080_8080_8080_8080 != 0 { break }
+                        i += 8
+                    }
+                    if i > skippedFrom { previous = bytes[i - 1] }
+                    if i >= count { break }
+                }
                 let byte = bytes[i]
                 // Most bytes are neither CR nor LF nor after a CR: one test, then the limit.
                 if byte > 13 && previous != 13 {

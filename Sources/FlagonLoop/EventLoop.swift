@@ -194,8 +194,8 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
             }
             if !pendingStreams.isEmpty {
                 swap(&pendingStreams, &spareStreams)
-                LoopActor.assumeIsolated {
-                    for stream in spareStreams { stream.flush() }
+                LoopActor.assumeIsolated(self) { loop in
+                    for stream in loop.spareStreams { stream.flush() }
                 }
                 spareStreams.removeAll(keepingCapacity: true)
             }

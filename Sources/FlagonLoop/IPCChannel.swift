@@ -251,18 +251,18 @@ private func ipcReadCallback(_ handle: UnsafeMutablePointer<uv_stream_t>?, _ cou
     // nonisolated(unsafe): a pointer libuv passed to this callback, read once here on the loop's
     // thread (the callback's signature carries no isolation the compiler could check).
     nonisolated(unsafe) let base = buffer?.pointee.base
-    LoopActor.assumeIsolated { channel.didRead(count, base) }
+    LoopActor.assumeIsolated((channel, count, base)) { $0.0.didRead($0.1, $0.2) }
 }
 
 private func ipcWriteCallback(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
     let write = Unmanaged<PipeWriteRequest>.fromOpaque(request!.pointee.data).takeUnretainedValue()
-    LoopActor.assumeIsolated { write.finish(status: status) }
+    LoopActor.assumeIsolated((write, status)) { $0.0.finish(status: $0.1) }
 }
 
 private func ipcCloseCallback(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
     let unmanaged = Unmanaged<IPCChannel>.fromOpaque(handle!.pointee.data)
     let channel = unmanaged.takeUnretainedValue()
-    LoopActor.assumeIsolated { channel.didClose() }
+    LoopActor.assumeIsolated(channel) { $0.didClose() }
     let pointer = channel.handle
     unmanaged.release()
     pointer.deallocate()

@@ -41,4 +41,26 @@ public final actor LoopActor: GlobalActor {
             try unsafeBitCast(isolated, to: Plain.self)()
         }
     }
+
+    /// Runs `operation` with `argument` as loop-isolated code, like
+    /// ``assumeIsolated(_:file:line:)``. A closure that captures nothing and gets what it
+    /// needs as `argument` costs no allocation: a capturing one passed here, or to the
+    /// overload without an argument, has its context allocated on the heap (the escape check
+    /// that lets the isolation be assumed needs a reference-counted context). libuv's
+    /// callbacks, run per read and per write, use this one.
+    ///
+    /// ```swift
+    /// LoopActor.assumeIsolated((stream, count)) { $0.0.didRead($0.1) }
+    /// ```
+    public static func assumeIsolated<Argument, T>(
+        _ argument: Argument, _ operation: @LoopActor (Argument) throws -> T,
+        file: StaticString = #fileID, line: UInt = #line
+    ) rethrows -> T {
+        EventLoop.shared.preconditionInLoop(file: file, line: line)
+        typealias Isolated = @LoopActor (Argument) throws -> T
+        typealias Plain = (Argument) throws -> T
+        return try withoutActuallyEscaping(operation) { (isolated: @escaping Isolated) throws -> T in
+            try unsafeBitCast(isolated, to: Plain.self)(argument)
+        }
+    }
 }

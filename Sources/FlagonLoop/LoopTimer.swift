@@ -101,13 +101,13 @@ private final class Sleeper: Sendable {
 
 private func loopTimerCallback(_ handle: UnsafeMutablePointer<uv_timer_t>?) {
     let timer = Unmanaged<LoopTimer>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
-    LoopActor.assumeIsolated { timer.fire() }
+    LoopActor.assumeIsolated(timer) { $0.fire() }
 }
 
 private func loopTimerCloseCallback(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
     let unmanaged = Unmanaged<LoopTimer>.fromOpaque(handle!.pointee.data)
     let timer = unmanaged.takeUnretainedValue()
-    LoopActor.assumeIsolated { timer.didClose() }
+    LoopActor.assumeIsolated(timer) { $0.didClose() }
     let pointer = timer.handle
     unmanaged.release()
     pointer.deallocate()

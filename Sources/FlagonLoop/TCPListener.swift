@@ -201,7 +201,7 @@ public final class TCPListener {
 private func loopConnectionCallback(_ handle: UnsafeMutablePointer<uv_stream_t>?, _ status: Int32) {
     guard status >= 0 else { return }
     let listener = Unmanaged<TCPListener>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
-    LoopActor.assumeIsolated { listener.accept() }
+    LoopActor.assumeIsolated(listener) { $0.accept() }
 }
 
 private func loopListenerCloseCallback(_ handle: UnsafeMutablePointer<uv_handle_t>?) {

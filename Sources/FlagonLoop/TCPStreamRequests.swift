@@ -85,12 +85,12 @@ func loopReadCallback(
     // nonisolated(unsafe): a pointer libuv passed to this callback, read once here on the loop's
     // thread (the callback's signature carries no isolation the compiler could check).
     nonisolated(unsafe) let base = buffer?.pointee.base
-    LoopActor.assumeIsolated { stream.didRead(count, base) }
+    LoopActor.assumeIsolated((stream, count, base)) { $0.0.didRead($0.1, $0.2) }
 }
 
 func loopWriteCallback(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
     let write = Unmanaged<WriteRequest>.fromOpaque(request!.pointee.data).takeUnretainedValue()
-    LoopActor.assumeIsolated {
+    LoopActor.assumeIsolated((write, status)) { write, status in
         let stream = write.stream
         write.finish()
         stream.writeCompleted(status)
@@ -99,7 +99,7 @@ func loopWriteCallback(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: I
 
 func loopShutdownCallback(_ request: UnsafeMutablePointer<uv_shutdown_t>?, _ status: Int32) {
     let shutdown = Unmanaged<ShutdownRequest>.fromOpaque(request!.pointee.data).takeUnretainedValue()
-    LoopActor.assumeIsolated {
+    LoopActor.assumeIsolated((shutdown, status)) { shutdown, status in
         let stream = shutdown.stream
         shutdown.finish()
         stream.shutdownCompleted(status)
@@ -123,7 +123,7 @@ func loopConnectCallback(_ request: UnsafeMutablePointer<uv_connect_t>?, _ statu
 func loopStreamCloseCallback(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
     let unmanaged = Unmanaged<TCPStream>.fromOpaque(handle!.pointee.data)
     let stream = unmanaged.takeUnretainedValue()
-    LoopActor.assumeIsolated { stream.didClose() }
+    LoopActor.assumeIsolated(stream) { $0.didClose() }
     let pointer = stream.handle
     unmanaged.release()
     pointer.deallocate()

@@ -16,7 +16,8 @@ extension Namespace {
         }
         if recovering == nil && connectorsAreSync && server.sessions == nil {
             do {
-                for case .sync(let handler) in connectors + connectHandlers { try handler(socket, auth) }
+                for case .sync(let handler) in connectors { try handler(socket, auth) }
+                for case .sync(let handler) in connectHandlers { try handler(socket, auth) }
                 accept(socket)
             } catch {
                 reject(socket, error)
@@ -125,7 +126,9 @@ extension Namespace {
     /// The buckets of a new socket, or `nil` when no limit applies here.
     private func makeRateLimiter() -> EventRateLimiter? {
         let limit = rateLimit ?? server.options.rateLimit
-        var events = controllerBinding?.rateLimits ?? [:]
+        let controllerLimits = controllerBinding?.rateLimits
+        if limit == nil && eventRateLimits.isEmpty && controllerLimits?.isEmpty != false { return nil }
+        var events = controllerLimits ?? [:]
         events.merge(eventRateLimits) { _, own in own }
         if limit == nil && events.isEmpty { return nil }
         return EventRateLimiter(limit: limit, eventLimits: events, now: EventLoop.shared.nowMilliseconds)

@@ -120,8 +120,11 @@ struct OutboundMessage {
         #if DEBUG
         OutboundMessage.encodings &+= 1
         #endif
-        var buffer = [UInt8](repeating: 0, count: Self.reserved)
-        buffer.reserveCapacity(96)
+        // One allocation: room for a short packet, the frame header's reserved bytes zeroed.
+        var buffer = [UInt8](unsafeUninitializedCapacity: 96) { bytes, count in
+            UnsafeMutableBufferPointer(rebasing: bytes[0..<Self.reserved]).initialize(repeating: 0)
+            count = Self.reserved
+        }
         buffer.append(EnginePacketType.message.digit)
         let attachments = writeText(&buffer)
         let payloadLength = buffer.count - Self.reserved
