@@ -244,10 +244,10 @@ public final class App: HTTPHandler {
     }
 
     private func dispatch(_ request: Request) async throws -> Response {
-        for (prefix, handler) in mounts where request.path == prefix || request.path.hasPrefix(prefix + "/") {
+        for (prefix, handler) in mounts {
+            guard let rest = Self.rest(of: request.path, under: prefix) else { continue }
             var inner = request
             inner.scriptName = request.scriptName + prefix
-            let rest = String(request.path.dropFirst(prefix.count))
             inner.path = rest.isEmpty ? "/" : rest
             do {
                 return try await handler.respond(to: inner)
@@ -268,6 +268,16 @@ public final class App: HTTPHandler {
         } catch {
             return await handleError(error, request: request)
         }
+    }
+
+    /// What follows `prefix` in `path` when the path is the prefix or continues it with `/`
+    /// (compared byte by byte), or `nil`.
+    nonisolated static func rest(of path: String, under prefix: String) -> String? {
+        let pathBytes = path.utf8, prefixBytes = prefix.utf8
+        guard pathBytes.count >= prefixBytes.count, pathBytes.starts(with: prefixBytes) else { return nil }
+        let restStart = pathBytes.index(pathBytes.startIndex, offsetBy: prefixBytes.count)
+        guard restStart == pathBytes.endIndex || pathBytes[restStart] == UInt8(ascii: "/") else { return nil }
+        return String(path[restStart...])
     }
 
     /// Turns an error into a response with the registered handlers.

@@ -126,6 +126,12 @@ public final class TCPStream {
     /// The peer's address, when known.
     public var remoteAddress: SocketAddress? {
         if isUnixSocket { return nil }
+        return Self.peerAddress(of: handle)
+    }
+
+    /// The peer's address. Not isolated: a closure handed to the standard library from
+    /// loop-isolated code has its isolation checked at run time on every call.
+    private nonisolated static func peerAddress(of handle: UnsafeMutablePointer<uv_tcp_t>) -> SocketAddress? {
         var storage = sockaddr_storage()
         var length = Int32(MemoryLayout<sockaddr_storage>.size)
         let status = withUnsafeMutableBytes(of: &storage) { raw in

@@ -51,4 +51,13 @@ import Testing
         let noQuery = Request(method: "GET", target: "/only%2Fpath#x?y")
         #expect(noQuery.path == "/only/path" && noQuery.rawQuery == "")
     }
+
+    @Test func mountedPathsAreMatchedByTheirBytes() {
+        #expect(App.rest(of: "/socket.io/", under: "/socket.io") == "/")
+        #expect(App.rest(of: "/socket.io", under: "/socket.io") == "")
+        #expect(App.rest(of: "/socket.iox", under: "/socket.io") == nil)
+        #expect(App.rest(of: "/sub/café/x", under: "/sub") == "/café/x")
+        #expect(App.rest(of: "/s", under: "/sub") == nil)
+        #expect(App.rest(of: "/café/a", under: "/café") == "/a")
+    }
 }

@@ -7,7 +7,7 @@ import FlagonLoop
 /// a recovery id) costs no call into it most of the time.
 @LoopActor
 enum RandomIDs {
-    private static let idBytes = 20
+    private nonisolated static let idBytes = 20
     private static let batch = 64
 
     private struct Pool {
@@ -27,10 +27,16 @@ enum RandomIDs {
             at = 0
         }
         pool.value.next = at + idBytes
-        return pool.value.bytes.withUnsafeMutableBytes { all in
+        return take(&pool.value.bytes, at: at)
+    }
+
+    /// The id made of the bytes at `at`, which are wiped (the pool never holds an id that was
+    /// handed out). Not isolated: a closure handed to the standard library from loop-isolated
+    /// code has its isolation checked at run time on every call.
+    private nonisolated static func take(_ bytes: inout [UInt8], at: Int) -> String {
+        bytes.withUnsafeMutableBytes { all in
             let used = UnsafeMutableRawBufferPointer(rebasing: all[at..<at + idBytes])
             let id = Base64.encodeString(UnsafeRawBufferPointer(used), urlSafe: true)
-            // Used bytes are wiped: the pool never holds an id that was handed out.
             used.initializeMemory(as: UInt8.self, repeating: 0)
             return id
         }

@@ -114,17 +114,23 @@ struct OutboundMessage {
         }
     }
 
+    /// One allocation: room for a short packet, the frame header's reserved bytes zeroed.
+    /// Not isolated: a closure handed to the standard library from loop-isolated code has its
+    /// isolation checked at run time on every call.
+    private nonisolated static func newBuffer() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 96) { bytes, count in
+            UnsafeMutableBufferPointer(rebasing: bytes[0..<reserved]).initialize(repeating: 0)
+            count = reserved
+        }
+    }
+
     /// A text message: `writeText` appends the packet text and returns its attachments.
     @LoopActor
     private init(writingText writeText: (inout [UInt8]) -> [[UInt8]]) {
         #if DEBUG
         OutboundMessage.encodings &+= 1
         #endif
-        // One allocation: room for a short packet, the frame header's reserved bytes zeroed.
-        var buffer = [UInt8](unsafeUninitializedCapacity: 96) { bytes, count in
-            UnsafeMutableBufferPointer(rebasing: bytes[0..<Self.reserved]).initialize(repeating: 0)
-            count = Self.reserved
-        }
+        var buffer = Self.newBuffer()
         buffer.append(EnginePacketType.message.digit)
         let attachments = writeText(&buffer)
         let payloadLength = buffer.count - Self.reserved
