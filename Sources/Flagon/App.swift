@@ -1,5 +1,6 @@
 import FlagonHTTP
 import FlagonLoop
+import Glibc
 import Logging
 
 /// A Flagon web application: routes, middleware, mounted sub-apps and error handlers.
@@ -273,11 +274,15 @@ public final class App: HTTPHandler {
     /// What follows `prefix` in `path` when the path is the prefix or continues it with `/`
     /// (compared byte by byte), or `nil`.
     nonisolated static func rest(of path: String, under prefix: String) -> String? {
-        let pathBytes = path.utf8, prefixBytes = prefix.utf8
-        guard pathBytes.count >= prefixBytes.count, pathBytes.starts(with: prefixBytes) else { return nil }
-        let restStart = pathBytes.index(pathBytes.startIndex, offsetBy: prefixBytes.count)
-        guard restStart == pathBytes.endIndex || pathBytes[restStart] == UInt8(ascii: "/") else { return nil }
-        return String(path[restStart...])
+        var path = path, prefix = prefix
+        return path.withUTF8 { pathBytes in
+            prefix.withUTF8 { prefixBytes -> String? in
+                let length = prefixBytes.count
+                guard pathBytes.count >= length, length == 0 || memcmp(pathBytes.baseAddress!, prefixBytes.baseAddress!, length) == 0,
+                      pathBytes.count == length || pathBytes[length] == UInt8(ascii: "/") else { return nil }
+                return String(decoding: UnsafeBufferPointer(rebasing: pathBytes[length...]), as: UTF8.self)
+            }
+        }
     }
 
     /// Turns an error into a response with the registered handlers.
