@@ -86,9 +86,15 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
         }
     }
 
+    /// `true` when the comma-separated field value holds `token` (case-insensitive).
+    static func value(_ value: String, hasToken token: String) -> Bool {
+        var value = value, token = token
+        return value.withUTF8 { bytes in token.withUTF8 { containsToken($0, in: bytes) } }
+    }
+
     /// `true` when one of the comma-separated parts of `bytes`, trimmed of spaces and tabs,
     /// is `wanted` (ASCII case-insensitive): compared in place, no string per part.
-    private static func containsToken(_ wanted: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func containsToken(_ wanted: UnsafeBufferPointer<UInt8>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = bytes.count
         var start = 0
         while start <= count {

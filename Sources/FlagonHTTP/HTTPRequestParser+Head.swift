@@ -13,6 +13,10 @@ extension HTTPRequestParser {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
 
+    private static func staticBytes(_ text: StaticString) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+
     /// `true` when `bytes`, ASCII letters folded to lower case, are `lowercase`.
     private static func equalsLowercased(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString) -> Bool {
         guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
@@ -74,6 +78,7 @@ extension HTTPRequestParser {
         headers.reserveCapacity(12)
         var hosts = 0
         var expect: String?
+        var connectionClose = false, connectionKeepAlive = false
         var position = lineEnd
         while position < count {
             guard position + 1 < count, bytes[position] == 13, bytes[position + 1] == 10 else { throw .malformed("bare CR") }
@@ -104,6 +109,11 @@ extension HTTPRequestParser {
             let value = string(bytes, valueStart..<valueEnd)
             if nameBytes.count == 4 && equalsLowercased(nameBytes, "host") { hosts += 1 }
             if nameBytes.count == 6 && expect == nil && equalsLowercased(nameBytes, "expect") { expect = value }
+            if nameBytes.count == 10 && equalsLowercased(nameBytes, "connection") {
+                let valueBytes = UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+                if HTTPHeaders.containsToken(staticBytes("close"), in: valueBytes) { connectionClose = true }
+                if HTTPHeaders.containsToken(staticBytes("keep-alive"), in: valueBytes) { connectionKeepAlive = true }
+            }
             headers.add(KnownHeaderNames.name(nameBytes) ?? string(bytes, fieldStart..<colon), value)
         }
         if count - lineEnd > limits.maxHeaderBytes + 2 { throw .headersTooLarge(max: limits.maxHeaderBytes) }
@@ -111,9 +121,7 @@ extension HTTPRequestParser {
         if minorVersion == 1 && hosts == 0 { throw .malformed("missing Host header") }
         // RFC 9112, section 3.2: more than one Host field is an invalid request.
         if hosts > 1 { throw .malformed("more than one Host header") }
-        let keepAlive = minorVersion == 1
-            ? !headers.hasToken("close", in: "connection")
-            : headers.hasToken("keep-alive", in: "connection")
+        let keepAlive = minorVersion == 1 ? !connectionClose : connectionKeepAlive
         var expectsContinue = false
         if let expect {
             guard HTTPHeaders.equalNames(expect, "100-continue") else { throw .expectationFailed }

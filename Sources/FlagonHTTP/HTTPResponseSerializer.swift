@@ -38,10 +38,12 @@ public enum HTTPResponseSerializer {
         appendText(HTTPStatus.reason(status), into: &out)
         out.append(13)
         out.append(10)
+        var hasDate = false
         for (name, value) in headers {
             append(name, value, into: &out)
+            if name.utf8.count == 4 && !hasDate { hasDate = HTTPHeaders.equalNames(name, "date") }
         }
-        if !headers.contains("date") { append("Date", date, into: &out) }
+        if !hasDate { append("Date", date, into: &out) }
         switch framing {
         case .contentLength(let length): append("Content-Length", String(length), into: &out)
         case .chunked: append("Transfer-Encoding", "chunked", into: &out)

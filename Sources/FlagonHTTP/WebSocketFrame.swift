@@ -111,20 +111,40 @@ public enum WebSocketFrame {
     /// refuse with (400, or 426 for another version).
     public static func validateHandshake(method: String, headers: HTTPHeaders) -> Result<String, HandshakeRefusal> {
         guard method == "GET" else { return .failure(HandshakeRefusal(status: 400, reason: "WebSocket handshakes use GET")) }
-        guard headers.hasToken("websocket", in: "upgrade") else {
+        // One pass over the fields for the four that matter (most names differ in length).
+        var upgrades = false, connectionUpgrades = false
+        var keys = 0, versions = 0
+        var key: String?, version: String?
+        for (name, value) in headers {
+            switch name.utf8.count {
+            case 7 where !upgrades && HTTPHeaders.equalNames(name, "upgrade"):
+                upgrades = HTTPHeaders.value(value, hasToken: "websocket")
+            case 10 where !connectionUpgrades && HTTPHeaders.equalNames(name, "connection"):
+                connectionUpgrades = HTTPHeaders.value(value, hasToken: "upgrade")
+            case 17 where HTTPHeaders.equalNames(name, "sec-websocket-key"):
+                keys += 1
+                if key == nil { key = value }
+            case 21 where HTTPHeaders.equalNames(name, "sec-websocket-version"):
+                versions += 1
+                if version == nil { version = value }
+            default:
+                break
+            }
+        }
+        guard upgrades else {
             return .failure(HandshakeRefusal(status: 400, reason: "missing Upgrade: websocket"))
         }
-        guard headers.hasToken("upgrade", in: "connection") else {
+        guard connectionUpgrades else {
             return .failure(HandshakeRefusal(status: 400, reason: "missing Connection: Upgrade"))
         }
         // RFC 6455, section 11.3: the key and the version appear at most once in a request.
-        guard headers.count(of: "sec-websocket-key") <= 1, headers.count(of: "sec-websocket-version") <= 1 else {
+        guard keys <= 1, versions <= 1 else {
             return .failure(HandshakeRefusal(status: 400, reason: "Sec-WebSocket-Key and Sec-WebSocket-Version must appear once"))
         }
-        guard headers["sec-websocket-version"] == "13" else {
+        guard version == "13" else {
             return .failure(HandshakeRefusal(status: 426, reason: "unsupported WebSocket version"))
         }
-        guard let key = headers["sec-websocket-key"], Base64.decodedCount(key) == 16 else {
+        guard let key, Base64.decodedCount(key) == 16 else {
             return .failure(HandshakeRefusal(status: 400, reason: "invalid Sec-WebSocket-Key"))
         }
         return .success(key)
