@@ -60,4 +60,13 @@ import Testing
             }
         }
     }
+
+    @Test func theOpenPacketIsMeasuredAndWrittenForAnyID() throws {
+        for (id, upgrades, interval) in [("abc", false, 25_000), ("q\"u\\o\u{1}te", true, 0), ("", true, -5), ("café", false, Int.max)] {
+            let bytes = EngineSession.openPacket(id: id, upgrades: upgrades, pingInterval: interval, pingTimeout: 20_000, maxPayload: 1)
+            let expected: JSONValue = ["sid": .string(id), "upgrades": upgrades ? ["websocket"] : [], "pingInterval": .int(interval),
+                                       "pingTimeout": 20_000, "maxPayload": 1]
+            #expect(bytes == [UInt8(ascii: "0")] + Array(expected.jsonString.utf8), "\(id)")
+        }
+    }
 }

@@ -174,21 +174,43 @@ public final class EngineSession: WebSocketHandler, DeadlineOwner {
     static func makeID() -> String { WorkerIDs.stamp(RandomIDs.make()) }
 
     func openPacket(upgrades: Bool) -> [UInt8] {
-        // Written straight into bytes, in the order the JSON object literal had.
         let options = server.options
-        var out: [UInt8] = []
-        out.reserveCapacity(112 + id.utf8.count)
-        out.append(EnginePacketType.open.digit)
-        out.append(contentsOf: #"{"sid":"#.utf8)
-        JSONSerializer.writeString(id, into: &out)
-        out.append(contentsOf: upgrades ? #","upgrades":["websocket"],"pingInterval":"#.utf8 : #","upgrades":[],"pingInterval":"#.utf8)
-        JSONSerializer.writeInt(Int(options.pingInterval), into: &out)
-        out.append(contentsOf: #","pingTimeout":"#.utf8)
-        JSONSerializer.writeInt(Int(options.pingTimeout), into: &out)
-        out.append(contentsOf: #","maxPayload":"#.utf8)
-        JSONSerializer.writeInt(options.maxPayload, into: &out)
-        out.append(UInt8(ascii: "}"))
-        return out
+        return Self.openPacket(id: id, upgrades: upgrades, pingInterval: Int(options.pingInterval),
+                               pingTimeout: Int(options.pingTimeout), maxPayload: options.maxPayload)
+    }
+
+    /// The open packet's bytes, measured and then written once into an array of exactly that
+    /// length, in the order a JSON object literal had them. Not isolated: a closure handed to
+    /// the standard library from loop-isolated code has its isolation checked at run time.
+    nonisolated static func openPacket(id: String, upgrades: Bool, pingInterval: Int, pingTimeout: Int, maxPayload: Int) -> [UInt8] {
+        let sid: StaticString = #"{"sid":"#
+        let list: StaticString = upgrades ? #","upgrades":["websocket"],"pingInterval":"# : #","upgrades":[],"pingInterval":"#
+        let timeout: StaticString = #","pingTimeout":"#
+        let payload: StaticString = #","maxPayload":"#
+        let length = 1 + sid.utf8CodeUnitCount + JSONSerializer.stringTextLength(id) + list.utf8CodeUnitCount
+            + JSONSerializer.intTextLength(pingInterval) + timeout.utf8CodeUnitCount + JSONSerializer.intTextLength(pingTimeout)
+            + payload.utf8CodeUnitCount + JSONSerializer.intTextLength(maxPayload) + 1
+        return [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            let start = UnsafeMutableRawPointer(buffer.baseAddress!)
+            var at = start
+            func put(_ text: StaticString) {
+                at.copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+                at += text.utf8CodeUnitCount
+            }
+            at.storeBytes(of: EnginePacketType.open.digit, as: UInt8.self)
+            at += 1
+            put(sid)
+            at = JSONSerializer.writeString(id, at: at)
+            put(list)
+            at = JSONSerializer.writeInt(pingInterval, at: at)
+            put(timeout)
+            at = JSONSerializer.writeInt(pingTimeout, at: at)
+            put(payload)
+            at = JSONSerializer.writeInt(maxPayload, at: at)
+            at.storeBytes(of: UInt8(ascii: "}"), as: UInt8.self)
+            count = at + 1 - start
+            precondition(count == length, "the open packet ended where it was measured to")
+        }
     }
 
     func start() {
