@@ -130,7 +130,6 @@ extension Namespace {
         if limit == nil && eventRateLimits.isEmpty && controllerLimits?.isEmpty != false { return nil }
         var events = controllerLimits ?? [:]
         events.merge(eventRateLimits) { _, own in own }
-        if limit == nil && events.isEmpty { return nil }
         return EventRateLimiter(limit: limit, eventLimits: events, now: EventLoop.shared.nowMilliseconds)
     }
 }
