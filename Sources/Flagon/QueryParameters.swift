@@ -99,7 +99,7 @@ enum PercentDecoding {
         return decode(bytes, plusIsSpace: true)
     }
 
-    private static func decode<Bytes: RandomAccessCollection<UInt8>>(_ utf8: Bytes, plusIsSpace: Bool) -> String where Bytes.Index == Int {
+    static func decode<Bytes: RandomAccessCollection<UInt8>>(_ utf8: Bytes, plusIsSpace: Bool) -> String where Bytes.Index == Int {
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
         var i = utf8.startIndex

@@ -79,8 +79,7 @@ public struct Request: Sendable {
             }
             let pathEnd = question < 0 ? end : question
             let path = UnsafeBufferPointer(rebasing: bytes[0..<pathEnd])
-            let decodedPath = escapes ? PercentDecoding.decode(Substring(String(decoding: path, as: UTF8.self)), plusIsSpace: false)
-                                      : String(decoding: path, as: UTF8.self)
+            let decodedPath = escapes ? PercentDecoding.decode(path, plusIsSpace: false) : String(decoding: path, as: UTF8.self)
             let query = question < 0 ? "" : String(decoding: UnsafeBufferPointer(rebasing: bytes[question + 1..<end]), as: UTF8.self)
             return (decodedPath, query)
         }

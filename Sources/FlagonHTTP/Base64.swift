@@ -18,12 +18,7 @@ public enum Base64 {
 
     /// Encodes bytes; the URL-safe form has no padding.
     public static func encode(_ bytes: some Collection<UInt8>, urlSafe: Bool = false) -> String {
-        // Contiguous bytes (arrays and their slices: every caller) are read in place and
-        // written straight into the string.
-        if let encoded = bytes.withContiguousStorageIfAvailable({ encodeString(UnsafeRawBufferPointer($0), urlSafe: urlSafe) }) {
-            return encoded
-        }
-        return Array(bytes).withUnsafeBytes { encodeString($0, urlSafe: urlSafe) }
+        withBytes(bytes) { encodeString($0, urlSafe: urlSafe) }
     }
 
     /// Encodes raw bytes into a string.
@@ -35,10 +30,14 @@ public enum Base64 {
 
     /// Encodes bytes as the ASCII bytes of their Base64 text.
     public static func encodeBytes(_ bytes: some Collection<UInt8>, urlSafe: Bool = false) -> [UInt8] {
-        if let encoded = bytes.withContiguousStorageIfAvailable({ encode(UnsafeRawBufferPointer($0), urlSafe: urlSafe) }) {
-            return encoded
-        }
-        return Array(bytes).withUnsafeBytes { encode($0, urlSafe: urlSafe) }
+        withBytes(bytes) { encode($0, urlSafe: urlSafe) }
+    }
+
+    /// Runs `body` on the bytes: contiguous ones (arrays and their slices: every caller) in
+    /// place, others copied first.
+    private static func withBytes<R>(_ bytes: some Collection<UInt8>, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if let result = bytes.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
+        return Array(bytes).withUnsafeBytes(body)
     }
 
     private static func encode(_ bytes: UnsafeRawBufferPointer, urlSafe: Bool) -> [UInt8] {

@@ -76,14 +76,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
 
     /// `true` when a comma-separated field holds `token` (case-insensitive), as in `Connection: close`.
     public func hasToken(_ token: String, in name: String) -> Bool {
-        var token = token
-        return token.withUTF8 { wanted in
-            for index in fields.indices where Self.equalNames(fields[index].name, name) {
-                var value = fields[index].value
-                if value.withUTF8({ Self.containsToken(wanted, in: $0) }) { return true }
-            }
-            return false
-        }
+        fields.contains { Self.equalNames($0.name, name) && Self.value($0.value, hasToken: token) }
     }
 
     /// `true` when the comma-separated field value holds `token` (case-insensitive).

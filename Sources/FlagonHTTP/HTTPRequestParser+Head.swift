@@ -107,9 +107,9 @@ extension HTTPRequestParser {
             while valueEnd > valueStart && (bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9) { valueEnd -= 1 }
             let nameBytes = UnsafeBufferPointer(rebasing: bytes[fieldStart..<colon])
             let value = string(bytes, valueStart..<valueEnd)
-            if nameBytes.count == 4 && equalsLowercased(nameBytes, "host") { hosts += 1 }
-            if nameBytes.count == 6 && expect == nil && equalsLowercased(nameBytes, "expect") { expect = value }
-            if nameBytes.count == 10 && equalsLowercased(nameBytes, "connection") {
+            if equalsLowercased(nameBytes, "host") { hosts += 1 }
+            if expect == nil && equalsLowercased(nameBytes, "expect") { expect = value }
+            if equalsLowercased(nameBytes, "connection") {
                 let valueBytes = UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])
                 if HTTPHeaders.containsToken(staticBytes("close"), in: valueBytes) { connectionClose = true }
                 if HTTPHeaders.containsToken(staticBytes("keep-alive"), in: valueBytes) { connectionKeepAlive = true }
