@@ -25,7 +25,7 @@ final class ServerProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ExternalProcess.MissingTool(path: binary.path + " (run `swift build` first; scripts/test does)")
         }
-        let port = try await freePort()
+        let port = try freePort()
         let process = Process()
         process.executableURL = binary
         var environment = ProcessInfo.processInfo.environment
@@ -59,12 +59,9 @@ final class ServerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    @LoopActor
+    /// A loopback port for a server of a test (see ``TestPorts``).
     static func freePort() throws -> Int {
-        let listener = try TCPListener(host: "127.0.0.1", port: 0) { $0.close() }
-        let port = listener.port
-        listener.close()
-        return port
+        try TestPorts.reserve()
     }
 
     @LoopActor

@@ -1,9 +1,13 @@
 """A tiny runner for the interop checks: each check is a function; failures are collected,
 every check is bounded in time, and the summary line is 'N passed, M failed'."""
 import asyncio
+import fcntl
 import json
+import os
+import random
 import socket
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -49,11 +53,36 @@ async def wait_until(predicate, changed, timeout, describe):
             pass
 
 
+PORT_DIRECTORY = os.path.join(tempfile.gettempdir(), "flagon-test-ports")
+_held_ports = []   # the open lock files: each port stays this process's until it exits
+
+
+def reserve_port(port):
+    """Takes `port` for this process when no other test process holds it and nothing listens
+    on it: an exclusive flock on PORT_DIRECTORY/<port>, which the Swift suites take too and
+    which the kernel drops when this process exits. Ports the kernel hands out (bind to 0) are
+    free only at that moment; two suites side by side could both be given one."""
+    os.makedirs(PORT_DIRECTORY, exist_ok=True)
+    handle = open(os.path.join(PORT_DIRECTORY, str(port)), "a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
+    except OSError:
+        handle.close()
+        return False
+    _held_ports.append(handle)
+    return True
+
+
 def free_port():
-    """A loopback port nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on now, from 10000-19999 (below the kernel's ephemeral
+    range: no outgoing connection takes it), that no other test process holds."""
+    for _ in range(2000):
+        port = random.randint(10000, 19999)
+        if reserve_port(port):
+            return port
+    raise RuntimeError("no free loopback port in 10000-19999")
 
 
 def wait_for_port(port, timeout=10.0):

@@ -18,16 +18,12 @@ import time
 
 import aiohttp
 
+from checklib import free_port
+
 BINARY = sys.argv[1]
 CLIENTS = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 DRAIN_MS = int(sys.argv[3]) if len(sys.argv) > 3 else 3000
 POLLING_SHARE = 0.2
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Client:

@@ -16,7 +16,6 @@ import asyncio
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import redis
 
 from cluster_clients import ClusterClient as Client
 from cluster_clients import RawSocketIO as Raw
-from checklib import async_check, check, expect, expect_equal, free_port, run, wait_for_port
+from checklib import async_check, check, expect, expect_equal, free_port, reserve_port, run, wait_for_port
 
 SERVER, REDIS_SERVER, REDIS_CLI = sys.argv[1:4]
 SHARDED = os.environ.get("REDIS_SHARDED") or None
@@ -61,16 +60,12 @@ class RedisClusterUnderTest:
     def free_node_port():
         """A free port whose cluster bus port (port + 10000) is free too, both below Linux's
         ephemeral range (32768 and up), where the outgoing connections of the tests that run
-        beside these cannot take them between this probe and redis-server's bind."""
+        beside these cannot take them between this probe and redis-server's bind; both held
+        (checklib.reserve_port) so that no other test process takes them either."""
         for _ in range(1000):
             port = random.randint(20000, 22700)
-            try:
-                for candidate in (port, port + 10000):
-                    with socket.socket() as probe:
-                        probe.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            return port
+            if reserve_port(port) and reserve_port(port + 10000):
+                return port
         raise RuntimeError("no free pair of ports")
 
     def start(self, port):
