@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
-# Connect at a capped rate, Flagon against the physical-limit server, in alternating rounds:
-# each server pinned to CPU 0 and the generator to CPU 1, the generator capped (`--rate`) so
-# that it never runs near its core's limit and both servers deliver the same rate. Prints each
-# run's server CPU seconds per 100,000 connections and the round's ratio.
-# Usage: Benchmarks/connect-vs-ceiling.sh PATH/TO/ceiling.c [rate] [rounds] [duration] [flagon bench binary]
+# Connect at a capped rate (or another scenario), Flagon against the physical-limit server, in
+# alternating rounds: each server pinned to CPU 0 and the generator to CPU 1, the generator
+# capped (`--rate`) so that it never runs near its core's limit and both servers deliver the
+# same rate. Prints each run's server CPU seconds per 100,000 units (connections, or
+# deliveries for fanout-capacity, whose generator stays under its core's limit uncapped: rate 0)
+# and the round's ratio.
+# Usage: Benchmarks/connect-vs-ceiling.sh PATH/TO/ceiling.c [rate, 0: uncapped] [rounds] [duration] [flagon bench binary] [scenario]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source=${1:?usage: Benchmarks/connect-vs-ceiling.sh PATH/TO/ceiling.c [rate] [rounds] [duration] [binary]}
+source=${1:?usage: Benchmarks/connect-vs-ceiling.sh PATH/TO/ceiling.c [rate] [rounds] [duration] [binary] [scenario]}
 rate=${2:-4000}
 rounds=${3:-4}
 duration=${4:-4}
 bench=${5:-.build-release/release/bench}
+scenario=${6:-connect}
+capped=()
+[[ $rate == 0 ]] || capped=(--rate "$rate")
 [[ -x $bench ]] || scripts/release-build bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/ceiling" "$source" -luv
 
-cpu() { # name "server command" port -> prints the server's CPU seconds per 100k connections
+cpu() { # name "server command" port -> prints the server's CPU seconds per 100k units
     local name=$1 command=$2 port=$3
     taskset -c 0 $command > "$work/$name.log" 2>&1 &
     local pid=$!
     for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
     taskset -c 1 .build-release/release/bench --url "http://127.0.0.1:$port" --server-pid "$pid" --duration "$duration" \
-        --reps 3 --scenario connect --rate "$rate" --json "$work/$name.json" > "$work/$name.out"
+        --reps 3 --scenario "$scenario" "${capped[@]}" --json "$work/$name.json" > "$work/$name.out"
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     python3 - "$work/$name.json" "$name" <<'PY'
@@ -31,7 +36,7 @@ reps = json.load(open(sys.argv[1]))[0]["reps"]
 cpu = statistics.median(r["serverCPUSecondsPer100k"] for r in reps)
 rate = statistics.median(r["throughput"] for r in reps)
 generator = statistics.median(r["generatorCPUShare"] for r in reps)
-print(f"{sys.argv[2]:8} {cpu:7.3f} CPU s / 100k  ({rate:,.0f} connections/s, generator {generator:.0%})")
+print(f"{sys.argv[2]:8} {cpu:7.3f} CPU s / 100k  ({rate:,.0f} units/s, generator {generator:.0%})")
 open(sys.argv[1] + ".cpu", "w").write(str(cpu))
 PY
     sleep 1
