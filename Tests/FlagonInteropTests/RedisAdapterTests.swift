@@ -182,7 +182,7 @@ import Testing
 
     @Test(.enabled(if: enabled, "needs redis-server (scripts/setup --test)"))
     @LoopActor func startsAloneWhenAskedAndJoinsWhenRedisComes() async throws {
-        let port = try ServerProcess.freePort()
+        let port = try TestPorts.reserve()
         var options = RedisAdapterOptions(url: "redis://127.0.0.1:\(port)")
         await #expect(throws: RedisClusterError.unreachable("redis://127.0.0.1:\(port)", "connect: ECONNREFUSED (connection refused)")) {
             _ = try await RedisCluster.connect(options)

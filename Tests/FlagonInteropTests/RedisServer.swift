@@ -8,7 +8,7 @@ enum RedisServer {
     /// Starts redis-server and waits until it accepts connections (at most 5 s).
     static func start(port chosen: Int? = nil, arguments extra: [String] = []) async throws -> ServerProcess {
         let port: Int
-        if let chosen { port = chosen } else { port = try ServerProcess.freePort() }
+        if let chosen { port = chosen } else { port = try TestPorts.reserve() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + extra

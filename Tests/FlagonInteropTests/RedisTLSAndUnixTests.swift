@@ -16,7 +16,7 @@ import Testing
     }
 
     @LoopActor private func checkRediss(certs: String) async throws {
-        let port = try ServerProcess.freePort()
+        let port = try TestPorts.reserve()
         let server = try await RedisServer.start(port: port, arguments: [
             "--port", "0", "--tls-port", String(port), "--tls-cert-file", "\(certs)/server.pem", "--tls-key-file", "\(certs)/server.key",
             "--tls-ca-cert-file", "\(certs)/ca.pem", "--tls-auth-clients", "optional",

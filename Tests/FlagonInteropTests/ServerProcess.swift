@@ -25,7 +25,7 @@ final class ServerProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ExternalProcess.MissingTool(path: binary.path + " (run `swift build` first; scripts/test does)")
         }
-        let port = try freePort()
+        let port = try TestPorts.reserve()
         let process = Process()
         process.executableURL = binary
         var environment = ProcessInfo.processInfo.environment
@@ -57,11 +57,6 @@ final class ServerProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
         }
         process.waitUntilExit()
-    }
-
-    /// A loopback port for a server of a test (see ``TestPorts``).
-    static func freePort() throws -> Int {
-        try TestPorts.reserve()
     }
 
     @LoopActor

@@ -54,6 +54,7 @@ async def wait_until(predicate, changed, timeout, describe):
 
 
 PORT_DIRECTORY = os.path.join(tempfile.gettempdir(), "flagon-test-ports")
+PORT_RANGE = (10000, 19999)   # below the kernel's ephemeral range: no outgoing connection takes one
 _held_ports = []   # the open lock files: each port stays this process's until it exits
 
 
@@ -76,13 +77,12 @@ def reserve_port(port):
 
 
 def free_port():
-    """A loopback port nothing listens on now, from 10000-19999 (below the kernel's ephemeral
-    range: no outgoing connection takes it), that no other test process holds."""
+    """A loopback port from PORT_RANGE that nothing listens on now and no other test process holds."""
     for _ in range(2000):
-        port = random.randint(10000, 19999)
+        port = random.randint(*PORT_RANGE)
         if reserve_port(port):
             return port
-    raise RuntimeError("no free loopback port in 10000-19999")
+    raise RuntimeError(f"no free loopback port in {PORT_RANGE}")
 
 
 def wait_for_port(port, timeout=10.0):

@@ -296,13 +296,11 @@ async def server_side_emits_and_remote_operations_cross_the_workers():
     await close_all([a, b])
 
 
-def worker_directory(pid):
-    """Where a worker's link socket lives (its environment says)."""
+def worker_environment(pid):
+    """A worker process's environment (its index and its links' directory are there)."""
     with open(f"/proc/{pid}/environ", "rb") as f:
-        for item in f.read().split(b"\0"):
-            if item.startswith(b"FLAGON_WORKER_DIR="):
-                return item.split(b"=", 1)[1].decode()
-    raise AssertionError(f"worker {pid} names no directory")
+        items = [item.decode(errors="replace").split("=", 1) for item in f.read().split(b"\0") if b"=" in item]
+    return dict(items)
 
 
 def mesh_frame(kind, body=b""):
@@ -338,7 +336,7 @@ async def garbage_between_workers_closes_that_link_and_crashes_no_worker():
     clients = []
     try:
         pids = wait_for_workers(supervisor)
-        directory = worker_directory(pids[0])
+        directory = worker_environment(pids[0])["FLAGON_WORKER_DIR"]
         for index in (0, 1):
             not_frames = [mesh_frame(0x63), b"\xff\xff\xff\xff\x04", mesh_frame(1), mesh_frame(1, b"\x00\x05"),
                           mesh_frame(1, struct.pack(">H", index)), mesh_frame(2, b"room"), mesh_frame(4, b"\x00\x09ab")]
@@ -401,9 +399,8 @@ async def a_killed_worker_is_replaced_while_the_others_chat():
     killed = None
     for pid in victim:
         # Worker 1's process: its environment names its index.
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            if b"FLAGON_WORKER_INDEX=1\0" in f.read():
-                killed = pid
+        if worker_environment(pid).get("FLAGON_WORKER_INDEX") == "1":
+            killed = pid
     expect(killed is not None, "worker 1 not found")
 
     async def chat():
